@@ -1,0 +1,142 @@
+/* The configuration file (SPEC §4): load, validate, defaults, serialise, atomic save. */
+#ifndef SMSA_CONFIG_H
+#define SMSA_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalogue.h"
+
+#define CFG_MAX_FILE_BYTES (1024 * 1024)
+#define CFG_MAX_HOST 253
+#define CFG_MAX_NAME 64
+#define CFG_MAX_LIST 4096 /* entries in any one list */
+
+/* Error of load/validate: a human message and where it points. */
+enum cfg_error_kind {
+    CFG_ERR_SYNTAX,    /* not JSON (line, column) */
+    CFG_ERR_VALUE,     /* valid JSON, bad value or unknown key (path) */
+    CFG_ERR_IO,        /* cannot read or write the file */
+    CFG_ERR_NOT_FOUND, /* the named item does not exist (REST 404) */
+};
+
+struct cfg_error {
+    enum cfg_error_kind kind;
+    char path[256]; /* key path, e.g. "peers.scanners[1].host"; "" for the whole document */
+    int line;       /* 1-based line in the file, 0 when unknown (REST bodies, internal) */
+    int column;
+    char message[512];
+};
+
+struct cfg_peer {
+    char *host;    /* hostname or address, without brackets */
+    uint16_t port; /* 0: the flow's port */
+};
+
+struct cfg_scanner {
+    char *name;
+    struct cfg_peer peer;
+};
+
+struct cfg_update {
+    char *purpose; /* software, registration, rules, antivirus, rapid-response */
+    char *host;
+    uint16_t port;
+    bool enabled;
+};
+
+struct cfg_list {
+    struct cfg_peer *items;
+    size_t n;
+};
+
+enum cfg_snmp_mode { SNMP_MODE_SUBAGENT, SNMP_MODE_MASTER, SNMP_MODE_OFF };
+
+struct cfg {
+    char *name;
+    enum smsa_role role;
+    bool http_management; /* flow 14, port 41080: disabled by default (TECH85204) */
+
+    char *control_center; /* NULL when not set */
+    uint16_t control_center_port;
+    struct cfg_scanner *scanners;
+    size_t n_scanners;
+    struct cfg_list dns_servers, ldap_servers, internal_mail_servers, internet_mail_hosts,
+        management_hosts;
+
+    bool ntp_enabled;
+    struct cfg_list ntp_servers;
+
+    struct cfg_update *updates;
+    size_t n_updates;
+
+    struct {
+        unsigned interval_ms, timeout_ms, fail_threshold, recover_threshold;
+        char *dns_query_name; /* what the DNS probe asks each server */
+        char *resolver;       /* "host:port,..." for name resolution; NULL: /etc/resolv.conf */
+    } probe;
+
+    struct {
+        enum cfg_snmp_mode mode;
+        char *agentx_socket;
+        char *master_listen;
+        unsigned ping_interval_s;
+        char *community;    /* read-only community in master mode; NULL: none */
+        char *usm_user;     /* read-only USM user (authPriv) in master mode; NULL: none */
+        char *usm_auth_key; /* passphrases for usm_user */
+        char *usm_priv_key;
+        char **trap_sinks; /* "host:port" or "udp:host:port", SNMPv2c traps */
+        size_t n_trap_sinks;
+        char *trap_community;
+        unsigned notify_rate_limit; /* notifications per minute, 0 = unlimited */
+        unsigned notify_queue;      /* notifications kept while the master is away */
+    } snmp;
+
+    struct {
+        char *listen; /* "host:port", "[v6]:port"; NULL or "" disables REST */
+        char *token_file;
+        char **allow; /* CIDRs */
+        size_t n_allow;
+        char *tls_cert, *tls_key;
+        unsigned max_connections, per_ip_connections, timeout_s;
+    } http;
+};
+
+/* A configuration of embedded defaults (SPEC §4). */
+struct cfg *cfg_defaults(void);
+void cfg_free(struct cfg *c);
+struct cfg *cfg_clone(const struct cfg *c);
+
+/* Parse a document; missing keys take defaults. NULL on error (err filled). */
+struct cfg *cfg_parse(const char *text, size_t len, struct cfg_error *err);
+/* Read and parse a file, refusing files over CFG_MAX_FILE_BYTES without reading them. */
+struct cfg *cfg_load(const char *path, struct cfg_error *err);
+/* Checks that span keys (unique scanner names, ...) and fills NTP defaults when enabled
+ * with no servers. Run by cfg_parse; writers call it on a changed copy. */
+int cfg_validate(struct cfg *c, struct cfg_error *err);
+
+/* The whole configuration as a JSON document (malloc'd, caller frees). */
+char *cfg_serialise(const struct cfg *c);
+/* temp file in the same folder, fsync, rename, fsync of the folder. */
+int cfg_save(const struct cfg *c, const char *path, struct cfg_error *err);
+
+/* "host", "host:port", "192.0.2.1:25", "[2001:db8::1]:25". */
+int cfg_parse_peer(const char *s, struct cfg_peer *out, char *why, size_t why_len);
+/* The peer as configured text, e.g. "[2001:db8::1]:25" (static buffer per call site OK). */
+void cfg_peer_format(const struct cfg_peer *p, char *buf, size_t len);
+bool cfg_host_valid(const char *host);
+
+const char *cfg_snmp_mode_name(enum cfg_snmp_mode m);
+
+/* Sub-section parsers shared with REST writes: each takes a JSON text, validates it whole and
+ * returns a changed clone of base; NULL on error with err->path relative to the document. */
+struct cfg *cfg_with_ntp(const struct cfg *base, const char *json, size_t len,
+                         struct cfg_error *err);
+struct cfg *cfg_with_updates(const struct cfg *base, const char *json, size_t len,
+                             struct cfg_error *err);
+struct cfg *cfg_with_scanner(const struct cfg *base, const char *json, size_t len,
+                             struct cfg_error *err);
+struct cfg *cfg_without_scanner(const struct cfg *base, const char *name, struct cfg_error *err);
+
+#endif

@@ -1,0 +1,79 @@
+/* The core: owns the configuration and the model, turns probe results into state and events,
+ * and is the only place that writes either. Faces subscribe to events and read the model. */
+#ifndef SMSA_CORE_H
+#define SMSA_CORE_H
+
+#include "config.h"
+#include "model.h"
+
+enum smsa_event_kind {
+    EV_PEER,    /* a peer changed state */
+    EV_FLOW,    /* a flow changed state */
+    EV_LINK,    /* a Control Center-Scanner link went down or came up */
+    EV_NTP,     /* an NTP server changed state (also an EV_PEER of flow 8) */
+    EV_ADDRSET, /* a peer's resolved address set changed */
+    EV_CONFIG,  /* a new configuration was applied */
+};
+
+/* Self-contained: a subscriber may keep a copy after the model has moved on. */
+struct smsa_event {
+    enum smsa_event_kind kind;
+    uint64_t seq; /* 1, 2, ... in the order events were raised */
+    struct smsa_stamp at;
+    unsigned flow_id;
+    unsigned peer_index;
+    unsigned link_index;
+    unsigned update_index;
+    enum smsa_state old_state, new_state;
+    enum smsa_cause cause;
+    uint16_t port;
+    char name[64];               /* link name, update purpose or flow purpose */
+    char host[256];              /* peer host */
+    char address[SMSA_ADDR_TEXT]; /* the address concerned, or the first address */
+    char addresses[512];         /* EV_ADDRSET: new set, space-separated (truncated) */
+    unsigned n_addresses;
+};
+
+const char *smsa_event_kind_name(enum smsa_event_kind k);
+
+typedef void (*core_event_cb)(const struct smsa_event *ev, void *arg);
+
+/* Starts the core on a loaded configuration saved at path (path may be NULL: no persistence,
+ * writes are refused). Takes ownership of cfg. Starts probing. */
+int core_init(struct cfg *cfg, const char *path);
+void core_fini(void);
+
+const struct smsa_model *core_model(void);
+const struct cfg *core_config(void);
+const char *core_config_path(void);
+
+int core_subscribe(core_event_cb cb, void *arg);
+void core_unsubscribe(core_event_cb cb, void *arg);
+
+/* The change API: persist first, then apply exactly what was written. On failure nothing
+ * changes and err says why. Takes ownership of next either way. */
+int core_change(struct cfg *next, struct cfg_error *err);
+/* SIGHUP: re-read the file; a bad file leaves the running configuration. */
+int core_reload(struct cfg_error *err);
+
+/* ---- called by the probe engine only ---- */
+
+struct probe_addr_result {
+    bool ok;
+    enum smsa_cause cause;
+    int64_t rtt_us;
+    struct smsa_ntp_result ntp; /* NTP probes */
+};
+
+/* A new resolved address set for a peer (sorted, deduplicated here). */
+void core_set_addresses(struct smsa_peer *p, const struct sockaddr_storage *addrs,
+                        const socklen_t *lens, size_t n);
+/* Resolution failed: the round fails with cause dns-failure. */
+void core_round_failed(struct smsa_peer *p, enum smsa_cause cause);
+/* One round's results, one per address of p->addrs (same order). */
+void core_round_done(struct smsa_peer *p, const struct probe_addr_result *results, size_t n);
+
+/* For tests and the engine: raise an event to all subscribers. */
+void core_emit(struct smsa_event *ev);
+
+#endif

@@ -1,0 +1,51 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+#include <time.h>
+
+static bool to_stderr = true;
+static enum log_level max_level = LOG_LVL_INFO;
+static bool syslog_open;
+
+void log_init(const char *ident, bool foreground, enum log_level level)
+{
+    to_stderr = foreground;
+    max_level = level;
+    if (!foreground) {
+        openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+        syslog_open = true;
+    }
+}
+
+void log_fini(void)
+{
+    if (syslog_open)
+        closelog();
+    syslog_open = false;
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+    static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+    static const char *const tag[] = {"error", "warning", "info", "debug"};
+    if (level > max_level)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    if (to_stderr) {
+        char msg[1024];
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s: %s\n", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                ts.tv_nsec / 1000000, tag[level], msg);
+    } else {
+        vsyslog(prio[level], fmt, ap);
+    }
+    va_end(ap);
+}

@@ -1,0 +1,299 @@
+#include "loop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+struct fd_entry {
+    loop_fd_cb cb;
+    void *arg;
+    unsigned events;
+    bool used;
+};
+
+struct prepare_entry {
+    loop_prepare_cb cb;
+    void *arg;
+};
+
+static int epfd = -1;
+static struct fd_entry *fds;
+static size_t n_fds;
+static struct loop_timer **heap; /* 1-based binary min-heap on due_us */
+static size_t heap_len, heap_cap;
+static struct prepare_entry *prepares;
+static size_t n_prepares;
+static bool stopping;
+static struct loop_stats stats;
+
+int64_t loop_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t loop_wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int loop_init(void)
+{
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    stopping = false;
+    memset(&stats, 0, sizeof(stats));
+    return epfd < 0 ? -1 : 0;
+}
+
+void loop_fini(void)
+{
+    if (epfd >= 0)
+        close(epfd);
+    epfd = -1;
+    free(fds);
+    fds = NULL;
+    n_fds = 0;
+    for (size_t i = 1; i <= heap_len; i++)
+        heap[i]->heap_pos = 0;
+    free(heap);
+    heap = NULL;
+    heap_len = heap_cap = 0;
+    free(prepares);
+    prepares = NULL;
+    n_prepares = 0;
+}
+
+static uint32_t to_epoll(unsigned events)
+{
+    uint32_t e = 0;
+    if (events & LOOP_READ)
+        e |= EPOLLIN;
+    if (events & LOOP_WRITE)
+        e |= EPOLLOUT;
+    return e;
+}
+
+int loop_fd_add(int fd, unsigned events, loop_fd_cb cb, void *arg)
+{
+    if (fd < 0)
+        return -1;
+    if ((size_t)fd >= n_fds) {
+        size_t n = n_fds ? n_fds : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        struct fd_entry *p = realloc(fds, n * sizeof(*p));
+        if (!p)
+            return -1;
+        memset(p + n_fds, 0, (n - n_fds) * sizeof(*p));
+        fds = p;
+        n_fds = n;
+    }
+    struct epoll_event ev = {.events = to_epoll(events), .data.fd = fd};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        return -1;
+    fds[fd] = (struct fd_entry){.cb = cb, .arg = arg, .events = events, .used = true};
+    return 0;
+}
+
+int loop_fd_modify(int fd, unsigned events)
+{
+    if (!loop_fd_watched(fd))
+        return -1;
+    if (fds[fd].events == events)
+        return 0;
+    struct epoll_event ev = {.events = to_epoll(events), .data.fd = fd};
+    if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+        return -1;
+    fds[fd].events = events;
+    return 0;
+}
+
+void loop_fd_remove(int fd)
+{
+    if (!loop_fd_watched(fd))
+        return;
+    epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+    fds[fd].used = false;
+}
+
+bool loop_fd_watched(int fd)
+{
+    return fd >= 0 && (size_t)fd < n_fds && fds[fd].used;
+}
+
+static void heap_swap(size_t a, size_t b)
+{
+    struct loop_timer *t = heap[a];
+    heap[a] = heap[b];
+    heap[b] = t;
+    heap[a]->heap_pos = a;
+    heap[b]->heap_pos = b;
+}
+
+static void heap_up(size_t i)
+{
+    while (i > 1 && heap[i / 2]->due_us > heap[i]->due_us) {
+        heap_swap(i, i / 2);
+        i /= 2;
+    }
+}
+
+static void heap_down(size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i, r = l + 1, m = i;
+        if (l <= heap_len && heap[l]->due_us < heap[m]->due_us)
+            m = l;
+        if (r <= heap_len && heap[r]->due_us < heap[m]->due_us)
+            m = r;
+        if (m == i)
+            return;
+        heap_swap(i, m);
+        i = m;
+    }
+}
+
+void loop_timer_stop(struct loop_timer *t)
+{
+    size_t i = t->heap_pos;
+    if (i == 0)
+        return;
+    t->heap_pos = 0;
+    if (i != heap_len) {
+        heap[i] = heap[heap_len];
+        heap[i]->heap_pos = i;
+        heap_len--;
+        heap_up(i);
+        heap_down(i);
+    } else {
+        heap_len--;
+    }
+}
+
+void loop_timer_start(struct loop_timer *t, int64_t delay_us, loop_timer_cb cb, void *arg)
+{
+    loop_timer_stop(t);
+    if (heap_len + 1 >= heap_cap) {
+        size_t n = heap_cap ? heap_cap * 2 : 256;
+        struct loop_timer **p = realloc(heap, n * sizeof(*p));
+        if (!p)
+            abort(); /* a timer we cannot arm would silently stop the daemon */
+        heap = p;
+        heap_cap = n;
+    }
+    t->due_us = loop_now_us() + (delay_us > 0 ? delay_us : 0);
+    t->cb = cb;
+    t->arg = arg;
+    heap[++heap_len] = t;
+    t->heap_pos = heap_len;
+    heap_up(heap_len);
+}
+
+bool loop_timer_armed(const struct loop_timer *t)
+{
+    return t->heap_pos != 0;
+}
+
+int loop_prepare_add(loop_prepare_cb cb, void *arg)
+{
+    struct prepare_entry *p = realloc(prepares, (n_prepares + 1) * sizeof(*p));
+    if (!p)
+        return -1;
+    prepares = p;
+    prepares[n_prepares++] = (struct prepare_entry){cb, arg};
+    return 0;
+}
+
+void loop_prepare_remove(loop_prepare_cb cb, void *arg)
+{
+    for (size_t i = 0; i < n_prepares; i++) {
+        if (prepares[i].cb == cb && prepares[i].arg == arg) {
+            memmove(prepares + i, prepares + i + 1, (n_prepares - i - 1) * sizeof(*prepares));
+            n_prepares--;
+            return;
+        }
+    }
+}
+
+static void run_timers(void)
+{
+    int64_t now = loop_now_us();
+    /* Only timers due now; a callback re-arming itself with delay 0 waits for the next turn. */
+    while (heap_len > 0 && heap[1]->due_us <= now) {
+        struct loop_timer *t = heap[1];
+        loop_timer_stop(t);
+        t->cb(t->arg);
+        if (stopping)
+            return;
+    }
+}
+
+int loop_run_once(int timeout_ms)
+{
+    for (size_t i = 0; i < n_prepares; i++)
+        prepares[i].cb(prepares[i].arg);
+    if (heap_len > 0) {
+        int64_t wait = heap[1]->due_us - loop_now_us();
+        int wait_ms = wait <= 0 ? 0 : (int)((wait + 999) / 1000);
+        if (timeout_ms < 0 || wait_ms < timeout_ms)
+            timeout_ms = wait_ms;
+    }
+    struct epoll_event evs[64];
+    int n = epoll_wait(epfd, evs, 64, timeout_ms);
+    if (n < 0 && errno != EINTR)
+        return -1;
+    int64_t start = loop_now_us();
+    for (int i = 0; i < n && !stopping; i++) {
+        int fd = evs[i].data.fd;
+        /* An earlier callback of this turn may have removed (or replaced) this fd. */
+        if (!loop_fd_watched(fd))
+            continue;
+        unsigned e = 0;
+        if (evs[i].events & EPOLLIN)
+            e |= LOOP_READ;
+        if (evs[i].events & EPOLLOUT)
+            e |= LOOP_WRITE;
+        if (evs[i].events & (EPOLLERR | EPOLLHUP))
+            e |= LOOP_ERROR | (fds[fd].events & (LOOP_READ | LOOP_WRITE));
+        fds[fd].cb(fd, e, fds[fd].arg);
+    }
+    if (!stopping)
+        run_timers();
+    int64_t spent = loop_now_us() - start;
+    stats.turns++;
+    stats.last_turn_us = spent;
+    if (spent > stats.max_turn_us)
+        stats.max_turn_us = spent;
+    return 0;
+}
+
+int loop_run(void)
+{
+    stopping = false;
+    while (!stopping) {
+        if (loop_run_once(-1) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void loop_stop(void)
+{
+    stopping = true;
+}
+
+void loop_get_stats(struct loop_stats *out)
+{
+    *out = stats;
+}
+
+void loop_reset_max_turn(void)
+{
+    stats.max_turn_us = 0;
+}

@@ -1,0 +1,137 @@
+/* The state the core publishes: flows, peers, their addresses, links, NTP servers, update
+ * sources. Faces (SNMP, REST) read it through core_model() and never write it. */
+#ifndef SMSA_MODEL_H
+#define SMSA_MODEL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "catalogue.h"
+#include "hysteresis.h"
+
+enum smsa_state {
+    ST_UNKNOWN,
+    ST_UP,
+    ST_DEGRADED,
+    ST_DOWN,
+    ST_DISABLED,
+    ST_UNCONFIGURED,
+    ST_NOT_APPLICABLE,
+};
+#define ST_COUNT 7
+
+enum smsa_cause {
+    CAUSE_NONE,
+    CAUSE_TIMEOUT,
+    CAUSE_REFUSED,
+    CAUSE_UNREACHABLE,
+    CAUSE_DNS_FAILURE,
+    CAUSE_PROTOCOL_ERROR,
+    CAUSE_KISS_OF_DEATH,
+    CAUSE_NOT_LISTENING,
+    CAUSE_ERROR,
+};
+#define CAUSE_COUNT 9
+
+const char *smsa_state_name(enum smsa_state s);  /* "up", "not-applicable", ... */
+const char *smsa_cause_name(enum smsa_cause c);  /* "none", "timeout", ... */
+
+struct smsa_stamp {
+    int64_t wall_us; /* CLOCK_REALTIME, for humans and DateAndTime */
+    int64_t mono_us; /* CLOCK_MONOTONIC, for TimeStamp/uptime arithmetic */
+};
+
+#define SMSA_ADDR_TEXT 48
+
+struct smsa_ntp_result {
+    bool valid; /* a good reply was seen in the last round */
+    unsigned stratum;
+    unsigned leap;      /* LI field */
+    int64_t offset_us;  /* server clock minus ours */
+    int64_t delay_us;   /* round trip, RFC 5905 */
+    char refid[16];     /* text: "GPS", "127.0.0.1", or KoD code */
+};
+
+struct smsa_addr {
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    int family; /* AF_INET or AF_INET6 */
+    char text[SMSA_ADDR_TEXT];
+    enum smsa_state state; /* ST_UNKNOWN, ST_UP, ST_DOWN */
+    enum smsa_cause cause;
+    struct smsa_stamp since;
+    int64_t rtt_us; /* last successful round trip, -1 when none */
+    uint64_t checks, failures;
+    struct hyst hyst;
+    struct smsa_ntp_result ntp;
+};
+
+struct smsa_peer {
+    unsigned flow_id;
+    unsigned index; /* within the flow, 1-based; stable while the daemon runs */
+    char *host;     /* as configured ("local" for an inbound listen check) */
+    uint16_t port;  /* effective port */
+    enum smsa_probe_kind kind;
+    const char *label; /* scanner name, update purpose, or NULL */
+    unsigned link_index;   /* > 0 when this peer is a Control Center-Scanner link */
+    unsigned update_index; /* > 0: position in cfg.updates, 1-based */
+    bool enabled;          /* false: a disabled update source, not probed */
+
+    enum smsa_state state; /* up, degraded, down, unknown, disabled */
+    enum smsa_cause cause;
+    struct smsa_stamp since;
+    int64_t rtt_us;
+    uint64_t checks, failures, down_count;
+    struct hyst hyst;
+
+    struct smsa_addr *addrs; /* the current address set, sorted */
+    size_t n_addrs;
+    uint64_t addrset_changes;
+    struct smsa_stamp addrset_since;
+
+    /* NTP servers: the best reply of the last round, and Kiss-o'-Death handling. */
+    struct smsa_ntp_result ntp;
+    bool kod_stopped;       /* DENY or RSTR: not polled again until the configuration changes */
+    unsigned poll_multiplier; /* RATE doubles it (1, 2, 4, ... 64) */
+
+    void *engine; /* the probe engine's private state */
+};
+
+struct smsa_flow {
+    const struct cat_flow *def;
+    enum smsa_direction direction;
+    enum smsa_state state;
+    struct smsa_stamp since;
+    struct smsa_peer **peers; /* sorted by index */
+    size_t n_peers;
+};
+
+struct smsa_link {
+    unsigned index; /* stable while the daemon runs; config order at start */
+    char *name;     /* scanner name, or "control-center" on a Scanner */
+    struct smsa_peer *peer; /* flow 11 (CC, all-in-one) or flow 12 (Scanner) */
+    enum smsa_state state;  /* unknown, up, down */
+    enum smsa_cause cause;
+    struct smsa_stamp since;
+    uint64_t down_count;
+};
+
+struct smsa_model {
+    uint64_t generation;        /* bumps on every change visible through a face (ETag) */
+    uint64_t config_generation; /* bumps when the configuration is applied */
+    const struct cfg *cfg;      /* the running configuration */
+    struct smsa_stamp started;
+    enum smsa_state overall; /* up, degraded, down, unknown */
+    struct smsa_flow flows[CAT_NFLOWS]; /* flows[id - 1] */
+    struct smsa_link *links;            /* sorted by index */
+    size_t n_links;
+    struct smsa_peer **updates; /* cfg.updates order: updates[update_index - 1] */
+    size_t n_updates;
+    /* NTP servers are flows[7].peers. */
+    uint64_t probes_total, probe_failures_total, events_total;
+};
+
+#endif

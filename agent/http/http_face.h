@@ -1,0 +1,13 @@
+/* The REST face: JSON API, /metrics, /healthz and the event stream, on libmicrohttpd,
+ * driven by the daemon's loop. */
+#ifndef SMSA_HTTP_FACE_H
+#define SMSA_HTTP_FACE_H
+
+#include "config.h"
+
+/* Reads cfg->http. Returns 0, or -1 (logged) when it cannot listen or the settings are
+ * unsafe (beyond loopback without a token). */
+int httpf_init(const struct cfg *cfg);
+void httpf_fini(void);
+
+#endif
