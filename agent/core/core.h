@@ -27,10 +27,10 @@ struct smsa_event {
     enum smsa_state old_state, new_state;
     enum smsa_cause cause;
     uint16_t port;
-    char name[64];               /* link name, update purpose or flow purpose */
-    char host[256];              /* peer host */
+    char name[64];                /* link name, update purpose or flow purpose */
+    char host[256];               /* peer host */
     char address[SMSA_ADDR_TEXT]; /* the address concerned, or the first address */
-    char addresses[512];         /* EV_ADDRSET: new set, space-separated (truncated) */
+    char addresses[512];          /* EV_ADDRSET: new set, space-separated (truncated) */
     unsigned n_addresses;
 };
 
@@ -72,6 +72,11 @@ void core_set_addresses(struct smsa_peer *p, const struct sockaddr_storage *addr
 void core_round_failed(struct smsa_peer *p, enum smsa_cause cause);
 /* One round's results, one per address of p->addrs (same order). */
 void core_round_done(struct smsa_peer *p, const struct probe_addr_result *results, size_t n);
+
+/* Address sets: sort and deduplicate (returns the new count); compare two normalised sets.
+ * Exposed for tests. */
+size_t core_addrset_normalise(struct smsa_addr *a, size_t n);
+bool core_addrset_equal(const struct smsa_addr *a, size_t na, const struct smsa_addr *b, size_t nb);
 
 /* For tests and the engine: raise an event to all subscribers. */
 void core_emit(struct smsa_event *ev);

@@ -13,14 +13,14 @@
 #define DNSMSG_TYPE_AAAA 28
 
 enum dnsmsg_status {
-    DNSMSG_OK,         /* a response to our question; rcode NOERROR or NXDOMAIN */
-    DNSMSG_SHORT,      /* shorter than a header, or the question does not fit */
-    DNSMSG_OVERSIZED,  /* longer than DNSMSG_MAX_UDP */
-    DNSMSG_BAD_ID,     /* id differs: spoofed or stale */
+    DNSMSG_OK,           /* a response to our question; rcode NOERROR or NXDOMAIN */
+    DNSMSG_SHORT,        /* shorter than a header, or the question does not fit */
+    DNSMSG_OVERSIZED,    /* longer than DNSMSG_MAX_UDP */
+    DNSMSG_BAD_ID,       /* id differs: spoofed or stale */
     DNSMSG_NOT_RESPONSE, /* QR bit clear */
     DNSMSG_BAD_QUESTION, /* the question is not ours (count, name, type or class) */
-    DNSMSG_RCODE,      /* SERVFAIL, REFUSED, ...: the server does not serve us */
-    DNSMSG_MALFORMED,  /* a name or record runs past the end, a pointer loops, ... */
+    DNSMSG_RCODE,        /* SERVFAIL, REFUSED, ...: the server does not serve us */
+    DNSMSG_MALFORMED,    /* a name or record runs past the end, a pointer loops, ... */
 };
 
 struct dnsmsg_reply {

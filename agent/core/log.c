@@ -42,8 +42,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
         struct tm tm;
         gmtime_r(&ts.tv_sec, &tm);
         fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s: %s\n", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                ts.tv_nsec / 1000000, tag[level], msg);
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+                tag[level], msg);
     } else {
         vsyslog(prio[level], fmt, ap);
     }

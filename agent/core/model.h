@@ -36,8 +36,8 @@ enum smsa_cause {
 };
 #define CAUSE_COUNT 9
 
-const char *smsa_state_name(enum smsa_state s);  /* "up", "not-applicable", ... */
-const char *smsa_cause_name(enum smsa_cause c);  /* "none", "timeout", ... */
+const char *smsa_state_name(enum smsa_state s); /* "up", "not-applicable", ... */
+const char *smsa_cause_name(enum smsa_cause c); /* "none", "timeout", ... */
 
 struct smsa_stamp {
     int64_t wall_us; /* CLOCK_REALTIME, for humans and DateAndTime */
@@ -49,10 +49,10 @@ struct smsa_stamp {
 struct smsa_ntp_result {
     bool valid; /* a good reply was seen in the last round */
     unsigned stratum;
-    unsigned leap;      /* LI field */
-    int64_t offset_us;  /* server clock minus ours */
-    int64_t delay_us;   /* round trip, RFC 5905 */
-    char refid[16];     /* text: "GPS", "127.0.0.1", or KoD code */
+    unsigned leap;     /* LI field */
+    int64_t offset_us; /* server clock minus ours */
+    int64_t delay_us;  /* round trip, RFC 5905 */
+    char refid[16];    /* text: "GPS", "127.0.0.1", or KoD code */
 };
 
 struct smsa_addr {
@@ -75,7 +75,7 @@ struct smsa_peer {
     char *host;     /* as configured ("local" for an inbound listen check) */
     uint16_t port;  /* effective port */
     enum smsa_probe_kind kind;
-    const char *label; /* scanner name, update purpose, or NULL */
+    const char *label;     /* scanner name, update purpose, or NULL */
     unsigned link_index;   /* > 0 when this peer is a Control Center-Scanner link */
     unsigned update_index; /* > 0: position in cfg.updates, 1-based */
     bool enabled;          /* false: a disabled update source, not probed */
@@ -94,7 +94,7 @@ struct smsa_peer {
 
     /* NTP servers: the best reply of the last round, and Kiss-o'-Death handling. */
     struct smsa_ntp_result ntp;
-    bool kod_stopped;       /* DENY or RSTR: not polled again until the configuration changes */
+    bool kod_stopped;         /* DENY or RSTR: not polled again until the configuration changes */
     unsigned poll_multiplier; /* RATE doubles it (1, 2, 4, ... 64) */
 
     void *engine; /* the probe engine's private state */
@@ -110,8 +110,8 @@ struct smsa_flow {
 };
 
 struct smsa_link {
-    unsigned index; /* stable while the daemon runs; config order at start */
-    char *name;     /* scanner name, or "control-center" on a Scanner */
+    unsigned index;         /* stable while the daemon runs; config order at start */
+    char *name;             /* scanner name, or "control-center" on a Scanner */
     struct smsa_peer *peer; /* flow 11 (CC, all-in-one) or flow 12 (Scanner) */
     enum smsa_state state;  /* unknown, up, down */
     enum smsa_cause cause;
@@ -124,7 +124,7 @@ struct smsa_model {
     uint64_t config_generation; /* bumps when the configuration is applied */
     const struct cfg *cfg;      /* the running configuration */
     struct smsa_stamp started;
-    enum smsa_state overall; /* up, degraded, down, unknown */
+    enum smsa_state overall;            /* up, degraded, down, unknown */
     struct smsa_flow flows[CAT_NFLOWS]; /* flows[id - 1] */
     struct smsa_link *links;            /* sorted by index */
     size_t n_links;

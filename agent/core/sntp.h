@@ -16,17 +16,17 @@ int64_t sntp_ts_to_unix_us(sntp_ts ts);
 
 enum sntp_status {
     SNTP_OK,
-    SNTP_SHORT,         /* fewer than 48 bytes */
-    SNTP_OVERSIZED,     /* longer than any valid message (extension fields + MAC bound) */
-    SNTP_BAD_MODE,      /* not mode 4 (server) */
-    SNTP_BAD_VERSION,   /* version not 1..4 */
-    SNTP_BAD_ORIGIN,    /* origin timestamp is not our transmit timestamp: spoofed or stale */
+    SNTP_SHORT,          /* fewer than 48 bytes */
+    SNTP_OVERSIZED,      /* longer than any valid message (extension fields + MAC bound) */
+    SNTP_BAD_MODE,       /* not mode 4 (server) */
+    SNTP_BAD_VERSION,    /* version not 1..4 */
+    SNTP_BAD_ORIGIN,     /* origin timestamp is not our transmit timestamp: spoofed or stale */
     SNTP_UNSYNCHRONISED, /* LI = 3, or transmit timestamp 0 */
-    SNTP_BAD_STRATUM,   /* stratum > 15 */
-    SNTP_KOD_DENY,      /* stratum 0 with kiss code DENY */
+    SNTP_BAD_STRATUM,    /* stratum > 15 */
+    SNTP_KOD_DENY,       /* stratum 0 with kiss code DENY */
     SNTP_KOD_RSTR,
     SNTP_KOD_RATE,
-    SNTP_KOD_OTHER,     /* stratum 0, another kiss code: treat as no answer */
+    SNTP_KOD_OTHER, /* stratum 0, another kiss code: treat as no answer */
 };
 
 #define SNTP_MAX_PACKET_LEN 1024
@@ -48,8 +48,8 @@ enum sntp_status sntp_decode_reply(const uint8_t *buf, size_t len, sntp_ts xmt,
 
 /* Offset and delay (RFC 5905 §8) in microseconds: t1 our send time, t4 our receive time
  * (unix microseconds), t2/t3 from the reply. */
-void sntp_offset_delay(int64_t t1_us, const struct sntp_reply *r, int64_t t4_us,
-                       int64_t *offset_us, int64_t *delay_us);
+void sntp_offset_delay(int64_t t1_us, const struct sntp_reply *r, int64_t t4_us, int64_t *offset_us,
+                       int64_t *delay_us);
 
 const char *sntp_status_name(enum sntp_status s);
 

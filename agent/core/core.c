@@ -1,0 +1,937 @@
+#include "core.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "log.h"
+#include "loop.h"
+
+struct subscriber {
+    core_event_cb cb;
+    void *arg;
+};
+
+static struct smsa_model model;
+static struct cfg *running;
+static char *config_path;
+static struct subscriber *subs;
+static size_t n_subs;
+static uint64_t event_seq;
+
+const char *smsa_state_name(enum smsa_state s)
+{
+    static const char *const n[ST_COUNT] = {"unknown",  "up",           "degraded",      "down",
+                                            "disabled", "unconfigured", "not-applicable"};
+    return (unsigned)s < ST_COUNT ? n[s] : "unknown";
+}
+
+const char *smsa_cause_name(enum smsa_cause c)
+{
+    static const char *const n[CAUSE_COUNT] = {"none",          "timeout",       "refused",
+                                               "unreachable",   "dns-failure",   "protocol-error",
+                                               "kiss-of-death", "not-listening", "error"};
+    return (unsigned)c < CAUSE_COUNT ? n[c] : "error";
+}
+
+const char *smsa_event_kind_name(enum smsa_event_kind k)
+{
+    static const char *const n[] = {"peer", "flow", "link", "ntp", "addrset", "config"};
+    return (unsigned)k <= EV_CONFIG ? n[k] : "?";
+}
+
+static struct smsa_stamp stamp_now(void)
+{
+    return (struct smsa_stamp){.wall_us = loop_wall_us(), .mono_us = loop_now_us()};
+}
+
+const struct smsa_model *core_model(void)
+{
+    return &model;
+}
+
+const struct cfg *core_config(void)
+{
+    return running;
+}
+
+const char *core_config_path(void)
+{
+    return config_path;
+}
+
+int core_subscribe(core_event_cb cb, void *arg)
+{
+    struct subscriber *p = realloc(subs, (n_subs + 1) * sizeof(*p));
+    if (!p)
+        return -1;
+    subs = p;
+    subs[n_subs++] = (struct subscriber){cb, arg};
+    return 0;
+}
+
+void core_unsubscribe(core_event_cb cb, void *arg)
+{
+    for (size_t i = 0; i < n_subs; i++) {
+        if (subs[i].cb == cb && subs[i].arg == arg) {
+            memmove(subs + i, subs + i + 1, (n_subs - i - 1) * sizeof(*subs));
+            n_subs--;
+            return;
+        }
+    }
+}
+
+static void log_event(const struct smsa_event *ev)
+{
+    switch (ev->kind) {
+    case EV_LINK:
+        log_info("event link index=%u name=%s state=%s cause=%s address=%s", ev->link_index,
+                 ev->name, smsa_state_name(ev->new_state), smsa_cause_name(ev->cause),
+                 ev->address[0] ? ev->address : "-");
+        break;
+    case EV_PEER:
+        log_info("event peer flow=%u peer=%u host=%s port=%u state=%s cause=%s", ev->flow_id,
+                 ev->peer_index, ev->host, ev->port, smsa_state_name(ev->new_state),
+                 smsa_cause_name(ev->cause));
+        break;
+    case EV_FLOW:
+        log_info("event flow flow=%u state=%s", ev->flow_id, smsa_state_name(ev->new_state));
+        break;
+    case EV_ADDRSET:
+        log_info("event addrset flow=%u peer=%u host=%s addresses=%s", ev->flow_id, ev->peer_index,
+                 ev->host, ev->addresses);
+        break;
+    case EV_NTP: {
+        const struct smsa_flow *f = &model.flows[7];
+        const struct smsa_peer *p = NULL;
+        for (size_t i = 0; i < f->n_peers; i++)
+            if (f->peers[i]->index == ev->peer_index)
+                p = f->peers[i];
+        log_info("event ntp peer=%u host=%s state=%s cause=%s stratum=%u offset_us=%" PRId64
+                 " delay_us=%" PRId64 " refid=%s",
+                 ev->peer_index, ev->host, smsa_state_name(ev->new_state),
+                 smsa_cause_name(ev->cause), p ? p->ntp.stratum : 0, p ? p->ntp.offset_us : 0,
+                 p ? p->ntp.delay_us : 0, p && p->ntp.refid[0] ? p->ntp.refid : "-");
+        break;
+    }
+    case EV_CONFIG:
+        log_info("event config generation=%" PRIu64, model.config_generation);
+        break;
+    }
+}
+
+void core_emit(struct smsa_event *ev)
+{
+    ev->seq = ++event_seq;
+    if (ev->at.mono_us == 0)
+        ev->at = stamp_now();
+    model.events_total++;
+    model.generation++;
+    log_event(ev);
+    for (size_t i = 0; i < n_subs; i++)
+        subs[i].cb(ev, subs[i].arg);
+}
+
+static void event_for_peer(struct smsa_event *ev, enum smsa_event_kind kind,
+                           const struct smsa_peer *p)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->kind = kind;
+    ev->flow_id = p->flow_id;
+    ev->peer_index = p->index;
+    ev->link_index = p->link_index;
+    ev->update_index = p->update_index;
+    ev->port = p->port;
+    snprintf(ev->host, sizeof(ev->host), "%s", p->host);
+    snprintf(ev->name, sizeof(ev->name), "%s",
+             p->label ? p->label : model.flows[p->flow_id - 1].def->purpose);
+    ev->cause = p->cause;
+    ev->new_state = p->state;
+}
+
+/* ---- building the model from a configuration ---- */
+
+static void free_peer(struct smsa_peer *p)
+{
+    if (!p)
+        return;
+    free(p->host);
+    free(p->addrs);
+    free(p);
+}
+
+static void free_model_contents(struct smsa_model *m)
+{
+    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+        for (size_t j = 0; j < m->flows[i].n_peers; j++)
+            free_peer(m->flows[i].peers[j]);
+        free(m->flows[i].peers);
+        m->flows[i].peers = NULL;
+        m->flows[i].n_peers = 0;
+    }
+    for (size_t i = 0; i < m->n_links; i++)
+        free(m->links[i].name);
+    free(m->links);
+    m->links = NULL;
+    m->n_links = 0;
+    free(m->updates);
+    m->updates = NULL;
+    m->n_updates = 0;
+}
+
+static int parse_literal(const char *host, uint16_t port, struct sockaddr_storage *ss,
+                         socklen_t *len)
+{
+    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    memset(ss, 0, sizeof(*ss));
+    if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(port);
+        *len = sizeof(*s4);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(port);
+        *len = sizeof(*s6);
+        return 0;
+    }
+    return -1;
+}
+
+static struct smsa_peer *new_peer(unsigned flow_id, const char *host, uint16_t port,
+                                  enum smsa_probe_kind kind, const char *label)
+{
+    struct smsa_peer *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->host = strdup(host);
+    if (!p->host) {
+        free(p);
+        return NULL;
+    }
+    p->flow_id = flow_id;
+    p->port = port;
+    p->kind = kind;
+    p->label = label;
+    p->enabled = true;
+    p->state = ST_UNKNOWN;
+    p->rtt_us = -1;
+    p->poll_multiplier = 1;
+    return p;
+}
+
+static int flow_add_peer(struct smsa_flow *f, struct smsa_peer *p)
+{
+    if (!p)
+        return -1;
+    struct smsa_peer **n = realloc(f->peers, (f->n_peers + 1) * sizeof(*n));
+    if (!n) {
+        free_peer(p);
+        return -1;
+    }
+    f->peers = n;
+    f->peers[f->n_peers++] = p;
+    p->index = (unsigned)f->n_peers;
+    return 0;
+}
+
+static int add_list(struct smsa_flow *f, const struct cfg_list *l, enum smsa_probe_kind kind)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        const struct cfg_peer *cp = &l->items[i];
+        if (flow_add_peer(f, new_peer(f->def->id, cp->host, cp->port ? cp->port : f->def->port,
+                                      kind, NULL)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static bool flow_disabled(unsigned id, const struct cfg *c)
+{
+    return (id == 8 && !c->ntp_enabled) || (id == 14 && !c->http_management);
+}
+
+static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
+{
+    struct smsa_flow *f = &m->flows[id - 1];
+    f->def = cat_flow(id);
+    f->direction = cat_direction(id, c->role);
+    f->state = ST_UNKNOWN;
+    if (f->direction == DIR_NOT_APPLICABLE) {
+        f->state = ST_NOT_APPLICABLE;
+        return 0;
+    }
+    if (flow_disabled(id, c)) {
+        f->state = ST_DISABLED;
+        return 0;
+    }
+    if (f->direction == DIR_INBOUND)
+        return flow_add_peer(f, new_peer(id, "local", f->def->port, PROBE_LISTEN, NULL));
+
+    enum smsa_probe_kind kind = cat_probe_kind(id, c->role);
+    switch (cat_peer_source(id)) {
+    case SRC_CONTROL_CENTER:
+        if (c->control_center &&
+            flow_add_peer(f,
+                          new_peer(id, c->control_center,
+                                   c->control_center_port ? c->control_center_port : f->def->port,
+                                   kind, "control-center")) < 0)
+            return -1;
+        break;
+    case SRC_SCANNERS:
+        for (size_t i = 0; i < c->n_scanners; i++) {
+            const struct cfg_scanner *s = &c->scanners[i];
+            if (flow_add_peer(f,
+                              new_peer(id, s->peer.host, s->peer.port ? s->peer.port : f->def->port,
+                                       kind, s->name)) < 0)
+                return -1;
+        }
+        break;
+    case SRC_DNS_SERVERS:
+        return add_list(f, &c->dns_servers, kind);
+    case SRC_NTP_SERVERS:
+        return add_list(f, &c->ntp_servers, kind);
+    case SRC_LDAP_SERVERS:
+        return add_list(f, &c->ldap_servers, kind);
+    case SRC_INTERNAL_MAIL:
+        return add_list(f, &c->internal_mail_servers, kind);
+    case SRC_INTERNET_MAIL:
+        return add_list(f, &c->internet_mail_hosts, kind);
+    case SRC_UPDATES:
+        for (size_t i = 0; i < c->n_updates; i++) {
+            const struct cfg_update *u = &c->updates[i];
+            if (cat_update_flow(u->purpose) != id)
+                continue;
+            /* Rapid Response is fetched over FTP whatever the port (TECH85204 flow 20). */
+            struct smsa_peer *p =
+                new_peer(id, u->host, u->port, id == 20 ? PROBE_FTP : kind, u->purpose);
+            if (flow_add_peer(f, p) < 0)
+                return -1;
+            p->update_index = (unsigned)i + 1;
+            p->enabled = u->enabled;
+            if (!u->enabled)
+                p->state = ST_DISABLED;
+        }
+        break;
+    case SRC_NONE:
+        break;
+    }
+    if (f->n_peers == 0)
+        f->state = ST_UNCONFIGURED;
+    return 0;
+}
+
+static int build_links(struct smsa_model *m, const struct cfg *c)
+{
+    const struct smsa_flow *f = NULL;
+    if (c->role == ROLE_SCANNER)
+        f = &m->flows[11];
+    else
+        f = &m->flows[10];
+    if (f->n_peers == 0)
+        return 0;
+    m->links = calloc(f->n_peers, sizeof(*m->links));
+    if (!m->links)
+        return -1;
+    for (size_t i = 0; i < f->n_peers; i++) {
+        struct smsa_link *l = &m->links[i];
+        l->peer = f->peers[i];
+        l->name = strdup(f->peers[i]->label ? f->peers[i]->label : f->peers[i]->host);
+        if (!l->name)
+            return -1;
+        l->index = (unsigned)i + 1;
+        l->state = ST_UNKNOWN;
+        l->peer->link_index = l->index;
+        m->n_links++;
+    }
+    return 0;
+}
+
+static int build_updates(struct smsa_model *m, const struct cfg *c)
+{
+    if (c->n_updates == 0)
+        return 0;
+    m->updates = calloc(c->n_updates, sizeof(*m->updates));
+    if (!m->updates)
+        return -1;
+    m->n_updates = c->n_updates;
+    for (unsigned id = 1; id <= CAT_NFLOWS; id++) {
+        const struct smsa_flow *f = &m->flows[id - 1];
+        for (size_t j = 0; j < f->n_peers; j++)
+            if (f->peers[j]->update_index)
+                m->updates[f->peers[j]->update_index - 1] = f->peers[j];
+    }
+    return 0;
+}
+
+static void set_literal_addresses(struct smsa_model *m)
+{
+    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+        for (size_t j = 0; j < m->flows[i].n_peers; j++) {
+            struct smsa_peer *p = m->flows[i].peers[j];
+            struct sockaddr_storage ss;
+            socklen_t len;
+            if (p->kind != PROBE_LISTEN && p->n_addrs == 0 &&
+                parse_literal(p->host, p->port, &ss, &len) == 0)
+                core_set_addresses(p, &ss, &len, 1);
+        }
+    }
+}
+
+static bool same_peer(const struct smsa_peer *a, const struct smsa_peer *b)
+{
+    return a->port == b->port && a->kind == b->kind && a->enabled == b->enabled &&
+           !strcmp(a->host, b->host) &&
+           ((!a->label && !b->label) || (a->label && b->label && !strcmp(a->label, b->label)));
+}
+
+/* Keeps what was learnt about peers that the new configuration still has, and keeps their
+ * indexes (and link indexes) stable; new peers and links are numbered after the old ones. */
+static void carry_over(struct smsa_model *next, struct smsa_model *old)
+{
+    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+        struct smsa_flow *nf = &next->flows[i], *of = &old->flows[i];
+        unsigned max_index = 0;
+        for (size_t k = 0; k < of->n_peers; k++)
+            if (of->peers[k]->index > max_index)
+                max_index = of->peers[k]->index;
+        bool used[of->n_peers + 1];
+        memset(used, 0, sizeof(used));
+        for (size_t j = 0; j < nf->n_peers; j++) {
+            struct smsa_peer *np = nf->peers[j], *op = NULL;
+            for (size_t k = 0; k < of->n_peers && !op; k++) {
+                if (!used[k] && same_peer(np, of->peers[k])) {
+                    op = of->peers[k];
+                    used[k] = true;
+                }
+            }
+            if (!op) {
+                np->index = ++max_index;
+                continue;
+            }
+            char *host = np->host;
+            const char *label = np->label;
+            unsigned update_index = np->update_index;
+            *np = *op;
+            np->host = host;
+            np->label = label;
+            np->update_index = update_index;
+            np->link_index = 0;
+            np->engine = NULL;
+            op->addrs = NULL; /* moved */
+            op->n_addrs = 0;
+        }
+        /* peers are kept sorted by index for the faces' ordered lookups */
+        for (size_t a = 1; a < nf->n_peers; a++) {
+            struct smsa_peer *p = nf->peers[a];
+            size_t b = a;
+            while (b > 0 && nf->peers[b - 1]->index > p->index) {
+                nf->peers[b] = nf->peers[b - 1];
+                b--;
+            }
+            nf->peers[b] = p;
+        }
+        if (nf->state != ST_NOT_APPLICABLE && nf->state != ST_DISABLED &&
+            nf->state != ST_UNCONFIGURED && of->state != ST_NOT_APPLICABLE &&
+            of->state != ST_DISABLED && of->state != ST_UNCONFIGURED) {
+            nf->state = of->state;
+            nf->since = of->since;
+        }
+    }
+    unsigned max_link = 0;
+    for (size_t k = 0; k < old->n_links; k++)
+        if (old->links[k].index > max_link)
+            max_link = old->links[k].index;
+    for (size_t j = 0; j < next->n_links; j++) {
+        struct smsa_link *nl = &next->links[j];
+        const struct smsa_link *ol = NULL;
+        for (size_t k = 0; k < old->n_links && !ol; k++)
+            if (!strcmp(old->links[k].name, nl->name) &&
+                old->links[k].peer->flow_id == nl->peer->flow_id)
+                ol = &old->links[k];
+        if (ol) {
+            nl->index = ol->index;
+            nl->state = ol->state;
+            nl->cause = ol->cause;
+            nl->since = ol->since;
+            nl->down_count = ol->down_count;
+        } else {
+            nl->index = ++max_link;
+        }
+        nl->peer->link_index = nl->index;
+    }
+    for (size_t a = 1; a < next->n_links; a++) {
+        struct smsa_link l = next->links[a];
+        size_t b = a;
+        while (b > 0 && next->links[b - 1].index > l.index) {
+            next->links[b] = next->links[b - 1];
+            b--;
+        }
+        next->links[b] = l;
+    }
+}
+
+static void recompute_overall(void);
+static enum smsa_state flow_state_from_peers(const struct smsa_flow *f);
+
+static int build_model(struct smsa_model *m, const struct cfg *c)
+{
+    for (unsigned id = 1; id <= CAT_NFLOWS; id++)
+        if (build_flow(m, id, c) < 0)
+            return -1;
+    if (build_links(m, c) < 0 || build_updates(m, c) < 0)
+        return -1;
+    return 0;
+}
+
+/* Swaps in a configuration: the model is rebuilt, state carried over, probing restarted. */
+static int apply(struct cfg *next)
+{
+    struct smsa_model fresh;
+    memset(&fresh, 0, sizeof(fresh));
+    if (build_model(&fresh, next) < 0) {
+        free_model_contents(&fresh);
+        return -1;
+    }
+    engine_stop(&model);
+    if (running) {
+        carry_over(&fresh, &model);
+    }
+    free_model_contents(&model);
+    for (unsigned i = 0; i < CAT_NFLOWS; i++)
+        model.flows[i] = fresh.flows[i];
+    model.links = fresh.links;
+    model.n_links = fresh.n_links;
+    model.updates = fresh.updates;
+    model.n_updates = fresh.n_updates;
+    cfg_free(running);
+    running = next;
+    model.cfg = running;
+    model.config_generation++;
+    set_literal_addresses(&model);
+    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+        struct smsa_flow *f = &model.flows[i];
+        if (f->state != ST_NOT_APPLICABLE && f->state != ST_UNCONFIGURED &&
+            !(f->state == ST_DISABLED && f->n_peers == 0))
+            f->state = flow_state_from_peers(f);
+    }
+    recompute_overall();
+    engine_start(&model, running);
+    return 0;
+}
+
+/* ---- state from probe results ---- */
+
+static enum smsa_state flow_state_from_peers(const struct smsa_flow *f)
+{
+    unsigned up = 0, down = 0, other = 0;
+    for (size_t i = 0; i < f->n_peers; i++) {
+        switch (f->peers[i]->state) {
+        case ST_UP:
+            up++;
+            break;
+        case ST_DOWN:
+            down++;
+            break;
+        case ST_DEGRADED:
+            other++;
+            break;
+        default: /* unknown and disabled peers do not count */
+            break;
+        }
+    }
+    if (up + down + other == 0) {
+        for (size_t i = 0; i < f->n_peers; i++)
+            if (f->peers[i]->enabled)
+                return ST_UNKNOWN;
+        return ST_DISABLED; /* every update source of the flow is switched off */
+    }
+    if (down == 0 && other == 0)
+        return ST_UP;
+    if (up == 0 && other == 0)
+        return ST_DOWN;
+    return ST_DEGRADED;
+}
+
+static void recompute_overall(void)
+{
+    unsigned up = 0, down = 0, checked = 0;
+    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+        enum smsa_state s = model.flows[i].state;
+        if (s == ST_UP || s == ST_DOWN || s == ST_DEGRADED) {
+            checked++;
+            up += s == ST_UP;
+            down += s == ST_DOWN;
+        }
+    }
+    if (checked == 0)
+        model.overall = ST_UNKNOWN;
+    else if (up == checked)
+        model.overall = ST_UP;
+    else if (down == checked)
+        model.overall = ST_DOWN;
+    else
+        model.overall = ST_DEGRADED;
+}
+
+static void update_flow(unsigned flow_id)
+{
+    struct smsa_flow *f = &model.flows[flow_id - 1];
+    if (f->state == ST_NOT_APPLICABLE || f->state == ST_UNCONFIGURED)
+        return;
+    enum smsa_state s = flow_state_from_peers(f);
+    if (s == f->state)
+        return;
+    struct smsa_event ev = {.kind = EV_FLOW,
+                            .flow_id = flow_id,
+                            .old_state = f->state,
+                            .new_state = s,
+                            .port = f->def->port};
+    snprintf(ev.name, sizeof(ev.name), "%s", f->def->purpose);
+    f->state = s;
+    f->since = stamp_now();
+    ev.at = f->since;
+    recompute_overall();
+    core_emit(&ev);
+}
+
+static struct smsa_link *link_of(const struct smsa_peer *p)
+{
+    for (size_t i = 0; i < model.n_links; i++)
+        if (model.links[i].peer == p)
+            return &model.links[i];
+    return NULL;
+}
+
+/* A link is up while any address answers and down when none does (SPEC §3), after the
+ * peer's hysteresis. */
+static void update_link(struct smsa_peer *p, const char *address)
+{
+    struct smsa_link *l = link_of(p);
+    if (!l)
+        return;
+    enum smsa_state s = p->hyst.verdict == HYST_UP     ? ST_UP
+                        : p->hyst.verdict == HYST_DOWN ? ST_DOWN
+                                                       : ST_UNKNOWN;
+    if (s == l->state)
+        return;
+    struct smsa_event ev;
+    event_for_peer(&ev, EV_LINK, p);
+    snprintf(ev.name, sizeof(ev.name), "%s", l->name);
+    snprintf(ev.address, sizeof(ev.address), "%s", address);
+    ev.old_state = l->state;
+    ev.new_state = s;
+    ev.cause = s == ST_DOWN ? p->cause : CAUSE_NONE;
+    l->state = s;
+    l->cause = ev.cause;
+    l->since = stamp_now();
+    ev.at = l->since;
+    if (s == ST_DOWN)
+        l->down_count++;
+    core_emit(&ev);
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+    const struct smsa_addr *x = a, *y = b;
+    if (x->family != y->family)
+        return x->family == AF_INET ? -1 : 1;
+    return memcmp(&x->sa, &y->sa, sizeof(x->sa));
+}
+
+static void addr_init(struct smsa_addr *a, const struct sockaddr_storage *ss, socklen_t len)
+{
+    memset(a, 0, sizeof(*a));
+    memcpy(&a->sa, ss, len);
+    a->salen = len;
+    a->family = ss->ss_family;
+    if (a->family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, a->text, sizeof(a->text));
+    else
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, a->text,
+                  sizeof(a->text));
+    a->state = ST_UNKNOWN;
+    a->rtt_us = -1;
+}
+
+bool core_addrset_equal(const struct smsa_addr *a, size_t na, const struct smsa_addr *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (cmp_addr(&a[i], &b[i]) != 0)
+            return false;
+    return true;
+}
+
+size_t core_addrset_normalise(struct smsa_addr *a, size_t n)
+{
+    qsort(a, n, sizeof(*a), cmp_addr);
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++)
+        if (out == 0 || cmp_addr(&a[out - 1], &a[i]) != 0)
+            a[out++] = a[i];
+    return out;
+}
+
+void core_set_addresses(struct smsa_peer *p, const struct sockaddr_storage *addrs,
+                        const socklen_t *lens, size_t n)
+{
+    struct smsa_addr *next = calloc(n ? n : 1, sizeof(*next));
+    if (!next)
+        return;
+    for (size_t i = 0; i < n; i++)
+        addr_init(&next[i], &addrs[i], lens[i]);
+    n = core_addrset_normalise(next, n);
+    if (p->addrset_since.mono_us != 0 && core_addrset_equal(next, n, p->addrs, p->n_addrs)) {
+        free(next);
+        return;
+    }
+    /* what was learnt about an address that stays in the set is kept */
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < p->n_addrs; j++) {
+            if (cmp_addr(&next[i], &p->addrs[j]) == 0) {
+                next[i] = p->addrs[j];
+                break;
+            }
+        }
+    }
+    bool first = p->addrset_since.mono_us == 0;
+    free(p->addrs);
+    p->addrs = next;
+    p->n_addrs = n;
+    p->addrset_since = stamp_now();
+    model.generation++;
+    if (first)
+        return; /* the first resolution is not a change */
+    p->addrset_changes++;
+    struct smsa_event ev;
+    event_for_peer(&ev, EV_ADDRSET, p);
+    ev.n_addresses = (unsigned)n;
+    size_t off = 0;
+    for (size_t i = 0; i < n && off + 1 < sizeof(ev.addresses); i++) {
+        int w = snprintf(ev.addresses + off, sizeof(ev.addresses) - off, "%s%s", i ? " " : "",
+                         p->addrs[i].text);
+        if (w < 0)
+            break;
+        off += (size_t)w;
+    }
+    if (n)
+        snprintf(ev.address, sizeof(ev.address), "%s", p->addrs[0].text);
+    ev.at = p->addrset_since;
+    core_emit(&ev);
+}
+
+static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum smsa_cause cause,
+                         const char *address)
+{
+    const struct cfg *c = running;
+    p->checks++;
+    if (!any_ok)
+        p->failures++;
+    hyst_feed(&p->hyst, any_ok, c->probe.fail_threshold, c->probe.recover_threshold);
+    if (p->kod_stopped) {
+        /* DENY/RSTR: the server asked us to stop; that is a verdict, not a glitch */
+        p->hyst.verdict = HYST_DOWN;
+    }
+    enum smsa_state s = p->hyst.verdict == HYST_UP     ? (all_ok ? ST_UP : ST_DEGRADED)
+                        : p->hyst.verdict == HYST_DOWN ? ST_DOWN
+                                                       : ST_UNKNOWN;
+    enum smsa_cause new_cause = s == ST_UP ? CAUSE_NONE : cause;
+    if (s == ST_UNKNOWN)
+        new_cause = any_ok ? CAUSE_NONE : cause;
+    /* a transition, or a down/degraded peer failing for another reason */
+    bool changed = s != p->state || ((s == ST_DOWN || s == ST_DEGRADED) && new_cause != p->cause);
+    enum smsa_state old = p->state;
+    p->cause = new_cause;
+    model.generation++;
+    if (changed) {
+        p->state = s;
+        p->since = stamp_now();
+        if (s == ST_DOWN && old != ST_DOWN)
+            p->down_count++;
+        struct smsa_event ev;
+        event_for_peer(&ev, EV_PEER, p);
+        ev.old_state = old;
+        snprintf(ev.address, sizeof(ev.address), "%s", address);
+        ev.at = p->since;
+        core_emit(&ev);
+        if (p->kind == PROBE_NTP) {
+            ev.kind = EV_NTP;
+            core_emit(&ev);
+        }
+    }
+    update_link(p, address);
+    update_flow(p->flow_id);
+}
+
+void core_round_failed(struct smsa_peer *p, enum smsa_cause cause)
+{
+    model.probes_total++;
+    model.probe_failures_total++;
+    p->ntp.valid = false;
+    finish_round(p, false, false, cause, "");
+}
+
+void core_round_done(struct smsa_peer *p, const struct probe_addr_result *results, size_t n)
+{
+    bool any_ok = false, all_ok = n > 0;
+    enum smsa_cause cause = n ? CAUSE_NONE : CAUSE_DNS_FAILURE;
+    const char *address = "";
+    int64_t best_rtt = -1;
+    const struct smsa_ntp_result *ntp = NULL;
+    const struct cfg *c = running;
+    for (size_t i = 0; i < n && i < p->n_addrs; i++) {
+        struct smsa_addr *a = &p->addrs[i];
+        const struct probe_addr_result *r = &results[i];
+        a->checks++;
+        model.probes_total++;
+        if (r->ok) {
+            a->rtt_us = r->rtt_us;
+            if (best_rtt < 0 || r->rtt_us < best_rtt)
+                best_rtt = r->rtt_us;
+            if (!any_ok)
+                address = a->text;
+            any_ok = true;
+            if (r->ntp.valid && !ntp)
+                ntp = &r->ntp;
+        } else {
+            a->failures++;
+            model.probe_failures_total++;
+            all_ok = false;
+            if (cause == CAUSE_NONE) {
+                cause = r->cause;
+                if (!any_ok)
+                    address = a->text;
+            }
+        }
+        a->ntp = r->ntp;
+        hyst_feed(&a->hyst, r->ok, c->probe.fail_threshold, c->probe.recover_threshold);
+        enum smsa_state s = a->hyst.verdict == HYST_UP     ? ST_UP
+                            : a->hyst.verdict == HYST_DOWN ? ST_DOWN
+                                                           : ST_UNKNOWN;
+        a->cause = r->ok ? CAUSE_NONE : r->cause;
+        if (s != a->state) {
+            a->state = s;
+            a->since = stamp_now();
+        }
+    }
+    if (best_rtt >= 0)
+        p->rtt_us = best_rtt;
+    if (p->kind == PROBE_NTP) {
+        if (ntp)
+            p->ntp = *ntp;
+        else
+            p->ntp.valid = false;
+        /* a Kiss-o'-Death code is kept in refid so that operators see why */
+        for (size_t i = 0; i < n && !ntp; i++)
+            if (results[i].cause == CAUSE_KISS_OF_DEATH)
+                snprintf(p->ntp.refid, sizeof(p->ntp.refid), "%s", results[i].ntp.refid);
+    }
+    finish_round(p, any_ok, all_ok, cause, address);
+}
+
+/* ---- lifecycle and the change API ---- */
+
+int core_init(struct cfg *cfg, const char *path)
+{
+    memset(&model, 0, sizeof(model));
+    model.started = stamp_now();
+    event_seq = 0;
+    if (path) {
+        config_path = strdup(path);
+        if (!config_path) {
+            cfg_free(cfg);
+            return -1;
+        }
+    }
+    if (engine_init(cfg) < 0) {
+        cfg_free(cfg);
+        return -1;
+    }
+    if (apply(cfg) < 0) {
+        cfg_free(cfg);
+        return -1;
+    }
+    return 0;
+}
+
+void core_fini(void)
+{
+    engine_stop(&model);
+    engine_fini();
+    free_model_contents(&model);
+    cfg_free(running);
+    running = NULL;
+    model.cfg = NULL;
+    free(config_path);
+    config_path = NULL;
+    free(subs);
+    subs = NULL;
+    n_subs = 0;
+}
+
+static void applied(const char *why)
+{
+    struct smsa_event ev = {.kind = EV_CONFIG};
+    snprintf(ev.name, sizeof(ev.name), "%s", why);
+    core_emit(&ev);
+}
+
+int core_change(struct cfg *next, struct cfg_error *err)
+{
+    if (cfg_validate(next, err) < 0) {
+        cfg_free(next);
+        return -1;
+    }
+    if (!config_path) {
+        err->kind = CFG_ERR_IO;
+        err->path[0] = '\0';
+        err->line = err->column = 0;
+        snprintf(err->message, sizeof(err->message),
+                 "the daemon runs without a configuration file; changes cannot be persisted");
+        cfg_free(next);
+        return -1;
+    }
+    /* persist first: a change that could not be written is not applied */
+    if (cfg_save(next, config_path, err) < 0) {
+        cfg_free(next);
+        return -1;
+    }
+    if (apply(next) < 0) {
+        err->kind = CFG_ERR_IO;
+        snprintf(err->message, sizeof(err->message), "out of memory applying the configuration");
+        cfg_free(next);
+        return -1;
+    }
+    log_info("configuration changed and saved to %s", config_path);
+    applied("change");
+    return 0;
+}
+
+int core_reload(struct cfg_error *err)
+{
+    if (!config_path) {
+        err->kind = CFG_ERR_IO;
+        snprintf(err->message, sizeof(err->message), "no configuration file to reload");
+        return -1;
+    }
+    struct cfg *next = cfg_load(config_path, err);
+    if (!next)
+        return -1;
+    if (apply(next) < 0) {
+        cfg_free(next);
+        err->kind = CFG_ERR_IO;
+        snprintf(err->message, sizeof(err->message), "out of memory applying the configuration");
+        return -1;
+    }
+    log_info("configuration reloaded from %s", config_path);
+    applied("reload");
+    return 0;
+}

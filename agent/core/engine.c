@@ -1,0 +1,303 @@
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "config.h"
+#include "core.h"
+#include "listen.h"
+#include "log.h"
+#include "loop.h"
+#include "probe.h"
+#include "resolver.h"
+
+struct eng_peer;
+
+/* A probe's callback needs to know which address of which peer it answers for. */
+struct probe_slot {
+    struct eng_peer *ep;
+    size_t i;
+};
+
+struct eng_peer {
+    struct smsa_peer *peer;
+    struct loop_timer timer;
+    struct resolver_req *lookup;
+    struct probe **probes;
+    struct probe_addr_result *results;
+    struct probe_slot *slots;
+    size_t n_probes, pending;
+    bool busy;
+};
+
+static struct eng_peer **peers;
+static size_t n_peers;
+static unsigned interval_ms, timeout_ms;
+static const char *dns_query_name;
+static char *resolver_servers;
+static unsigned resolver_timeout_ms;
+
+static uint32_t random_u32(void)
+{
+    uint32_t v;
+    if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
+        v = (uint32_t)rand();
+    return v;
+}
+
+/* +-5 % of the interval, so that peers started together drift apart instead of firing in
+ * lockstep. */
+static int64_t jitter_us(int64_t period_us)
+{
+    int64_t span = period_us / 10;
+    if (span <= 0)
+        return 0;
+    return (int64_t)(random_u32() % (uint64_t)span) - span / 2;
+}
+
+static void round_start(void *arg);
+
+static void schedule_next(struct eng_peer *ep)
+{
+    int64_t period = (int64_t)interval_ms * 1000 * ep->peer->poll_multiplier;
+    loop_timer_start(&ep->timer, period + jitter_us(period), round_start, ep);
+}
+
+/* Abandons what is in flight and frees the round's arrays. */
+static void clear_probes(struct eng_peer *ep)
+{
+    for (size_t i = 0; i < ep->n_probes; i++)
+        if (ep->probes && ep->probes[i])
+            probe_cancel(ep->probes[i]);
+    free(ep->probes);
+    free(ep->results);
+    free(ep->slots);
+    ep->probes = NULL;
+    ep->results = NULL;
+    ep->slots = NULL;
+    ep->n_probes = ep->pending = 0;
+}
+
+static void kod_apply(struct eng_peer *ep)
+{
+    struct smsa_peer *p = ep->peer;
+    for (size_t i = 0; i < ep->n_probes; i++) {
+        const struct probe_addr_result *r = &ep->results[i];
+        if (r->cause != CAUSE_KISS_OF_DEATH)
+            continue;
+        if (!strcmp(r->ntp.refid, "RATE")) {
+            /* RFC 5905 §7.4: RATE asks the client to reduce its rate */
+            if (p->poll_multiplier < 64)
+                p->poll_multiplier *= 2;
+            log_warn("NTP server %s sent RATE: polling every %u intervals", p->host,
+                     p->poll_multiplier);
+        } else if (!strcmp(r->ntp.refid, "DENY") || !strcmp(r->ntp.refid, "RSTR")) {
+            p->kod_stopped = true;
+            log_warn("NTP server %s sent %s: no longer polled until the configuration changes",
+                     p->host, r->ntp.refid);
+        }
+    }
+}
+
+static void round_finish(struct eng_peer *ep)
+{
+    struct smsa_peer *p = ep->peer;
+    ep->busy = false;
+    if (p->kind == PROBE_NTP)
+        kod_apply(ep);
+    core_round_done(p, ep->results, ep->n_probes);
+    clear_probes(ep);
+}
+
+static void probe_done(const struct probe_addr_result *r, void *arg)
+{
+    struct probe_slot *slot = arg;
+    struct eng_peer *ep = slot->ep;
+    ep->results[slot->i] = *r;
+    ep->probes[slot->i] = NULL;
+    if (--ep->pending == 0)
+        round_finish(ep);
+}
+
+static void probe_addresses(struct eng_peer *ep)
+{
+    struct smsa_peer *p = ep->peer;
+    size_t n = p->n_addrs;
+    if (n == 0) {
+        ep->busy = false;
+        core_round_failed(p, CAUSE_DNS_FAILURE);
+        return;
+    }
+    ep->probes = calloc(n, sizeof(*ep->probes));
+    ep->results = calloc(n, sizeof(*ep->results));
+    ep->slots = calloc(n, sizeof(*ep->slots));
+    if (!ep->probes || !ep->results || !ep->slots) {
+        clear_probes(ep);
+        ep->busy = false;
+        core_round_failed(p, CAUSE_ERROR);
+        return;
+    }
+    ep->n_probes = n;
+    ep->pending = n;
+    for (size_t i = 0; i < n; i++) {
+        struct probe_slot *slot = &ep->slots[i];
+        slot->ep = ep;
+        slot->i = i;
+        struct probe_params pp = {.kind = p->kind,
+                                  .addr = &p->addrs[i].sa,
+                                  .addrlen = p->addrs[i].salen,
+                                  .timeout_ms = timeout_ms,
+                                  .dns_query_name = dns_query_name};
+        struct probe *pr = probe_start(&pp, probe_done, slot);
+        if (!pr) {
+            ep->results[i] = (struct probe_addr_result){.ok = false, .cause = CAUSE_ERROR};
+            ep->pending--;
+            continue;
+        }
+        ep->probes[i] = pr;
+    }
+    if (ep->pending == 0)
+        round_finish(ep);
+}
+
+static void resolved(int status, const struct sockaddr_storage *addrs, const socklen_t *lens,
+                     size_t n, void *arg)
+{
+    struct eng_peer *ep = arg;
+    ep->lookup = NULL;
+    if (status != 0 || n == 0) {
+        ep->busy = false;
+        core_round_failed(ep->peer, CAUSE_DNS_FAILURE);
+        return;
+    }
+    core_set_addresses(ep->peer, addrs, lens, n);
+    probe_addresses(ep);
+}
+
+static bool is_literal(const struct smsa_peer *p)
+{
+    /* literals got their one address when the model was built */
+    return p->n_addrs == 1 && !strcmp(p->addrs[0].text, p->host);
+}
+
+static void round_start(void *arg)
+{
+    struct eng_peer *ep = arg;
+    struct smsa_peer *p = ep->peer;
+    if (p->kod_stopped)
+        return; /* DENY/RSTR: never again until the configuration changes */
+    schedule_next(ep);
+    if (ep->busy)
+        return; /* the previous round is still out: skip rather than pile up */
+    if (p->kind == PROBE_LISTEN) {
+        int r = listen_check(p->port);
+        struct probe_addr_result res = {
+            .ok = r == 1, .cause = r == 0 ? CAUSE_NOT_LISTENING : CAUSE_ERROR, .rtt_us = -1};
+        if (r == 1)
+            res.cause = CAUSE_NONE;
+        /* an inbound check has no remote address: it is fed as one pseudo-address */
+        if (p->n_addrs == 0) {
+            struct sockaddr_storage ss;
+            memset(&ss, 0, sizeof(ss));
+            ss.ss_family = AF_INET;
+            socklen_t len = sizeof(struct sockaddr_in);
+            core_set_addresses(p, &ss, &len, 1);
+        }
+        core_round_done(p, &res, 1);
+        return;
+    }
+    ep->busy = true;
+    if (is_literal(p)) {
+        probe_addresses(ep);
+        return;
+    }
+    ep->lookup = resolver_lookup(p->host, p->port, resolved, ep);
+    if (!ep->lookup) {
+        ep->busy = false;
+        core_round_failed(p, CAUSE_ERROR);
+    }
+}
+
+int engine_init(const struct cfg *cfg)
+{
+    resolver_servers = cfg->probe.resolver ? strdup(cfg->probe.resolver) : NULL;
+    resolver_timeout_ms = cfg->probe.timeout_ms;
+    return resolver_init(cfg->probe.resolver, cfg->probe.timeout_ms);
+}
+
+void engine_fini(void)
+{
+    resolver_fini();
+    free(resolver_servers);
+    resolver_servers = NULL;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+void engine_start(struct smsa_model *m, const struct cfg *cfg)
+{
+    interval_ms = cfg->probe.interval_ms;
+    timeout_ms = cfg->probe.timeout_ms;
+    dns_query_name = cfg->probe.dns_query_name ? cfg->probe.dns_query_name : ".";
+    if (!same_str(resolver_servers, cfg->probe.resolver) ||
+        resolver_timeout_ms != cfg->probe.timeout_ms) {
+        free(resolver_servers);
+        resolver_servers = cfg->probe.resolver ? strdup(cfg->probe.resolver) : NULL;
+        resolver_timeout_ms = cfg->probe.timeout_ms;
+        if (resolver_configure(cfg->probe.resolver, cfg->probe.timeout_ms) < 0)
+            log_err("cannot configure the resolver with %s",
+                    cfg->probe.resolver ? cfg->probe.resolver : "/etc/resolv.conf");
+    }
+    size_t total = 0;
+    for (unsigned i = 0; i < CAT_NFLOWS; i++)
+        total += m->flows[i].n_peers;
+    peers = calloc(total ? total : 1, sizeof(*peers));
+    if (!peers) {
+        log_err("out of memory: probing is stopped");
+        return;
+    }
+    n_peers = 0;
+    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+        struct smsa_flow *f = &m->flows[i];
+        if (f->state == ST_NOT_APPLICABLE || f->state == ST_DISABLED)
+            continue;
+        for (size_t j = 0; j < f->n_peers; j++) {
+            struct smsa_peer *p = f->peers[j];
+            if (!p->enabled)
+                continue;
+            struct eng_peer *ep = calloc(1, sizeof(*ep));
+            if (!ep)
+                continue;
+            ep->peer = p;
+            p->engine = ep;
+            peers[n_peers++] = ep;
+        }
+    }
+    /* Rounds spread over the interval (SPEC §3): peer k of n starts at k/n of it. */
+    int64_t period = (int64_t)interval_ms * 1000;
+    for (size_t k = 0; k < n_peers; k++) {
+        int64_t offset = n_peers ? period * (int64_t)k / (int64_t)n_peers : 0;
+        loop_timer_start(&peers[k]->timer, offset, round_start, peers[k]);
+    }
+}
+
+void engine_stop(struct smsa_model *m)
+{
+    (void)m;
+    for (size_t k = 0; k < n_peers; k++) {
+        struct eng_peer *ep = peers[k];
+        loop_timer_stop(&ep->timer);
+        if (ep->lookup)
+            resolver_cancel(ep->lookup);
+        clear_probes(ep);
+        ep->peer->engine = NULL;
+        free(ep);
+    }
+    free(peers);
+    peers = NULL;
+    n_peers = 0;
+}

@@ -1,0 +1,361 @@
+#include "probe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dnsmsg.h"
+#include "loop.h"
+#include "sntp.h"
+
+/* A greeting longer than this is not a greeting (RFC 5321 §4.5.3.1.5 allows 512 per line;
+ * a few continuation lines fit). */
+#define GREETING_MAX 4096
+
+struct probe {
+    enum smsa_probe_kind kind;
+    int fd;
+    struct loop_timer timer;
+    probe_cb cb;
+    void *arg;
+    int64_t start_us;
+    int64_t connected_us;
+    bool done;
+    struct probe_addr_result result;
+    /* DNS and NTP: what the reply must match */
+    uint16_t dns_id;
+    const char *dns_name;
+    sntp_ts ntp_xmt;
+    int64_t ntp_t1_us;
+    /* SMTP and FTP: the greeting read so far */
+    char *buf;
+    size_t len;
+};
+
+enum smsa_cause probe_cause_from_errno(int err)
+{
+    switch (err) {
+    case ECONNREFUSED:
+        return CAUSE_REFUSED;
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+    case ENETDOWN:
+    case EHOSTDOWN:
+    case EADDRNOTAVAIL:
+        return CAUSE_UNREACHABLE;
+    case ETIMEDOUT:
+        return CAUSE_TIMEOUT;
+    default:
+        return CAUSE_ERROR;
+    }
+}
+
+static void release(struct probe *pr)
+{
+    loop_timer_stop(&pr->timer);
+    if (pr->fd >= 0) {
+        loop_fd_remove(pr->fd);
+        close(pr->fd);
+    }
+    free(pr->buf);
+    free(pr);
+}
+
+static void deliver(void *arg)
+{
+    struct probe *pr = arg;
+    probe_cb cb = pr->cb;
+    void *cb_arg = pr->arg;
+    struct probe_addr_result r = pr->result;
+    release(pr);
+    cb(&r, cb_arg);
+}
+
+/* Ends the probe; the callback runs from a zero timer so it never re-enters the caller. */
+static void finish(struct probe *pr, bool ok, enum smsa_cause cause)
+{
+    if (pr->done)
+        return;
+    pr->done = true;
+    pr->result.ok = ok;
+    pr->result.cause = ok ? CAUSE_NONE : cause;
+    if (ok && pr->result.rtt_us < 0)
+        pr->result.rtt_us = loop_now_us() - pr->start_us;
+    if (pr->fd >= 0) {
+        loop_fd_remove(pr->fd);
+        close(pr->fd);
+        pr->fd = -1;
+    }
+    loop_timer_start(&pr->timer, 0, deliver, pr);
+}
+
+static void timed_out(void *arg)
+{
+    finish(arg, false, CAUSE_TIMEOUT);
+}
+
+/* "220 ..." possibly preceded by "220-..." continuation lines (RFC 5321 §4.2, RFC 959 §4.2).
+ * Returns 1 complete and good, 0 need more, -1 bad. */
+static int greeting_state(const char *buf, size_t len)
+{
+    size_t pos = 0;
+    for (;;) {
+        const char *nl = memchr(buf + pos, '\n', len - pos);
+        size_t line_len = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+        const char *line = buf + pos;
+        if (line_len >= 3 && memcmp(line, "220", 3) != 0)
+            return -1;
+        if (!nl)
+            return 0; /* a partial line that may still become a good one */
+        if (line_len > 0 && line[line_len - 1] == '\r')
+            line_len--;
+        if (line_len < 3)
+            return -1;
+        if (line_len == 3 || line[3] == ' ')
+            return 1;
+        if (line[3] != '-')
+            return -1;
+        pos += (size_t)(nl - line) + 1;
+    }
+}
+
+static void on_greeting(int fd, unsigned events, void *arg)
+{
+    struct probe *pr = arg;
+    if (!pr->buf) {
+        pr->buf = malloc(GREETING_MAX);
+        if (!pr->buf) {
+            finish(pr, false, CAUSE_ERROR);
+            return;
+        }
+    }
+    ssize_t n = recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+            return;
+        finish(pr, false, probe_cause_from_errno(errno));
+        return;
+    }
+    if (n == 0) {
+        finish(pr, false, CAUSE_PROTOCOL_ERROR); /* closed before a complete greeting */
+        return;
+    }
+    pr->len += (size_t)n;
+    int st = greeting_state(pr->buf, pr->len);
+    if (st > 0) {
+        /* be polite; a failed QUIT changes nothing */
+        (void)!send(fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
+        finish(pr, true, CAUSE_NONE);
+    } else if (st < 0 || pr->len >= GREETING_MAX) {
+        finish(pr, false, CAUSE_PROTOCOL_ERROR);
+    }
+}
+
+static void on_connect(int fd, unsigned events, void *arg)
+{
+    struct probe *pr = arg;
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    if (err != 0) {
+        finish(pr, false, probe_cause_from_errno(err));
+        return;
+    }
+    pr->result.rtt_us = loop_now_us() - pr->start_us;
+    if (pr->kind == PROBE_SMTP || pr->kind == PROBE_FTP) {
+        loop_fd_remove(fd);
+        if (loop_fd_add(fd, LOOP_READ, on_greeting, pr) < 0)
+            finish(pr, false, CAUSE_ERROR);
+        return;
+    }
+    finish(pr, true, CAUSE_NONE);
+}
+
+/* The root has NS records everywhere; any other name is asked for its address. */
+static uint16_t dns_qtype(const char *name)
+{
+    return !name[0] || !strcmp(name, ".") ? DNSMSG_TYPE_NS : DNSMSG_TYPE_A;
+}
+
+static void on_dns_reply(int fd, unsigned events, void *arg)
+{
+    struct probe *pr = arg;
+    uint8_t buf[DNSMSG_MAX_UDP + 1];
+    ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+            return;
+        finish(pr, false, probe_cause_from_errno(errno));
+        return;
+    }
+    /* MSG_TRUNC gives the real length: an oversized datagram is refused, not cut to fit */
+    if ((size_t)n > DNSMSG_MAX_UDP) {
+        finish(pr, false, CAUSE_PROTOCOL_ERROR);
+        return;
+    }
+    struct dnsmsg_reply r;
+    enum dnsmsg_status st =
+        dnsmsg_decode_reply(buf, (size_t)n, pr->dns_id, pr->dns_name, dns_qtype(pr->dns_name), &r);
+    finish(pr, st == DNSMSG_OK, CAUSE_PROTOCOL_ERROR);
+}
+
+static void on_ntp_reply(int fd, unsigned events, void *arg)
+{
+    struct probe *pr = arg;
+    uint8_t buf[SNTP_MAX_PACKET_LEN + 1];
+    ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+    int64_t t4 = loop_wall_us();
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+            return;
+        finish(pr, false, probe_cause_from_errno(errno));
+        return;
+    }
+    if ((size_t)n > SNTP_MAX_PACKET_LEN) {
+        finish(pr, false, CAUSE_PROTOCOL_ERROR);
+        return;
+    }
+    struct sntp_reply r;
+    memset(&r, 0, sizeof(r));
+    enum sntp_status st = sntp_decode_reply(buf, (size_t)n, pr->ntp_xmt, &r);
+    struct smsa_ntp_result *out = &pr->result.ntp;
+    switch (st) {
+    case SNTP_OK:
+        out->valid = true;
+        out->stratum = r.stratum;
+        out->leap = r.leap;
+        snprintf(out->refid, sizeof(out->refid), "%s", r.refid);
+        sntp_offset_delay(pr->ntp_t1_us, &r, t4, &out->offset_us, &out->delay_us);
+        finish(pr, true, CAUSE_NONE);
+        return;
+    case SNTP_KOD_DENY:
+    case SNTP_KOD_RSTR:
+    case SNTP_KOD_RATE:
+        snprintf(out->refid, sizeof(out->refid), "%s",
+                 st == SNTP_KOD_DENY   ? "DENY"
+                 : st == SNTP_KOD_RSTR ? "RSTR"
+                                       : "RATE");
+        out->stratum = 0;
+        finish(pr, false, CAUSE_KISS_OF_DEATH);
+        return;
+    default:
+        finish(pr, false, CAUSE_PROTOCOL_ERROR);
+        return;
+    }
+}
+
+static int open_socket(const struct probe_params *p, int type)
+{
+    int fd = socket(p->addr->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (type == SOCK_STREAM) {
+        /* close with RST: the closing side would otherwise keep every probe's port in
+         * TIME_WAIT for 60 s, and a thousand probes a second would exhaust the ephemeral
+         * range */
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    }
+    return fd;
+}
+
+static void start_tcp(struct probe *pr, const struct probe_params *p)
+{
+    pr->fd = open_socket(p, SOCK_STREAM);
+    if (pr->fd < 0) {
+        finish(pr, false, CAUSE_ERROR);
+        return;
+    }
+    if (connect(pr->fd, (const struct sockaddr *)p->addr, p->addrlen) == 0) {
+        on_connect(pr->fd, LOOP_WRITE, pr);
+        return;
+    }
+    if (errno != EINPROGRESS) {
+        finish(pr, false, probe_cause_from_errno(errno));
+        return;
+    }
+    if (loop_fd_add(pr->fd, LOOP_WRITE, on_connect, pr) < 0)
+        finish(pr, false, CAUSE_ERROR);
+}
+
+static void start_udp(struct probe *pr, const struct probe_params *p, const void *msg, size_t len,
+                      loop_fd_cb on_reply)
+{
+    pr->fd = open_socket(p, SOCK_DGRAM);
+    if (pr->fd < 0) {
+        finish(pr, false, CAUSE_ERROR);
+        return;
+    }
+    /* a connected UDP socket only accepts datagrams from the server's address and port, and
+     * reports ICMP port unreachable as ECONNREFUSED */
+    if (connect(pr->fd, (const struct sockaddr *)p->addr, p->addrlen) < 0 ||
+        send(pr->fd, msg, len, 0) != (ssize_t)len) {
+        finish(pr, false, probe_cause_from_errno(errno));
+        return;
+    }
+    if (loop_fd_add(pr->fd, LOOP_READ, on_reply, pr) < 0)
+        finish(pr, false, CAUSE_ERROR);
+}
+
+struct probe *probe_start(const struct probe_params *p, probe_cb cb, void *arg)
+{
+    struct probe *pr = calloc(1, sizeof(*pr));
+    if (!pr)
+        return NULL;
+    pr->kind = p->kind;
+    pr->fd = -1;
+    pr->cb = cb;
+    pr->arg = arg;
+    pr->start_us = loop_now_us();
+    pr->result.rtt_us = -1;
+    loop_timer_start(&pr->timer, (int64_t)p->timeout_ms * 1000, timed_out, pr);
+
+    switch (p->kind) {
+    case PROBE_TCP:
+    case PROBE_SMTP:
+    case PROBE_FTP:
+        start_tcp(pr, p);
+        break;
+    case PROBE_DNS: {
+        uint8_t q[DNSMSG_MAX_UDP];
+        if (getrandom(&pr->dns_id, sizeof(pr->dns_id), GRND_NONBLOCK) != sizeof(pr->dns_id))
+            pr->dns_id = (uint16_t)rand();
+        pr->dns_name = p->dns_query_name;
+        int len = dnsmsg_encode_query(q, sizeof(q), pr->dns_id, p->dns_query_name,
+                                      dns_qtype(p->dns_query_name));
+        if (len < 0) {
+            finish(pr, false, CAUSE_ERROR);
+            break;
+        }
+        start_udp(pr, p, q, (size_t)len, on_dns_reply);
+        break;
+    }
+    case PROBE_NTP: {
+        uint8_t q[SNTP_PACKET_LEN];
+        /* RFC 5905 §15 / RFC 9109: a random transmit timestamp is the nonce the reply must
+         * echo; our real send time stays here */
+        if (getrandom(&pr->ntp_xmt, sizeof(pr->ntp_xmt), GRND_NONBLOCK) != sizeof(pr->ntp_xmt))
+            pr->ntp_xmt = ((uint64_t)rand() << 32) | (uint64_t)rand();
+        pr->ntp_t1_us = loop_wall_us();
+        sntp_encode_request(q, pr->ntp_xmt);
+        start_udp(pr, p, q, sizeof(q), on_ntp_reply);
+        break;
+    }
+    case PROBE_LISTEN:
+        finish(pr, false, CAUSE_ERROR); /* the engine checks listeners itself */
+        break;
+    }
+    return pr;
+}
+
+void probe_cancel(struct probe *pr)
+{
+    if (pr)
+        release(pr);
+}

@@ -1,0 +1,31 @@
+/* One probe of one address: TCP connect, SMTP/FTP greeting, DNS query, SNTP query, or the
+ * local listen check. Non-blocking; the result arrives through the callback. */
+#ifndef SMSA_PROBE_H
+#define SMSA_PROBE_H
+
+#include <sys/socket.h>
+
+#include "core.h"
+
+struct probe;
+
+typedef void (*probe_cb)(const struct probe_addr_result *r, void *arg);
+
+struct probe_params {
+    enum smsa_probe_kind kind;
+    const struct sockaddr_storage *addr;
+    socklen_t addrlen;
+    unsigned timeout_ms;
+    const char *dns_query_name; /* PROBE_DNS */
+};
+
+/* Starts a probe; the callback is called exactly once, never inside this call.
+ * Returns NULL only when memory is exhausted. */
+struct probe *probe_start(const struct probe_params *p, probe_cb cb, void *arg);
+/* Abandons a probe in flight: the callback will not be called. */
+void probe_cancel(struct probe *pr);
+
+/* The errno of a failed connect/send/recv as a cause (SPEC §3). */
+enum smsa_cause probe_cause_from_errno(int err);
+
+#endif
