@@ -90,12 +90,14 @@ int main(int argc, char **argv)
         {"check-config", no_argument, NULL, 'C'}, {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *path = DEFAULT_CONFIG;
+    bool path_given = false;
     bool foreground = false, debug = false, master = false, check = false;
     int c;
     while ((c = getopt_long(argc, argv, "c:fdh", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             path = optarg;
+            path_given = true;
             break;
         case 'f':
             foreground = true;
@@ -128,13 +130,26 @@ int main(int argc, char **argv)
 
     struct cfg_error err;
     memset(&err, 0, sizeof(err));
-    struct cfg *cfg = cfg_load(path, &err);
+    struct cfg *cfg = NULL;
+    bool embedded = !path_given && access(path, F_OK) < 0 && errno == ENOENT;
+    if (embedded) {
+        /* no -c and no file at the default place: the embedded defaults; a REST write
+         * creates the file */
+        cfg = cfg_defaults();
+        if (cfg && cfg_validate(cfg, &err) < 0) {
+            cfg_free(cfg);
+            cfg = NULL;
+        }
+    } else {
+        cfg = cfg_load(path, &err);
+    }
     if (!cfg) {
         print_cfg_error(path, &err);
         return 1;
     }
     if (check) {
-        printf("%s: configuration is valid\n", path);
+        printf("%s: configuration is valid%s\n", path,
+               embedded ? " (no file: embedded defaults)" : "");
         cfg_free(cfg);
         return 0;
     }
@@ -160,6 +175,8 @@ int main(int argc, char **argv)
         cfg_free(cfg);
         return 1;
     }
+    if (embedded)
+        log_info("no configuration file at %s: running on the embedded defaults", path);
     if (core_init(cfg, path) < 0) {
         log_err("cannot start the core");
         return 1;

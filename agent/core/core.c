@@ -294,15 +294,25 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
         }
         break;
     case SRC_DNS_SERVERS:
-        return add_list(f, &c->dns_servers, kind);
+        if (add_list(f, &c->dns_servers, kind) < 0)
+            return -1;
+        break;
     case SRC_NTP_SERVERS:
-        return add_list(f, &c->ntp_servers, kind);
+        if (add_list(f, &c->ntp_servers, kind) < 0)
+            return -1;
+        break;
     case SRC_LDAP_SERVERS:
-        return add_list(f, &c->ldap_servers, kind);
+        if (add_list(f, &c->ldap_servers, kind) < 0)
+            return -1;
+        break;
     case SRC_INTERNAL_MAIL:
-        return add_list(f, &c->internal_mail_servers, kind);
+        if (add_list(f, &c->internal_mail_servers, kind) < 0)
+            return -1;
+        break;
     case SRC_INTERNET_MAIL:
-        return add_list(f, &c->internet_mail_hosts, kind);
+        if (add_list(f, &c->internet_mail_hosts, kind) < 0)
+            return -1;
+        break;
     case SRC_UPDATES:
         for (size_t i = 0; i < c->n_updates; i++) {
             const struct cfg_update *u = &c->updates[i];
@@ -781,13 +791,15 @@ void core_round_failed(struct smsa_peer *p, enum smsa_cause cause)
 
 void core_round_done(struct smsa_peer *p, const struct probe_addr_result *results, size_t n)
 {
+    if (n > p->n_addrs)
+        n = p->n_addrs; /* results are per address of the set the round probed */
     bool any_ok = false, all_ok = n > 0;
     enum smsa_cause cause = n ? CAUSE_NONE : CAUSE_DNS_FAILURE;
     const char *address = "";
     int64_t best_rtt = -1;
     const struct smsa_ntp_result *ntp = NULL;
     const struct cfg *c = running;
-    for (size_t i = 0; i < n && i < p->n_addrs; i++) {
+    for (size_t i = 0; i < n; i++) {
         struct smsa_addr *a = &p->addrs[i];
         const struct probe_addr_result *r = &results[i];
         a->checks++;

@@ -1,0 +1,20 @@
+#!/bin/bash
+# Installs what building, running and testing smsa-agent needs on Debian 12 (as root).
+# Usage: scripts/deps.sh [run|test]   (test adds the real peers and checkers the tests use)
+set -euo pipefail
+what=${1:-test}
+run_pkgs=(build-essential cmake pkg-config libsnmp-dev libmicrohttpd-dev libjansson-dev
+          libc-ares-dev snmp curl)
+test_pkgs=(libcmocka-dev snmpd snmptrapd smitools dnsmasq chrony prometheus valgrind
+           python3 python3-pysnmp4 nodejs npm wrk nginx-light clang-format)
+pkgs=("${run_pkgs[@]}")
+[ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

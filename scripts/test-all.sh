@@ -1,0 +1,10 @@
+#!/bin/bash
+# One command on a fresh Debian 12, as root: install what is missing, build with warnings as
+# errors, and run every test (unit and system) under ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh test
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMSA_WERROR=ON >/dev/null
+cmake --build build -j"$(nproc)"
+cd build
+ctest --output-on-failure -j1 "$@"

@@ -1,0 +1,353 @@
+/* The core's state machine, driven directly: probe rounds in, state and events out. */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "core.h"
+#include "loop.h"
+
+#define MAX_EVENTS 64
+
+static struct smsa_event events[MAX_EVENTS];
+static size_t n_events;
+
+static void collect(const struct smsa_event *ev, void *arg)
+{
+    (void)arg;
+    if (n_events < MAX_EVENTS)
+        events[n_events++] = *ev;
+}
+
+static size_t count(enum smsa_event_kind kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < n_events; i++)
+        n += events[i].kind == kind;
+    return n;
+}
+
+static const struct smsa_event *last(enum smsa_event_kind kind)
+{
+    for (size_t i = n_events; i > 0; i--)
+        if (events[i - 1].kind == kind)
+            return &events[i - 1];
+    return NULL;
+}
+
+static void add_scanner(struct cfg *c, const char *name, const char *host)
+{
+    c->scanners = realloc(c->scanners, (c->n_scanners + 1) * sizeof(*c->scanners));
+    c->scanners[c->n_scanners].name = strdup(name);
+    c->scanners[c->n_scanners].peer.host = strdup(host);
+    c->scanners[c->n_scanners].peer.port = 0;
+    c->n_scanners++;
+}
+
+/* Probing never starts during these tests: the interval is an hour and the loop never runs. */
+static struct cfg *test_config(enum smsa_role role)
+{
+    struct cfg *c = cfg_defaults();
+    c->role = role;
+    c->probe.interval_ms = 3600000;
+    c->probe.fail_threshold = 3;
+    c->probe.recover_threshold = 1;
+    free(c->probe.resolver);
+    c->probe.resolver = strdup("127.0.0.1:9");
+    add_scanner(c, "scanner1", "127.0.0.2");
+    add_scanner(c, "scanner2", "scanner2.example.net");
+    return c;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    n_events = 0;
+    assert_int_equal(loop_init(), 0);
+    assert_int_equal(core_init(test_config(ROLE_CONTROL_CENTER), NULL), 0);
+    assert_int_equal(core_subscribe(collect, NULL), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    core_fini();
+    loop_fini();
+    return 0;
+}
+
+static struct smsa_peer *link_peer(unsigned index)
+{
+    const struct smsa_model *m = core_model();
+    for (size_t i = 0; i < m->n_links; i++)
+        if (m->links[i].index == index)
+            return m->links[i].peer;
+    return NULL;
+}
+
+static void feed(struct smsa_peer *p, bool ok, enum smsa_cause cause)
+{
+    struct probe_addr_result r = {.ok = ok, .cause = ok ? CAUSE_NONE : cause, .rtt_us = 150};
+    core_round_done(p, &r, 1);
+}
+
+static void addr4(struct sockaddr_storage *ss, socklen_t *len, const char *text)
+{
+    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+    memset(ss, 0, sizeof(*ss));
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons(41002);
+    inet_pton(AF_INET, text, &s4->sin_addr);
+    *len = sizeof(*s4);
+}
+
+static void test_model_of_a_control_center(void **state)
+{
+    (void)state;
+    const struct smsa_model *m = core_model();
+    assert_int_equal(m->flows[1].state, ST_NOT_APPLICABLE); /* inbound Internet mail */
+    assert_int_equal(m->flows[7].state, ST_DISABLED);       /* NTP off by default */
+    assert_int_equal(m->flows[13].state, ST_DISABLED);      /* 41080 off by default */
+    assert_int_equal(m->flows[8].state, ST_UNCONFIGURED);   /* no LDAP server */
+    assert_int_equal(m->flows[10].state, ST_UNKNOWN);       /* 41002 to scanners */
+    assert_int_equal(m->flows[10].n_peers, 2);
+    assert_int_equal(m->n_links, 2);
+    assert_string_equal(m->links[0].name, "scanner1");
+    assert_int_equal(m->links[0].peer->port, 41002);
+    /* the six vendor update sources: 443 x3, 80 x2, FTP x1 */
+    assert_int_equal(m->n_updates, 6);
+    assert_int_equal(m->flows[5].n_peers, 3);
+    assert_int_equal(m->flows[18].n_peers, 2);
+    assert_int_equal(m->flows[19].n_peers, 1);
+    assert_int_equal(m->flows[19].peers[0]->kind, PROBE_FTP);
+    assert_int_equal(m->updates[5]->flow_id, 20);
+    /* an address literal has its one address at once; a hostname waits for a lookup */
+    assert_int_equal(link_peer(1)->n_addrs, 1);
+    assert_int_equal(link_peer(2)->n_addrs, 0);
+    assert_int_equal(m->overall, ST_UNKNOWN);
+}
+
+static void test_link_goes_down_once_after_threshold(void **state)
+{
+    (void)state;
+    struct smsa_peer *p = link_peer(1);
+    feed(p, false, CAUSE_REFUSED);
+    feed(p, false, CAUSE_REFUSED);
+    assert_int_equal(count(EV_LINK), 0);
+    feed(p, false, CAUSE_REFUSED);
+    assert_int_equal(count(EV_LINK), 1);
+    const struct smsa_event *ev = last(EV_LINK);
+    assert_string_equal(ev->name, "scanner1");
+    assert_int_equal(ev->new_state, ST_DOWN);
+    assert_int_equal(ev->cause, CAUSE_REFUSED);
+    assert_string_equal(ev->address, "127.0.0.2");
+    assert_int_equal(ev->link_index, 1);
+    feed(p, false, CAUSE_REFUSED);
+    feed(p, false, CAUSE_TIMEOUT);
+    assert_int_equal(count(EV_LINK), 1); /* still down: no repeat */
+    const struct smsa_model *m = core_model();
+    assert_int_equal(m->links[0].state, ST_DOWN);
+    assert_int_equal(m->links[0].down_count, 1);
+    assert_int_equal(p->cause, CAUSE_TIMEOUT);
+    feed(p, true, CAUSE_NONE);
+    assert_int_equal(count(EV_LINK), 2);
+    assert_int_equal(last(EV_LINK)->new_state, ST_UP);
+    assert_int_equal(m->links[0].state, ST_UP);
+    assert_int_equal(p->checks, 6);
+    assert_int_equal(p->failures, 5);
+}
+
+static void test_flow_aggregates_its_peers(void **state)
+{
+    (void)state;
+    const struct smsa_model *m = core_model();
+    struct smsa_peer *a = link_peer(1), *b = link_peer(2);
+    feed(a, true, CAUSE_NONE);
+    assert_int_equal(m->flows[10].state, ST_UP); /* the other peer is still unknown */
+    core_round_failed(b, CAUSE_DNS_FAILURE);
+    core_round_failed(b, CAUSE_DNS_FAILURE);
+    core_round_failed(b, CAUSE_DNS_FAILURE);
+    assert_int_equal(b->state, ST_DOWN);
+    assert_int_equal(b->cause, CAUSE_DNS_FAILURE);
+    assert_int_equal(m->flows[10].state, ST_DEGRADED);
+    assert_int_equal(last(EV_FLOW)->flow_id, 11);
+    assert_int_equal(last(EV_FLOW)->new_state, ST_DEGRADED);
+    feed(a, false, CAUSE_TIMEOUT);
+    feed(a, false, CAUSE_TIMEOUT);
+    feed(a, false, CAUSE_TIMEOUT);
+    assert_int_equal(m->flows[10].state, ST_DOWN);
+}
+
+static void test_peer_with_some_addresses_down_is_degraded_link_up(void **state)
+{
+    (void)state;
+    struct smsa_peer *p = link_peer(2);
+    struct sockaddr_storage ss[2];
+    socklen_t len[2];
+    addr4(&ss[0], &len[0], "127.0.0.5");
+    addr4(&ss[1], &len[1], "127.0.0.4");
+    core_set_addresses(p, ss, len, 2);
+    assert_int_equal(p->n_addrs, 2);
+    assert_string_equal(p->addrs[0].text, "127.0.0.4"); /* kept sorted */
+    struct probe_addr_result r[2] = {{.ok = true, .rtt_us = 90},
+                                     {.ok = false, .cause = CAUSE_REFUSED}};
+    core_round_done(p, r, 2);
+    assert_int_equal(p->state, ST_DEGRADED);
+    assert_int_equal(p->cause, CAUSE_REFUSED);
+    assert_int_equal(core_model()->links[1].state, ST_UP);
+    assert_int_equal(p->addrs[0].state, ST_UP);
+    assert_int_equal(p->addrs[1].state, ST_UNKNOWN); /* one failure is below the threshold */
+    assert_int_equal(p->rtt_us, 90);
+}
+
+static void test_address_set_change_is_one_event(void **state)
+{
+    (void)state;
+    struct smsa_peer *p = link_peer(2);
+    struct sockaddr_storage ss[3];
+    socklen_t len[3];
+    addr4(&ss[0], &len[0], "127.0.0.4");
+    addr4(&ss[1], &len[1], "127.0.0.5");
+    addr4(&ss[2], &len[2], "127.0.0.4");
+    core_set_addresses(p, ss, len, 1); /* first resolution: not a change */
+    assert_int_equal(count(EV_ADDRSET), 0);
+    core_set_addresses(p, ss, len, 1);
+    assert_int_equal(count(EV_ADDRSET), 0);
+    core_set_addresses(p, ss, len, 3); /* {4, 5, 4}: a new member, the duplicate folded */
+    assert_int_equal(count(EV_ADDRSET), 1);
+    assert_int_equal(p->n_addrs, 2);
+    assert_int_equal(p->addrset_changes, 1);
+    assert_string_equal(last(EV_ADDRSET)->addresses, "127.0.0.4 127.0.0.5");
+    struct sockaddr_storage rev[2] = {ss[1], ss[0]};
+    socklen_t rlen[2] = {len[1], len[0]};
+    core_set_addresses(p, rev, rlen, 2); /* same set, other order */
+    assert_int_equal(count(EV_ADDRSET), 1);
+    core_set_addresses(p, &ss[1], &len[1], 1);
+    assert_int_equal(count(EV_ADDRSET), 2);
+    assert_int_equal(p->addrset_changes, 2);
+}
+
+static void test_addrset_helpers(void **state)
+{
+    (void)state;
+    struct smsa_addr a[3], b[2];
+    memset(a, 0, sizeof(a));
+    memset(b, 0, sizeof(b));
+    for (int i = 0; i < 3; i++)
+        a[i].family = AF_INET;
+    for (int i = 0; i < 2; i++)
+        b[i].family = AF_INET;
+    ((struct sockaddr_in *)&a[0].sa)->sin_addr.s_addr = htonl(2);
+    ((struct sockaddr_in *)&a[1].sa)->sin_addr.s_addr = htonl(1);
+    ((struct sockaddr_in *)&a[2].sa)->sin_addr.s_addr = htonl(2);
+    ((struct sockaddr_in *)&b[0].sa)->sin_addr.s_addr = htonl(1);
+    ((struct sockaddr_in *)&b[1].sa)->sin_addr.s_addr = htonl(2);
+    assert_int_equal(core_addrset_normalise(a, 3), 2);
+    assert_true(core_addrset_equal(a, 2, b, 2));
+    assert_false(core_addrset_equal(a, 1, b, 2));
+}
+
+static void test_change_without_a_file_is_refused_and_changes_nothing(void **state)
+{
+    (void)state;
+    struct cfg *next = cfg_clone(core_config());
+    add_scanner(next, "scanner3", "127.0.0.9");
+    struct cfg_error err;
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(core_change(next, &err), -1);
+    assert_int_equal(err.kind, CFG_ERR_IO);
+    assert_int_equal(core_config()->n_scanners, 2);
+    assert_int_equal(core_model()->n_links, 2);
+}
+
+static void test_change_persists_then_applies_keeping_state(void **state)
+{
+    (void)state;
+    core_fini();
+    char dir[] = "/tmp/smsa-core-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/smsa-agent.json", dir);
+    assert_int_equal(core_init(test_config(ROLE_CONTROL_CENTER), path), 0);
+    core_subscribe(collect, NULL);
+    struct smsa_peer *p = link_peer(2);
+    for (int i = 0; i < 3; i++)
+        feed(p, false, CAUSE_REFUSED);
+    assert_int_equal(core_model()->links[1].state, ST_DOWN);
+
+    struct cfg *next = cfg_clone(core_config());
+    add_scanner(next, "scanner3", "127.0.0.9");
+    struct cfg_error err;
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(core_change(next, &err), 0);
+    const struct smsa_model *m = core_model();
+    assert_int_equal(m->n_links, 3);
+    assert_string_equal(m->links[1].name, "scanner2");
+    assert_int_equal(m->links[1].state, ST_DOWN); /* what was learnt is kept */
+    assert_int_equal(m->links[1].down_count, 1);
+    assert_int_equal(m->links[2].index, 3);
+
+    struct cfg *saved = cfg_load(path, &err);
+    assert_non_null(saved);
+    assert_int_equal(saved->n_scanners, 3);
+    assert_string_equal(saved->scanners[2].name, "scanner3");
+    cfg_free(saved);
+
+    /* removing the first scanner keeps the others' link indexes */
+    next = cfg_clone(core_config());
+    free(next->scanners[0].name);
+    free(next->scanners[0].peer.host);
+    memmove(&next->scanners[0], &next->scanners[1], 2 * sizeof(next->scanners[0]));
+    next->n_scanners = 2;
+    assert_int_equal(core_change(next, &err), 0);
+    assert_int_equal(m->n_links, 2);
+    assert_int_equal(m->links[0].index, 2);
+    assert_string_equal(m->links[0].name, "scanner2");
+    assert_int_equal(m->links[1].index, 3);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void test_scanner_role_has_one_link_to_the_control_center(void **state)
+{
+    (void)state;
+    core_fini();
+    struct cfg *c = test_config(ROLE_SCANNER);
+    c->control_center = strdup("127.0.0.7");
+    assert_int_equal(core_init(c, NULL), 0);
+    const struct smsa_model *m = core_model();
+    assert_int_equal(m->n_links, 1);
+    assert_string_equal(m->links[0].name, "control-center");
+    assert_int_equal(m->links[0].peer->flow_id, 12);
+    assert_int_equal(m->flows[10].direction, DIR_INBOUND); /* 41002 listen check */
+    assert_int_equal(m->flows[10].peers[0]->kind, PROBE_LISTEN);
+    assert_int_equal(m->flows[13].state, ST_NOT_APPLICABLE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_model_of_a_control_center, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_goes_down_once_after_threshold, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flow_aggregates_its_peers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_with_some_addresses_down_is_degraded_link_up,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_address_set_change_is_one_event, setup, teardown),
+        cmocka_unit_test(test_addrset_helpers),
+        cmocka_unit_test_setup_teardown(test_change_without_a_file_is_refused_and_changes_nothing,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change_persists_then_applies_keeping_state, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_scanner_role_has_one_link_to_the_control_center, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
