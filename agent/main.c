@@ -37,12 +37,11 @@ static void usage(FILE *out)
 
 static void print_cfg_error(const char *path, const struct cfg_error *err)
 {
+    /* the message starts with the key path when there is one */
     if (err->line > 0)
-        fprintf(stderr, "smsa-agentd: %s:%d:%d: %s%s%s\n", path, err->line, err->column, err->path,
-                err->path[0] ? ": " : "", err->message);
+        fprintf(stderr, "smsa-agentd: %s:%d:%d: %s\n", path, err->line, err->column, err->message);
     else
-        fprintf(stderr, "smsa-agentd: %s: %s%s%s\n", path, err->path, err->path[0] ? ": " : "",
-                err->message);
+        fprintf(stderr, "smsa-agentd: %s: %s\n", path, err->message);
 }
 
 static void on_signal(int fd, unsigned events, void *arg)
@@ -59,10 +58,13 @@ static void on_signal(int fd, unsigned events, void *arg)
             struct cfg_error err;
             memset(&err, 0, sizeof(err));
             if (core_reload(&err) < 0) {
-                log_err("reload refused, running configuration kept: %s%s%s%s (line %d)",
-                        core_config_path(), err.path[0] ? ": " : "", err.path,
-                        err.message[0] ? "" : "", err.line);
-                log_err("reload: %s", err.message);
+                /* the running configuration stays; say exactly what is wrong */
+                if (err.line > 0)
+                    log_err("reload refused, configuration kept: %s:%d:%d: %s", core_config_path(),
+                            err.line, err.column, err.message);
+                else
+                    log_err("reload refused, configuration kept: %s: %s", core_config_path(),
+                            err.message);
             }
             break;
         }
