@@ -1497,7 +1497,24 @@ static int check_depth(struct pctx *p, json_t *v, int depth)
 static json_t *load_json(struct pctx *p, const char *text, size_t len)
 {
     json_error_t je;
-    /* NUL is let through so it is refused with a key path, not as a syntax error. */
+    /* jansson takes a raw NUL byte for the end of its input and would parse only what comes
+     * before it; no JSON text contains one (RFC 8259 §7: control characters are escaped). */
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        set_error(p->err, CFG_ERR_SYNTAX, "not valid JSON: a NUL byte at offset %zu",
+                  (size_t)(nul - text));
+        p->err->line = 1;
+        p->err->column = 1;
+        for (const char *c = text; c < nul; c++) {
+            p->err->column++;
+            if (*c == '\n') {
+                p->err->line++;
+                p->err->column = 1;
+            }
+        }
+        return NULL;
+    }
+    /* an escaped \u0000 is let through so it is refused with a key path */
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
     if (!root) {
         set_error(p->err, CFG_ERR_SYNTAX, "not valid JSON: %s", je.text);

@@ -651,6 +651,22 @@ static void test_parse_with_length(void **state)
     cfg_free(c);
 }
 
+/* A raw NUL byte would end jansson's input early: the rest must not be silently ignored. */
+static void test_raw_nul_byte_is_a_syntax_error(void **state)
+{
+    (void)state;
+    const char text[] = "{\"ntp\": {\"enabled\": true}\n\0, \"probe\": 7}";
+    struct cfg_error err;
+    assert_null(cfg_parse(text, sizeof text - 1, &err));
+    assert_int_equal(err.kind, CFG_ERR_SYNTAX);
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 1);
+    struct cfg *base = cfg_defaults();
+    assert_null(cfg_with_ntp(base, text, sizeof text - 1, &err));
+    assert_int_equal(err.kind, CFG_ERR_SYNTAX);
+    cfg_free(base);
+}
+
 /* ------------------------------------------------------------- files */
 
 static void test_load_missing_file(void **state)
@@ -1182,6 +1198,7 @@ int main(void)
         cmocka_unit_test(test_nested_too_deep),
         cmocka_unit_test(test_too_many_entries),
         cmocka_unit_test(test_parse_with_length),
+        cmocka_unit_test(test_raw_nul_byte_is_a_syntax_error),
         cmocka_unit_test(test_load_missing_file),
         cmocka_unit_test(test_load_too_large),
         cmocka_unit_test(test_load_reports_line),
