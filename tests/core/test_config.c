@@ -792,12 +792,15 @@ static void test_save_read_only_folder(void **state)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
+        if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0)) {
+            free(dir);
             _exit(77);
+        }
         struct cfg *c = cfg_defaults();
         struct cfg_error err;
         int rc = cfg_save(c, path, &err);
         cfg_free(c);
+        free(dir);
         _exit(rc == -1 && err.kind == CFG_ERR_IO && strstr(err.message, path) &&
                       strstr(err.message, strerror(EACCES))
                   ? 0
