@@ -6,9 +6,13 @@ what=${1:-test}
 run_pkgs=(build-essential cmake pkg-config libsnmp-dev libmicrohttpd-dev libjansson-dev
           libc-ares-dev snmp curl)
 test_pkgs=(libcmocka-dev snmpd snmptrapd smitools dnsmasq chrony prometheus valgrind
-           python3 python3-pysnmp4 nodejs npm wrk nginx-light clang-format)
+           python3 python3-pysnmp4 python3-yaml e2fsprogs wrk nginx-light clang-format)
 pkgs=("${run_pkgs[@]}")
-[ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
+if [ "$what" = test ]; then
+    pkgs+=("${test_pkgs[@]}")
+    # the OpenAPI lint runs @redocly/cli through npx; a machine may already have Node.js
+    command -v npx >/dev/null 2>&1 || pkgs+=(nodejs npm)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

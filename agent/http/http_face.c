@@ -1,0 +1,1239 @@
+/* The REST face: libmicrohttpd driven by the daemon's loop, routing, auth, the allow list,
+ * problem responses, ETags and the per-generation response cache. */
+#include "http_face.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "http_internal.h"
+#include "log.h"
+#include "loop.h"
+
+#define TOKEN_MAX 512
+#define DEFAULT_MAX_CONNECTIONS 256
+#define DEFAULT_PER_IP 0 /* MHD: 0 is no per-IP limit */
+#define DEFAULT_TIMEOUT_S 30
+/* Per connection: request line, headers and the read/write buffers all come from this pool;
+ * MHD answers 431/414 by itself when headers or URL do not fit. */
+#define CONNECTION_MEMORY (96 * 1024)
+#define DRAIN_LIMIT (4 * 1024 * 1024)
+#define PROBLEM_TYPE "urn:smsa-agent:problem:"
+
+enum method { M_GET = 1, M_HEAD = 2, M_PUT = 4, M_POST = 8, M_DELETE = 16, M_OPTIONS = 32 };
+
+enum route {
+    R_NONE,
+    R_HEALTHZ,
+    R_METRICS,
+    R_STATUS,
+    R_FLOWS,
+    R_FLOW,
+    R_LINKS,
+    R_NTP,
+    R_UPDATES,
+    R_SCANNERS,
+    R_SCANNER,
+    R_CONFIG,
+    R_EVENTS,
+};
+
+struct route_def {
+    const char *path; /* exact path, or prefix ending in '/' for an item route */
+    enum route route;
+    unsigned methods;
+    const char *allow;
+    bool auth; /* behind the bearer token when one is set */
+};
+
+static const struct route_def routes[] = {
+    {"/healthz", R_HEALTHZ, M_GET | M_HEAD, "GET, HEAD", false},
+    {"/metrics", R_METRICS, M_GET | M_HEAD, "GET, HEAD", true},
+    {"/api/v1/status", R_STATUS, M_GET | M_HEAD, "GET, HEAD", true},
+    {"/api/v1/flows", R_FLOWS, M_GET | M_HEAD, "GET, HEAD", true},
+    {"/api/v1/flows/", R_FLOW, M_GET | M_HEAD, "GET, HEAD", true},
+    {"/api/v1/links", R_LINKS, M_GET | M_HEAD, "GET, HEAD", true},
+    {"/api/v1/ntp", R_NTP, M_GET | M_HEAD | M_PUT, "GET, HEAD, PUT", true},
+    {"/api/v1/updates", R_UPDATES, M_GET | M_HEAD | M_PUT, "GET, HEAD, PUT", true},
+    {"/api/v1/scanners", R_SCANNERS, M_GET | M_HEAD | M_POST, "GET, HEAD, POST", true},
+    {"/api/v1/scanners/", R_SCANNER, M_GET | M_HEAD | M_DELETE, "GET, HEAD, DELETE", true},
+    {"/api/v1/config", R_CONFIG, M_GET | M_HEAD, "GET, HEAD", true},
+    {"/api/v1/events", R_EVENTS, M_GET, "GET", true},
+};
+
+/* Per request, from the first call of the access handler to MHD_OPTION_NOTIFY_COMPLETED. */
+struct request {
+    const struct route_def *rd;
+    unsigned method;
+    unsigned flow_id;
+    char *item; /* the {name} of an item route, decoded */
+    char *body;
+    size_t len, cap;
+    bool answered; /* a response was queued early (error before the body) */
+    bool too_big;
+};
+
+struct cidr {
+    int family;
+    uint8_t addr[16];
+    unsigned bits;
+};
+
+/* Cached serialised GET responses: built once per (generation, configuration generation,
+ * extra) and shared by every request through MHD's response reference count. */
+enum cache_slot {
+    C_STATUS,
+    C_FLOWS,
+    C_LINKS,
+    C_NTP,
+    C_UPDATES,
+    C_SCANNERS,
+    C_CONFIG,
+    C_FLOW1,
+    C_COUNT = C_FLOW1 + CAT_NFLOWS,
+};
+
+struct cache_entry {
+    bool valid;
+    uint64_t gen, cgen;
+    int64_t extra;
+    struct MHD_Response *resp;
+    char etag[64];
+};
+
+static struct MHD_Daemon *daemon_h;
+static int mhd_epoll_fd = -1;
+static struct loop_timer mhd_timer;
+static bool kicked; /* MHD_run wanted on the next turn, whatever MHD_get_timeout says */
+static char token[TOKEN_MAX];
+static size_t token_len;
+static bool token_set;
+static struct cidr *allow;
+static size_t n_allow;
+static struct cache_entry cache[C_COUNT];
+static struct httpf_stats stats;
+static char *tls_cert_pem, *tls_key_pem;
+
+void httpf_get_stats(struct httpf_stats *out)
+{
+    *out = stats;
+}
+
+/* ---- small helpers ---- */
+
+static uint32_t fnv1a(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (uint8_t)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static void make_etag(char *buf, size_t len, uint64_t cgen, uint64_t gen, const char *body,
+                      size_t n)
+{
+    /* The configuration generation leads so that If-Match can be judged on it (see
+     * if_match_ok); the body hash makes the tag strong even when one generation is shown
+     * with different bytes (uptime). */
+    snprintf(buf, len, "\"c%llu-g%llu-%08x\"", (unsigned long long)cgen, (unsigned long long)gen,
+             fnv1a(body, n));
+}
+
+static bool header_has_token(const char *list, const char *etag)
+{
+    /* A comma-separated list of entity tags, "*" matching any. Weak tags never match:
+     * RFC 9110 §13.1.2 asks for the weak comparison, and our tags are strong, so a "W/" tag
+     * compares equal only by its opaque part. */
+    size_t elen = strlen(etag);
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        const char *start = p;
+        while (*p && *p != ',')
+            p++;
+        const char *end = p;
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        if (end - start == 1 && *start == '*')
+            return true;
+        if (end - start > 2 && start[0] == 'W' && start[1] == '/')
+            start += 2;
+        if ((size_t)(end - start) == elen && !memcmp(start, etag, elen))
+            return true;
+    }
+    return false;
+}
+
+/* Writes must not overwrite a configuration the client has not seen: If-Match holds when
+ * one of its tags was issued under the current configuration generation. Comparing the whole
+ * tag would also fail on every probe result, which changes the status parts of the same
+ * representation, and make If-Match useless on a busy appliance. */
+static bool if_match_ok(const char *list, uint64_t cgen)
+{
+    char want[32];
+    int n = snprintf(want, sizeof(want), "\"c%llu-", (unsigned long long)cgen);
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        if (*p == '*' && (p[1] == 0 || p[1] == ',' || p[1] == ' '))
+            return true;
+        if (!strncmp(p, want, (size_t)n))
+            return true;
+        while (*p && *p != ',')
+            p++;
+    }
+    return false;
+}
+
+static bool const_time_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+    /* Always walks the expected token's full length, whatever the candidate. */
+    unsigned diff = (unsigned)(alen ^ blen);
+    for (size_t i = 0; i < blen; i++)
+        diff |= (unsigned)((uint8_t)(i < alen ? a[i] : 0) ^ (uint8_t)b[i]);
+    return diff == 0;
+}
+
+/* ---- responses ---- */
+
+static enum MHD_Result queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *r)
+{
+    if (status >= 500)
+        stats.responses_5xx++;
+    else if (status >= 400)
+        stats.responses_4xx++;
+    enum MHD_Result ret = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static struct MHD_Response *text_response(const char *s, size_t n, const char *ctype)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(n, (void *)s, MHD_RESPMEM_MUST_COPY);
+    if (r && ctype)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    return r;
+}
+
+static const char *status_title(unsigned status)
+{
+    switch (status) {
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Error";
+    }
+}
+
+/* RFC 9457 problem details; extra (may be NULL) is merged in and consumed. */
+static enum MHD_Result problem(struct MHD_Connection *conn, unsigned status, const char *slug,
+                               const char *detail, json_t *extra)
+{
+    char type[96];
+    snprintf(type, sizeof(type), PROBLEM_TYPE "%s", slug);
+    json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", status_title(status),
+                          "status", (int)status, "detail", detail ? detail : "");
+    if (!o) {
+        json_decref(extra);
+        return MHD_NO;
+    }
+    if (extra) {
+        json_object_update(o, extra);
+        json_decref(extra);
+    }
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!s)
+        return MHD_NO;
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (status == 401)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"smsa-agent\"");
+    if (status == 413)
+        /* The body is left unread: the connection cannot carry another request. */
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    return queue(conn, status, r);
+}
+
+static enum MHD_Result problem_405(struct MHD_Connection *conn, const struct route_def *rd,
+                                   const char *method)
+{
+    char detail[160];
+    snprintf(detail, sizeof(detail), "%s is not allowed on %s; allowed: %s", method, rd->path,
+             rd->allow);
+    json_t *o = json_pack("{s:s}", "detail", detail);
+    /* The Allow header must ride on the problem response itself. */
+    char type[96];
+    snprintf(type, sizeof(type), PROBLEM_TYPE "method-not-allowed");
+    json_object_set_new(o, "type", json_string(type));
+    json_object_set_new(o, "title", json_string(status_title(405)));
+    json_object_set_new(o, "status", json_integer(405));
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!s)
+        return MHD_NO;
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rd->allow);
+    return queue(conn, 405, r);
+}
+
+static enum MHD_Result problem_from_cfg(struct MHD_Connection *conn, const struct cfg_error *err)
+{
+    switch (err->kind) {
+    case CFG_ERR_SYNTAX:
+        return problem(conn, 400, "bad-json", err->message,
+                       json_pack("{s:i, s:i}", "line", err->line, "column", err->column));
+    case CFG_ERR_VALUE:
+        return problem(conn, 422, "bad-value", err->message, json_pack("{s:s}", "path", err->path));
+    case CFG_ERR_NOT_FOUND:
+        return problem(conn, 404, "not-found", err->message, NULL);
+    case CFG_ERR_IO:
+    default:
+        /* The core wrote nothing it applied: the running configuration is unchanged. */
+        return problem(conn, 500, "not-persisted", err->message, NULL);
+    }
+}
+
+/* ---- the response cache ---- */
+
+static void cache_drop(struct cache_entry *e)
+{
+    if (e->resp)
+        MHD_destroy_response(e->resp);
+    memset(e, 0, sizeof(*e));
+}
+
+static struct cache_entry *cache_get(enum cache_slot slot, int64_t extra)
+{
+    const struct smsa_model *m = core_model();
+    struct cache_entry *e = &cache[slot];
+    if (e->valid && e->gen == m->generation && e->cgen == m->config_generation && e->extra == extra)
+        return e;
+    json_t *doc = NULL;
+    switch (slot) {
+    case C_STATUS:
+        doc = httpf_status_json(m);
+        break;
+    case C_FLOWS:
+        doc = httpf_flows_json(m);
+        break;
+    case C_LINKS:
+        doc = httpf_links_json(m);
+        break;
+    case C_NTP:
+        doc = httpf_ntp_json(m, core_config());
+        break;
+    case C_UPDATES:
+        doc = httpf_updates_json(m, core_config());
+        break;
+    case C_SCANNERS:
+        doc = httpf_scanners_json(m, core_config());
+        break;
+    case C_CONFIG:
+        doc = httpf_config_json(core_config());
+        break;
+    default:
+        doc = httpf_flow_json(m, (unsigned)(slot - C_FLOW1 + 1));
+        break;
+    }
+    if (!doc)
+        return NULL;
+    char *s = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(s);
+        return NULL;
+    }
+    cache_drop(e);
+    make_etag(e->etag, sizeof(e->etag), m->config_generation, m->generation, s, n);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, e->etag);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    e->resp = r;
+    e->valid = true;
+    e->gen = m->generation;
+    e->cgen = m->config_generation;
+    e->extra = extra;
+    return e;
+}
+
+static enum MHD_Result send_not_modified(struct MHD_Connection *conn, const char *etag)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    return queue(conn, MHD_HTTP_NOT_MODIFIED, r);
+}
+
+static enum MHD_Result send_cached(struct MHD_Connection *conn, struct cache_entry *e,
+                                   unsigned status)
+{
+    if (!e)
+        return problem(conn, 500, "internal", "out of memory", NULL);
+    const char *inm =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    if (status == 200 && inm && header_has_token(inm, e->etag))
+        return send_not_modified(conn, e->etag);
+    /* MHD_queue_response takes its own reference: the cache keeps ours. */
+    return MHD_queue_response(conn, status, e->resp);
+}
+
+/* A one-off document (not cached) with a strong ETag. */
+static enum MHD_Result send_fresh(struct MHD_Connection *conn, unsigned status, char *s, size_t n,
+                                  const char *ctype, bool cacheable)
+{
+    const struct smsa_model *m = core_model();
+    char etag[64];
+    make_etag(etag, sizeof(etag), m->config_generation, m->generation, s, n);
+    const char *inm =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    if (cacheable && status == 200 && inm && header_has_token(inm, etag)) {
+        free(s);
+        return send_not_modified(conn, etag);
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (cacheable) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    }
+    return queue(conn, status, r);
+}
+
+/* ---- handlers ---- */
+
+static int64_t uptime_s(void)
+{
+    return (loop_now_us() - core_model()->started.mono_us) / 1000000;
+}
+
+static enum cache_slot slot_of(enum route r)
+{
+    switch (r) {
+    case R_NTP:
+        return C_NTP;
+    case R_UPDATES:
+        return C_UPDATES;
+    default:
+        return C_SCANNERS;
+    }
+}
+
+static bool content_is_json(struct MHD_Connection *conn)
+{
+    const char *ct =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strlen("application/json");
+    if (strncasecmp(ct, "application/json", n))
+        return false;
+    return ct[n] == 0 || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* "/api/v1/scanners/<name>" with the name percent-encoded beyond RFC 3986 unreserved. */
+static void location_of(char *buf, size_t len, const char *name)
+{
+    size_t k = (size_t)snprintf(buf, len, "/api/v1/scanners/");
+    for (const unsigned char *p = (const unsigned char *)name; *p && k + 4 < len; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '.' || *p == '_' || *p == '~')
+            buf[k++] = (char)*p;
+        else
+            k += (size_t)snprintf(buf + k, len - k, "%%%02X", *p);
+    }
+    buf[k] = 0;
+}
+
+static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request *rq)
+{
+    const struct smsa_model *m = core_model();
+    const char *im = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
+    if (im && !if_match_ok(im, m->config_generation)) {
+        char detail[128];
+        snprintf(detail, sizeof(detail),
+                 "the configuration changed since that ETag was issued (now generation %llu)",
+                 (unsigned long long)m->config_generation);
+        return problem(conn, 412, "stale-etag", detail, NULL);
+    }
+    struct cfg_error err;
+    memset(&err, 0, sizeof(err));
+    const char *nul = rq->body ? memchr(rq->body, 0, rq->len) : NULL;
+    if (nul) {
+        /* JSON text never holds a raw NUL (RFC 8259 §7 wants it escaped), and jansson's
+         * JSON_ALLOW_NUL would let the parser stop short at it. */
+        int line = 1, column = 1;
+        for (const char *p = rq->body; p < nul; p++, column++)
+            if (*p == '\n') {
+                line++;
+                column = 0;
+            }
+        return problem(conn, 400, "bad-json", "not valid JSON: a NUL byte in the body",
+                       json_pack("{s:i, s:i}", "line", line, "column", column));
+    }
+    const struct cfg *cur = core_config();
+    struct cfg *next = NULL;
+    char *name = NULL;
+    const char *body = rq->body ? rq->body : "";
+    switch (rq->rd->route) {
+    case R_NTP:
+        next = cfg_with_ntp(cur, body, rq->len, &err);
+        break;
+    case R_UPDATES:
+        next = cfg_with_updates(cur, body, rq->len, &err);
+        break;
+    case R_SCANNERS:
+        next = cfg_with_scanner(cur, body, rq->len, &err);
+        if (next) {
+            /* Valid by now: the name is there and unique. */
+            json_t *doc = json_loadb(body, rq->len, 0, NULL);
+            const char *nm = json_string_value(json_object_get(doc, "name"));
+            name = nm ? strdup(nm) : NULL;
+            json_decref(doc);
+        }
+        break;
+    case R_SCANNER:
+        next = cfg_without_scanner(cur, rq->item, &err);
+        break;
+    default:
+        return problem(conn, 500, "internal", "no write handler", NULL);
+    }
+    if (!next) {
+        free(name);
+        return problem_from_cfg(conn, &err);
+    }
+    if (core_change(next, &err) != 0) {
+        free(name);
+        if (err.kind != CFG_ERR_IO)
+            return problem_from_cfg(conn, &err);
+        log_warn("http: change refused, configuration not saved: %s", err.message);
+        return problem(conn, 500, "not-persisted", err.message, NULL);
+    }
+    switch (rq->rd->route) {
+    case R_SCANNER: {
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        return r ? queue(conn, MHD_HTTP_NO_CONTENT, r) : MHD_NO;
+    }
+    case R_SCANNERS: {
+        json_t *doc = httpf_scanner_json(core_model(), core_config(), name ? name : "");
+        char loc[64 + 3 * CFG_MAX_NAME];
+        location_of(loc, sizeof(loc), name ? name : "");
+        free(name);
+        char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+        json_decref(doc);
+        if (!s)
+            return problem(conn, 500, "internal", "out of memory", NULL);
+        size_t n = strlen(s);
+        struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
+        if (!r) {
+            free(s);
+            return MHD_NO;
+        }
+        char etag[64];
+        make_etag(etag, sizeof(etag), core_model()->config_generation, core_model()->generation, s,
+                  n);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+        return queue(conn, MHD_HTTP_CREATED, r);
+    }
+    default:
+        return send_cached(conn, cache_get(slot_of(rq->rd->route), 0), 200);
+    }
+}
+
+static enum MHD_Result handle_get(struct MHD_Connection *conn, struct request *rq)
+{
+    switch (rq->rd->route) {
+    case R_HEALTHZ: {
+        /* Answering at all means the loop turns and the core is up. */
+        struct MHD_Response *r = text_response("ok\n", 3, "text/plain; charset=utf-8");
+        if (!r)
+            return MHD_NO;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, "\"ok\"");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        return queue(conn, 200, r);
+    }
+    case R_METRICS: {
+        size_t n = 0;
+        char *s = httpf_metrics_text(core_model(), &n);
+        if (!s)
+            return problem(conn, 500, "internal", "out of memory", NULL);
+        return send_fresh(conn, 200, s, n, "text/plain; version=0.0.4; charset=utf-8", true);
+    }
+    case R_STATUS:
+        return send_cached(conn, cache_get(C_STATUS, uptime_s()), 200);
+    case R_FLOWS:
+        return send_cached(conn, cache_get(C_FLOWS, 0), 200);
+    case R_FLOW:
+        return send_cached(conn, cache_get((enum cache_slot)(C_FLOW1 + rq->flow_id - 1), 0), 200);
+    case R_LINKS:
+        return send_cached(conn, cache_get(C_LINKS, 0), 200);
+    case R_NTP:
+        return send_cached(conn, cache_get(C_NTP, 0), 200);
+    case R_UPDATES:
+        return send_cached(conn, cache_get(C_UPDATES, 0), 200);
+    case R_SCANNERS:
+        return send_cached(conn, cache_get(C_SCANNERS, 0), 200);
+    case R_CONFIG:
+        return send_cached(conn, cache_get(C_CONFIG, 0), 200);
+    case R_SCANNER: {
+        json_t *doc = httpf_scanner_json(core_model(), core_config(), rq->item);
+        if (!doc) {
+            char detail[160];
+            snprintf(detail, sizeof(detail), "no scanner named \"%.100s\"", rq->item);
+            return problem(conn, 404, "not-found", detail, NULL);
+        }
+        char *s = json_dumps(doc, JSON_COMPACT);
+        json_decref(doc);
+        if (!s)
+            return problem(conn, 500, "internal", "out of memory", NULL);
+        return send_fresh(conn, 200, s, strlen(s), "application/json", true);
+    }
+    case R_EVENTS: {
+        struct MHD_Response *r = httpf_events_response(conn);
+        if (!r)
+            return problem(conn, 503, "too-many-streams", "too many event stream clients", NULL);
+        return queue(conn, 200, r);
+    }
+    default:
+        return problem(conn, 404, "not-found", "no such resource", NULL);
+    }
+}
+
+/* ---- access control ---- */
+
+static bool client_allowed(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return false;
+    const struct sockaddr *sa = ci->client_addr;
+    int family;
+    uint8_t a[16];
+    if (sa->sa_family == AF_INET) {
+        family = AF_INET;
+        memcpy(a, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *in6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(in6)) {
+            /* A dual-stack socket shows IPv4 clients as ::ffff:a.b.c.d. */
+            family = AF_INET;
+            memcpy(a, in6->s6_addr + 12, 4);
+        } else {
+            family = AF_INET6;
+            memcpy(a, in6->s6_addr, 16);
+        }
+    } else {
+        return false;
+    }
+    for (size_t i = 0; i < n_allow; i++) {
+        const struct cidr *c = &allow[i];
+        if (c->family != family)
+            continue;
+        unsigned full = c->bits / 8, rest = c->bits % 8;
+        if (memcmp(a, c->addr, full))
+            continue;
+        if (rest) {
+            uint8_t mask = (uint8_t)(0xffu << (8 - rest));
+            if ((a[full] & mask) != (c->addr[full] & mask))
+                continue;
+        }
+        return true;
+    }
+    return false;
+}
+
+static bool authorised(struct MHD_Connection *conn)
+{
+    if (!token_set)
+        return true;
+    const char *h =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || strncasecmp(h, "Bearer ", 7))
+        return false;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    size_t n = strlen(h);
+    while (n > 0 && (h[n - 1] == ' ' || h[n - 1] == '\t'))
+        n--;
+    return const_time_equal(h, n, token, token_len);
+}
+
+static unsigned method_bit(const char *m)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } t[] = {{"GET", M_GET},   {"HEAD", M_HEAD},     {"PUT", M_PUT},
+             {"POST", M_POST}, {"DELETE", M_DELETE}, {"OPTIONS", M_OPTIONS}};
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (!strcmp(m, t[i].name))
+            return t[i].bit;
+    return 0;
+}
+
+static const struct route_def *find_route(const char *url, struct request *rq, bool *bad_item)
+{
+    *bad_item = false;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const struct route_def *rd = &routes[i];
+        size_t n = strlen(rd->path);
+        if (rd->path[n - 1] != '/') {
+            if (!strcmp(url, rd->path))
+                return rd;
+            continue;
+        }
+        if (strncmp(url, rd->path, n) || !url[n] || strchr(url + n, '/'))
+            continue;
+        const char *item = url + n;
+        if (rd->route == R_FLOW) {
+            /* Ids are 1..20 (SPEC §2); anything else, "01" or "1x" included, is no flow. */
+            char *end;
+            errno = 0;
+            unsigned long id = strtoul(item, &end, 10);
+            if (*end || errno || item[0] == '0' || item[0] < '0' || item[0] > '9' || id < 1 ||
+                id > CAT_NFLOWS) {
+                *bad_item = true;
+                return rd;
+            }
+            rq->flow_id = (unsigned)id;
+        } else {
+            if (strlen(item) > CFG_MAX_NAME) {
+                *bad_item = true;
+                return rd;
+            }
+            rq->item = strdup(item);
+        }
+        return rd;
+    }
+    return NULL;
+}
+
+/* The first call for a request: everything that can be refused before the body is read. */
+static enum MHD_Result first_call(struct MHD_Connection *conn, struct request *rq, const char *url,
+                                  const char *method)
+{
+    if (!client_allowed(conn)) {
+        stats.refused_clients++;
+        rq->answered = true;
+        return problem(conn, 403, "forbidden", "this client address is not in http.allow", NULL);
+    }
+    bool bad_item;
+    const struct route_def *rd = find_route(url, rq, &bad_item);
+    bool needs_auth = rd ? rd->auth : (!strncmp(url, "/api/", 5) || !strcmp(url, "/api"));
+    if (needs_auth && !authorised(conn)) {
+        rq->answered = true;
+        return problem(conn, 401, "unauthorized",
+                       "a valid \"Authorization: Bearer <token>\" header is required", NULL);
+    }
+    if (!rd || bad_item) {
+        rq->answered = true;
+        return problem(conn, 404, "not-found", "no such resource", NULL);
+    }
+    rq->rd = rd;
+    rq->method = method_bit(method);
+    if (!(rq->method & rd->methods) && rq->method != M_OPTIONS) {
+        rq->answered = true;
+        return problem_405(conn, rd, method);
+    }
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (errno || n > HTTPF_MAX_BODY) {
+            rq->answered = true;
+            return problem(conn, 413, "too-large", "request bodies are limited to 65536 bytes",
+                           NULL);
+        }
+    }
+    if ((rq->method & (M_PUT | M_POST)) && !content_is_json(conn)) {
+        rq->answered = true;
+        return problem(conn, 415, "not-json", "the body must be sent as application/json", NULL);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct request *rq = *con_cls;
+    if (!rq) {
+        stats.requests++;
+        rq = calloc(1, sizeof(*rq));
+        if (!rq)
+            return MHD_NO;
+        *con_cls = rq;
+        return first_call(conn, rq, url, method);
+    }
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (rq->answered)
+            return MHD_YES;
+        /* Chunked bodies carry no Content-Length: count them as they come. MHD 0.9.75 cannot
+         * queue a response while a body is still arriving, so an oversize one is drained and
+         * answered with 413 at its end; past DRAIN_LIMIT the connection is simply closed, so
+         * that an endless body cannot keep us reading. */
+        if (rq->too_big || rq->len + n > HTTPF_MAX_BODY) {
+            if (!rq->too_big) {
+                rq->too_big = true;
+                free(rq->body);
+                rq->body = NULL;
+                rq->cap = 0;
+            }
+            rq->len += n;
+            if (rq->len > DRAIN_LIMIT) {
+                log_info("http: request body over %d bytes, connection closed", DRAIN_LIMIT);
+                return MHD_NO;
+            }
+            return MHD_YES;
+        }
+        if (rq->len + n + 1 > rq->cap) {
+            size_t cap = rq->cap ? rq->cap : 1024;
+            while (cap < rq->len + n + 1)
+                cap *= 2;
+            char *p = realloc(rq->body, cap);
+            if (!p)
+                return MHD_NO;
+            rq->body = p;
+            rq->cap = cap;
+        }
+        memcpy(rq->body + rq->len, upload_data, n);
+        rq->len += n;
+        rq->body[rq->len] = 0;
+        return MHD_YES;
+    }
+    if (rq->answered)
+        return MHD_YES;
+    rq->answered = true;
+    if (rq->too_big)
+        return problem(conn, 413, "too-large", "request bodies are limited to 65536 bytes", NULL);
+    if (rq->method == M_OPTIONS) {
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (!r)
+            return MHD_NO;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rq->rd->allow);
+        return queue(conn, MHD_HTTP_NO_CONTENT, r);
+    }
+    if (rq->method & (M_PUT | M_POST | M_DELETE))
+        return handle_write(conn, rq);
+    return handle_get(conn, rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct request *rq = *con_cls;
+    if (!rq)
+        return;
+    free(rq->body);
+    free(rq->item);
+    free(rq);
+    *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char buf[512];
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    size_t n = strlen(buf);
+    while (n > 0 && buf[n - 1] == '\n')
+        buf[--n] = 0;
+    log_debug("http: %s", buf);
+}
+
+/* ---- loop glue ---- */
+
+static void mhd_run(void)
+{
+    if (daemon_h)
+        MHD_run(daemon_h);
+}
+
+static void on_mhd_fd(int fd, unsigned events, void *arg)
+{
+    mhd_run();
+}
+
+static void on_mhd_timer(void *arg)
+{
+    kicked = false;
+    mhd_run();
+}
+
+/* MHD_resume_connection only marks the connection: in external epoll mode libmicrohttpd
+ * 0.9.75 does not wake its epoll fd for it, so the resumed connection is processed only
+ * at the next MHD_run. Run it on the next turn. */
+void httpf_kick(void)
+{
+    kicked = true;
+}
+
+/* Before every wait: MHD's own deadline (idle timeouts, data already buffered in a
+ * connection, resumed connections) becomes our timer, so the loop never sleeps past it. */
+static void on_prepare(void *arg)
+{
+    MHD_UNSIGNED_LONG_LONG ms;
+    if (!daemon_h)
+        return;
+    if (kicked) {
+        loop_timer_start(&mhd_timer, 0, on_mhd_timer, NULL);
+    } else if (MHD_get_timeout(daemon_h, &ms) == MHD_YES) {
+        int64_t us = ms > 3600000ull ? 3600000000ll : (int64_t)ms * 1000;
+        loop_timer_start(&mhd_timer, us, on_mhd_timer, NULL);
+    } else {
+        loop_timer_stop(&mhd_timer);
+    }
+}
+
+/* ---- start-up ---- */
+
+static int read_token(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        log_err("http: cannot read http.token_file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        log_err("http: http.token_file %s is not a regular file", path);
+        close(fd);
+        return -1;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        log_err("http: http.token_file %s is accessible by group or others (mode %04o); "
+                "chmod 600 it",
+                path, (unsigned)(st.st_mode & 07777));
+        close(fd);
+        return -1;
+    }
+    ssize_t n = read(fd, token, sizeof(token) - 1);
+    close(fd);
+    if (n < 0) {
+        log_err("http: cannot read http.token_file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if ((size_t)n >= sizeof(token) - 1) {
+        log_err("http: http.token_file %s is too long (limit %d bytes)", path, TOKEN_MAX - 2);
+        return -1;
+    }
+    while (n > 0 && (token[n - 1] == '\n' || token[n - 1] == '\r' || token[n - 1] == ' '))
+        n--;
+    token[n] = 0;
+    for (ssize_t i = 0; i < n; i++) {
+        if ((uint8_t)token[i] <= ' ' || (uint8_t)token[i] >= 0x7f) {
+            log_err("http: http.token_file %s holds a token with spaces or control "
+                    "characters",
+                    path);
+            return -1;
+        }
+    }
+    if (n == 0) {
+        log_err("http: http.token_file %s is empty", path);
+        return -1;
+    }
+    token_len = (size_t)n;
+    token_set = true;
+    return 0;
+}
+
+static int parse_cidr(const char *s, struct cidr *out)
+{
+    char buf[INET6_ADDRSTRLEN + 8];
+    if (strlen(s) >= sizeof(buf))
+        return -1;
+    strcpy(buf, s);
+    char *slash = strchr(buf, '/');
+    long bits = -1;
+    if (slash) {
+        *slash = 0;
+        char *end;
+        bits = strtol(slash + 1, &end, 10);
+        if (*end || end == slash + 1)
+            return -1;
+    }
+    memset(out, 0, sizeof(*out));
+    if (inet_pton(AF_INET, buf, out->addr) == 1) {
+        out->family = AF_INET;
+        if (bits < 0)
+            bits = 32;
+        if (bits > 32)
+            return -1;
+    } else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
+        out->family = AF_INET6;
+        if (bits < 0)
+            bits = 128;
+        if (bits > 128)
+            return -1;
+    } else {
+        return -1;
+    }
+    out->bits = (unsigned)bits;
+    return 0;
+}
+
+static int split_listen(const char *listen, char *host, size_t hlen, char *port, size_t plen)
+{
+    const char *colon;
+    if (listen[0] == '[') {
+        const char *close = strchr(listen, ']');
+        if (!close || close[1] != ':')
+            return -1;
+        snprintf(host, hlen, "%.*s", (int)(close - listen - 1), listen + 1);
+        colon = close + 1;
+    } else {
+        colon = strrchr(listen, ':');
+        if (!colon)
+            return -1;
+        snprintf(host, hlen, "%.*s", (int)(colon - listen), listen);
+    }
+    snprintf(port, plen, "%s", colon + 1);
+    return port[0] ? 0 : -1;
+}
+
+static bool is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return false;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(CFG_MAX_FILE_BYTES + 1);
+    size_t n = buf ? fread(buf, 1, CFG_MAX_FILE_BYTES, f) : 0;
+    fclose(f);
+    if (!buf || n == 0) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+static void reset_state(void)
+{
+    explicit_bzero(token, sizeof(token));
+    token_len = 0;
+    token_set = false;
+    free(allow);
+    allow = NULL;
+    n_allow = 0;
+    free(tls_cert_pem);
+    if (tls_key_pem) {
+        explicit_bzero(tls_key_pem, strlen(tls_key_pem));
+        free(tls_key_pem);
+    }
+    tls_cert_pem = tls_key_pem = NULL;
+}
+
+int httpf_init(const struct cfg *cfg)
+{
+    if (!cfg->http.listen || !cfg->http.listen[0]) {
+        log_info("http: REST face disabled (http.listen is empty)");
+        return 0;
+    }
+    /* A peer closing mid-response must not kill the daemon. */
+    signal(SIGPIPE, SIG_IGN);
+
+    char host[256], port[16];
+    if (split_listen(cfg->http.listen, host, sizeof(host), port, sizeof(port)) < 0) {
+        log_err("http: http.listen \"%s\" is not host:port", cfg->http.listen);
+        return -1;
+    }
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+    if (rc != 0 || !ai) {
+        log_err("http: cannot resolve http.listen \"%s\": %s", cfg->http.listen, gai_strerror(rc));
+        return -1;
+    }
+    struct sockaddr_storage ss;
+    memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+
+    if (cfg->http.token_file && read_token(cfg->http.token_file) < 0) {
+        reset_state();
+        return -1;
+    }
+    if (!token_set && !is_loopback((struct sockaddr *)&ss)) {
+        log_err("http: refusing to listen on %s beyond loopback without http.token_file",
+                cfg->http.listen);
+        reset_state();
+        return -1;
+    }
+    allow = calloc(cfg->http.n_allow ? cfg->http.n_allow : 1, sizeof(*allow));
+    if (!allow) {
+        reset_state();
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->http.n_allow; i++) {
+        if (parse_cidr(cfg->http.allow[i], &allow[n_allow]) < 0) {
+            log_err("http: http.allow[%zu] \"%s\" is not an address/prefix", i, cfg->http.allow[i]);
+            reset_state();
+            return -1;
+        }
+        n_allow++;
+    }
+    if (n_allow == 0)
+        log_warn("http: http.allow is empty: every client will get 403");
+
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    bool tls = cfg->http.tls_cert && cfg->http.tls_key;
+    if (tls) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            log_err("http: http.tls_cert is set but libmicrohttpd was built without TLS");
+            reset_state();
+            return -1;
+        }
+        tls_cert_pem = read_file(cfg->http.tls_cert);
+        tls_key_pem = read_file(cfg->http.tls_key);
+        if (!tls_cert_pem || !tls_key_pem) {
+            log_err("http: cannot read http.tls_cert %s or http.tls_key %s", cfg->http.tls_cert,
+                    cfg->http.tls_key);
+            reset_state();
+            return -1;
+        }
+        flags |= MHD_USE_TLS;
+    } else if (cfg->http.tls_cert || cfg->http.tls_key) {
+        log_err("http: http.tls_cert and http.tls_key go together");
+        reset_state();
+        return -1;
+    }
+    unsigned max_conn =
+        cfg->http.max_connections ? cfg->http.max_connections : DEFAULT_MAX_CONNECTIONS;
+    unsigned per_ip = cfg->http.per_ip_connections ? cfg->http.per_ip_connections : DEFAULT_PER_IP;
+    unsigned timeout = cfg->http.timeout_s ? cfg->http.timeout_s : DEFAULT_TIMEOUT_S;
+
+    struct MHD_OptionItem opts[12];
+    size_t k = 0;
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, max_conn, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, timeout, NULL};
+    opts[k++] =
+        (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL};
+    if (tls) {
+        opts[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, tls_cert_pem};
+        opts[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, tls_key_pem};
+    }
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+
+    daemon_h = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+                                on_mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                                MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (!daemon_h) {
+        log_err("http: cannot listen on %s: %s", cfg->http.listen, strerror(errno));
+        reset_state();
+        return -1;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_h, MHD_DAEMON_INFO_EPOLL_FD);
+    mhd_epoll_fd = di ? di->epoll_fd : -1;
+    if (mhd_epoll_fd < 0 || loop_fd_add(mhd_epoll_fd, LOOP_READ, on_mhd_fd, NULL) < 0 ||
+        loop_prepare_add(on_prepare, NULL) < 0 || httpf_events_init() < 0) {
+        log_err("http: cannot attach libmicrohttpd to the loop");
+        httpf_fini();
+        return -1;
+    }
+    log_info("http: listening on %s%s%s", cfg->http.listen, tls ? " (TLS)" : "",
+             token_set ? ", bearer token required" : "");
+    return 0;
+}
+
+void httpf_fini(void)
+{
+    if (daemon_h) {
+        /* Suspended event streams must be resumed before MHD can stop. */
+        httpf_events_fini();
+        MHD_run(daemon_h);
+        loop_prepare_remove(on_prepare, NULL);
+        loop_timer_stop(&mhd_timer);
+        if (mhd_epoll_fd >= 0)
+            loop_fd_remove(mhd_epoll_fd);
+        mhd_epoll_fd = -1;
+        MHD_stop_daemon(daemon_h);
+        daemon_h = NULL;
+    }
+    for (size_t i = 0; i < C_COUNT; i++)
+        cache_drop(&cache[i]);
+    reset_state();
+    memset(&stats, 0, sizeof(stats));
+}
