@@ -1,0 +1,392 @@
+/* The SNMP face: net-snmp set up as an AgentX subagent (or an embedded master agent) that
+ * lives on the daemon's loop, the lldpd way: after every read, timeout and send, ask
+ * snmp_select_info2() again and re-register the descriptors, because net-snmp opens and
+ * closes its sockets on its own (reconnects) and a number can come back for a new socket
+ * (keepalived #2726, FRR #16192). Logs go through our log module. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "log.h"
+#include "loop.h"
+#include "snmp_face.h"
+#include "snmp_internal.h"
+
+#define APP_NAME "smsa-agentd"
+
+/* From libnetsnmpmibs: VACM (rocommunity/rouser access control) and the system group; their
+ * headers are not installed. */
+extern void init_vacm_vars(void);
+extern void init_vacm_config_tokens(void);
+extern void init_system_mib(void);
+
+struct watched {
+    int fd;
+};
+
+static struct {
+    bool running;
+    bool master;
+    bool synced;      /* the loop is up to date since the last wait */
+    bool rewatch_all; /* net-snmp (re)opened sessions: numbers may now name new sockets */
+    struct watched *fds;
+    size_t n_fds, cap_fds;
+    netsnmp_large_fd_set select_set, read_set;
+    struct loop_timer timer;
+    char persist_dir[64];
+    char log_line[1024]; /* net-snmp may log a line in pieces */
+    size_t log_len;
+    int log_level;
+} sf;
+
+/* ---- logging ---- */
+
+static int on_snmp_log(int major, int minor, void *serverarg, void *clientarg)
+{
+    const struct snmp_log_message *m = serverarg;
+    if (!m || !m->msg)
+        return 0;
+    size_t n = strlen(m->msg);
+    if (n > sizeof(sf.log_line) - 1 - sf.log_len)
+        n = sizeof(sf.log_line) - 1 - sf.log_len;
+    memcpy(sf.log_line + sf.log_len, m->msg, n);
+    sf.log_len += n;
+    sf.log_line[sf.log_len] = '\0';
+    if (m->priority < sf.log_level || sf.log_level == 0)
+        sf.log_level = m->priority < LOG_EMERG ? LOG_EMERG : m->priority;
+    if (sf.log_len == 0 ||
+        (sf.log_line[sf.log_len - 1] != '\n' && sf.log_len < sizeof(sf.log_line) - 1))
+        return 0;
+    while (sf.log_len &&
+           (sf.log_line[sf.log_len - 1] == '\n' || sf.log_line[sf.log_len - 1] == ' '))
+        sf.log_line[--sf.log_len] = '\0';
+    enum log_level lvl = m->priority <= LOG_ERR       ? LOG_LVL_ERR
+                         : m->priority == LOG_WARNING ? LOG_LVL_WARN
+                         : m->priority <= LOG_INFO    ? LOG_LVL_INFO
+                                                      : LOG_LVL_DEBUG;
+    if (sf.log_len)
+        log_msg(lvl, "snmp: %s", sf.log_line);
+    sf.log_len = 0;
+    sf.log_level = 0;
+    return 0;
+}
+
+/* ---- the loop glue ---- */
+
+static void sync_fds(void);
+
+static void after_snmp(void)
+{
+    run_alarms();
+    netsnmp_check_outstanding_agent_requests();
+    sync_fds();
+}
+
+static void on_fd(int fd, unsigned events, void *arg)
+{
+    NETSNMP_LARGE_FD_ZERO(&sf.read_set);
+    NETSNMP_LARGE_FD_SET(fd, &sf.read_set);
+    snmp_read2(&sf.read_set);
+    after_snmp();
+}
+
+static void on_timer(void *arg)
+{
+    snmp_timeout();
+    after_snmp();
+}
+
+static int watch(int fd)
+{
+    if (sf.n_fds == sf.cap_fds) {
+        size_t cap = sf.cap_fds ? sf.cap_fds * 2 : 8;
+        struct watched *p = realloc(sf.fds, cap * sizeof(*p));
+        if (!p)
+            return -1;
+        sf.fds = p;
+        sf.cap_fds = cap;
+    }
+    if (loop_fd_add(fd, LOOP_READ, on_fd, NULL) != 0) {
+        log_err("snmp: cannot watch descriptor %d: %s", fd, strerror(errno));
+        return -1;
+    }
+    sf.fds[sf.n_fds++] = (struct watched){.fd = fd};
+    return 0;
+}
+
+/* Make the loop watch exactly net-snmp's descriptors and wake at its next timeout. Run right
+ * after every call into net-snmp, before any other module can be handed a number that
+ * net-snmp just closed. */
+static void sync_fds(void)
+{
+    if (!sf.running)
+        return;
+    int numfds = 0, block = 1;
+    struct timeval tv = {0, 0};
+    NETSNMP_LARGE_FD_ZERO(&sf.select_set);
+    snmp_select_info2(&numfds, &sf.select_set, &tv, &block);
+
+    /* Same number, new socket: a session closed and reopened inside one net-snmp call (as
+     * agentx_check_session does after a failed ping, with the callback pipes too) keeps its
+     * number, but epoll dropped the old socket. Sessions only come and go around the
+     * INDEX_START/INDEX_STOP callbacks, so then every descriptor is watched afresh. */
+    bool all = sf.rewatch_all;
+    sf.rewatch_all = false;
+    for (size_t i = 0; i < sf.n_fds;) {
+        struct watched *w = &sf.fds[i];
+        if (!all && w->fd < numfds && NETSNMP_LARGE_FD_ISSET(w->fd, &sf.select_set)) {
+            i++;
+            continue;
+        }
+        loop_fd_remove(w->fd);
+        sf.fds[i] = sf.fds[--sf.n_fds];
+    }
+    for (int fd = 0; fd < numfds; fd++) {
+        if (!NETSNMP_LARGE_FD_ISSET(fd, &sf.select_set))
+            continue;
+        bool known = false;
+        for (size_t i = 0; i < sf.n_fds && !known; i++)
+            known = sf.fds[i].fd == fd;
+        if (!known)
+            watch(fd);
+    }
+
+    if (block)
+        loop_timer_stop(&sf.timer);
+    else
+        loop_timer_start(&sf.timer, (int64_t)tv.tv_sec * 1000000 + tv.tv_usec, on_timer, NULL);
+    sf.synced = true;
+}
+
+/* Before every wait: a no-op when a net-snmp call of this turn already synced (a subagent
+ * request takes three turns: AgentX read, internal callback pipe, response). */
+static void on_prepare(void *arg)
+{
+    if (!sf.synced)
+        sync_fds();
+    sf.synced = false;
+}
+
+void snmpf_resync(void)
+{
+    sync_fds();
+}
+
+/* ---- AgentX session state ---- */
+
+static int on_index_start(int major, int minor, void *serverarg, void *clientarg)
+{
+    log_info("snmp: AgentX session to the master agent is open");
+    sf.rewatch_all = true;
+    snmpf_notify_connected(true);
+    return 0;
+}
+
+static int on_index_stop(int major, int minor, void *serverarg, void *clientarg)
+{
+    log_warn("snmp: AgentX session to the master agent lost; notifications are queued");
+    sf.rewatch_all = true;
+    snmpf_notify_connected(false);
+    return 0;
+}
+
+/* ---- set-up ---- */
+
+static bool config_word_ok(const char *s)
+{
+    if (!s || !*s)
+        return false;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == '"' || *p == '\'' || *p == '\\' || *p == '#')
+            return false;
+    return true;
+}
+
+static bool quotable(const char *s)
+{
+    if (!s || !*s)
+        return false;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < ' ' || *p == '"' || *p == '\\')
+            return false;
+    return true;
+}
+
+static void remember(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void remember(const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    netsnmp_config_remember(line); /* takes a copy; applied by init_snmp's read_configs */
+}
+
+/* Master mode: access and trap sinks from our configuration, as snmpd.conf lines. */
+static int master_config(const struct cfg *cfg)
+{
+    if (cfg->snmp.community) {
+        if (!config_word_ok(cfg->snmp.community)) {
+            log_err("snmp: snmp.community must be one word without quotes");
+            return -1;
+        }
+        remember("rocommunity %s default", cfg->snmp.community);
+    }
+    if (cfg->snmp.usm_user) {
+        if (!config_word_ok(cfg->snmp.usm_user) || !quotable(cfg->snmp.usm_auth_key) ||
+            !quotable(cfg->snmp.usm_priv_key)) {
+            log_err("snmp: snmp.usm_user must be one word, and its keys without quotes, "
+                    "backslashes or control characters");
+            return -1;
+        }
+        /* Passphrases may hold spaces: net-snmp's config reader (copy_nword) takes a quoted
+         * string as one word. */
+        remember("createUser %s SHA \"%s\" AES \"%s\"", cfg->snmp.usm_user,
+                 cfg->snmp.usm_auth_key, cfg->snmp.usm_priv_key);
+        remember("rouser %s priv", cfg->snmp.usm_user);
+    }
+    const char *tc = cfg->snmp.trap_community ? cfg->snmp.trap_community : "public";
+    if (!config_word_ok(tc)) {
+        log_err("snmp: snmp.trap_community must be one word without quotes");
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->snmp.n_trap_sinks; i++) {
+        if (!config_word_ok(cfg->snmp.trap_sinks[i])) {
+            log_err("snmp: snmp.trap_sinks[%zu] is not a transport address", i);
+            return -1;
+        }
+        remember("trap2sink %s %s", cfg->snmp.trap_sinks[i], tc);
+    }
+    return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+int snmpf_init(const struct cfg *cfg, bool force_master)
+{
+    memset(&sf, 0, sizeof(sf));
+    if (cfg->snmp.mode == SNMP_MODE_OFF && !force_master)
+        return 0;
+    sf.master = force_master || cfg->snmp.mode == SNMP_MODE_MASTER;
+
+    netsnmp_register_loghandler(NETSNMP_LOGHANDLER_CALLBACK, LOG_DEBUG);
+    snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, on_snmp_log, NULL);
+
+    /* Alarms run from our loop (snmp_select_info2 reports them), never from SIGALRM. */
+    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_ALARM_DONT_USE_SIG, 1);
+    /* Read no snmpd.conf/snmp.conf of the system and keep no state: everything comes from
+     * our configuration. net-snmp still wants a persistent folder (engine ID, certificate
+     * indexes), so give it a private one that goes away with us. */
+    const char *tmp = getenv("TMPDIR");
+    snprintf(sf.persist_dir, sizeof(sf.persist_dir), "%s/smsa-snmp-XXXXXX",
+             tmp && strlen(tmp) < 40 ? tmp : "/tmp");
+    if (!mkdtemp(sf.persist_dir)) {
+        log_err("snmp: cannot create a private folder: %s", strerror(errno));
+        return -1;
+    }
+    netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CONFIGURATION_DIR, sf.persist_dir);
+    netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, sf.persist_dir);
+    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
+    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
+    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
+    /* The agent needs no MIB files; do not go looking for the default list. */
+    remember("[snmp] mibs :");
+    /* agentx_check_session pings synchronously: a hung master blocks us for at most
+     * timeout x (retries + 1), so keep both small. */
+    netsnmp_ds_set_int(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_TIMEOUT, 1);
+    netsnmp_ds_set_int(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_RETRIES, 1);
+
+    if (sf.master) {
+        netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 0); /* master */
+        netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_PORTS,
+                              cfg->snmp.master_listen ? cfg->snmp.master_listen
+                                                      : "udp:127.0.0.1:1161");
+        if (master_config(cfg) != 0)
+            goto fail;
+    } else {
+        netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1); /* subagent */
+        snmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_INDEX_START,
+                               on_index_start, NULL);
+        snmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_INDEX_STOP, on_index_stop,
+                               NULL);
+    }
+
+    if (init_agent(APP_NAME) != 0) {
+        log_err("snmp: net-snmp agent initialisation failed");
+        goto fail;
+    }
+    if (!sf.master) {
+        /* After init_agent, which resets the AgentX defaults (ping interval 15 s). */
+        if (cfg->snmp.agentx_socket)
+            netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET,
+                                  cfg->snmp.agentx_socket);
+        /* The ping interval is also the reconnect period after the master goes away. */
+        netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
+                           cfg->snmp.ping_interval_s ? (int)cfg->snmp.ping_interval_s : 5);
+    }
+    if (sf.master) {
+        init_vacm_config_tokens();
+        init_vacm_vars();
+        init_system_mib();
+    }
+    if (snmpf_tables_register() != 0) {
+        log_err("snmp: cannot register SMSA-AGENT-MIB");
+        goto fail;
+    }
+    netsnmp_large_fd_set_init(&sf.select_set, FD_SETSIZE);
+    netsnmp_large_fd_set_init(&sf.read_set, FD_SETSIZE);
+    /* Subscribe before init_snmp: the first AgentX connection happens inside it. */
+    if (snmpf_notify_init(cfg, sf.master) != 0)
+        goto fail;
+    sf.running = true;
+    init_snmp(APP_NAME); /* subagent: connects, or schedules the next attempt */
+    if (sf.master && init_master_agent() != 0) {
+        log_err("snmp: cannot listen on %s", cfg->snmp.master_listen);
+        snmpf_fini();
+        return -1;
+    }
+    loop_prepare_add(on_prepare, NULL);
+    sync_fds();
+    if (sf.master)
+        log_info("snmp: master agent listening on %s", cfg->snmp.master_listen);
+    else
+        log_info("snmp: AgentX subagent of %s",
+                 cfg->snmp.agentx_socket ? cfg->snmp.agentx_socket : "the default master");
+    return 0;
+
+fail:
+    snmpf_fini();
+    return -1;
+}
+
+void snmpf_fini(void)
+{
+    if (!sf.persist_dir[0])
+        return;
+    if (sf.running) {
+        loop_prepare_remove(on_prepare, NULL);
+        snmpf_notify_fini();
+        snmpf_tables_unregister();
+        for (size_t i = 0; i < sf.n_fds; i++)
+            loop_fd_remove(sf.fds[i].fd);
+        loop_timer_stop(&sf.timer);
+        sf.running = false;
+        snmp_shutdown(APP_NAME);
+        netsnmp_large_fd_set_cleanup(&sf.select_set);
+        netsnmp_large_fd_set_cleanup(&sf.read_set);
+    }
+    free(sf.fds);
+    nftw(sf.persist_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    memset(&sf, 0, sizeof(sf));
+}

@@ -1,0 +1,84 @@
+/* Private interface between the parts of the SNMP face: OIDs of SMSA-AGENT-MIB, the MIB
+ * handler (snmp_tables.c) and the notification queue (snmp_notify.c). */
+#ifndef SMSA_SNMP_INTERNAL_H
+#define SMSA_SNMP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
+#include <net-snmp/agent/agent_callbacks.h>
+#include <net-snmp/library/large_fd_set.h>
+
+#include "config.h"
+#include "model.h"
+
+/* enterprises.32473 is the documentation PEN (RFC 5612); the MIB's MODULE-IDENTITY holds the
+ * same single arc. Change both for a real Private Enterprise Number. */
+#define SMSA_PEN 32473
+#define SMSA_ROOT_OID 1, 3, 6, 1, 4, 1, SMSA_PEN
+#define SMSA_ROOT_LEN 7
+
+/* Column numbers inside smsaObjects (SMSA-AGENT-MIB), used by tables and notifications. */
+enum {
+    SMSA_OBJ_APPLIANCE = 1,
+    SMSA_OBJ_NOTIFY = 2,
+    SMSA_OBJ_FLOW_TABLE = 3,
+    SMSA_OBJ_PEER_TABLE = 4,
+    SMSA_OBJ_ADDR_TABLE = 5,
+    SMSA_OBJ_LINK_TABLE = 6,
+    SMSA_OBJ_NTP = 7,
+    SMSA_OBJ_UPDATE_TABLE = 8,
+};
+
+enum { COL_FLOW_PORT = 2, COL_FLOW_PROTOCOL = 3, COL_FLOW_PURPOSE = 6, COL_FLOW_STATUS = 8 };
+enum {
+    COL_LINK_NAME = 2,
+    COL_LINK_HOST = 3,
+    COL_LINK_ADDR_TYPE = 5,
+    COL_LINK_ADDR = 6,
+    COL_LINK_STATUS = 7,
+    COL_LINK_CAUSE = 8,
+};
+enum { COL_UPD_PURPOSE = 2, COL_UPD_HOST = 3, COL_UPD_ADDRESSES = 8 };
+enum { NOTIFY_EVENT_TIME = 6, NOTIFY_PREVIOUS_STATUS = 7 };
+
+/* SnmpAdminString and DisplayString hold at most 255 octets. */
+#define SMSA_SNMP_STRING_MAX 255
+
+/* InetAddressType values (RFC 4001). */
+enum { INET_TYPE_UNKNOWN = 0, INET_TYPE_IPV4 = 1, INET_TYPE_IPV6 = 2 };
+
+/* Registers the handler of smsaObjects; 0 or -1. */
+int snmpf_tables_register(void);
+void snmpf_tables_unregister(void);
+
+/* Re-reads net-snmp's descriptors and timeout into the loop; call after calling into
+ * net-snmp from outside the face's own callbacks (a send can close a session). */
+void snmpf_resync(void);
+
+/* Notifications: started after the agent is initialised. */
+int snmpf_notify_init(const struct cfg *cfg, bool master);
+void snmpf_notify_fini(void);
+/* The AgentX session to the master came up or went away (subagent mode). */
+void snmpf_notify_connected(bool up);
+
+struct snmpf_notify_stats {
+    uint64_t sent, suppressed, dropped;
+    unsigned queued, rate_limit;
+};
+void snmpf_notify_get_stats(struct snmpf_notify_stats *out);
+
+/* Helpers shared by tables and notifications. */
+size_t snmpf_date_and_time(int64_t wall_us, u_char out[11]);
+/* The InetAddressType of text and its bytes in out (4 or 16); INET_TYPE_UNKNOWN if neither. */
+int snmpf_inet_from_text(const char *text, u_char out[16], size_t *len);
+/* TimeTicks of a monotonic time since the daemon started (0 for 0 or earlier). */
+u_long snmpf_ticks_since_start(int64_t mono_us);
+/* The length of s cut to max octets at a UTF-8 boundary (or at the last space, if words). */
+size_t snmpf_cut(const char *s, size_t max, bool at_word);
+
+#endif
