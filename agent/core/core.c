@@ -791,6 +791,14 @@ void core_round_failed(struct smsa_peer *p, enum smsa_cause cause)
 
 void core_round_done(struct smsa_peer *p, const struct probe_addr_result *results, size_t n)
 {
+    if (p->kind == PROBE_LISTEN) {
+        /* an inbound check has no remote address: one result for the local port */
+        model.probes_total++;
+        model.probe_failures_total += n && !results[0].ok;
+        bool ok = n && results[0].ok;
+        finish_round(p, ok, ok, n ? results[0].cause : CAUSE_ERROR, "");
+        return;
+    }
     if (n > p->n_addrs)
         n = p->n_addrs; /* results are per address of the set the round probed */
     bool any_ok = false, all_ok = n > 0;

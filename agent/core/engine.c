@@ -196,14 +196,6 @@ static void round_start(void *arg)
             .ok = r == 1, .cause = r == 0 ? CAUSE_NOT_LISTENING : CAUSE_ERROR, .rtt_us = -1};
         if (r == 1)
             res.cause = CAUSE_NONE;
-        /* an inbound check has no remote address: it is fed as one pseudo-address */
-        if (p->n_addrs == 0) {
-            struct sockaddr_storage ss;
-            memset(&ss, 0, sizeof(ss));
-            ss.ss_family = AF_INET;
-            socklen_t len = sizeof(struct sockaddr_in);
-            core_set_addresses(p, &ss, &len, 1);
-        }
         core_round_done(p, &res, 1);
         return;
     }
