@@ -94,9 +94,9 @@ static void log_event(const struct smsa_event *ev)
                  ev->address[0] ? ev->address : "-");
         break;
     case EV_PEER:
-        log_info("event peer flow=%u peer=%u host=%s port=%u state=%s cause=%s", ev->flow_id,
-                 ev->peer_index, ev->host, ev->port, smsa_state_name(ev->new_state),
-                 smsa_cause_name(ev->cause));
+        log_info("event peer flow=%u peer=%u host=%s port=%u state=%s cause=%s rtt_us=%" PRId64,
+                 ev->flow_id, ev->peer_index, ev->host, ev->port, smsa_state_name(ev->new_state),
+                 smsa_cause_name(ev->cause), ev->rtt_us);
         break;
     case EV_FLOW:
         log_info("event flow flow=%u state=%s", ev->flow_id, smsa_state_name(ev->new_state));
@@ -151,6 +151,7 @@ static void event_for_peer(struct smsa_event *ev, enum smsa_event_kind kind,
              p->label ? p->label : model.flows[p->flow_id - 1].def->purpose);
     ev->cause = p->cause;
     ev->new_state = p->state;
+    ev->rtt_us = p->rtt_us;
 }
 
 /* ---- building the model from a configuration ---- */
@@ -750,7 +751,12 @@ static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum sms
         /* DENY/RSTR: the server asked us to stop; that is a verdict, not a glitch */
         p->hyst.verdict = HYST_DOWN;
     }
-    enum smsa_state s = p->hyst.verdict == HYST_UP     ? (all_ok ? ST_UP : ST_DEGRADED)
+    /* degraded is "some addresses answer"; a round where none answered, still inside the
+     * hysteresis, leaves the verdict as it was */
+    enum smsa_state up_state = all_ok   ? ST_UP
+                               : any_ok ? ST_DEGRADED
+                                        : (p->state == ST_DEGRADED ? ST_DEGRADED : ST_UP);
+    enum smsa_state s = p->hyst.verdict == HYST_UP     ? up_state
                         : p->hyst.verdict == HYST_DOWN ? ST_DOWN
                                                        : ST_UNKNOWN;
     enum smsa_cause new_cause = s == ST_UP ? CAUSE_NONE : cause;

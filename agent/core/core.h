@@ -27,6 +27,7 @@ struct smsa_event {
     enum smsa_state old_state, new_state;
     enum smsa_cause cause;
     uint16_t port;
+    int64_t rtt_us;               /* the peer's last round trip, -1 when none */
     char name[64];                /* link name, update purpose or flow purpose */
     char host[256];               /* peer host */
     char address[SMSA_ADDR_TEXT]; /* the address concerned, or the first address */

@@ -90,6 +90,7 @@ static void kod_apply(struct eng_peer *ep)
             /* RFC 5905 §7.4: RATE asks the client to reduce its rate */
             if (p->poll_multiplier < 64)
                 p->poll_multiplier *= 2;
+            schedule_next(ep); /* the next round was planned before this reply came */
             log_warn("NTP server %s sent RATE: polling every %u intervals", p->host,
                      p->poll_multiplier);
         } else if (!strcmp(r->ntp.refid, "DENY") || !strcmp(r->ntp.refid, "RSTR")) {

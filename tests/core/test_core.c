@@ -139,7 +139,13 @@ static void test_link_goes_down_once_after_threshold(void **state)
 {
     (void)state;
     struct smsa_peer *p = link_peer(1);
+    feed(p, true, CAUSE_NONE);
+    assert_int_equal(count(EV_LINK), 1);
+    n_events = 0;
     feed(p, false, CAUSE_REFUSED);
+    /* one address that failed once, inside the hysteresis: still up, not degraded */
+    assert_int_equal(p->state, ST_UP);
+    assert_int_equal(core_model()->flows[10].state, ST_UP);
     feed(p, false, CAUSE_REFUSED);
     assert_int_equal(count(EV_LINK), 0);
     feed(p, false, CAUSE_REFUSED);
@@ -161,7 +167,7 @@ static void test_link_goes_down_once_after_threshold(void **state)
     assert_int_equal(count(EV_LINK), 2);
     assert_int_equal(last(EV_LINK)->new_state, ST_UP);
     assert_int_equal(m->links[0].state, ST_UP);
-    assert_int_equal(p->checks, 6);
+    assert_int_equal(p->checks, 7);
     assert_int_equal(p->failures, 5);
 }
 

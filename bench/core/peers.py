@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""Many TCP peers in one process: listens on every (address, port) given, accepts each
+connection and closes it at once, and writes how many it accepted to a status file every
+tenth of a second ("<accepted> <CLOCK_MONOTONIC seconds>"). One epoll, no threads: a
+thousand listeners cost little.
+
+    peers.py STATUS_FILE ADDR:PORT [ADDR:PORT ...]
+    peers.py STATUS_FILE --range 127.0.1.1 250 41002,41015,41016,41017
+
+Loopback addresses only (127.0.0.0/8). Stops on SIGTERM or SIGINT.
+"""
+import ipaddress
+import os
+import select
+import signal
+import socket
+import sys
+import time
+
+
+def endpoints(args):
+    if args and args[0] == "--range":
+        first, count, ports = ipaddress.IPv4Address(args[1]), int(args[2]), args[3]
+        for i in range(count):
+            for p in ports.split(","):
+                yield str(first + i), int(p)
+        return
+    for a in args:
+        host, _, port = a.rpartition(":")
+        yield host, int(port)
+
+
+def main():
+    status, eps = sys.argv[1], list(endpoints(sys.argv[2:]))
+    for host, _ in eps:
+        if not ipaddress.IPv4Address(host).is_loopback:
+            sys.exit("peers.py: %s is not a loopback address" % host)
+    ep = select.epoll()
+    listeners = {}
+    for host, port in eps:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, port))
+        s.listen(512)
+        s.setblocking(False)
+        listeners[s.fileno()] = s
+        ep.register(s.fileno(), select.EPOLLIN)
+
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *a: stopping.append(1))
+    signal.signal(signal.SIGINT, lambda *a: stopping.append(1))
+
+    accepted = 0
+    next_write = 0.0
+    with open(status + ".ready", "w") as f:
+        f.write("%d\n" % len(listeners))
+    while not stopping:
+        try:
+            ready = ep.poll(0.1)
+        except InterruptedError:
+            continue
+        for fd, _ in ready:
+            s = listeners[fd]
+            while True:
+                try:
+                    c, _ = s.accept()
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:
+                    break
+                accepted += 1
+                c.close()
+        now = time.monotonic()
+        if now >= next_write:
+            next_write = now + 0.1
+            tmp = status + ".tmp"
+            with open(tmp, "w") as f:
+                f.write("%d %.3f\n" % (accepted, now))
+            os.replace(tmp, status)
+    for s in listeners.values():
+        s.close()
+    with open(status, "w") as f:
+        f.write("%d %.3f\n" % (accepted, time.monotonic()))
+
+
+if __name__ == "__main__":
+    main()
