@@ -20,7 +20,10 @@
 #include "http_face.h"
 #endif
 
-#define DEFAULT_CONFIG "/etc/smsa-agent/smsa-agent.json"
+#ifndef SMSA_DEFAULT_CONFIG
+#define SMSA_DEFAULT_CONFIG "/etc/smsa-agent/smsa-agent.json"
+#endif
+#define DEFAULT_CONFIG SMSA_DEFAULT_CONFIG
 
 static void usage(FILE *out)
 {
