@@ -24,13 +24,24 @@ if ! kill -0 "$(cat "$state/pid")" 2>/dev/null; then
     cat "$state/agentd.log"
     exit 1
 fi
-mibs="$PWD/mibs"
+# Debian ships no IETF base MIBs (SNMPv2-SMI, ...); the tools need them to show names. They
+# are taken from Debian's erlang-snmp package into the build folder (not installed).
+ietf=$(SMSA_MIB_CACHE="$PWD/build/ietf-mibs" python3 -c \
+    'import sys; sys.path.insert(0, "tests/snmp"); import mibdirs; print(mibdirs.base_mibs())' \
+    2>/dev/null || true)
+if [ -n "$ietf" ]; then
+    mibargs="-M $ietf:$PWD/mibs -m SMSA-AGENT-MIB"
+    root=smsaAgentMIB
+else
+    mibargs="-m ''"
+    root=.1.3.6.1.4.1.32473
+fi
 cat <<EOT
 smsa-agentd is running (pid $(cat "$state/pid")); its log: $state/agentd.log
 
 Ask it:
-  snmpwalk -v2c -c public -M +$mibs -m +SMSA-AGENT-MIB 127.0.0.1:1161 smsaAgentMIB
-  snmptable -v2c -c public -M +$mibs -m +SMSA-AGENT-MIB 127.0.0.1:1161 smsaFlowTable
+  snmpwalk -v2c -c public $mibargs 127.0.0.1:1161 $root
+  snmptable -v2c -c public -Cw 160 $mibargs 127.0.0.1:1161 smsaFlowTable
   curl -s http://127.0.0.1:8161/api/v1/status
   curl -s http://127.0.0.1:8161/api/v1/flows
   curl -s http://127.0.0.1:8161/metrics
