@@ -145,6 +145,18 @@ def base_config(tmpdir, http_port=None, **sections):
     return cfg
 
 
+def check_loopback_only(cfg):
+    """Tests never send traffic beyond loopback: names are resolved by a loopback server and
+    the vendor's update hosts (the default of an absent "updates") are never probed."""
+    if not isinstance(cfg, dict):
+        return
+    resolver = (cfg.get("probe") or {}).get("resolver") or ""
+    if not all(s.strip().startswith(("127.", "[::1]")) for s in resolver.split(",")):
+        raise AssertionError("test config must set probe.resolver to a loopback server")
+    if "updates" not in cfg:
+        raise AssertionError("test config must set updates (the defaults are Internet hosts)")
+
+
 class Daemon:
     """smsa-agentd in the foreground on a config written into tmpdir; its log is
     tmpdir/agentd.log."""
@@ -163,6 +175,7 @@ class Daemon:
     def write_config(self, config=None):
         if config is not None:
             self.config = config
+        check_loopback_only(self.config)
         tmp = self.config_path + ".new"
         with open(tmp, "w") as f:
             json.dump(self.config, f, indent=2)
