@@ -71,6 +71,10 @@ static int on_snmp_log(int major, int minor, void *serverarg, void *clientarg)
                          : m->priority == LOG_WARNING ? LOG_LVL_WARN
                          : m->priority <= LOG_INFO    ? LOG_LVL_INFO
                                                       : LOG_LVL_DEBUG;
+    /* With its ping interval at 0, net-snmp's disconnect handler says it will not reconnect;
+     * snmp_agentx.c does, and says so itself. */
+    if (strstr(sf.log_line, "disconnected us, not reconnecting"))
+        lvl = LOG_LVL_DEBUG;
     if (sf.log_len)
         log_msg(lvl, "snmp: %s", sf.log_line);
     sf.log_len = 0;
@@ -249,8 +253,8 @@ static int master_config(const struct cfg *cfg)
         }
         /* Passphrases may hold spaces: net-snmp's config reader (copy_nword) takes a quoted
          * string as one word. */
-        remember("createUser %s SHA \"%s\" AES \"%s\"", cfg->snmp.usm_user,
-                 cfg->snmp.usm_auth_key, cfg->snmp.usm_priv_key);
+        remember("createUser %s SHA \"%s\" AES \"%s\"", cfg->snmp.usm_user, cfg->snmp.usm_auth_key,
+                 cfg->snmp.usm_priv_key);
         remember("rouser %s priv", cfg->snmp.usm_user);
     }
     const char *tc = cfg->snmp.trap_community ? cfg->snmp.trap_community : "public";
@@ -302,8 +306,8 @@ int snmpf_init(const struct cfg *cfg, bool force_master)
     netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
     /* The agent needs no MIB files; do not go looking for the default list. */
     remember("[snmp] mibs :");
-    /* agentx_check_session pings synchronously: a hung master blocks us for at most
-     * timeout x (retries + 1), so keep both small. */
+    /* Defaults for sessions net-snmp opens itself (master mode's trap sinks); the AgentX
+     * session sets its own (snmp_agentx.c). */
     netsnmp_ds_set_int(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_TIMEOUT, 1);
     netsnmp_ds_set_int(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_RETRIES, 1);
 
@@ -331,9 +335,8 @@ int snmpf_init(const struct cfg *cfg, bool force_master)
         if (cfg->snmp.agentx_socket)
             netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET,
                                   cfg->snmp.agentx_socket);
-        /* The ping interval is also the reconnect period after the master goes away. */
-        netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
-                           cfg->snmp.ping_interval_s ? (int)cfg->snmp.ping_interval_s : 5);
+        /* Our own keepalive and reconnect replace net-snmp's synchronous ones. */
+        snmpf_agentx_prepare();
     }
     if (sf.master) {
         init_vacm_config_tokens();
@@ -350,7 +353,12 @@ int snmpf_init(const struct cfg *cfg, bool force_master)
     if (snmpf_notify_init(cfg, sf.master) != 0)
         goto fail;
     sf.running = true;
-    init_snmp(APP_NAME); /* subagent: connects, or schedules the next attempt */
+    init_snmp(APP_NAME);
+    if (!sf.master && snmpf_agentx_start(cfg) != 0) {
+        log_err("snmp: cannot start the AgentX session");
+        snmpf_fini();
+        return -1;
+    }
     if (sf.master && init_master_agent() != 0) {
         log_err("snmp: cannot listen on %s", cfg->snmp.master_listen);
         snmpf_fini();
@@ -378,6 +386,8 @@ void snmpf_fini(void)
         loop_prepare_remove(on_prepare, NULL);
         snmpf_notify_fini();
         snmpf_tables_unregister();
+        if (!sf.master)
+            snmpf_agentx_stop();
         for (size_t i = 0; i < sf.n_fds; i++)
             loop_fd_remove(sf.fds[i].fd);
         loop_timer_stop(&sf.timer);

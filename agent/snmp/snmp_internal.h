@@ -60,6 +60,13 @@ void snmpf_tables_unregister(void);
  * net-snmp from outside the face's own callbacks (a send can close a session). */
 void snmpf_resync(void);
 
+/* The AgentX session (subagent mode, snmp_agentx.c): prepare between init_agent and
+ * init_snmp, start after init_snmp, stop before snmp_shutdown. Connects, pings and reconnects
+ * without ever waiting on the master. */
+void snmpf_agentx_prepare(void);
+int snmpf_agentx_start(const struct cfg *cfg);
+void snmpf_agentx_stop(void);
+
 /* Notifications: started after the agent is initialised. */
 int snmpf_notify_init(const struct cfg *cfg, bool master);
 void snmpf_notify_fini(void);
