@@ -89,17 +89,16 @@ struct cidr {
 };
 
 /* Cached serialised GET responses: built once per (generation, configuration generation,
- * extra) and shared by every request through MHD's response reference count. */
+ * extra) and shared by every request through MHD's response reference count. /metrics and
+ * /flows are not here: they are streamed from snapshots (http_metrics.c, http_flows.c). */
 enum cache_slot {
     C_STATUS,
-    C_FLOWS,
     C_LINKS,
     C_NTP,
     C_UPDATES,
     C_SCANNERS,
     C_CONFIG,
-    C_FLOW1,
-    C_COUNT = C_FLOW1 + CAT_NFLOWS,
+    C_COUNT,
 };
 
 struct cache_entry {
@@ -359,15 +358,17 @@ static struct cache_entry *cache_get(enum cache_slot slot, int64_t extra)
     if (e->valid && e->gen == m->generation && e->cgen == m->config_generation && e->extra == extra)
         return e;
     json_t *doc = NULL;
+    char *s = NULL;
+    size_t n = 0;
     switch (slot) {
     case C_STATUS:
         doc = httpf_status_json(m);
         break;
-    case C_FLOWS:
-        doc = httpf_flows_json(m);
-        break;
     case C_LINKS:
-        doc = httpf_links_json(m);
+        /* A line per scanner: written directly, a jansson tree per link cost too much. */
+        s = httpf_links_text(m, &n);
+        if (!s)
+            return NULL;
         break;
     case C_NTP:
         doc = httpf_ntp_json(m, core_config());
@@ -382,16 +383,17 @@ static struct cache_entry *cache_get(enum cache_slot slot, int64_t extra)
         doc = httpf_config_json(core_config());
         break;
     default:
-        doc = httpf_flow_json(m, (unsigned)(slot - C_FLOW1 + 1));
         break;
     }
-    if (!doc)
-        return NULL;
-    char *s = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    if (!s)
-        return NULL;
-    size_t n = strlen(s);
+    if (!s) {
+        if (!doc)
+            return NULL;
+        s = json_dumps(doc, JSON_COMPACT);
+        json_decref(doc);
+        if (!s)
+            return NULL;
+        n = strlen(s);
+    }
     struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(s);
@@ -431,6 +433,24 @@ static enum MHD_Result send_cached(struct MHD_Connection *conn, struct cache_ent
         return send_not_modified(conn, e->etag);
     /* MHD_queue_response takes its own reference: the cache keeps ours. */
     return MHD_queue_response(conn, status, e->resp);
+}
+
+/* A streamed document (http_stream.c) under the strong tag its snapshot gave it. */
+static enum MHD_Result send_stream(struct MHD_Connection *conn, struct MHD_Response *r,
+                                   const char *etag, const char *ctype)
+{
+    if (!r)
+        return problem(conn, 500, "internal", "out of memory", NULL);
+    const char *inm =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    if (inm && header_has_token(inm, etag)) {
+        MHD_destroy_response(r);
+        return send_not_modified(conn, etag);
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    return queue(conn, 200, r);
 }
 
 /* A one-off document (not cached) with a strong ETag. */
@@ -616,18 +636,19 @@ static enum MHD_Result handle_get(struct MHD_Connection *conn, struct request *r
         return queue(conn, 200, r);
     }
     case R_METRICS: {
-        size_t n = 0;
-        char *s = httpf_metrics_text(core_model(), &n);
-        if (!s)
-            return problem(conn, 500, "internal", "out of memory", NULL);
-        return send_fresh(conn, 200, s, n, "text/plain; version=0.0.4; charset=utf-8", true);
+        char etag[64];
+        struct MHD_Response *r = httpf_metrics_response(core_model(), etag, sizeof(etag));
+        return send_stream(conn, r, etag, "text/plain; version=0.0.4; charset=utf-8");
     }
     case R_STATUS:
         return send_cached(conn, cache_get(C_STATUS, uptime_s()), 200);
     case R_FLOWS:
-        return send_cached(conn, cache_get(C_FLOWS, 0), 200);
-    case R_FLOW:
-        return send_cached(conn, cache_get((enum cache_slot)(C_FLOW1 + rq->flow_id - 1), 0), 200);
+    case R_FLOW: {
+        char etag[64];
+        unsigned id = rq->rd->route == R_FLOW ? rq->flow_id : 0;
+        struct MHD_Response *r = httpf_flows_response(core_model(), id, etag, sizeof(etag));
+        return send_stream(conn, r, etag, "application/json");
+    }
     case R_LINKS:
         return send_cached(conn, cache_get(C_LINKS, 0), 200);
     case R_NTP:
@@ -936,6 +957,32 @@ void httpf_kick(void)
     kicked = true;
 }
 
+/* The label sets of /metrics and the fixed JSON heads of /flows change only with the
+ * configuration, and with thousands of peers each takes milliseconds to write. They are
+ * written in loop turns of their own after start and after every configuration change, one
+ * per turn, so that no request pays for them on top of its snapshot. The timer is armed
+ * from on_prepare: armed while the configuration is applied it would still be due in that
+ * same, already long, turn. */
+static struct loop_timer prep_timer;
+static unsigned prep_next; /* 1: metrics labels, 2: flows heads, 0: nothing to do */
+
+static void on_prep_timer(void *arg)
+{
+    if (prep_next == 1) {
+        httpf_metrics_prepare(core_model());
+        prep_next = 2;
+    } else if (prep_next == 2) {
+        httpf_flows_prepare(core_model());
+        prep_next = 0;
+    }
+}
+
+static void on_core_event(const struct smsa_event *ev, void *arg)
+{
+    if (ev->kind == EV_CONFIG)
+        prep_next = 1;
+}
+
 /* Before every wait: MHD's own deadline (idle timeouts, data already buffered in a
  * connection, resumed connections) becomes our timer, so the loop never sleeps past it. */
 static void on_prepare(void *arg)
@@ -943,6 +990,8 @@ static void on_prepare(void *arg)
     MHD_UNSIGNED_LONG_LONG ms;
     if (!daemon_h)
         return;
+    if (prep_next && !loop_timer_armed(&prep_timer))
+        loop_timer_start(&prep_timer, 0, on_prep_timer, NULL);
     if (kicked) {
         loop_timer_start(&mhd_timer, 0, on_mhd_timer, NULL);
     } else if (MHD_get_timeout(daemon_h, &ms) == MHD_YES) {
@@ -1208,11 +1257,13 @@ int httpf_init(const struct cfg *cfg)
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_h, MHD_DAEMON_INFO_EPOLL_FD);
     mhd_epoll_fd = di ? di->epoll_fd : -1;
     if (mhd_epoll_fd < 0 || loop_fd_add(mhd_epoll_fd, LOOP_READ, on_mhd_fd, NULL) < 0 ||
-        loop_prepare_add(on_prepare, NULL) < 0 || httpf_events_init() < 0) {
+        loop_prepare_add(on_prepare, NULL) < 0 || httpf_events_init() < 0 ||
+        core_subscribe(on_core_event, NULL) < 0) {
         log_err("http: cannot attach libmicrohttpd to the loop");
         httpf_fini();
         return -1;
     }
+    prep_next = 1;
     log_info("http: listening on %s%s%s", cfg->http.listen, tls ? " (TLS)" : "",
              token_set ? ", bearer token required" : "");
     return 0;
@@ -1225,7 +1276,10 @@ void httpf_fini(void)
         httpf_events_fini();
         MHD_run(daemon_h);
         loop_prepare_remove(on_prepare, NULL);
+        core_unsubscribe(on_core_event, NULL);
         loop_timer_stop(&mhd_timer);
+        loop_timer_stop(&prep_timer);
+        prep_next = 0;
         if (mhd_epoll_fd >= 0)
             loop_fd_remove(mhd_epoll_fd);
         mhd_epoll_fd = -1;
@@ -1234,6 +1288,8 @@ void httpf_fini(void)
     }
     for (size_t i = 0; i < C_COUNT; i++)
         cache_drop(&cache[i]);
+    httpf_metrics_fini();
+    httpf_flows_fini();
     reset_state();
     memset(&stats, 0, sizeof(stats));
 }

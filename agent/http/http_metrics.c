@@ -1,8 +1,13 @@
 /* GET /metrics: the Prometheus text exposition format 0.0.4, names in blackbox_exporter's
  * style (probe_success → smsa_peer_up, probe_duration_seconds → smsa_probe_duration_seconds).
  * Gauges of state are one-hot over a "state" label; the current failure cause is a label of
- * an info-style gauge, so that counters never change label sets. */
-#include <stdarg.h>
+ * an info-style gauge, so that counters never change label sets.
+ *
+ * With 1,000 peers the page is over a megabyte, and every probe result moves the model, so
+ * each scrape is built anew. It is built cheaply: the label sets, which change only with the
+ * configuration, are escaped once per configuration generation; a scrape copies the numbers
+ * (a snapshot, so the page is one consistent picture) and formats them a piece at a time as
+ * the client reads, each piece a short loop turn. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,190 +15,509 @@
 #include "http_internal.h"
 #include "loop.h"
 
-struct buf {
-    char *s;
-    size_t len, cap;
-    bool oom;
+#define NTP_FLOW 8
+
+/* ---- label sets, per configuration generation ---- */
+
+struct span {
+    uint32_t off, len;
 };
 
-static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reference counted: a scrape still streaming keeps the labels of its generation. */
+struct labels {
+    unsigned refs;
+    uint64_t cgen;
+    struct httpf_buf text; /* every label set below, back to back */
+    struct span info;      /* appliance="..",role="..",version=".." */
+    struct span flow[CAT_NFLOWS];
+    struct span *peer; /* flow="..",peer="..",host="..",port=".." in flow order */
+    size_t n_peers;
+    struct span *link, *link_host; /* link="..",name=".." and host=".." */
+    size_t n_links;
+    struct span *update; /* update="..",purpose="..",host=".."; len 0: no peer */
+    size_t n_updates;
+};
 
-static void put(struct buf *b, const char *fmt, ...)
+static struct labels *current_labels;
+
+static void labels_unref(struct labels *l)
 {
-    if (b->oom)
+    if (!l || --l->refs > 0)
         return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = true;
-            return;
-        }
-        if ((size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap * 2;
-        while (cap < b->len + (size_t)n + 1)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
+    httpf_buf_free(&l->text);
+    free(l->peer);
+    free(l->link);
+    free(l->link_host);
+    free(l->update);
+    free(l);
 }
 
-/* Label values: backslash, double quote and line feed are escaped (exposition format). */
-static const char *esc(const char *in, char *out, size_t len)
+static struct span span_from(const struct httpf_buf *b, size_t start)
 {
+    return (struct span){(uint32_t)start, (uint32_t)(b->len - start)};
+}
+
+static void put_label(struct httpf_buf *b, const char *name, const char *value)
+{
+    httpf_puts(b, name);
+    httpf_put(b, "=\"", 2);
+    httpf_put_prom_label(b, value);
+    httpf_put(b, "\"", 1);
+}
+
+static void put_label_u(struct httpf_buf *b, const char *name, uint64_t value)
+{
+    httpf_puts(b, name);
+    httpf_put(b, "=\"", 2);
+    httpf_put_u64(b, value);
+    httpf_put(b, "\"", 1);
+}
+
+static size_t count_peers(const struct smsa_model *m)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < CAT_NFLOWS; i++)
+        n += m->flows[i].n_peers;
+    return n;
+}
+
+static struct labels *labels_build(const struct smsa_model *m)
+{
+    struct labels *l = calloc(1, sizeof(*l));
+    if (!l)
+        return NULL;
+    l->refs = 1;
+    l->cgen = m->config_generation;
+    l->n_peers = count_peers(m);
+    l->n_links = m->n_links;
+    l->n_updates = m->n_updates;
+    l->peer = calloc(l->n_peers + 1, sizeof(*l->peer));
+    l->link = calloc(l->n_links + 1, sizeof(*l->link));
+    l->link_host = calloc(l->n_links + 1, sizeof(*l->link_host));
+    l->update = calloc(l->n_updates + 1, sizeof(*l->update));
+    struct httpf_buf *b = &l->text;
+    if (!l->peer || !l->link || !l->link_host || !l->update ||
+        !httpf_buf_reserve(b, 64 + l->n_peers * 64)) {
+        labels_unref(l);
+        return NULL;
+    }
+    const struct cfg *c = m->cfg;
+    size_t start = b->len;
+    put_label(b, "appliance", c && c->name ? c->name : "");
+    httpf_put(b, ",", 1);
+    put_label(b, "role", cat_role_name(c ? c->role : ROLE_CONTROL_CENTER));
+    httpf_put(b, ",", 1);
+    put_label(b, "version", SMSA_VERSION);
+    l->info = span_from(b, start);
+
     size_t k = 0;
-    for (const char *p = in ? in : ""; *p && k + 3 < len; p++) {
-        if (*p == '\\' || *p == '"') {
-            out[k++] = '\\';
-            out[k++] = *p;
-        } else if (*p == '\n') {
-            out[k++] = '\\';
-            out[k++] = 'n';
-        } else {
-            out[k++] = *p;
-        }
-    }
-    out[k] = 0;
-    return out;
-}
-
-static void family(struct buf *b, const char *name, const char *type, const char *help)
-{
-    put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* The labels that name a peer: flow, peer, host, port. */
-static void peer_labels(const struct smsa_peer *p, char *out, size_t len)
-{
-    char h[600];
-    snprintf(out, len, "flow=\"%u\",peer=\"%u\",host=\"%s\",port=\"%u\"", p->flow_id, p->index,
-             esc(p->host, h, sizeof(h)), (unsigned)p->port);
-}
-
-typedef void (*peer_fn)(struct buf *b, const struct smsa_peer *p, const char *labels);
-
-static void each_peer(struct buf *b, const struct smsa_model *m, peer_fn fn)
-{
-    char labels[900];
     for (unsigned i = 0; i < CAT_NFLOWS; i++) {
         const struct smsa_flow *f = &m->flows[i];
-        for (size_t j = 0; j < f->n_peers; j++) {
-            peer_labels(f->peers[j], labels, sizeof(labels));
-            fn(b, f->peers[j], labels);
+        start = b->len;
+        put_label_u(b, "flow", f->def->id);
+        httpf_put(b, ",", 1);
+        put_label_u(b, "port", f->def->port);
+        httpf_put(b, ",", 1);
+        put_label(b, "protocol", cat_proto_name(f->def->proto));
+        httpf_put(b, ",", 1);
+        put_label(b, "direction", cat_direction_name(f->direction));
+        l->flow[i] = span_from(b, start);
+        for (size_t j = 0; j < f->n_peers; j++, k++) {
+            const struct smsa_peer *p = f->peers[j];
+            start = b->len;
+            put_label_u(b, "flow", p->flow_id);
+            httpf_put(b, ",", 1);
+            put_label_u(b, "peer", p->index);
+            httpf_put(b, ",", 1);
+            put_label(b, "host", p->host);
+            httpf_put(b, ",", 1);
+            put_label_u(b, "port", p->port);
+            l->peer[k] = span_from(b, start);
         }
+    }
+    for (size_t i = 0; i < m->n_links; i++) {
+        const struct smsa_link *lk = &m->links[i];
+        start = b->len;
+        put_label_u(b, "link", lk->index);
+        httpf_put(b, ",", 1);
+        put_label(b, "name", lk->name);
+        l->link[i] = span_from(b, start);
+        start = b->len;
+        put_label(b, "host", lk->peer ? lk->peer->host : "");
+        l->link_host[i] = span_from(b, start);
+    }
+    for (size_t i = 0; i < m->n_updates; i++) {
+        const struct smsa_peer *p = m->updates[i];
+        if (!p)
+            continue;
+        start = b->len;
+        put_label_u(b, "update", i + 1);
+        httpf_put(b, ",", 1);
+        put_label(b, "purpose", p->label);
+        httpf_put(b, ",", 1);
+        put_label(b, "host", p->host);
+        l->update[i] = span_from(b, start);
+    }
+    if (b->oom || b->len > UINT32_MAX) {
+        labels_unref(l);
+        return NULL;
+    }
+    return l;
+}
+
+/* The label sets of the running configuration, built on the first scrape after a change. */
+static struct labels *labels_get(const struct smsa_model *m)
+{
+    if (current_labels && current_labels->cgen == m->config_generation)
+        return current_labels;
+    struct labels *l = labels_build(m);
+    if (!l)
+        return NULL;
+    labels_unref(current_labels);
+    current_labels = l;
+    return l;
+}
+
+void httpf_metrics_prepare(const struct smsa_model *m)
+{
+    labels_get(m);
+}
+
+void httpf_metrics_fini(void)
+{
+    labels_unref(current_labels);
+    current_labels = NULL;
+}
+
+/* ---- the snapshot: every number of one scrape ---- */
+
+/* Plain numbers only, zero-filled (padding included): the snapshot's bytes are hashed for
+ * the ETag, and the page is a function of them and of the labels. */
+struct peer_nums {
+    int64_t rtt_us, ntp_offset_us, ntp_delay_us;
+    uint64_t checks, failures, downs, n_addrs, addr_changes;
+    uint32_t flow_id, stratum;
+    uint8_t state, cause, ntp_valid, pad[5];
+};
+
+struct link_nums {
+    uint64_t downs;
+    uint32_t state, cause;
+};
+
+struct scalars {
+    int64_t uptime_s, max_turn_us;
+    uint64_t probes, probe_failures, events, generation, cgen, turns;
+    uint64_t http_requests, http_4xx, http_5xx, http_refused;
+    uint64_t sse_clients, sse_sent, sse_dropped;
+    uint32_t overall, flow_state[CAT_NFLOWS];
+};
+
+enum section {
+    S_HEAD,
+    S_PEER_UP,
+    S_PEER_STATE,
+    S_PEER_CAUSE,
+    S_PEER_RTT,
+    S_PEER_CHECKS,
+    S_PEER_FAILURES,
+    S_PEER_DOWNS,
+    S_PEER_ADDRS,
+    S_PEER_ADDR_CHANGES,
+    S_LINK_UP,
+    S_LINK_CAUSE,
+    S_LINK_DOWNS,
+    S_NTP,
+    S_UPDATES,
+    S_TAIL,
+    S_END,
+};
+
+struct scrape {
+    struct labels *labels;
+    struct scalars sc;
+    struct peer_nums *peers;
+    size_t n_peers;
+    struct link_nums *links;
+    size_t n_links;
+    uint64_t *update_changes;
+    size_t n_updates;
+    bool any_rtt, any_ntp;
+    /* where formatting stands */
+    enum section sec;
+    size_t i;
+    bool headed;
+};
+
+static void scrape_free(void *arg)
+{
+    struct scrape *s = arg;
+    labels_unref(s->labels);
+    free(s->peers);
+    free(s->links);
+    free(s->update_changes);
+    free(s);
+}
+
+static struct scrape *scrape_take(const struct smsa_model *m)
+{
+    struct labels *l = labels_get(m);
+    if (!l)
+        return NULL;
+    struct scrape *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->labels = l;
+    l->refs++;
+    s->n_peers = l->n_peers;
+    s->n_links = l->n_links;
+    s->n_updates = l->n_updates;
+    s->peers = calloc(s->n_peers + 1, sizeof(*s->peers));
+    s->links = calloc(s->n_links + 1, sizeof(*s->links));
+    s->update_changes = calloc(s->n_updates + 1, sizeof(*s->update_changes));
+    if (!s->peers || !s->links || !s->update_changes) {
+        scrape_free(s);
+        return NULL;
+    }
+    struct scalars *sc = &s->sc;
+    sc->uptime_s = (loop_now_us() - m->started.mono_us) / 1000000;
+    sc->overall = m->overall;
+    sc->probes = m->probes_total;
+    sc->probe_failures = m->probe_failures_total;
+    sc->events = m->events_total;
+    sc->generation = m->generation;
+    sc->cgen = m->config_generation;
+    struct loop_stats ls;
+    loop_get_stats(&ls);
+    sc->turns = ls.turns;
+    sc->max_turn_us = ls.max_turn_us;
+    struct httpf_stats hs;
+    httpf_get_stats(&hs);
+    sc->http_requests = hs.requests;
+    sc->http_4xx = hs.responses_4xx;
+    sc->http_5xx = hs.responses_5xx;
+    sc->http_refused = hs.refused_clients;
+    struct httpf_events_stats es;
+    httpf_events_get_stats(&es);
+    sc->sse_clients = es.clients;
+    sc->sse_sent = es.sent;
+    sc->sse_dropped = es.dropped_clients;
+
+    size_t k = 0;
+    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+        const struct smsa_flow *f = &m->flows[i];
+        sc->flow_state[i] = f->state;
+        for (size_t j = 0; j < f->n_peers && k < s->n_peers; j++, k++) {
+            const struct smsa_peer *p = f->peers[j];
+            struct peer_nums *n = &s->peers[k];
+            n->flow_id = p->flow_id;
+            n->state = (uint8_t)p->state;
+            n->cause = (uint8_t)p->cause;
+            n->rtt_us = p->rtt_us;
+            n->checks = p->checks;
+            n->failures = p->failures;
+            n->downs = p->down_count;
+            n->n_addrs = p->n_addrs;
+            n->addr_changes = p->addrset_changes;
+            if (p->rtt_us >= 0 && p->checks > 0)
+                s->any_rtt = true;
+            if (p->flow_id == NTP_FLOW && p->ntp.valid) {
+                s->any_ntp = true;
+                n->ntp_valid = 1;
+                n->ntp_offset_us = p->ntp.offset_us;
+                n->ntp_delay_us = p->ntp.delay_us;
+                n->stratum = p->ntp.stratum;
+            }
+        }
+    }
+    for (size_t i = 0; i < s->n_links; i++) {
+        s->links[i].state = m->links[i].state;
+        s->links[i].cause = m->links[i].cause;
+        s->links[i].downs = m->links[i].down_count;
+    }
+    for (size_t i = 0; i < s->n_updates; i++)
+        if (m->updates[i])
+            s->update_changes[i] = m->updates[i]->addrset_changes;
+    return s;
+}
+
+/* ---- formatting ---- */
+
+static void family(struct httpf_buf *b, const char *name, const char *type, const char *help)
+{
+    httpf_puts(b, "# HELP ");
+    httpf_puts(b, name);
+    httpf_put(b, " ", 1);
+    httpf_puts(b, help);
+    httpf_puts(b, "\n# TYPE ");
+    httpf_puts(b, name);
+    httpf_put(b, " ", 1);
+    httpf_puts(b, type);
+    httpf_put(b, "\n", 1);
+}
+
+static void put_span(struct httpf_buf *b, const struct labels *l, struct span sp)
+{
+    httpf_put(b, l->text.s + sp.off, sp.len);
+}
+
+/* "name{labels} ", the value to follow */
+static void series(struct httpf_buf *b, const char *name, const struct labels *l, struct span sp)
+{
+    httpf_puts(b, name);
+    httpf_put(b, "{", 1);
+    put_span(b, l, sp);
+    httpf_put(b, "} ", 2);
+}
+
+static void line_u(struct httpf_buf *b, const char *name, uint64_t v)
+{
+    httpf_puts(b, name);
+    httpf_put(b, " ", 1);
+    httpf_put_u64(b, v);
+    httpf_put(b, "\n", 1);
+}
+
+static void end_u(struct httpf_buf *b, uint64_t v)
+{
+    httpf_put_u64(b, v);
+    httpf_put(b, "\n", 1);
+}
+
+/* `name{state="x"} 0|1` for every state, state="..." after prefix labels if any. */
+static void one_hot(struct httpf_buf *b, const char *name, const struct labels *l,
+                    const struct span *sp, unsigned current)
+{
+    for (unsigned st = 0; st < ST_COUNT; st++) {
+        httpf_puts(b, name);
+        httpf_put(b, "{", 1);
+        if (sp) {
+            put_span(b, l, *sp);
+            httpf_put(b, ",", 1);
+        }
+        httpf_puts(b, "state=\"");
+        httpf_puts(b, smsa_state_name((enum smsa_state)st));
+        httpf_puts(b, current == st ? "\"} 1\n" : "\"} 0\n");
     }
 }
 
-static void peer_up(struct buf *b, const struct smsa_peer *p, const char *l)
+static void put_head(const struct scrape *s, struct httpf_buf *b)
 {
-    put(b, "smsa_peer_up{%s} %d\n", l, p->state == ST_UP ? 1 : 0);
-}
-
-static void peer_state(struct buf *b, const struct smsa_peer *p, const char *l)
-{
-    for (unsigned s = 0; s < ST_COUNT; s++)
-        put(b, "smsa_peer_state{%s,state=\"%s\"} %d\n", l, smsa_state_name((enum smsa_state)s),
-            p->state == s ? 1 : 0);
-}
-
-static void peer_cause(struct buf *b, const struct smsa_peer *p, const char *l)
-{
-    put(b, "smsa_peer_cause{%s,cause=\"%s\"} 1\n", l, smsa_cause_name(p->cause));
-}
-
-static void peer_rtt(struct buf *b, const struct smsa_peer *p, const char *l)
-{
-    if (p->rtt_us >= 0 && p->checks > 0)
-        put(b, "smsa_probe_duration_seconds{%s} %.6f\n", l, (double)p->rtt_us / 1e6);
-}
-
-static void peer_checks(struct buf *b, const struct smsa_peer *p, const char *l)
-{
-    put(b, "smsa_probe_checks_total{%s} %llu\n", l, (unsigned long long)p->checks);
-}
-
-static void peer_failures(struct buf *b, const struct smsa_peer *p, const char *l)
-{
-    put(b, "smsa_probe_failures_total{%s} %llu\n", l, (unsigned long long)p->failures);
-}
-
-static void peer_downs(struct buf *b, const struct smsa_peer *p, const char *l)
-{
-    put(b, "smsa_peer_down_total{%s} %llu\n", l, (unsigned long long)p->down_count);
-}
-
-static void peer_addrs(struct buf *b, const struct smsa_peer *p, const char *l)
-{
-    put(b, "smsa_peer_addresses{%s} %zu\n", l, p->n_addrs);
-}
-
-static void peer_addr_changes(struct buf *b, const struct smsa_peer *p, const char *l)
-{
-    put(b, "smsa_peer_address_changes_total{%s} %llu\n", l, (unsigned long long)p->addrset_changes);
-}
-
-static void flows(struct buf *b, const struct smsa_model *m)
-{
+    const struct labels *l = s->labels;
+    family(b, "smsa_up", "gauge", "1 while the agent runs.");
+    httpf_puts(b, "smsa_up 1\n");
+    family(b, "smsa_info", "gauge", "Appliance, role and agent version; always 1.");
+    series(b, "smsa_info", l, l->info);
+    httpf_puts(b, "1\n");
+    family(b, "smsa_uptime_seconds", "gauge", "Seconds since the agent started.");
+    httpf_puts(b, "smsa_uptime_seconds ");
+    httpf_put_i64(b, s->sc.uptime_s);
+    httpf_put(b, "\n", 1);
+    family(b, "smsa_overall_state", "gauge", "1 for the appliance's overall state.");
+    one_hot(b, "smsa_overall_state", l, NULL, s->sc.overall);
     family(b, "smsa_flow_state", "gauge",
            "1 for the current state of each flow of the port table (TECH85204).");
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
-        const struct smsa_flow *f = &m->flows[i];
-        for (unsigned s = 0; s < ST_COUNT; s++)
-            put(b,
-                "smsa_flow_state{flow=\"%u\",port=\"%u\",protocol=\"%s\",direction=\"%s\","
-                "state=\"%s\"} %d\n",
-                f->def->id, (unsigned)f->def->port, cat_proto_name(f->def->proto),
-                cat_direction_name(f->direction), smsa_state_name((enum smsa_state)s),
-                f->state == s ? 1 : 0);
+    for (unsigned i = 0; i < CAT_NFLOWS; i++)
+        one_hot(b, "smsa_flow_state", l, &l->flow[i], s->sc.flow_state[i]);
+}
+
+static const struct {
+    const char *name, *type, *help;
+} peer_family[] = {
+    [S_PEER_UP] = {"smsa_peer_up", "gauge", "1 while the peer answers on every address."},
+    [S_PEER_STATE] = {"smsa_peer_state", "gauge", "1 for the peer's current state."},
+    [S_PEER_CAUSE] = {"smsa_peer_cause", "gauge",
+                      "1, labelled with the cause of the peer's last verdict (none when up)."},
+    [S_PEER_RTT] = {"smsa_probe_duration_seconds", "gauge",
+                    "Round-trip time of the last good probe."},
+    [S_PEER_CHECKS] = {"smsa_probe_checks_total", "counter", "Probe rounds run against the peer."},
+    [S_PEER_FAILURES] = {"smsa_probe_failures_total", "counter", "Probe rounds that failed."},
+    [S_PEER_DOWNS] = {"smsa_peer_down_total", "counter", "Times the peer went down."},
+    [S_PEER_ADDRS] = {"smsa_peer_addresses", "gauge", "Addresses the peer's host resolves to now."},
+    [S_PEER_ADDR_CHANGES] = {"smsa_peer_address_changes_total", "counter",
+                             "Times the peer's resolved address set changed."},
+};
+
+static void put_peer(const struct scrape *s, struct httpf_buf *b, enum section sec, size_t i)
+{
+    const struct labels *l = s->labels;
+    const struct peer_nums *p = &s->peers[i];
+    const char *name = peer_family[sec].name;
+    struct span sp = l->peer[i];
+    switch (sec) {
+    case S_PEER_UP:
+        series(b, name, l, sp);
+        end_u(b, p->state == ST_UP);
+        break;
+    case S_PEER_STATE:
+        one_hot(b, name, l, &sp, p->state);
+        break;
+    case S_PEER_CAUSE:
+        httpf_puts(b, name);
+        httpf_put(b, "{", 1);
+        put_span(b, l, sp);
+        httpf_puts(b, ",cause=\"");
+        httpf_puts(b, smsa_cause_name((enum smsa_cause)p->cause));
+        httpf_puts(b, "\"} 1\n");
+        break;
+    case S_PEER_RTT:
+        if (p->rtt_us >= 0 && p->checks > 0) {
+            series(b, name, l, sp);
+            httpf_put_seconds_us(b, p->rtt_us);
+            httpf_put(b, "\n", 1);
+        }
+        break;
+    case S_PEER_CHECKS:
+        series(b, name, l, sp);
+        end_u(b, p->checks);
+        break;
+    case S_PEER_FAILURES:
+        series(b, name, l, sp);
+        end_u(b, p->failures);
+        break;
+    case S_PEER_DOWNS:
+        series(b, name, l, sp);
+        end_u(b, p->downs);
+        break;
+    case S_PEER_ADDRS:
+        series(b, name, l, sp);
+        end_u(b, p->n_addrs);
+        break;
+    default:
+        series(b, name, l, sp);
+        end_u(b, p->addr_changes);
+        break;
     }
 }
 
-static void links(struct buf *b, const struct smsa_model *m)
+static void put_link(const struct scrape *s, struct httpf_buf *b, enum section sec, size_t i)
 {
-    char name[200], host[600];
-    if (m->n_links == 0)
-        return;
-    family(b, "smsa_link_up", "gauge", "1 while the Control Center-Scanner link answers.");
-    for (size_t i = 0; i < m->n_links; i++) {
-        const struct smsa_link *l = &m->links[i];
-        put(b, "smsa_link_up{link=\"%u\",name=\"%s\",host=\"%s\"} %d\n", l->index,
-            esc(l->name, name, sizeof(name)), esc(l->peer ? l->peer->host : "", host, sizeof(host)),
-            l->state == ST_UP ? 1 : 0);
-    }
-    family(b, "smsa_link_cause", "gauge",
-           "1, labelled with the cause of the link's last verdict (none when up).");
-    for (size_t i = 0; i < m->n_links; i++) {
-        const struct smsa_link *l = &m->links[i];
-        put(b, "smsa_link_cause{link=\"%u\",name=\"%s\",cause=\"%s\"} 1\n", l->index,
-            esc(l->name, name, sizeof(name)), smsa_cause_name(l->cause));
-    }
-    family(b, "smsa_link_down_total", "counter", "Times the link went down.");
-    for (size_t i = 0; i < m->n_links; i++) {
-        const struct smsa_link *l = &m->links[i];
-        put(b, "smsa_link_down_total{link=\"%u\",name=\"%s\"} %llu\n", l->index,
-            esc(l->name, name, sizeof(name)), (unsigned long long)l->down_count);
+    const struct labels *l = s->labels;
+    const struct link_nums *n = &s->links[i];
+    switch (sec) {
+    case S_LINK_UP:
+        httpf_puts(b, "smsa_link_up{");
+        put_span(b, l, l->link[i]);
+        httpf_put(b, ",", 1);
+        put_span(b, l, l->link_host[i]);
+        httpf_puts(b, n->state == ST_UP ? "} 1\n" : "} 0\n");
+        break;
+    case S_LINK_CAUSE:
+        httpf_puts(b, "smsa_link_cause{");
+        put_span(b, l, l->link[i]);
+        httpf_puts(b, ",cause=\"");
+        httpf_puts(b, smsa_cause_name((enum smsa_cause)n->cause));
+        httpf_puts(b, "\"} 1\n");
+        break;
+    default:
+        series(b, "smsa_link_down_total", l, l->link[i]);
+        end_u(b, n->downs);
+        break;
     }
 }
 
-static void ntp(struct buf *b, const struct smsa_model *m)
+static void put_ntp(const struct scrape *s, struct httpf_buf *b)
 {
-    const struct smsa_flow *f = &m->flows[7];
-    char labels[900];
-    bool any = false;
-    for (size_t i = 0; i < f->n_peers; i++)
-        any |= f->peers[i]->ntp.valid;
-    if (!any)
-        return;
     static const struct {
         const char *name, *help;
     } fam[] = {
@@ -201,159 +525,149 @@ static void ntp(struct buf *b, const struct smsa_model *m)
         {"smsa_ntp_delay_seconds", "Round-trip delay of the last good reply (RFC 5905)."},
         {"smsa_ntp_stratum", "Stratum of the last good reply."},
     };
+    if (!s->any_ntp)
+        return;
     for (size_t k = 0; k < 3; k++) {
         family(b, fam[k].name, "gauge", fam[k].help);
-        for (size_t i = 0; i < f->n_peers; i++) {
-            const struct smsa_peer *p = f->peers[i];
-            if (!p->ntp.valid)
+        for (size_t i = 0; i < s->n_peers; i++) {
+            const struct peer_nums *p = &s->peers[i];
+            if (!p->ntp_valid)
                 continue;
-            peer_labels(p, labels, sizeof(labels));
-            if (k == 0)
-                put(b, "%s{%s} %.6f\n", fam[k].name, labels, (double)p->ntp.offset_us / 1e6);
-            else if (k == 1)
-                put(b, "%s{%s} %.6f\n", fam[k].name, labels, (double)p->ntp.delay_us / 1e6);
-            else
-                put(b, "%s{%s} %u\n", fam[k].name, labels, p->ntp.stratum);
-        }
-    }
-}
-
-static void updates(struct buf *b, const struct smsa_model *m)
-{
-    char purpose[200], host[600];
-    if (m->n_updates == 0)
-        return;
-    family(b, "smsa_update_address_changes_total", "counter",
-           "Times the resolved address set of an update host changed.");
-    for (size_t i = 0; i < m->n_updates; i++) {
-        const struct smsa_peer *p = m->updates[i];
-        if (!p)
-            continue;
-        put(b,
-            "smsa_update_address_changes_total{update=\"%zu\",purpose=\"%s\",host=\"%s\"} "
-            "%llu\n",
-            i + 1, esc(p->label, purpose, sizeof(purpose)), esc(p->host, host, sizeof(host)),
-            (unsigned long long)p->addrset_changes);
-    }
-}
-
-static bool any_peer(const struct smsa_model *m)
-{
-    for (unsigned i = 0; i < CAT_NFLOWS; i++)
-        if (m->flows[i].n_peers)
-            return true;
-    return false;
-}
-
-char *httpf_metrics_text(const struct smsa_model *m, size_t *len)
-{
-    struct buf b = {.cap = 16384};
-    b.s = malloc(b.cap);
-    if (!b.s)
-        return NULL;
-    b.s[0] = 0;
-    const struct cfg *c = m->cfg;
-    char name[200];
-
-    family(&b, "smsa_up", "gauge", "1 while the agent runs.");
-    put(&b, "smsa_up 1\n");
-    family(&b, "smsa_info", "gauge", "Appliance, role and agent version; always 1.");
-    put(&b, "smsa_info{appliance=\"%s\",role=\"%s\",version=\"%s\"} 1\n",
-        esc(c && c->name ? c->name : "", name, sizeof(name)),
-        cat_role_name(c ? c->role : ROLE_CONTROL_CENTER), SMSA_VERSION);
-    family(&b, "smsa_uptime_seconds", "gauge", "Seconds since the agent started.");
-    put(&b, "smsa_uptime_seconds %lld\n",
-        (long long)((loop_now_us() - m->started.mono_us) / 1000000));
-    family(&b, "smsa_overall_state", "gauge", "1 for the appliance's overall state.");
-    for (unsigned s = 0; s < ST_COUNT; s++)
-        put(&b, "smsa_overall_state{state=\"%s\"} %d\n", smsa_state_name((enum smsa_state)s),
-            m->overall == s ? 1 : 0);
-    flows(&b, m);
-
-    if (any_peer(m)) {
-        static const struct {
-            const char *name, *type, *help;
-            peer_fn fn;
-        } fam[] = {
-            {"smsa_peer_up", "gauge", "1 while the peer answers on every address.", peer_up},
-            {"smsa_peer_state", "gauge", "1 for the peer's current state.", peer_state},
-            {"smsa_peer_cause", "gauge",
-             "1, labelled with the cause of the peer's last verdict (none when up).", peer_cause},
-            {"smsa_probe_duration_seconds", "gauge", "Round-trip time of the last good probe.",
-             peer_rtt},
-            {"smsa_probe_checks_total", "counter", "Probe rounds run against the peer.",
-             peer_checks},
-            {"smsa_probe_failures_total", "counter", "Probe rounds that failed.", peer_failures},
-            {"smsa_peer_down_total", "counter", "Times the peer went down.", peer_downs},
-            {"smsa_peer_addresses", "gauge", "Addresses the peer's host resolves to now.",
-             peer_addrs},
-            {"smsa_peer_address_changes_total", "counter",
-             "Times the peer's resolved address set changed.", peer_addr_changes},
-        };
-        for (size_t k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
-            if (fam[k].fn == peer_rtt) {
-                /* No sample until a probe answered: no family either (promtool dislikes an
-                 * empty one less than a reader does a fake zero). */
-                bool any = false;
-                for (unsigned i = 0; i < CAT_NFLOWS && !any; i++)
-                    for (size_t j = 0; j < m->flows[i].n_peers; j++)
-                        if (m->flows[i].peers[j]->rtt_us >= 0 && m->flows[i].peers[j]->checks)
-                            any = true;
-                if (!any)
-                    continue;
+            series(b, fam[k].name, s->labels, s->labels->peer[i]);
+            if (k == 2) {
+                end_u(b, p->stratum);
+                continue;
             }
-            family(&b, fam[k].name, fam[k].type, fam[k].help);
-            each_peer(&b, m, fam[k].fn);
+            httpf_put_seconds_us(b, k == 0 ? p->ntp_offset_us : p->ntp_delay_us);
+            httpf_put(b, "\n", 1);
         }
     }
-    links(&b, m);
-    ntp(&b, m);
-    updates(&b, m);
+}
 
-    family(&b, "smsa_probes_total", "counter", "Probe rounds run, all peers.");
-    put(&b, "smsa_probes_total %llu\n", (unsigned long long)m->probes_total);
-    family(&b, "smsa_probe_rounds_failed_total", "counter", "Probe rounds failed, all peers.");
-    put(&b, "smsa_probe_rounds_failed_total %llu\n", (unsigned long long)m->probe_failures_total);
-    family(&b, "smsa_events_total", "counter", "Events raised by the core.");
-    put(&b, "smsa_events_total %llu\n", (unsigned long long)m->events_total);
-    family(&b, "smsa_generation", "gauge", "Model generation (the ETag's g part).");
-    put(&b, "smsa_generation %llu\n", (unsigned long long)m->generation);
-    family(&b, "smsa_config_generation", "gauge", "Configuration generation (the ETag's c part).");
-    put(&b, "smsa_config_generation %llu\n", (unsigned long long)m->config_generation);
-
-    struct loop_stats ls;
-    loop_get_stats(&ls);
-    family(&b, "smsa_loop_turns_total", "counter", "Wake-ups of the event loop.");
-    put(&b, "smsa_loop_turns_total %llu\n", (unsigned long long)ls.turns);
-    family(&b, "smsa_loop_turn_max_seconds", "gauge",
+static void put_tail(const struct scrape *s, struct httpf_buf *b)
+{
+    const struct scalars *sc = &s->sc;
+    family(b, "smsa_probes_total", "counter", "Probe rounds run, all peers.");
+    line_u(b, "smsa_probes_total", sc->probes);
+    family(b, "smsa_probe_rounds_failed_total", "counter", "Probe rounds failed, all peers.");
+    line_u(b, "smsa_probe_rounds_failed_total", sc->probe_failures);
+    family(b, "smsa_events_total", "counter", "Events raised by the core.");
+    line_u(b, "smsa_events_total", sc->events);
+    family(b, "smsa_generation", "gauge", "Model generation (the ETag's g part).");
+    line_u(b, "smsa_generation", sc->generation);
+    family(b, "smsa_config_generation", "gauge", "Configuration generation (the ETag's c part).");
+    line_u(b, "smsa_config_generation", sc->cgen);
+    family(b, "smsa_loop_turns_total", "counter", "Wake-ups of the event loop.");
+    line_u(b, "smsa_loop_turns_total", sc->turns);
+    family(b, "smsa_loop_turn_max_seconds", "gauge",
            "Longest time the event loop spent on one wake-up.");
-    put(&b, "smsa_loop_turn_max_seconds %.6f\n", (double)ls.max_turn_us / 1e6);
-
-    struct httpf_stats hs;
-    httpf_get_stats(&hs);
-    family(&b, "smsa_http_requests_total", "counter", "REST requests received.");
-    put(&b, "smsa_http_requests_total %llu\n", (unsigned long long)hs.requests);
-    family(&b, "smsa_http_client_errors_total", "counter", "REST responses with a 4xx status.");
-    put(&b, "smsa_http_client_errors_total %llu\n", (unsigned long long)hs.responses_4xx);
-    family(&b, "smsa_http_server_errors_total", "counter", "REST responses with a 5xx status.");
-    put(&b, "smsa_http_server_errors_total %llu\n", (unsigned long long)hs.responses_5xx);
-    family(&b, "smsa_http_forbidden_total", "counter", "Requests from outside http.allow.");
-    put(&b, "smsa_http_forbidden_total %llu\n", (unsigned long long)hs.refused_clients);
-
-    struct httpf_events_stats es;
-    httpf_events_get_stats(&es);
-    family(&b, "smsa_sse_clients", "gauge", "Clients connected to /api/v1/events.");
-    put(&b, "smsa_sse_clients %u\n", es.clients);
-    family(&b, "smsa_sse_events_sent_total", "counter", "Events queued to stream clients.");
-    put(&b, "smsa_sse_events_sent_total %llu\n", (unsigned long long)es.sent);
-    family(&b, "smsa_sse_dropped_clients_total", "counter",
+    httpf_puts(b, "smsa_loop_turn_max_seconds ");
+    httpf_put_seconds_us(b, sc->max_turn_us);
+    httpf_put(b, "\n", 1);
+    family(b, "smsa_http_requests_total", "counter", "REST requests received.");
+    line_u(b, "smsa_http_requests_total", sc->http_requests);
+    family(b, "smsa_http_client_errors_total", "counter", "REST responses with a 4xx status.");
+    line_u(b, "smsa_http_client_errors_total", sc->http_4xx);
+    family(b, "smsa_http_server_errors_total", "counter", "REST responses with a 5xx status.");
+    line_u(b, "smsa_http_server_errors_total", sc->http_5xx);
+    family(b, "smsa_http_forbidden_total", "counter", "Requests from outside http.allow.");
+    line_u(b, "smsa_http_forbidden_total", sc->http_refused);
+    family(b, "smsa_sse_clients", "gauge", "Clients connected to /api/v1/events.");
+    line_u(b, "smsa_sse_clients", sc->sse_clients);
+    family(b, "smsa_sse_events_sent_total", "counter", "Events queued to stream clients.");
+    line_u(b, "smsa_sse_events_sent_total", sc->sse_sent);
+    family(b, "smsa_sse_dropped_clients_total", "counter",
            "Stream clients dropped because they read too slowly.");
-    put(&b, "smsa_sse_dropped_clients_total %llu\n", (unsigned long long)es.dropped_clients);
+    line_u(b, "smsa_sse_dropped_clients_total", sc->sse_dropped);
+}
 
-    if (b.oom) {
-        free(b.s);
-        return NULL;
+/* Items in a section, or 0 when the section has no family at all: no sample, no family
+ * (promtool dislikes an empty one less than a reader does a fake zero). */
+static size_t section_items(const struct scrape *s, enum section sec)
+{
+    if (sec >= S_PEER_UP && sec <= S_PEER_ADDR_CHANGES)
+        return sec == S_PEER_RTT && !s->any_rtt ? 0 : s->n_peers;
+    if (sec >= S_LINK_UP && sec <= S_LINK_DOWNS)
+        return s->n_links;
+    return s->n_updates;
+}
+
+static void section_head(struct httpf_buf *b, enum section sec)
+{
+    if (sec >= S_PEER_UP && sec <= S_PEER_ADDR_CHANGES)
+        family(b, peer_family[sec].name, peer_family[sec].type, peer_family[sec].help);
+    else if (sec == S_LINK_UP)
+        family(b, "smsa_link_up", "gauge", "1 while the Control Center-Scanner link answers.");
+    else if (sec == S_LINK_CAUSE)
+        family(b, "smsa_link_cause", "gauge",
+               "1, labelled with the cause of the link's last verdict (none when up).");
+    else if (sec == S_LINK_DOWNS)
+        family(b, "smsa_link_down_total", "counter", "Times the link went down.");
+    else
+        family(b, "smsa_update_address_changes_total", "counter",
+               "Times the resolved address set of an update host changed.");
+}
+
+static void section_item(const struct scrape *s, struct httpf_buf *b, enum section sec, size_t i)
+{
+    if (sec <= S_PEER_ADDR_CHANGES) {
+        put_peer(s, b, sec, i);
+    } else if (sec <= S_LINK_DOWNS) {
+        put_link(s, b, sec, i);
+    } else if (s->labels->update[i].len) {
+        series(b, "smsa_update_address_changes_total", s->labels, s->labels->update[i]);
+        end_u(b, s->update_changes[i]);
     }
-    *len = b.len;
-    return b.s;
+}
+
+static bool scrape_fill(void *arg, struct httpf_buf *b)
+{
+    struct scrape *s = arg;
+    while (b->len < HTTPF_PIECE && !b->oom) {
+        switch (s->sec) {
+        case S_HEAD:
+            put_head(s, b);
+            s->sec++;
+            break;
+        case S_NTP:
+            put_ntp(s, b);
+            s->sec++;
+            break;
+        case S_TAIL:
+            put_tail(s, b);
+            s->sec++;
+            break;
+        case S_END:
+            return true;
+        default: {
+            size_t n = section_items(s, s->sec);
+            if (n && !s->headed)
+                section_head(b, s->sec);
+            s->headed = true;
+            while (s->i < n && b->len < HTTPF_PIECE)
+                section_item(s, b, s->sec, s->i++);
+            if (s->i == n) {
+                s->sec++;
+                s->i = 0;
+                s->headed = false;
+            }
+        }
+        }
+    }
+    return s->sec == S_END;
+}
+
+struct MHD_Response *httpf_metrics_response(const struct smsa_model *m, char *etag, size_t etag_len)
+{
+    struct scrape *s = scrape_take(m);
+    if (!s)
+        return NULL;
+    /* The page is a function of the labels (config generation) and these numbers. */
+    uint64_t h = httpf_hash(0, &s->sc, sizeof(s->sc));
+    h = httpf_hash(h, s->peers, s->n_peers * sizeof(*s->peers));
+    h = httpf_hash(h, s->links, s->n_links * sizeof(*s->links));
+    h = httpf_hash(h, s->update_changes, s->n_updates * sizeof(*s->update_changes));
+    snprintf(etag, etag_len, "\"c%llu-g%llu-%08x\"", (unsigned long long)s->sc.cgen,
+             (unsigned long long)s->sc.generation, (unsigned)(h ^ (h >> 32)));
+    return httpf_stream_response(scrape_fill, scrape_free, s);
 }

@@ -73,53 +73,6 @@ static json_t *ntp_result_json(const struct smsa_ntp_result *r)
                      "refid", r->refid, "leap", (json_int_t)r->leap);
 }
 
-static json_t *peer_json(const struct smsa_peer *p)
-{
-    json_t *o = json_pack(
-        "{s:I, s:s, s:I, s:s, s:o, s:b, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "index",
-        (json_int_t)p->index, "host", p->host ? p->host : "", "port", (json_int_t)p->port, "kind",
-        cat_probe_kind_name(p->kind), "label", str_or_null(p->label), "enabled", p->enabled,
-        "state", smsa_state_name(p->state), "cause", smsa_cause_name(p->cause), "since",
-        stamp(&p->since), "rtt_ms", ms_or_null(p->rtt_us), "checks", count(p->checks), "failures",
-        count(p->failures), "down_count", count(p->down_count), "address_changes",
-        count(p->addrset_changes), "addresses_since", stamp(&p->addrset_since), "addresses",
-        addrs_json(p));
-    if (o && p->flow_id == NTP_FLOW) {
-        json_t *n = ntp_result_json(&p->ntp);
-        json_object_set_new(n, "kod_stopped", json_boolean(p->kod_stopped));
-        json_object_set_new(n, "poll_multiplier", json_integer(p->poll_multiplier));
-        json_object_set_new(o, "ntp", n);
-    }
-    return o;
-}
-
-static json_t *flow_json(const struct smsa_flow *f)
-{
-    json_t *peers = json_array();
-    for (size_t i = 0; i < f->n_peers; i++)
-        json_array_append_new(peers, peer_json(f->peers[i]));
-    return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id",
-                     (json_int_t)f->def->id, "port", (json_int_t)f->def->port, "protocol",
-                     cat_proto_name(f->def->proto), "from", f->def->from, "to", f->def->to,
-                     "purpose", f->def->purpose, "direction", cat_direction_name(f->direction),
-                     "state", smsa_state_name(f->state), "since", stamp(&f->since), "peers", peers);
-}
-
-json_t *httpf_flow_json(const struct smsa_model *m, unsigned id)
-{
-    if (id < 1 || id > CAT_NFLOWS)
-        return NULL;
-    return flow_json(&m->flows[id - 1]);
-}
-
-json_t *httpf_flows_json(const struct smsa_model *m)
-{
-    json_t *items = json_array();
-    for (unsigned i = 0; i < CAT_NFLOWS; i++)
-        json_array_append_new(items, flow_json(&m->flows[i]));
-    return json_pack("{s:o}", "items", items);
-}
-
 static json_t *state_counts(const unsigned *n)
 {
     json_t *o = json_object();
@@ -180,14 +133,6 @@ static json_t *link_json(const struct smsa_link *l)
                      p ? json_integer(p->port) : json_null(), "state", smsa_state_name(l->state),
                      "cause", smsa_cause_name(l->cause), "since", stamp(&l->since), "down_count",
                      count(l->down_count));
-}
-
-json_t *httpf_links_json(const struct smsa_model *m)
-{
-    json_t *items = json_array();
-    for (size_t i = 0; i < m->n_links; i++)
-        json_array_append_new(items, link_json(&m->links[i]));
-    return json_pack("{s:o}", "items", items);
 }
 
 json_t *httpf_ntp_json(const struct smsa_model *m, const struct cfg *c)
