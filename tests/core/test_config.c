@@ -44,9 +44,13 @@ static struct cfg *parse_ok(const char *text)
 static char *temp_dir(void)
 {
     const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    char *dir = malloc(strlen(base) + 32);
-    assert_non_null(dir);
-    sprintf(dir, "%s/smsa-cfg-XXXXXX", base);
+    size_t len = strlen(base) + 32;
+    char *dir = malloc(len);
+    if (!dir) {
+        fail_msg("out of memory");
+        return NULL;
+    }
+    snprintf(dir, len, "%s/smsa-cfg-XXXXXX", base);
     assert_non_null(mkdtemp(dir));
     return dir;
 }
