@@ -113,6 +113,7 @@ static struct MHD_Daemon *daemon_h;
 static int mhd_epoll_fd = -1;
 static struct loop_timer mhd_timer;
 static bool kicked; /* MHD_run wanted on the next turn, whatever MHD_get_timeout says */
+static unsigned connection_limit; /* http.max_connections, as given to MHD */
 static char token[TOKEN_MAX];
 static size_t token_len;
 static bool token_set;
@@ -932,10 +933,26 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- loop glue ---- */
 
+static unsigned connections(void)
+{
+    const union MHD_DaemonInfo *i =
+        MHD_get_daemon_info(daemon_h, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return i ? i->num_connections : 0;
+}
+
+/* At http.max_connections libmicrohttpd takes its listening socket out of its epoll set and
+ * puts it back only at the start of a later MHD_run. When the connections that filled the
+ * limit all close inside one MHD_run, nothing is left to wake its epoll fd and no timeout is
+ * pending: newcomers would wait in the kernel's backlog for ever. So whenever a run leaves
+ * fewer connections than the limit after starting at it, run once more on the next turn. */
 static void mhd_run(void)
 {
-    if (daemon_h)
-        MHD_run(daemon_h);
+    if (!daemon_h)
+        return;
+    bool was_full = connections() >= connection_limit;
+    MHD_run(daemon_h);
+    if (was_full && connections() < connection_limit)
+        kicked = true;
 }
 
 static void on_mhd_fd(int fd, unsigned events, void *arg)
@@ -1234,6 +1251,7 @@ int httpf_init(const struct cfg *cfg)
     struct MHD_OptionItem opts[12];
     size_t k = 0;
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+    connection_limit = max_conn;
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, max_conn, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, timeout, NULL};
