@@ -176,15 +176,35 @@ def test_oversize_bodies_are_413():
         assert snapshot(c) == before
 
 
+SMSA_NTP_ENABLED = ".1.3.6.1.4.1.32473.1.7.1.0"
+SMSA_LINK_NAME = ".1.3.6.1.4.1.32473.1.6.1.2"
+
+
+def snmp_view(port):
+    """(smsaNtpEnabled, the link names) as an NMS sees them over SNMP."""
+    target = ["-v2c", "-c", "public", "-m", "", "-Oqv", "-r", "1", "-t", "2",
+              "udp:127.0.0.1:%d" % port]
+    ntp = subprocess.run(["snmpget"] + target + [SMSA_NTP_ENABLED], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    links = subprocess.run(["snmpwalk"] + target + [SMSA_LINK_NAME], check=True,
+                           capture_output=True, text=True).stdout
+    return ntp, links
+
+
 def test_unpersistable_write_is_refused_and_changes_nothing():
     with harness.TempDir() as d:
         conf = os.path.join(d, "conf")
         os.mkdir(conf)
-        dm = restlib.RestDaemon(d)
+        # SNMP in master mode on a free port: it must not see the refused change either.
+        snmp_port = harness.free_port("udp")
+        dm = restlib.RestDaemon(d, snmp={"mode": "master",
+                                         "master_listen": "udp:127.0.0.1:%d" % snmp_port})
         dm.config_path = os.path.join(conf, "smsa-agent.json")
         with dm:
             c = dm.client()
             before = snapshot(c)
+            snmp_before = snmp_view(snmp_port)
+            assert snmp_before[0] == "2", snmp_before  # smsaNtpEnabled: false(2)
             with open(dm.config_path, "rb") as f:
                 file_before = f.read()
             # Root ignores permission bits; the immutable attribute stops even root.
@@ -200,11 +220,14 @@ def test_unpersistable_write_is_refused_and_changes_nothing():
                     restlib.check_response(path, method, st, h, b)
                 assert snapshot(c) == before
                 assert c.json("/api/v1/ntp")["enabled"] is False
+                assert snmp_view(snmp_port) == snmp_before
             finally:
                 subprocess.run(["chattr", "-i", conf], check=True)
             with open(dm.config_path, "rb") as f:
                 assert f.read() == file_before
             assert c.request("PUT", "/api/v1/ntp", body={"enabled": True})[0] == 200
+            # a write that was saved is seen by SNMP at once
+            assert snmp_view(snmp_port)[0] == "1"
 
 
 if __name__ == "__main__":
