@@ -30,8 +30,8 @@ static int handler(netsnmp_mib_handler *h, netsnmp_handler_registration *reg,
     for (; req; req = req->next) {
         netsnmp_variable_list *vb = req->requestvb;
         unsigned long i = 0;
-        int inside = vb->name_length > BASE_LEN &&
-                     snmp_oid_compare(vb->name, BASE_LEN, base, BASE_LEN) == 0;
+        int inside =
+            vb->name_length > BASE_LEN && snmp_oid_compare(vb->name, BASE_LEN, base, BASE_LEN) == 0;
         if (ri->mode == MODE_GET) {
             if (!inside || vb->name_length != BASE_LEN + 1 || vb->name[BASE_LEN] < 1 ||
                 vb->name[BASE_LEN] > n_values) {
@@ -73,8 +73,8 @@ int main(int argc, char **argv)
     netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
     init_agent("ref-subagent");
     netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET, argv[1]);
-    netsnmp_register_handler(netsnmp_create_handler_registration(
-        "ref", handler, base, BASE_LEN - 1, HANDLER_CAN_RONLY));
+    netsnmp_register_handler(
+        netsnmp_create_handler_registration("ref", handler, base, BASE_LEN - 1, HANDLER_CAN_RONLY));
     init_snmp("ref-subagent");
     signal(SIGTERM, stop);
     signal(SIGINT, stop);
