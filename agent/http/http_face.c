@@ -264,9 +264,10 @@ static const char *status_title(unsigned status)
     }
 }
 
-/* RFC 9457 problem details; extra (may be NULL) is merged in and consumed. */
-static enum MHD_Result problem(struct MHD_Connection *conn, unsigned status, const char *slug,
-                               const char *detail, json_t *extra)
+/* RFC 9457 problem details; extra (may be NULL) is merged in and consumed; allow_header (may be
+ * NULL) is the Allow header of a 405, which must ride on the problem response itself. */
+static enum MHD_Result problem_allow(struct MHD_Connection *conn, unsigned status, const char *slug,
+                                     const char *detail, json_t *extra, const char *allow_header)
 {
     char type[96];
     snprintf(type, sizeof(type), PROBLEM_TYPE "%s", slug);
@@ -291,6 +292,8 @@ static enum MHD_Result problem(struct MHD_Connection *conn, unsigned status, con
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (allow_header)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow_header);
     if (status == 401)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"smsa-agent\"");
     if (status == 413)
@@ -299,31 +302,19 @@ static enum MHD_Result problem(struct MHD_Connection *conn, unsigned status, con
     return queue(conn, status, r);
 }
 
+static enum MHD_Result problem(struct MHD_Connection *conn, unsigned status, const char *slug,
+                               const char *detail, json_t *extra)
+{
+    return problem_allow(conn, status, slug, detail, extra, NULL);
+}
+
 static enum MHD_Result problem_405(struct MHD_Connection *conn, const struct route_def *rd,
                                    const char *method)
 {
     char detail[160];
     snprintf(detail, sizeof(detail), "%s is not allowed on %s; allowed: %s", method, rd->path,
              rd->allow);
-    json_t *o = json_pack("{s:s}", "detail", detail);
-    /* The Allow header must ride on the problem response itself. */
-    char type[96];
-    snprintf(type, sizeof(type), PROBLEM_TYPE "method-not-allowed");
-    json_object_set_new(o, "type", json_string(type));
-    json_object_set_new(o, "title", json_string(status_title(405)));
-    json_object_set_new(o, "status", json_integer(405));
-    char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (!s)
-        return MHD_NO;
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rd->allow);
-    return queue(conn, 405, r);
+    return problem_allow(conn, 405, "method-not-allowed", detail, NULL, rd->allow);
 }
 
 static enum MHD_Result problem_from_cfg(struct MHD_Connection *conn, const struct cfg_error *err)
