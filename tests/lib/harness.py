@@ -230,6 +230,12 @@ class Daemon:
         if self._log:
             self._log.close()
             self._log = None
+        # A sanitizer build (-DSMSA_SANITIZE=ON) reports into the log: any report fails.
+        text = self.log() if os.path.exists(self.log_path) else ""
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in text:
+                raise AssertionError("sanitizer report in the daemon's log:\n" +
+                                     text[text.index(marker) - 200:][:4000])
         return self.proc.returncode if self.proc else None
 
     def __enter__(self):

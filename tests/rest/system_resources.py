@@ -178,7 +178,8 @@ def test_start_refused_when_unsafe():
         dm.stop()
     with harness.TempDir() as d:
         # Beyond loopback without a token.
-        dm = restlib.RestDaemon(d, http={"listen": "0.0.0.0:%d" % harness.free_port()})
+        anywhere = "0.0.0.0:%d" % harness.free_port(host="0.0.0.0")
+        dm = restlib.RestDaemon(d, http={"listen": anywhere})
         dm.start(wait=False)
         assert dm.proc.wait(10) != 0
         assert "beyond loopback" in dm.log()
@@ -186,7 +187,8 @@ def test_start_refused_when_unsafe():
     with harness.TempDir() as d:
         # ... and with one it starts.
         dm = restlib.RestDaemon(d, token=True,
-                                http={"listen": "0.0.0.0:%d" % harness.free_port()})
+                                http={"listen": "0.0.0.0:%d"
+                                      % harness.free_port(host="0.0.0.0")})
         dm.port = int(dm.config["http"]["listen"].rsplit(":", 1)[1])
         with dm:
             assert dm.client().get("/api/v1/status")[0] == 200
