@@ -270,11 +270,14 @@ void engine_start(struct smsa_model *m, const struct cfg *cfg)
             peers[n_peers++] = ep;
         }
     }
-    /* Rounds spread over the interval (SPEC §3): peer k of n starts at k/n of it. */
-    int64_t period = (int64_t)interval_ms * 1000;
+    /* Rounds spread over the interval (SPEC §3): peer k of n runs at k/n of it. The phase
+     * is anchored to the monotonic clock, not to this call, so that configuration changes in
+     * quick succession cannot keep pushing a peer's round out of reach. */
+    int64_t period = (int64_t)interval_ms * 1000, now = loop_now_us();
     for (size_t k = 0; k < n_peers; k++) {
-        int64_t offset = n_peers ? period * (int64_t)k / (int64_t)n_peers : 0;
-        loop_timer_start(&peers[k]->timer, offset, round_start, peers[k]);
+        int64_t phase = period * (int64_t)k / (int64_t)n_peers;
+        int64_t delay = ((phase - now) % period + period) % period;
+        loop_timer_start(&peers[k]->timer, delay, round_start, peers[k]);
     }
 }
 
