@@ -38,12 +38,21 @@ static const char *dns_query_name;
 static char *resolver_servers;
 static unsigned resolver_timeout_ms;
 
+/* Jitter needs spread, not secrecy (the DNS id and the NTP nonce use getrandom): a
+ * xorshift64 seeded once spares a system call per round. */
+static uint64_t jitter_state;
+
 static uint32_t random_u32(void)
 {
-    uint32_t v;
-    if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
-        v = (uint32_t)rand();
-    return v;
+    if (jitter_state == 0) {
+        if (getrandom(&jitter_state, sizeof(jitter_state), GRND_NONBLOCK) != sizeof(jitter_state))
+            jitter_state = (uint64_t)loop_now_us();
+        jitter_state |= 1; /* xorshift never leaves 0 */
+    }
+    jitter_state ^= jitter_state << 13;
+    jitter_state ^= jitter_state >> 7;
+    jitter_state ^= jitter_state << 17;
+    return (uint32_t)(jitter_state >> 32);
 }
 
 /* +-5 % of the interval, so that peers started together drift apart instead of firing in
