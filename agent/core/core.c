@@ -612,11 +612,19 @@ static void update_flow(unsigned flow_id)
     core_emit(&ev);
 }
 
+/* Links are sorted by index: a binary search, since every round of a linked peer asks. */
 static struct smsa_link *link_of(const struct smsa_peer *p)
 {
-    for (size_t i = 0; i < model.n_links; i++)
-        if (model.links[i].peer == p)
-            return &model.links[i];
+    size_t lo = 0, hi = model.n_links;
+    while (p->link_index && lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (model.links[mid].index == p->link_index)
+            return model.links[mid].peer == p ? &model.links[mid] : NULL;
+        if (model.links[mid].index < p->link_index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 
