@@ -4,14 +4,13 @@ named by hostname fail with dns-failure; a changed address set is one event. Bad
 (wrong id, short, oversized) and silence are failures with the right cause."""
 import socket
 import struct
-import threading
 
 import harness as h
 
 SCANNER_PORT = 41002
 
 
-class FakeDnsServer:
+class FakeDnsServer(h.FakeUdpServer):
     """A UDP DNS server on 127.0.0.1 that answers every query in one way:
     good     a valid answer (A 127.0.0.9) with the query's id
     silent   never answers
@@ -20,17 +19,12 @@ class FakeDnsServer:
     oversized a valid answer padded to 60,000 bytes"""
 
     def __init__(self, mode):
+        super().__init__(self._reply)
         self.mode = mode
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.queries = 0
-        self.thread = None
 
-    def start(self):
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-        return self
+    @property
+    def queries(self):
+        return self.requests
 
     def _answer(self, q):
         qid, _flags, qdcount = struct.unpack(">HHH", q[:6])
@@ -49,34 +43,10 @@ class FakeDnsServer:
             return msg + b"\0" * (60000 - len(msg))
         return msg
 
-    def _serve(self):
-        while True:
-            try:
-                q, peer = self.sock.recvfrom(4096)
-            except OSError:
-                return
-            self.queries += 1
-            if self.mode == "silent" or len(q) < 17:
-                continue
-            try:
-                self.sock.sendto(self._answer(q), peer)
-            except (OSError, IndexError, struct.error):
-                continue
-
-    def stop(self):
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-        if self.thread:
-            self.thread.join(2)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *a):
-        self.stop()
+    def _reply(self, n, q):
+        if self.mode == "silent" or len(q) < 17:
+            return None
+        return self._answer(q)
 
 
 def dns_config(tmp, dns_port, **extra):

@@ -1,65 +1,15 @@
 """NTP (flow 8) against a real chronyd serving at local stratum 8 on a free port, and against
 fake servers that send Kiss-o'-Death codes, spoofed, short or unsynchronised replies."""
-import socket
 import statistics
 import struct
-import threading
 import time
 
 import harness as h
 
 
-class FakeNtpServer:
-    """A UDP SNTP server on 127.0.0.1 whose replies come from reply(n, request), n counting
-    requests from 0; None sends nothing. Records the arrival time of every request."""
-
-    def __init__(self, reply):
-        self.reply = reply
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.times = []
-        self.thread = None
-
-    def start(self):
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-        return self
-
-    def _serve(self):
-        while True:
-            try:
-                req, peer = self.sock.recvfrom(1024)
-            except OSError:
-                return
-            if peer is None:  # the socket was shut down
-                return
-            self.times.append(time.monotonic())
-            out = self.reply(len(self.times) - 1, req)
-            if out is not None:
-                try:
-                    self.sock.sendto(out, peer)
-                except OSError:
-                    pass
-
-    @property
-    def requests(self):
-        return len(self.times)
-
-    def stop(self):
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-        if self.thread:
-            self.thread.join(2)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *a):
-        self.stop()
+def FakeNtpServer(reply):
+    """A fake SNTP server: replies come from reply(n, request) (harness.FakeUdpServer)."""
+    return h.FakeUdpServer(reply, bufsize=1024)
 
 
 def ntp_reply(req, leap=0, stratum=2, refid=b"\x7f\x00\x00\x01", skew=0.0, origin=None):

@@ -157,6 +157,60 @@ def check_loopback_only(cfg):
         raise AssertionError("test config must set updates (the defaults are Internet hosts)")
 
 
+class FakeUdpServer:
+    """A UDP server on 127.0.0.1 whose replies come from reply(n, request), n counting
+    requests from 0; None sends nothing. Records the arrival time of every request."""
+
+    def __init__(self, reply, bufsize=4096):
+        self.reply = reply
+        self.bufsize = bufsize
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.times = []
+        self.thread = None
+
+    @property
+    def requests(self):
+        return len(self.times)
+
+    def start(self):
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        return self
+
+    def _serve(self):
+        while True:
+            try:
+                req, peer = self.sock.recvfrom(self.bufsize)
+            except OSError:
+                return
+            if peer is None:  # the socket was shut down
+                return
+            self.times.append(time.monotonic())
+            try:
+                out = self.reply(len(self.times) - 1, req)
+                if out is not None:
+                    self.sock.sendto(out, peer)
+            except (OSError, IndexError, struct.error):
+                continue
+
+    def stop(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        if self.thread:
+            self.thread.join(2)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *a):
+        self.stop()
+
+
 class Daemon:
     """smsa-agentd in the foreground on a config written into tmpdir; its log is
     tmpdir/agentd.log."""
