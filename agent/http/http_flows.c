@@ -278,23 +278,31 @@ static void put_ms_or_null(struct httpf_buf *b, int64_t us)
         httpf_put_json_ms(b, us);
 }
 
+/* "<state>","cause":..,"since":..,"rtt_ms":..,"checks":..,"failures":.. — what a peer and
+ * each of its addresses both report; the caller has written the opening quote of state. */
+static void put_status(struct httpf_buf *b, unsigned state, unsigned cause, int64_t since,
+                       int64_t rtt_us, uint64_t checks, uint64_t failures)
+{
+    httpf_puts(b, smsa_state_name((enum smsa_state)state));
+    httpf_puts(b, "\",\"cause\":\"");
+    httpf_puts(b, smsa_cause_name((enum smsa_cause)cause));
+    httpf_puts(b, "\",\"since\":");
+    httpf_put_json_stamp(b, since);
+    httpf_puts(b, ",\"rtt_ms\":");
+    put_ms_or_null(b, rtt_us);
+    httpf_puts(b, ",\"checks\":");
+    httpf_put_u64(b, checks);
+    httpf_puts(b, ",\"failures\":");
+    httpf_put_u64(b, failures);
+}
+
 static void put_addr(struct httpf_buf *b, const struct addr_nums *a)
 {
     httpf_put(b, "{", 1);
     key_s(b, "address", a->text);
     httpf_puts(b,
                a->ipv6 ? ",\"family\":\"ipv6\",\"state\":\"" : ",\"family\":\"ipv4\",\"state\":\"");
-    httpf_puts(b, smsa_state_name((enum smsa_state)a->state));
-    httpf_puts(b, "\",\"cause\":\"");
-    httpf_puts(b, smsa_cause_name((enum smsa_cause)a->cause));
-    httpf_puts(b, "\",\"since\":");
-    httpf_put_json_stamp(b, a->since);
-    httpf_puts(b, ",\"rtt_ms\":");
-    put_ms_or_null(b, a->rtt_us);
-    httpf_puts(b, ",\"checks\":");
-    httpf_put_u64(b, a->checks);
-    httpf_puts(b, ",\"failures\":");
-    httpf_put_u64(b, a->failures);
+    put_status(b, a->state, a->cause, a->since, a->rtt_us, a->checks, a->failures);
     httpf_put(b, "}", 1);
 }
 
@@ -327,17 +335,7 @@ static void put_peer(struct httpf_buf *b, const struct snap *s, size_t k)
     const struct peer_nums *p = &s->peers[k];
     put_span(b, s->heads, s->heads->peer[k]);
     httpf_put(b, "\"", 1);
-    httpf_puts(b, smsa_state_name((enum smsa_state)p->state));
-    httpf_puts(b, "\",\"cause\":\"");
-    httpf_puts(b, smsa_cause_name((enum smsa_cause)p->cause));
-    httpf_puts(b, "\",\"since\":");
-    httpf_put_json_stamp(b, p->since);
-    httpf_puts(b, ",\"rtt_ms\":");
-    put_ms_or_null(b, p->rtt_us);
-    httpf_puts(b, ",\"checks\":");
-    httpf_put_u64(b, p->checks);
-    httpf_puts(b, ",\"failures\":");
-    httpf_put_u64(b, p->failures);
+    put_status(b, p->state, p->cause, p->since, p->rtt_us, p->checks, p->failures);
     httpf_puts(b, ",\"down_count\":");
     httpf_put_u64(b, p->downs);
     httpf_puts(b, ",\"address_changes\":");
