@@ -34,7 +34,8 @@ const char *smsa_cause_name(enum smsa_cause c)
 {
     static const char *const n[CAUSE_COUNT] = {"none",          "timeout",       "refused",
                                                "unreachable",   "dns-failure",   "protocol-error",
-                                               "kiss-of-death", "not-listening", "error"};
+                                               "kiss-of-death", "not-listening", "error",
+                                               "loopback-only"};
     return (unsigned)c < CAUSE_COUNT ? n[c] : "error";
 }
 
@@ -89,14 +90,15 @@ static void log_event(const struct smsa_event *ev)
 {
     switch (ev->kind) {
     case EV_LINK:
-        log_info("event link index=%u name=%s state=%s cause=%s address=%s", ev->link_index,
-                 ev->name, smsa_state_name(ev->new_state), smsa_cause_name(ev->cause),
-                 ev->address[0] ? ev->address : "-");
+        log_info("event link index=%u name=%s state=%s cause=%s address=%s detail=\"%s\"",
+                 ev->link_index, ev->name, smsa_state_name(ev->new_state),
+                 smsa_cause_name(ev->cause), ev->address[0] ? ev->address : "-", ev->detail);
         break;
     case EV_PEER:
-        log_info("event peer flow=%u peer=%u host=%s port=%u state=%s cause=%s rtt_us=%" PRId64,
+        log_info("event peer flow=%u peer=%u host=%s port=%u state=%s cause=%s rtt_us=%" PRId64
+                 " detail=\"%s\"",
                  ev->flow_id, ev->peer_index, ev->host, ev->port, smsa_state_name(ev->new_state),
-                 smsa_cause_name(ev->cause), ev->rtt_us);
+                 smsa_cause_name(ev->cause), ev->rtt_us, ev->detail);
         break;
     case EV_FLOW:
         log_info("event flow flow=%u state=%s", ev->flow_id, smsa_state_name(ev->new_state));
@@ -112,10 +114,10 @@ static void log_event(const struct smsa_event *ev)
             if (f->peers[i]->index == ev->peer_index)
                 p = f->peers[i];
         log_info("event ntp peer=%u host=%s state=%s cause=%s stratum=%u offset_us=%" PRId64
-                 " delay_us=%" PRId64 " refid=%s",
+                 " delay_us=%" PRId64 " refid=%s detail=\"%s\"",
                  ev->peer_index, ev->host, smsa_state_name(ev->new_state),
                  smsa_cause_name(ev->cause), p ? p->ntp.stratum : 0, p ? p->ntp.offset_us : 0,
-                 p ? p->ntp.delay_us : 0, p && p->ntp.refid[0] ? p->ntp.refid : "-");
+                 p ? p->ntp.delay_us : 0, p && p->ntp.refid[0] ? p->ntp.refid : "-", ev->detail);
         break;
     }
     case EV_CONFIG:
@@ -150,6 +152,7 @@ static void event_for_peer(struct smsa_event *ev, enum smsa_event_kind kind,
     snprintf(ev->name, sizeof(ev->name), "%s",
              p->label ? p->label : model.flows[p->flow_id - 1].def->purpose);
     ev->cause = p->cause;
+    snprintf(ev->detail, sizeof(ev->detail), "%s", p->detail);
     ev->new_state = p->state;
     ev->rtt_us = p->rtt_us;
 }
@@ -242,12 +245,20 @@ static int flow_add_peer(struct smsa_flow *f, struct smsa_peer *p)
     return 0;
 }
 
+/* The port a peer entry's own port gives this flow: only a list's first flow takes it (the
+ * link flow for scanners and the Control Center, 389 for LDAP); the others always use the
+ * catalogue's port, since a scanner or an LDAP server serves them on their own ports. */
+static uint16_t entry_port(const struct cat_flow *def, uint16_t configured)
+{
+    return configured && cat_takes_entry_port(def->id) ? configured : def->port;
+}
+
 static int add_list(struct smsa_flow *f, const struct cfg_list *l, enum smsa_probe_kind kind)
 {
     for (size_t i = 0; i < l->n; i++) {
         const struct cfg_peer *cp = &l->items[i];
-        if (flow_add_peer(f, new_peer(f->def->id, cp->host, cp->port ? cp->port : f->def->port,
-                                      kind, NULL)) < 0)
+        if (flow_add_peer(f, new_peer(f->def->id, cp->host, entry_port(f->def, cp->port), kind,
+                                      NULL)) < 0)
             return -1;
     }
     return 0;
@@ -280,8 +291,7 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
     case SRC_CONTROL_CENTER:
         if (c->control_center &&
             flow_add_peer(f,
-                          new_peer(id, c->control_center,
-                                   c->control_center_port ? c->control_center_port : f->def->port,
+                          new_peer(id, c->control_center, entry_port(f->def, c->control_center_port),
                                    kind, "control-center")) < 0)
             return -1;
         break;
@@ -289,8 +299,8 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
         for (size_t i = 0; i < c->n_scanners; i++) {
             const struct cfg_scanner *s = &c->scanners[i];
             if (flow_add_peer(f,
-                              new_peer(id, s->peer.host, s->peer.port ? s->peer.port : f->def->port,
-                                       kind, s->name)) < 0)
+                              new_peer(id, s->peer.host, entry_port(f->def, s->peer.port), kind,
+                                       s->name)) < 0)
                 return -1;
         }
         break;
@@ -647,8 +657,10 @@ static void update_link(struct smsa_peer *p, const char *address)
     ev.old_state = l->state;
     ev.new_state = s;
     ev.cause = s == ST_DOWN ? p->cause : CAUSE_NONE;
+    snprintf(ev.detail, sizeof(ev.detail), "%s", s == ST_DOWN ? p->detail : "");
     l->state = s;
     l->cause = ev.cause;
+    snprintf(l->detail, sizeof(l->detail), "%s", ev.detail);
     l->since = stamp_now();
     ev.at = l->since;
     if (s == ST_DOWN)
@@ -748,7 +760,7 @@ void core_set_addresses(struct smsa_peer *p, const struct sockaddr_storage *addr
 }
 
 static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum smsa_cause cause,
-                         const char *address)
+                         const char *detail, const char *address)
 {
     const struct cfg *c = running;
     p->checks++;
@@ -774,6 +786,7 @@ static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum sms
     bool changed = s != p->state || ((s == ST_DOWN || s == ST_DEGRADED) && new_cause != p->cause);
     enum smsa_state old = p->state;
     p->cause = new_cause;
+    snprintf(p->detail, sizeof(p->detail), "%s", new_cause == CAUSE_NONE ? "" : detail);
     model.generation++;
     if (changed) {
         p->state = s;
@@ -795,12 +808,20 @@ static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum sms
     update_flow(p->flow_id);
 }
 
-void core_round_failed(struct smsa_peer *p, enum smsa_cause cause)
+void core_round_failed(struct smsa_peer *p, enum smsa_cause cause, const char *detail)
 {
     model.probes_total++;
     model.probe_failures_total++;
     p->ntp.valid = false;
-    finish_round(p, false, false, cause, "");
+    finish_round(p, false, false, cause, detail ? detail : "", "");
+}
+
+void core_set_listening(struct smsa_peer *p, const char *addrs)
+{
+    if (strcmp(p->listening_on, addrs) != 0) {
+        snprintf(p->listening_on, sizeof(p->listening_on), "%s", addrs);
+        model.generation++;
+    }
 }
 
 void core_round_done(struct smsa_peer *p, const struct probe_addr_result *results, size_t n)
@@ -810,13 +831,15 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
         model.probes_total++;
         model.probe_failures_total += n && !results[0].ok;
         bool ok = n && results[0].ok;
-        finish_round(p, ok, ok, n ? results[0].cause : CAUSE_ERROR, "");
+        finish_round(p, ok, ok, n ? results[0].cause : CAUSE_ERROR, n ? results[0].detail : "",
+                     "");
         return;
     }
     if (n > p->n_addrs)
         n = p->n_addrs; /* results are per address of the set the round probed */
     bool any_ok = false, all_ok = n > 0;
     enum smsa_cause cause = n ? CAUSE_NONE : CAUSE_DNS_FAILURE;
+    const char *detail = n ? "" : "no address";
     const char *address = "";
     int64_t best_rtt = -1;
     const struct smsa_ntp_result *ntp = NULL;
@@ -841,6 +864,7 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
             all_ok = false;
             if (cause == CAUSE_NONE) {
                 cause = r->cause;
+                detail = r->detail;
                 if (!any_ok)
                     address = a->text;
             }
@@ -851,6 +875,7 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
                             : a->hyst.verdict == HYST_DOWN ? ST_DOWN
                                                            : ST_UNKNOWN;
         a->cause = r->ok ? CAUSE_NONE : r->cause;
+        snprintf(a->detail, sizeof(a->detail), "%s", r->ok ? "" : r->detail);
         if (s != a->state) {
             a->state = s;
             a->since = stamp_now();
@@ -868,7 +893,7 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
             if (results[i].cause == CAUSE_KISS_OF_DEATH)
                 snprintf(p->ntp.refid, sizeof(p->ntp.refid), "%s", results[i].ntp.refid);
     }
-    finish_round(p, any_ok, all_ok, cause, address);
+    finish_round(p, any_ok, all_ok, cause, detail, address);
 }
 
 /* ---- lifecycle and the change API ---- */

@@ -178,9 +178,9 @@ static void test_flow_aggregates_its_peers(void **state)
     struct smsa_peer *a = link_peer(1), *b = link_peer(2);
     feed(a, true, CAUSE_NONE);
     assert_int_equal(m->flows[10].state, ST_UP); /* the other peer is still unknown */
-    core_round_failed(b, CAUSE_DNS_FAILURE);
-    core_round_failed(b, CAUSE_DNS_FAILURE);
-    core_round_failed(b, CAUSE_DNS_FAILURE);
+    core_round_failed(b, CAUSE_DNS_FAILURE, NULL);
+    core_round_failed(b, CAUSE_DNS_FAILURE, NULL);
+    core_round_failed(b, CAUSE_DNS_FAILURE, NULL);
     assert_int_equal(b->state, ST_DOWN);
     assert_int_equal(b->cause, CAUSE_DNS_FAILURE);
     assert_int_equal(m->flows[10].state, ST_DEGRADED);
