@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "indexes.h"
 #include "log.h"
 #include "loop.h"
 
@@ -22,6 +23,17 @@ static char *config_path;
 static struct subscriber *subs;
 static size_t n_subs;
 static uint64_t event_seq;
+
+/* The configuration as written in the file when it holds restart keys (http.listen, ...)
+ * that differ from the running ones; NULL when nothing waits for a restart. */
+static struct cfg *wanted;
+#define MAX_PENDING 32
+static const char *pending[MAX_PENDING];
+static size_t n_pending;
+
+static struct idx_map *indexes;
+static char *index_path;    /* state_dir/indexes.json */
+static bool index_unsaved; /* the last save failed: warned once until one succeeds */
 
 const char *smsa_state_name(enum smsa_state s)
 {
@@ -241,7 +253,6 @@ static int flow_add_peer(struct smsa_flow *f, struct smsa_peer *p)
     }
     f->peers = n;
     f->peers[f->n_peers++] = p;
-    p->index = (unsigned)f->n_peers;
     return 0;
 }
 
@@ -412,16 +423,12 @@ static bool same_peer(const struct smsa_peer *a, const struct smsa_peer *b)
            ((!a->label && !b->label) || (a->label && b->label && !strcmp(a->label, b->label)));
 }
 
-/* Keeps what was learnt about peers that the new configuration still has, and keeps their
- * indexes (and link indexes) stable; new peers and links are numbered after the old ones. */
+/* Keeps what was learnt about peers and links that the new configuration still has; their
+ * indexes come from the identity map, not from here. */
 static void carry_over(struct smsa_model *next, struct smsa_model *old)
 {
     for (unsigned i = 0; i < CAT_NFLOWS; i++) {
         struct smsa_flow *nf = &next->flows[i], *of = &old->flows[i];
-        unsigned max_index = 0;
-        for (size_t k = 0; k < of->n_peers; k++)
-            if (of->peers[k]->index > max_index)
-                max_index = of->peers[k]->index;
         bool used[of->n_peers + 1];
         memset(used, 0, sizeof(used));
         for (size_t j = 0; j < nf->n_peers; j++) {
@@ -432,31 +439,20 @@ static void carry_over(struct smsa_model *next, struct smsa_model *old)
                     used[k] = true;
                 }
             }
-            if (!op) {
-                np->index = ++max_index;
+            if (!op)
                 continue;
-            }
             char *host = np->host;
             const char *label = np->label;
-            unsigned update_index = np->update_index;
+            unsigned index = np->index, update_index = np->update_index;
             *np = *op;
             np->host = host;
             np->label = label;
+            np->index = index;
             np->update_index = update_index;
             np->link_index = 0;
             np->engine = NULL;
             op->addrs = NULL; /* moved */
             op->n_addrs = 0;
-        }
-        /* peers are kept sorted by index for the faces' ordered lookups */
-        for (size_t a = 1; a < nf->n_peers; a++) {
-            struct smsa_peer *p = nf->peers[a];
-            size_t b = a;
-            while (b > 0 && nf->peers[b - 1]->index > p->index) {
-                nf->peers[b] = nf->peers[b - 1];
-                b--;
-            }
-            nf->peers[b] = p;
         }
         if (nf->state != ST_NOT_APPLICABLE && nf->state != ST_DISABLED &&
             nf->state != ST_UNCONFIGURED && of->state != ST_NOT_APPLICABLE &&
@@ -465,37 +461,115 @@ static void carry_over(struct smsa_model *next, struct smsa_model *old)
             nf->since = of->since;
         }
     }
-    unsigned max_link = 0;
-    for (size_t k = 0; k < old->n_links; k++)
-        if (old->links[k].index > max_link)
-            max_link = old->links[k].index;
     for (size_t j = 0; j < next->n_links; j++) {
         struct smsa_link *nl = &next->links[j];
         const struct smsa_link *ol = NULL;
         for (size_t k = 0; k < old->n_links && !ol; k++)
-            if (!strcmp(old->links[k].name, nl->name) &&
-                old->links[k].peer->flow_id == nl->peer->flow_id)
+            if (old->links[k].index == nl->index)
                 ol = &old->links[k];
         if (ol) {
-            nl->index = ol->index;
             nl->state = ol->state;
             nl->cause = ol->cause;
+            memcpy(nl->detail, ol->detail, sizeof(nl->detail));
             nl->since = ol->since;
             nl->down_count = ol->down_count;
-        } else {
-            nl->index = ++max_link;
         }
-        nl->peer->link_index = nl->index;
     }
-    for (size_t a = 1; a < next->n_links; a++) {
-        struct smsa_link l = next->links[a];
-        size_t b = a;
-        while (b > 0 && next->links[b - 1].index > l.index) {
-            next->links[b] = next->links[b - 1];
-            b--;
+}
+
+/* What a peer's index is tied to: a scanner's name on the flows fed by the scanners list,
+ * the probed host and port on the others ("local:22" for an inbound check). The same host
+ * listed twice in one flow is told apart by its rank ("#2"). */
+static int peer_identity(const struct smsa_flow *f, size_t j, char *buf, size_t len)
+{
+    const struct smsa_peer *p = f->peers[j];
+    if (cat_peer_source(f->def->id) == SRC_SCANNERS && p->label && p->kind != PROBE_LISTEN)
+        return snprintf(buf, len, "%s", p->label) < (int)len ? 0 : -1;
+    unsigned rank = 1;
+    for (size_t k = 0; k < j; k++)
+        rank += f->peers[k]->port == p->port && !strcmp(f->peers[k]->host, p->host);
+    int w = rank > 1 ? snprintf(buf, len, "%s:%u#%u", p->host, p->port, rank)
+                     : snprintf(buf, len, "%s:%u", p->host, p->port);
+    return w < (int)len ? 0 : -1;
+}
+
+static int cmp_peer_index(const void *a, const void *b)
+{
+    const struct smsa_peer *x = *(struct smsa_peer *const *)a, *y = *(struct smsa_peer *const *)b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int cmp_link_index(const void *a, const void *b)
+{
+    const struct smsa_link *x = a, *y = b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Every peer and link gets its identity's index; faces look rows up in index order. */
+static int number_model(struct smsa_model *m)
+{
+    char identity[CFG_MAX_HOST + 32];
+    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+        struct smsa_flow *f = &m->flows[i];
+        for (size_t j = 0; j < f->n_peers; j++) {
+            if (peer_identity(f, j, identity, sizeof(identity)) < 0 ||
+                !(f->peers[j]->index = idx_get(indexes, f->def->id, identity)))
+                return -1;
         }
-        next->links[b] = l;
+        qsort(f->peers, f->n_peers, sizeof(*f->peers), cmp_peer_index);
     }
+    for (size_t k = 0; k < m->n_links; k++)
+        if (!(m->links[k].index = idx_get(indexes, IDX_LINKS, m->links[k].name)))
+            return -1;
+    qsort(m->links, m->n_links, sizeof(*m->links), cmp_link_index);
+    for (size_t k = 0; k < m->n_links; k++)
+        m->links[k].peer->link_index = m->links[k].index;
+    return 0;
+}
+
+/* A lost map only renumbers; an unsaved one is kept in memory. Either way the daemon runs,
+ * and the operator is told once, not at every change. */
+static void save_indexes(void)
+{
+    char why[512];
+    if (!index_path || !idx_dirty(indexes))
+        return;
+    if (idx_save(indexes, index_path, why, sizeof(why)) < 0) {
+        if (!index_unsaved)
+            log_warn("indexes: %s; they are kept in memory and may change at the next start",
+                     why);
+        index_unsaved = true;
+        return;
+    }
+    if (index_unsaved)
+        log_info("indexes: saved to %s again", index_path);
+    index_unsaved = false;
+}
+
+static int indexes_init(const struct cfg *c)
+{
+    indexes = idx_new();
+    if (!indexes)
+        return -1;
+    size_t n = strlen(c->state_dir);
+    index_path = malloc(n + sizeof("/indexes.json"));
+    if (!index_path)
+        return -1;
+    memcpy(index_path, c->state_dir, n);
+    memcpy(index_path + n, "/indexes.json", sizeof("/indexes.json"));
+    char why[512];
+    switch (idx_load(indexes, index_path, why, sizeof(why))) {
+    case 0:
+        break;
+    case 1:
+        log_info("indexes: no map at %s yet: peers and links are numbered afresh", index_path);
+        break;
+    default:
+        log_warn("indexes: cannot use %s (%s): peers and links are numbered afresh", index_path,
+                 why);
+        break;
+    }
+    return 0;
 }
 
 static void recompute_overall(void);
@@ -506,7 +580,7 @@ static int build_model(struct smsa_model *m, const struct cfg *c)
     for (unsigned id = 1; id <= CAT_NFLOWS; id++)
         if (build_flow(m, id, c) < 0)
             return -1;
-    if (build_links(m, c) < 0 || build_updates(m, c) < 0)
+    if (build_links(m, c) < 0 || build_updates(m, c) < 0 || number_model(m) < 0)
         return -1;
     return 0;
 }
@@ -543,6 +617,7 @@ static int apply(struct cfg *next)
             f->state = flow_state_from_peers(f);
     }
     recompute_overall();
+    save_indexes();
     engine_start(&model, running);
     return 0;
 }
@@ -910,7 +985,7 @@ int core_init(struct cfg *cfg, const char *path)
             return -1;
         }
     }
-    if (engine_init(cfg) < 0) {
+    if (indexes_init(cfg) < 0 || engine_init(cfg) < 0) {
         cfg_free(cfg);
         return -1;
     }
@@ -931,9 +1006,47 @@ void core_fini(void)
     model.cfg = NULL;
     free(config_path);
     config_path = NULL;
+    cfg_free(wanted);
+    wanted = NULL;
+    n_pending = 0;
+    idx_free(indexes);
+    indexes = NULL;
+    free(index_path);
+    index_path = NULL;
+    index_unsaved = false;
     free(subs);
     subs = NULL;
     n_subs = 0;
+}
+
+size_t core_pending_restart(const char *const **keys)
+{
+    *keys = pending;
+    return n_pending;
+}
+
+/* Turns next (the file's configuration) into what runs: keys that need a restart keep their
+ * running values, and are named in the log and in pending_restart until then. */
+static int settle(struct cfg *next)
+{
+    if (!running)
+        return 0;
+    const char *keys[MAX_PENDING];
+    size_t n = cfg_restart_keys(running, next, keys, MAX_PENDING);
+    struct cfg *file = NULL;
+    if (n > 0 && (!(file = cfg_clone(next)) || cfg_keep_restart_values(next, running) < 0)) {
+        cfg_free(file);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        log_warn("configuration: %s changed; it takes effect at the next restart (running "
+                 "on the old value)",
+                 keys[i]);
+    cfg_free(wanted);
+    wanted = file;
+    memcpy(pending, keys, n * sizeof(*keys));
+    n_pending = n;
+    return 0;
 }
 
 static void applied(const char *why)
@@ -958,12 +1071,19 @@ int core_change(struct cfg *next, struct cfg_error *err)
         cfg_free(next);
         return -1;
     }
+    /* the file keeps what waits for a restart: a REST write is based on the running values */
+    if (wanted && cfg_keep_restart_values(next, wanted) < 0) {
+        err->kind = CFG_ERR_IO;
+        snprintf(err->message, sizeof(err->message), "out of memory preparing the change");
+        cfg_free(next);
+        return -1;
+    }
     /* persist first: a change that could not be written is not applied */
     if (cfg_save(next, config_path, err) < 0) {
         cfg_free(next);
         return -1;
     }
-    if (apply(next) < 0) {
+    if (settle(next) < 0 || apply(next) < 0) {
         err->kind = CFG_ERR_IO;
         snprintf(err->message, sizeof(err->message), "out of memory applying the configuration");
         cfg_free(next);
@@ -984,7 +1104,7 @@ int core_reload(struct cfg_error *err)
     struct cfg *next = cfg_load(config_path, err);
     if (!next)
         return -1;
-    if (apply(next) < 0) {
+    if (settle(next) < 0 || apply(next) < 0) {
         cfg_free(next);
         err->kind = CFG_ERR_IO;
         snprintf(err->message, sizeof(err->message), "out of memory applying the configuration");

@@ -57,6 +57,10 @@ void core_unsubscribe(core_event_cb cb, void *arg);
 int core_change(struct cfg *next, struct cfg_error *err);
 /* SIGHUP: re-read the file; a bad file leaves the running configuration. */
 int core_reload(struct cfg_error *err);
+/* The configuration keys changed in the file that wait for a restart ("http.listen", ...):
+ * core_config() keeps their running values. Returns how many; *keys stays valid until the
+ * next change or reload. */
+size_t core_pending_restart(const char *const **keys);
 
 /* ---- called by the probe engine only ---- */
 
