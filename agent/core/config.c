@@ -40,8 +40,8 @@ static const char *const update_purposes[] = {"software", "registration", "rules
                                               "rapid-response"};
 
 /* Keys of each object, in the order cfg_serialise writes them. */
-static const char *const top_keys[] = {"appliance", "peers", "ntp",  "updates",
-                                       "probe",     "snmp",  "http", "state_dir", NULL};
+static const char *const top_keys[] = {"appliance", "peers", "ntp",       "updates", "probe",
+                                       "snmp",      "http",  "state_dir", NULL};
 static const char *const appliance_keys[] = {"name", "role", "http_management", NULL};
 static const char *const peers_keys[] = {"control_center",        "scanners",
                                          "dns_servers",           "ldap_servers",

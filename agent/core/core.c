@@ -32,7 +32,7 @@ static const char *pending[MAX_PENDING];
 static size_t n_pending;
 
 static struct idx_map *indexes;
-static char *index_path;    /* state_dir/indexes.json */
+static char *index_path;   /* state_dir/indexes.json */
 static bool index_unsaved; /* the last save failed: warned once until one succeeds */
 
 const char *smsa_state_name(enum smsa_state s)
@@ -44,10 +44,9 @@ const char *smsa_state_name(enum smsa_state s)
 
 const char *smsa_cause_name(enum smsa_cause c)
 {
-    static const char *const n[CAUSE_COUNT] = {"none",          "timeout",       "refused",
-                                               "unreachable",   "dns-failure",   "protocol-error",
-                                               "kiss-of-death", "not-listening", "error",
-                                               "loopback-only"};
+    static const char *const n[CAUSE_COUNT] = {
+        "none",           "timeout",       "refused",       "unreachable", "dns-failure",
+        "protocol-error", "kiss-of-death", "not-listening", "error",       "loopback-only"};
     return (unsigned)c < CAUSE_COUNT ? n[c] : "error";
 }
 
@@ -268,8 +267,8 @@ static int add_list(struct smsa_flow *f, const struct cfg_list *l, enum smsa_pro
 {
     for (size_t i = 0; i < l->n; i++) {
         const struct cfg_peer *cp = &l->items[i];
-        if (flow_add_peer(f, new_peer(f->def->id, cp->host, entry_port(f->def, cp->port), kind,
-                                      NULL)) < 0)
+        if (flow_add_peer(
+                f, new_peer(f->def->id, cp->host, entry_port(f->def, cp->port), kind, NULL)) < 0)
             return -1;
     }
     return 0;
@@ -301,17 +300,16 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
     switch (cat_peer_source(id)) {
     case SRC_CONTROL_CENTER:
         if (c->control_center &&
-            flow_add_peer(f,
-                          new_peer(id, c->control_center, entry_port(f->def, c->control_center_port),
-                                   kind, "control-center")) < 0)
+            flow_add_peer(f, new_peer(id, c->control_center,
+                                      entry_port(f->def, c->control_center_port), kind,
+                                      "control-center")) < 0)
             return -1;
         break;
     case SRC_SCANNERS:
         for (size_t i = 0; i < c->n_scanners; i++) {
             const struct cfg_scanner *s = &c->scanners[i];
-            if (flow_add_peer(f,
-                              new_peer(id, s->peer.host, entry_port(f->def, s->peer.port), kind,
-                                       s->name)) < 0)
+            if (flow_add_peer(f, new_peer(id, s->peer.host, entry_port(f->def, s->peer.port), kind,
+                                          s->name)) < 0)
                 return -1;
         }
         break;
@@ -536,8 +534,7 @@ static void save_indexes(void)
         return;
     if (idx_save(indexes, index_path, why, sizeof(why)) < 0) {
         if (!index_unsaved)
-            log_warn("indexes: %s; they are kept in memory and may change at the next start",
-                     why);
+            log_warn("indexes: %s; they are kept in memory and may change at the next start", why);
         index_unsaved = true;
         return;
     }
@@ -906,8 +903,7 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
         model.probes_total++;
         model.probe_failures_total += n && !results[0].ok;
         bool ok = n && results[0].ok;
-        finish_round(p, ok, ok, n ? results[0].cause : CAUSE_ERROR, n ? results[0].detail : "",
-                     "");
+        finish_round(p, ok, ok, n ? results[0].cause : CAUSE_ERROR, n ? results[0].detail : "", "");
         return;
     }
     if (n > p->n_addrs)
