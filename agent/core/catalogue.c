@@ -1,5 +1,6 @@
 #include "catalogue.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 /* TECH85204, "Ports and hostnames used by Symantec Mail Security Appliance 5.x". */
@@ -32,30 +33,34 @@ const struct cat_flow cat_flows[CAT_NFLOWS] = {
  * and where outbound peers come from. Mail flows (2-5) belong to boxes that scan mail; the
  * 41xxx flows run between the Control Center end and the Scanner end; an all-in-one box is a
  * Control Center that scans too, and still manages remote scanners. */
+/* entry_port: the flow is its list's own first flow, so a port written in a peer entry
+ * ("scanner1:41999") is the port probed; the other flows fed by the same list (13, 16-18,
+ * 3268) are served on their catalogue port whatever the entry says. */
 static const struct {
     char dir[3];
     enum cat_peer_source src;
+    bool entry_port;
 } rules[CAT_NFLOWS] = {
-    {"III", SRC_NONE},           /* 1 SSH */
-    {"-II", SRC_NONE},           /* 2 inbound Internet mail */
-    {"-OO", SRC_INTERNAL_MAIL},  /* 3 */
-    {"-II", SRC_NONE},           /* 4 */
-    {"-OO", SRC_INTERNET_MAIL},  /* 5 */
-    {"OOO", SRC_UPDATES},        /* 6 */
-    {"OOO", SRC_DNS_SERVERS},    /* 7 */
-    {"OOO", SRC_NTP_SERVERS},    /* 8 */
-    {"OOO", SRC_LDAP_SERVERS},   /* 9 */
-    {"OOO", SRC_LDAP_SERVERS},   /* 10 */
-    {"OIO", SRC_SCANNERS},       /* 11 CC -> scanners: the Control Center-Scanner link */
-    {"IOI", SRC_CONTROL_CENTER}, /* 12 scanner -> CC: the link seen from a scanner */
-    {"IOI", SRC_CONTROL_CENTER}, /* 13 */
-    {"I-I", SRC_NONE},           /* 14 */
-    {"I-I", SRC_NONE},           /* 15 */
-    {"OIO", SRC_SCANNERS},       /* 16 */
-    {"OIO", SRC_SCANNERS},       /* 17 */
-    {"OIO", SRC_SCANNERS},       /* 18 */
-    {"OOO", SRC_UPDATES},        /* 19 */
-    {"OOO", SRC_UPDATES},        /* 20 */
+    {"III", SRC_NONE, false},           /* 1 SSH */
+    {"-II", SRC_NONE, false},           /* 2 inbound Internet mail */
+    {"-OO", SRC_INTERNAL_MAIL, true},   /* 3 */
+    {"-II", SRC_NONE, false},           /* 4 */
+    {"-OO", SRC_INTERNET_MAIL, true},   /* 5 */
+    {"OOO", SRC_UPDATES, false},        /* 6: each update source has its own port */
+    {"OOO", SRC_DNS_SERVERS, true},     /* 7 */
+    {"OOO", SRC_NTP_SERVERS, true},     /* 8 */
+    {"OOO", SRC_LDAP_SERVERS, true},    /* 9 LDAP */
+    {"OOO", SRC_LDAP_SERVERS, false},   /* 10 Global Catalog: always 3268 */
+    {"OIO", SRC_SCANNERS, true},        /* 11 CC -> scanners: the Control Center-Scanner link */
+    {"IOI", SRC_CONTROL_CENTER, true},  /* 12 scanner -> CC: the link seen from a scanner */
+    {"IOI", SRC_CONTROL_CENTER, false}, /* 13 */
+    {"I-I", SRC_NONE, false},           /* 14 */
+    {"I-I", SRC_NONE, false},           /* 15 */
+    {"OIO", SRC_SCANNERS, false},       /* 16 */
+    {"OIO", SRC_SCANNERS, false},       /* 17 */
+    {"OIO", SRC_SCANNERS, false},       /* 18 */
+    {"OOO", SRC_UPDATES, false},        /* 19 */
+    {"OOO", SRC_UPDATES, false},        /* 20 */
 };
 
 const struct cat_flow *cat_flow(unsigned id)
@@ -80,6 +85,11 @@ enum smsa_direction cat_direction(unsigned id, enum smsa_role role)
 enum cat_peer_source cat_peer_source(unsigned id)
 {
     return id >= 1 && id <= CAT_NFLOWS ? rules[id - 1].src : SRC_NONE;
+}
+
+bool cat_takes_entry_port(unsigned id)
+{
+    return id >= 1 && id <= CAT_NFLOWS && rules[id - 1].entry_port;
 }
 
 enum smsa_probe_kind cat_probe_kind(unsigned id, enum smsa_role role)

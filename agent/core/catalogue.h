@@ -2,6 +2,7 @@
 #ifndef SMSA_CATALOGUE_H
 #define SMSA_CATALOGUE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define CAT_NFLOWS 20
@@ -41,6 +42,9 @@ extern const struct cat_flow cat_flows[CAT_NFLOWS];
 const struct cat_flow *cat_flow(unsigned id); /* NULL when out of range */
 enum smsa_direction cat_direction(unsigned id, enum smsa_role role);
 enum cat_peer_source cat_peer_source(unsigned id);
+/* Whether a port written in a peer entry is the port probed on this flow: true only for the
+ * first flow of the entry's list (the link flow 11 or 12, LDAP 389, single-flow lists). */
+bool cat_takes_entry_port(unsigned id);
 enum smsa_probe_kind cat_probe_kind(unsigned id, enum smsa_role role);
 /* The flow an update source of this purpose is checked under (6, 19 or 20), 0 if none. */
 unsigned cat_update_flow(const char *purpose);

@@ -40,8 +40,8 @@ static const char *const update_purposes[] = {"software", "registration", "rules
                                               "rapid-response"};
 
 /* Keys of each object, in the order cfg_serialise writes them. */
-static const char *const top_keys[] = {"appliance", "peers", "ntp",  "updates",
-                                       "probe",     "snmp",  "http", NULL};
+static const char *const top_keys[] = {"appliance", "peers", "ntp",       "updates", "probe",
+                                       "snmp",      "http",  "state_dir", NULL};
 static const char *const appliance_keys[] = {"name", "role", "http_management", NULL};
 static const char *const peers_keys[] = {"control_center",        "scanners",
                                          "dns_servers",           "ldap_servers",
@@ -80,6 +80,33 @@ static const struct {
     {"http.max_connections", offsetof(struct cfg, http.max_connections), 1, 10000},
     {"http.per_ip_connections", offsetof(struct cfg, http.per_ip_connections), 1, 10000},
     {"http.timeout_s", offsetof(struct cfg, http.timeout_s), 1, 3600},
+};
+
+/* The keys a running daemon cannot apply: the sockets it listens on, what net-snmp read at
+ * start (its access control and trap sinks cannot be re-initialised in place) and where its
+ * state lives. Every other key is applied by a reload. */
+enum restart_kind { RK_STR, RK_STRV, RK_UINT, RK_MODE };
+static const struct {
+    const char *path;
+    enum restart_kind kind;
+    size_t off, count_off;
+} restart_keys[] = {
+    {"snmp.mode", RK_MODE, offsetof(struct cfg, snmp.mode), 0},
+    {"snmp.master_listen", RK_STR, offsetof(struct cfg, snmp.master_listen), 0},
+    {"snmp.community", RK_STR, offsetof(struct cfg, snmp.community), 0},
+    {"snmp.usm_user", RK_STR, offsetof(struct cfg, snmp.usm_user), 0},
+    {"snmp.usm_auth_key", RK_STR, offsetof(struct cfg, snmp.usm_auth_key), 0},
+    {"snmp.usm_priv_key", RK_STR, offsetof(struct cfg, snmp.usm_priv_key), 0},
+    {"snmp.trap_sinks", RK_STRV, offsetof(struct cfg, snmp.trap_sinks),
+     offsetof(struct cfg, snmp.n_trap_sinks)},
+    {"snmp.trap_community", RK_STR, offsetof(struct cfg, snmp.trap_community), 0},
+    {"http.listen", RK_STR, offsetof(struct cfg, http.listen), 0},
+    {"http.tls_cert", RK_STR, offsetof(struct cfg, http.tls_cert), 0},
+    {"http.tls_key", RK_STR, offsetof(struct cfg, http.tls_key), 0},
+    {"http.max_connections", RK_UINT, offsetof(struct cfg, http.max_connections), 0},
+    {"http.per_ip_connections", RK_UINT, offsetof(struct cfg, http.per_ip_connections), 0},
+    {"http.timeout_s", RK_UINT, offsetof(struct cfg, http.timeout_s), 0},
+    {"state_dir", RK_STR, offsetof(struct cfg, state_dir), 0},
 };
 
 /* ---------------------------------------------------------------- key paths */
@@ -751,6 +778,11 @@ static const char *check_resolver(const char *s)
     return NULL;
 }
 
+static const char *check_state_dir(const char *s)
+{
+    return s[0] == '/' ? NULL : "is not an absolute path";
+}
+
 static const char *check_nonempty(const char *s)
 {
     return *s ? NULL : "is empty";
@@ -833,6 +865,7 @@ void cfg_free(struct cfg *c)
     strv_free(&c->http.allow, &c->http.n_allow);
     free(c->http.tls_cert);
     free(c->http.tls_key);
+    free(c->state_dir);
     free(c);
 }
 
@@ -919,6 +952,7 @@ struct cfg *cfg_clone(const struct cfg *c)
     strv_copy(&d->http.allow, &d->http.n_allow, c->http.allow, c->http.n_allow, &ok);
     d->http.tls_cert = dup_opt(c->http.tls_cert, &ok);
     d->http.tls_key = dup_opt(c->http.tls_key, &ok);
+    d->state_dir = dup_opt(c->state_dir, &ok);
     if (!ok) {
         cfg_free(d);
         return NULL;
@@ -987,6 +1021,7 @@ struct cfg *cfg_defaults(void)
     c->http.max_connections = 256;
     c->http.per_ip_connections = 64;
     c->http.timeout_s = 30;
+    c->state_dir = dup_opt(CFG_DEFAULT_STATE_DIR, &ok);
     if (!ok) {
         cfg_free(c);
         return NULL;
@@ -1580,6 +1615,7 @@ struct cfg *cfg_parse(const char *text, size_t len, struct cfg_error *err)
     rc = rc < 0 ? rc : section(&p, root, "probe", parse_probe, c);
     rc = rc < 0 ? rc : section(&p, root, "snmp", parse_snmp, c);
     rc = rc < 0 ? rc : section(&p, root, "http", parse_http, c);
+    rc = rc < 0 ? rc : read_str(&p, root, "state_dir", false, check_state_dir, &c->state_dir);
     rc = rc < 0 ? rc : validate(&p, c);
     json_decref(root);
     if (rc < 0) {
@@ -1792,6 +1828,10 @@ static int validate(struct pctx *p, struct cfg *c)
         path_key(&p->path, c->snmp.n_trap_sinks > CFG_MAX_LIST ? "snmp.trap_sinks" : "http.allow");
         return fail(p, "has too many entries (at most %d)", CFG_MAX_LIST);
     }
+    if (!c->state_dir || check_state_dir(c->state_dir)) {
+        path_key(&p->path, "state_dir");
+        return fail(p, "is not an absolute path");
+    }
     if (c->ntp_enabled && c->ntp_servers.n == 0)
         return fill_ntp_defaults(p, c);
     return 0;
@@ -1855,7 +1895,7 @@ static json_t *to_json(const struct cfg *c)
         "{s:{s:s, s:s, s:b}, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:{s:b, s:o}, s:o,"
         " s:{s:i, s:i, s:i, s:i, s:s, s:o},"
         " s:{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:s, s:i, s:i},"
-        " s:{s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:i}}",
+        " s:{s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:i}, s:s}",
         "appliance", "name", c->name, "role", cat_role_name(c->role), "http_management",
         c->http_management, "peers", "control_center",
         peer_json(c->control_center, c->control_center_port), "scanners", scanners, "dns_servers",
@@ -1877,7 +1917,8 @@ static json_t *to_json(const struct cfg *c)
         str_or_null(c->http.token_file), "allow", strv_json(c->http.allow, c->http.n_allow),
         "tls_cert", str_or_null(c->http.tls_cert), "tls_key", str_or_null(c->http.tls_key),
         "max_connections", (int)c->http.max_connections, "per_ip_connections",
-        (int)c->http.per_ip_connections, "timeout_s", (int)c->http.timeout_s);
+        (int)c->http.per_ip_connections, "timeout_s", (int)c->http.timeout_s, "state_dir",
+        c->state_dir);
 }
 
 char *cfg_serialise(const struct cfg *c)
@@ -1963,23 +2004,20 @@ static int write_temp(char *tmp, const char *text, const char **step)
     return 0;
 }
 
-int cfg_save(const struct cfg *c, const char *path, struct cfg_error *err)
+int cfg_write_atomic(const char *path, const char *text, const char **step)
 {
-    struct cfg_error dummy;
-    const char *step = "serialise the configuration for";
-    err = err ? err : &dummy;
-    memset(err, 0, sizeof *err);
     size_t plen = strlen(path);
-    char *text = cfg_serialise(c), *tmp = malloc(plen + sizeof ".XXXXXX");
+    char *tmp = malloc(plen + sizeof ".XXXXXX");
     int rc = -1;
     errno = ENOMEM;
-    if (text && tmp) {
+    *step = "allocate memory for";
+    if (tmp) {
         memcpy(tmp, path, plen);
         memcpy(tmp + plen, ".XXXXXX", sizeof ".XXXXXX");
-        rc = write_temp(tmp, text, &step);
+        rc = write_temp(tmp, text, step);
     }
     if (rc == 0) {
-        step = "rename a temporary file over";
+        *step = "rename a temporary file over";
         if ((rc = rename(tmp, path)) < 0) {
             int saved = errno;
             unlink(tmp);
@@ -1987,12 +2025,110 @@ int cfg_save(const struct cfg *c, const char *path, struct cfg_error *err)
         }
     }
     if (rc == 0 && (rc = sync_folder(path)) < 0)
-        step = "sync the folder of"; /* the new file is in place, but may not survive a crash */
+        *step = "sync the folder of"; /* the new file is in place, but may not survive a crash */
+    int saved = errno;
+    free(tmp);
+    errno = saved;
+    return rc;
+}
+
+int cfg_save(const struct cfg *c, const char *path, struct cfg_error *err)
+{
+    struct cfg_error dummy;
+    const char *step = "serialise the configuration for";
+    err = err ? err : &dummy;
+    memset(err, 0, sizeof *err);
+    char *text = cfg_serialise(c);
+    int rc = -1;
+    errno = ENOMEM;
+    if (text)
+        rc = cfg_write_atomic(path, text, &step);
     if (rc < 0)
         set_error(err, CFG_ERR_IO, "cannot %s %s: %s", step, path, strerror(errno));
     free(text);
-    free(tmp);
     return rc;
+}
+
+/* ------------------------------------------------------------- restart keys */
+
+static bool restart_key_equal(const struct cfg *a, const struct cfg *b, size_t i)
+{
+    const char *pa = (const char *)a + restart_keys[i].off;
+    const char *pb = (const char *)b + restart_keys[i].off;
+    switch (restart_keys[i].kind) {
+    case RK_STR: {
+        const char *x = *(char *const *)pa, *y = *(char *const *)pb;
+        return (!x && !y) || (x && y && !strcmp(x, y));
+    }
+    case RK_STRV: {
+        char *const *x = *(char **const *)pa, *const *y = *(char **const *)pb;
+        size_t n = *(const size_t *)((const char *)a + restart_keys[i].count_off);
+        if (n != *(const size_t *)((const char *)b + restart_keys[i].count_off))
+            return false;
+        for (size_t k = 0; k < n; k++)
+            if (strcmp(x[k], y[k]) != 0)
+                return false;
+        return true;
+    }
+    case RK_UINT:
+        return *(const unsigned *)pa == *(const unsigned *)pb;
+    case RK_MODE:
+        return *(const enum cfg_snmp_mode *)pa == *(const enum cfg_snmp_mode *)pb;
+    }
+    return true;
+}
+
+size_t cfg_restart_keys(const struct cfg *running, const struct cfg *wanted, const char **keys,
+                        size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof restart_keys / sizeof restart_keys[0]; i++)
+        if (!restart_key_equal(running, wanted, i) && n < max)
+            keys[n++] = restart_keys[i].path;
+    return n;
+}
+
+int cfg_keep_restart_values(struct cfg *dst, const struct cfg *src)
+{
+    bool ok = true;
+    for (size_t i = 0; i < sizeof restart_keys / sizeof restart_keys[0]; i++) {
+        if (restart_key_equal(dst, src, i))
+            continue;
+        char *pd = (char *)dst + restart_keys[i].off;
+        const char *ps = (const char *)src + restart_keys[i].off;
+        switch (restart_keys[i].kind) {
+        case RK_STR: {
+            char *copy = dup_opt(*(char *const *)ps, &ok);
+            if (!ok)
+                return -1;
+            free(*(char **)pd);
+            *(char **)pd = copy;
+            break;
+        }
+        case RK_STRV: {
+            size_t *nd = (size_t *)((char *)dst + restart_keys[i].count_off);
+            size_t ns = *(const size_t *)((const char *)src + restart_keys[i].count_off);
+            char **v = NULL;
+            size_t n = 0;
+            strv_copy(&v, &n, *(char **const *)ps, ns, &ok);
+            if (!ok) {
+                strv_free(&v, &n);
+                return -1;
+            }
+            strv_free((char ***)pd, nd);
+            *(char ***)pd = v;
+            *nd = n;
+            break;
+        }
+        case RK_UINT:
+            *(unsigned *)pd = *(const unsigned *)ps;
+            break;
+        case RK_MODE:
+            *(enum cfg_snmp_mode *)pd = *(const enum cfg_snmp_mode *)ps;
+            break;
+        }
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------- REST writes */

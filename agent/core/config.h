@@ -12,6 +12,9 @@
 #define CFG_MAX_HOST 253
 #define CFG_MAX_NAME 64
 #define CFG_MAX_LIST 4096 /* entries in any one list */
+/* Where the daemon keeps what must survive a restart (the index map); systemd's
+ * StateDirectory=smsa-agent creates it. */
+#define CFG_DEFAULT_STATE_DIR "/var/lib/smsa-agent"
 
 /* Error of load/validate: a human message and where it points. */
 enum cfg_error_kind {
@@ -101,6 +104,8 @@ struct cfg {
         char *tls_cert, *tls_key;
         unsigned max_connections, per_ip_connections, timeout_s;
     } http;
+
+    char *state_dir; /* absolute path */
 };
 
 /* A configuration of embedded defaults (SPEC §4). */
@@ -120,6 +125,17 @@ int cfg_validate(struct cfg *c, struct cfg_error *err);
 char *cfg_serialise(const struct cfg *c);
 /* temp file in the same folder, fsync, rename, fsync of the folder. */
 int cfg_save(const struct cfg *c, const char *path, struct cfg_error *err);
+
+/* Writes text to path atomically: temp file in the same folder, fsync, rename, fsync of the
+ * folder. On failure returns -1 with errno set and *step naming what failed. */
+int cfg_write_atomic(const char *path, const char *text, const char **step);
+
+/* Keys whose change needs a restart (http.listen, snmp.mode, ...): the names of those that
+ * differ between running and wanted, at most max of them; returns how many. */
+size_t cfg_restart_keys(const struct cfg *running, const struct cfg *wanted, const char **keys,
+                        size_t max);
+/* Copies src's values of every restart key into dst: what a reload keeps. -1: no memory. */
+int cfg_keep_restart_values(struct cfg *dst, const struct cfg *src);
 
 /* "host", "host:port", "192.0.2.1:25", "[2001:db8::1]:25". */
 int cfg_parse_peer(const char *s, struct cfg_peer *out, char *why, size_t why_len);

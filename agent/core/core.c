@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "indexes.h"
 #include "log.h"
 #include "loop.h"
 
@@ -23,6 +24,17 @@ static struct subscriber *subs;
 static size_t n_subs;
 static uint64_t event_seq;
 
+/* The configuration as written in the file when it holds restart keys (http.listen, ...)
+ * that differ from the running ones; NULL when nothing waits for a restart. */
+static struct cfg *wanted;
+#define MAX_PENDING 32
+static const char *pending[MAX_PENDING];
+static size_t n_pending;
+
+static struct idx_map *indexes;
+static char *index_path;   /* state_dir/indexes.json */
+static bool index_unsaved; /* the last save failed: warned once until one succeeds */
+
 const char *smsa_state_name(enum smsa_state s)
 {
     static const char *const n[ST_COUNT] = {"unknown",  "up",           "degraded",      "down",
@@ -32,9 +44,9 @@ const char *smsa_state_name(enum smsa_state s)
 
 const char *smsa_cause_name(enum smsa_cause c)
 {
-    static const char *const n[CAUSE_COUNT] = {"none",          "timeout",       "refused",
-                                               "unreachable",   "dns-failure",   "protocol-error",
-                                               "kiss-of-death", "not-listening", "error"};
+    static const char *const n[CAUSE_COUNT] = {
+        "none",           "timeout",       "refused",       "unreachable", "dns-failure",
+        "protocol-error", "kiss-of-death", "not-listening", "error",       "loopback-only"};
     return (unsigned)c < CAUSE_COUNT ? n[c] : "error";
 }
 
@@ -89,14 +101,15 @@ static void log_event(const struct smsa_event *ev)
 {
     switch (ev->kind) {
     case EV_LINK:
-        log_info("event link index=%u name=%s state=%s cause=%s address=%s", ev->link_index,
-                 ev->name, smsa_state_name(ev->new_state), smsa_cause_name(ev->cause),
-                 ev->address[0] ? ev->address : "-");
+        log_info("event link index=%u name=%s state=%s cause=%s address=%s detail=\"%s\"",
+                 ev->link_index, ev->name, smsa_state_name(ev->new_state),
+                 smsa_cause_name(ev->cause), ev->address[0] ? ev->address : "-", ev->detail);
         break;
     case EV_PEER:
-        log_info("event peer flow=%u peer=%u host=%s port=%u state=%s cause=%s rtt_us=%" PRId64,
+        log_info("event peer flow=%u peer=%u host=%s port=%u state=%s cause=%s rtt_us=%" PRId64
+                 " detail=\"%s\"",
                  ev->flow_id, ev->peer_index, ev->host, ev->port, smsa_state_name(ev->new_state),
-                 smsa_cause_name(ev->cause), ev->rtt_us);
+                 smsa_cause_name(ev->cause), ev->rtt_us, ev->detail);
         break;
     case EV_FLOW:
         log_info("event flow flow=%u state=%s", ev->flow_id, smsa_state_name(ev->new_state));
@@ -112,10 +125,10 @@ static void log_event(const struct smsa_event *ev)
             if (f->peers[i]->index == ev->peer_index)
                 p = f->peers[i];
         log_info("event ntp peer=%u host=%s state=%s cause=%s stratum=%u offset_us=%" PRId64
-                 " delay_us=%" PRId64 " refid=%s",
+                 " delay_us=%" PRId64 " refid=%s detail=\"%s\"",
                  ev->peer_index, ev->host, smsa_state_name(ev->new_state),
                  smsa_cause_name(ev->cause), p ? p->ntp.stratum : 0, p ? p->ntp.offset_us : 0,
-                 p ? p->ntp.delay_us : 0, p && p->ntp.refid[0] ? p->ntp.refid : "-");
+                 p ? p->ntp.delay_us : 0, p && p->ntp.refid[0] ? p->ntp.refid : "-", ev->detail);
         break;
     }
     case EV_CONFIG:
@@ -150,6 +163,7 @@ static void event_for_peer(struct smsa_event *ev, enum smsa_event_kind kind,
     snprintf(ev->name, sizeof(ev->name), "%s",
              p->label ? p->label : model.flows[p->flow_id - 1].def->purpose);
     ev->cause = p->cause;
+    snprintf(ev->detail, sizeof(ev->detail), "%s", p->detail);
     ev->new_state = p->state;
     ev->rtt_us = p->rtt_us;
 }
@@ -238,16 +252,23 @@ static int flow_add_peer(struct smsa_flow *f, struct smsa_peer *p)
     }
     f->peers = n;
     f->peers[f->n_peers++] = p;
-    p->index = (unsigned)f->n_peers;
     return 0;
+}
+
+/* The port a peer entry's own port gives this flow: only a list's first flow takes it (the
+ * link flow for scanners and the Control Center, 389 for LDAP); the others always use the
+ * catalogue's port, since a scanner or an LDAP server serves them on their own ports. */
+static uint16_t entry_port(const struct cat_flow *def, uint16_t configured)
+{
+    return configured && cat_takes_entry_port(def->id) ? configured : def->port;
 }
 
 static int add_list(struct smsa_flow *f, const struct cfg_list *l, enum smsa_probe_kind kind)
 {
     for (size_t i = 0; i < l->n; i++) {
         const struct cfg_peer *cp = &l->items[i];
-        if (flow_add_peer(f, new_peer(f->def->id, cp->host, cp->port ? cp->port : f->def->port,
-                                      kind, NULL)) < 0)
+        if (flow_add_peer(
+                f, new_peer(f->def->id, cp->host, entry_port(f->def, cp->port), kind, NULL)) < 0)
             return -1;
     }
     return 0;
@@ -279,18 +300,16 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
     switch (cat_peer_source(id)) {
     case SRC_CONTROL_CENTER:
         if (c->control_center &&
-            flow_add_peer(f,
-                          new_peer(id, c->control_center,
-                                   c->control_center_port ? c->control_center_port : f->def->port,
-                                   kind, "control-center")) < 0)
+            flow_add_peer(f, new_peer(id, c->control_center,
+                                      entry_port(f->def, c->control_center_port), kind,
+                                      "control-center")) < 0)
             return -1;
         break;
     case SRC_SCANNERS:
         for (size_t i = 0; i < c->n_scanners; i++) {
             const struct cfg_scanner *s = &c->scanners[i];
-            if (flow_add_peer(f,
-                              new_peer(id, s->peer.host, s->peer.port ? s->peer.port : f->def->port,
-                                       kind, s->name)) < 0)
+            if (flow_add_peer(f, new_peer(id, s->peer.host, entry_port(f->def, s->peer.port), kind,
+                                          s->name)) < 0)
                 return -1;
         }
         break;
@@ -402,16 +421,12 @@ static bool same_peer(const struct smsa_peer *a, const struct smsa_peer *b)
            ((!a->label && !b->label) || (a->label && b->label && !strcmp(a->label, b->label)));
 }
 
-/* Keeps what was learnt about peers that the new configuration still has, and keeps their
- * indexes (and link indexes) stable; new peers and links are numbered after the old ones. */
+/* Keeps what was learnt about peers and links that the new configuration still has; their
+ * indexes come from the identity map, not from here. */
 static void carry_over(struct smsa_model *next, struct smsa_model *old)
 {
     for (unsigned i = 0; i < CAT_NFLOWS; i++) {
         struct smsa_flow *nf = &next->flows[i], *of = &old->flows[i];
-        unsigned max_index = 0;
-        for (size_t k = 0; k < of->n_peers; k++)
-            if (of->peers[k]->index > max_index)
-                max_index = of->peers[k]->index;
         bool used[of->n_peers + 1];
         memset(used, 0, sizeof(used));
         for (size_t j = 0; j < nf->n_peers; j++) {
@@ -422,31 +437,20 @@ static void carry_over(struct smsa_model *next, struct smsa_model *old)
                     used[k] = true;
                 }
             }
-            if (!op) {
-                np->index = ++max_index;
+            if (!op)
                 continue;
-            }
             char *host = np->host;
             const char *label = np->label;
-            unsigned update_index = np->update_index;
+            unsigned index = np->index, update_index = np->update_index;
             *np = *op;
             np->host = host;
             np->label = label;
+            np->index = index;
             np->update_index = update_index;
             np->link_index = 0;
             np->engine = NULL;
             op->addrs = NULL; /* moved */
             op->n_addrs = 0;
-        }
-        /* peers are kept sorted by index for the faces' ordered lookups */
-        for (size_t a = 1; a < nf->n_peers; a++) {
-            struct smsa_peer *p = nf->peers[a];
-            size_t b = a;
-            while (b > 0 && nf->peers[b - 1]->index > p->index) {
-                nf->peers[b] = nf->peers[b - 1];
-                b--;
-            }
-            nf->peers[b] = p;
         }
         if (nf->state != ST_NOT_APPLICABLE && nf->state != ST_DISABLED &&
             nf->state != ST_UNCONFIGURED && of->state != ST_NOT_APPLICABLE &&
@@ -455,37 +459,114 @@ static void carry_over(struct smsa_model *next, struct smsa_model *old)
             nf->since = of->since;
         }
     }
-    unsigned max_link = 0;
-    for (size_t k = 0; k < old->n_links; k++)
-        if (old->links[k].index > max_link)
-            max_link = old->links[k].index;
     for (size_t j = 0; j < next->n_links; j++) {
         struct smsa_link *nl = &next->links[j];
         const struct smsa_link *ol = NULL;
         for (size_t k = 0; k < old->n_links && !ol; k++)
-            if (!strcmp(old->links[k].name, nl->name) &&
-                old->links[k].peer->flow_id == nl->peer->flow_id)
+            if (old->links[k].index == nl->index)
                 ol = &old->links[k];
         if (ol) {
-            nl->index = ol->index;
             nl->state = ol->state;
             nl->cause = ol->cause;
+            memcpy(nl->detail, ol->detail, sizeof(nl->detail));
             nl->since = ol->since;
             nl->down_count = ol->down_count;
-        } else {
-            nl->index = ++max_link;
         }
-        nl->peer->link_index = nl->index;
     }
-    for (size_t a = 1; a < next->n_links; a++) {
-        struct smsa_link l = next->links[a];
-        size_t b = a;
-        while (b > 0 && next->links[b - 1].index > l.index) {
-            next->links[b] = next->links[b - 1];
-            b--;
+}
+
+/* What a peer's index is tied to: a scanner's name on the flows fed by the scanners list,
+ * the probed host and port on the others ("local:22" for an inbound check). The same host
+ * listed twice in one flow is told apart by its rank ("#2"). */
+static int peer_identity(const struct smsa_flow *f, size_t j, char *buf, size_t len)
+{
+    const struct smsa_peer *p = f->peers[j];
+    if (cat_peer_source(f->def->id) == SRC_SCANNERS && p->label && p->kind != PROBE_LISTEN)
+        return snprintf(buf, len, "%s", p->label) < (int)len ? 0 : -1;
+    unsigned rank = 1;
+    for (size_t k = 0; k < j; k++)
+        rank += f->peers[k]->port == p->port && !strcmp(f->peers[k]->host, p->host);
+    int w = rank > 1 ? snprintf(buf, len, "%s:%u#%u", p->host, p->port, rank)
+                     : snprintf(buf, len, "%s:%u", p->host, p->port);
+    return w < (int)len ? 0 : -1;
+}
+
+static int cmp_peer_index(const void *a, const void *b)
+{
+    const struct smsa_peer *x = *(struct smsa_peer *const *)a, *y = *(struct smsa_peer *const *)b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int cmp_link_index(const void *a, const void *b)
+{
+    const struct smsa_link *x = a, *y = b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Every peer and link gets its identity's index; faces look rows up in index order. */
+static int number_model(struct smsa_model *m)
+{
+    char identity[CFG_MAX_HOST + 32];
+    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+        struct smsa_flow *f = &m->flows[i];
+        for (size_t j = 0; j < f->n_peers; j++) {
+            if (peer_identity(f, j, identity, sizeof(identity)) < 0 ||
+                !(f->peers[j]->index = idx_get(indexes, f->def->id, identity)))
+                return -1;
         }
-        next->links[b] = l;
+        qsort(f->peers, f->n_peers, sizeof(*f->peers), cmp_peer_index);
     }
+    for (size_t k = 0; k < m->n_links; k++)
+        if (!(m->links[k].index = idx_get(indexes, IDX_LINKS, m->links[k].name)))
+            return -1;
+    qsort(m->links, m->n_links, sizeof(*m->links), cmp_link_index);
+    for (size_t k = 0; k < m->n_links; k++)
+        m->links[k].peer->link_index = m->links[k].index;
+    return 0;
+}
+
+/* A lost map only renumbers; an unsaved one is kept in memory. Either way the daemon runs,
+ * and the operator is told once, not at every change. */
+static void save_indexes(void)
+{
+    char why[512];
+    if (!index_path || !idx_dirty(indexes))
+        return;
+    if (idx_save(indexes, index_path, why, sizeof(why)) < 0) {
+        if (!index_unsaved)
+            log_warn("indexes: %s; they are kept in memory and may change at the next start", why);
+        index_unsaved = true;
+        return;
+    }
+    if (index_unsaved)
+        log_info("indexes: saved to %s again", index_path);
+    index_unsaved = false;
+}
+
+static int indexes_init(const struct cfg *c)
+{
+    indexes = idx_new();
+    if (!indexes)
+        return -1;
+    size_t n = strlen(c->state_dir);
+    index_path = malloc(n + sizeof("/indexes.json"));
+    if (!index_path)
+        return -1;
+    memcpy(index_path, c->state_dir, n);
+    memcpy(index_path + n, "/indexes.json", sizeof("/indexes.json"));
+    char why[512];
+    switch (idx_load(indexes, index_path, why, sizeof(why))) {
+    case 0:
+        break;
+    case 1:
+        log_info("indexes: no map at %s yet: peers and links are numbered afresh", index_path);
+        break;
+    default:
+        log_warn("indexes: cannot use %s (%s): peers and links are numbered afresh", index_path,
+                 why);
+        break;
+    }
+    return 0;
 }
 
 static void recompute_overall(void);
@@ -496,7 +577,7 @@ static int build_model(struct smsa_model *m, const struct cfg *c)
     for (unsigned id = 1; id <= CAT_NFLOWS; id++)
         if (build_flow(m, id, c) < 0)
             return -1;
-    if (build_links(m, c) < 0 || build_updates(m, c) < 0)
+    if (build_links(m, c) < 0 || build_updates(m, c) < 0 || number_model(m) < 0)
         return -1;
     return 0;
 }
@@ -533,6 +614,7 @@ static int apply(struct cfg *next)
             f->state = flow_state_from_peers(f);
     }
     recompute_overall();
+    save_indexes();
     engine_start(&model, running);
     return 0;
 }
@@ -647,8 +729,10 @@ static void update_link(struct smsa_peer *p, const char *address)
     ev.old_state = l->state;
     ev.new_state = s;
     ev.cause = s == ST_DOWN ? p->cause : CAUSE_NONE;
+    snprintf(ev.detail, sizeof(ev.detail), "%s", s == ST_DOWN ? p->detail : "");
     l->state = s;
     l->cause = ev.cause;
+    snprintf(l->detail, sizeof(l->detail), "%s", ev.detail);
     l->since = stamp_now();
     ev.at = l->since;
     if (s == ST_DOWN)
@@ -748,7 +832,7 @@ void core_set_addresses(struct smsa_peer *p, const struct sockaddr_storage *addr
 }
 
 static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum smsa_cause cause,
-                         const char *address)
+                         const char *detail, const char *address)
 {
     const struct cfg *c = running;
     p->checks++;
@@ -774,6 +858,7 @@ static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum sms
     bool changed = s != p->state || ((s == ST_DOWN || s == ST_DEGRADED) && new_cause != p->cause);
     enum smsa_state old = p->state;
     p->cause = new_cause;
+    snprintf(p->detail, sizeof(p->detail), "%s", new_cause == CAUSE_NONE ? "" : detail);
     model.generation++;
     if (changed) {
         p->state = s;
@@ -795,12 +880,20 @@ static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum sms
     update_flow(p->flow_id);
 }
 
-void core_round_failed(struct smsa_peer *p, enum smsa_cause cause)
+void core_round_failed(struct smsa_peer *p, enum smsa_cause cause, const char *detail)
 {
     model.probes_total++;
     model.probe_failures_total++;
     p->ntp.valid = false;
-    finish_round(p, false, false, cause, "");
+    finish_round(p, false, false, cause, detail ? detail : "", "");
+}
+
+void core_set_listening(struct smsa_peer *p, const char *addrs)
+{
+    if (strcmp(p->listening_on, addrs) != 0) {
+        snprintf(p->listening_on, sizeof(p->listening_on), "%s", addrs);
+        model.generation++;
+    }
 }
 
 void core_round_done(struct smsa_peer *p, const struct probe_addr_result *results, size_t n)
@@ -810,13 +903,14 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
         model.probes_total++;
         model.probe_failures_total += n && !results[0].ok;
         bool ok = n && results[0].ok;
-        finish_round(p, ok, ok, n ? results[0].cause : CAUSE_ERROR, "");
+        finish_round(p, ok, ok, n ? results[0].cause : CAUSE_ERROR, n ? results[0].detail : "", "");
         return;
     }
     if (n > p->n_addrs)
         n = p->n_addrs; /* results are per address of the set the round probed */
     bool any_ok = false, all_ok = n > 0;
     enum smsa_cause cause = n ? CAUSE_NONE : CAUSE_DNS_FAILURE;
+    const char *detail = n ? "" : "no address";
     const char *address = "";
     int64_t best_rtt = -1;
     const struct smsa_ntp_result *ntp = NULL;
@@ -841,6 +935,7 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
             all_ok = false;
             if (cause == CAUSE_NONE) {
                 cause = r->cause;
+                detail = r->detail;
                 if (!any_ok)
                     address = a->text;
             }
@@ -851,6 +946,7 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
                             : a->hyst.verdict == HYST_DOWN ? ST_DOWN
                                                            : ST_UNKNOWN;
         a->cause = r->ok ? CAUSE_NONE : r->cause;
+        snprintf(a->detail, sizeof(a->detail), "%s", r->ok ? "" : r->detail);
         if (s != a->state) {
             a->state = s;
             a->since = stamp_now();
@@ -868,7 +964,7 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
             if (results[i].cause == CAUSE_KISS_OF_DEATH)
                 snprintf(p->ntp.refid, sizeof(p->ntp.refid), "%s", results[i].ntp.refid);
     }
-    finish_round(p, any_ok, all_ok, cause, address);
+    finish_round(p, any_ok, all_ok, cause, detail, address);
 }
 
 /* ---- lifecycle and the change API ---- */
@@ -885,7 +981,7 @@ int core_init(struct cfg *cfg, const char *path)
             return -1;
         }
     }
-    if (engine_init(cfg) < 0) {
+    if (indexes_init(cfg) < 0 || engine_init(cfg) < 0) {
         cfg_free(cfg);
         return -1;
     }
@@ -906,9 +1002,47 @@ void core_fini(void)
     model.cfg = NULL;
     free(config_path);
     config_path = NULL;
+    cfg_free(wanted);
+    wanted = NULL;
+    n_pending = 0;
+    idx_free(indexes);
+    indexes = NULL;
+    free(index_path);
+    index_path = NULL;
+    index_unsaved = false;
     free(subs);
     subs = NULL;
     n_subs = 0;
+}
+
+size_t core_pending_restart(const char *const **keys)
+{
+    *keys = pending;
+    return n_pending;
+}
+
+/* Turns next (the file's configuration) into what runs: keys that need a restart keep their
+ * running values, and are named in the log and in pending_restart until then. */
+static int settle(struct cfg *next)
+{
+    if (!running)
+        return 0;
+    const char *keys[MAX_PENDING];
+    size_t n = cfg_restart_keys(running, next, keys, MAX_PENDING);
+    struct cfg *file = NULL;
+    if (n > 0 && (!(file = cfg_clone(next)) || cfg_keep_restart_values(next, running) < 0)) {
+        cfg_free(file);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        log_warn("configuration: %s changed; it takes effect at the next restart (running "
+                 "on the old value)",
+                 keys[i]);
+    cfg_free(wanted);
+    wanted = file;
+    memcpy(pending, keys, n * sizeof(*keys));
+    n_pending = n;
+    return 0;
 }
 
 static void applied(const char *why)
@@ -933,12 +1067,19 @@ int core_change(struct cfg *next, struct cfg_error *err)
         cfg_free(next);
         return -1;
     }
+    /* the file keeps what waits for a restart: a REST write is based on the running values */
+    if (wanted && cfg_keep_restart_values(next, wanted) < 0) {
+        err->kind = CFG_ERR_IO;
+        snprintf(err->message, sizeof(err->message), "out of memory preparing the change");
+        cfg_free(next);
+        return -1;
+    }
     /* persist first: a change that could not be written is not applied */
     if (cfg_save(next, config_path, err) < 0) {
         cfg_free(next);
         return -1;
     }
-    if (apply(next) < 0) {
+    if (settle(next) < 0 || apply(next) < 0) {
         err->kind = CFG_ERR_IO;
         snprintf(err->message, sizeof(err->message), "out of memory applying the configuration");
         cfg_free(next);
@@ -959,7 +1100,7 @@ int core_reload(struct cfg_error *err)
     struct cfg *next = cfg_load(config_path, err);
     if (!next)
         return -1;
-    if (apply(next) < 0) {
+    if (settle(next) < 0 || apply(next) < 0) {
         cfg_free(next);
         err->kind = CFG_ERR_IO;
         snprintf(err->message, sizeof(err->message), "out of memory applying the configuration");

@@ -26,6 +26,7 @@ struct smsa_event {
     unsigned update_index;
     enum smsa_state old_state, new_state;
     enum smsa_cause cause;
+    char detail[SMSA_DETAIL_TEXT];
     uint16_t port;
     int64_t rtt_us;               /* the peer's last round trip, -1 when none */
     char name[64];                /* link name, update purpose or flow purpose */
@@ -56,12 +57,17 @@ void core_unsubscribe(core_event_cb cb, void *arg);
 int core_change(struct cfg *next, struct cfg_error *err);
 /* SIGHUP: re-read the file; a bad file leaves the running configuration. */
 int core_reload(struct cfg_error *err);
+/* The configuration keys changed in the file that wait for a restart ("http.listen", ...):
+ * core_config() keeps their running values. Returns how many; *keys stays valid until the
+ * next change or reload. */
+size_t core_pending_restart(const char *const **keys);
 
 /* ---- called by the probe engine only ---- */
 
 struct probe_addr_result {
     bool ok;
     enum smsa_cause cause;
+    char detail[SMSA_DETAIL_TEXT]; /* why, in a few words, when !ok */
     int64_t rtt_us;
     struct smsa_ntp_result ntp; /* NTP probes */
 };
@@ -69,8 +75,10 @@ struct probe_addr_result {
 /* A new resolved address set for a peer (sorted, deduplicated here). */
 void core_set_addresses(struct smsa_peer *p, const struct sockaddr_storage *addrs,
                         const socklen_t *lens, size_t n);
-/* Resolution failed: the round fails with cause dns-failure. */
-void core_round_failed(struct smsa_peer *p, enum smsa_cause cause);
+/* Resolution failed: the round fails with cause dns-failure (detail says more). */
+void core_round_failed(struct smsa_peer *p, enum smsa_cause cause, const char *detail);
+/* The local addresses an inbound check found listening (space-separated). */
+void core_set_listening(struct smsa_peer *p, const char *addrs);
 /* One round's results, one per address of p->addrs (same order). */
 void core_round_done(struct smsa_peer *p, const struct probe_addr_result *results, size_t n);
 

@@ -1,5 +1,6 @@
 #include "engine.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -136,7 +137,7 @@ static void probe_addresses(struct eng_peer *ep)
     size_t n = p->n_addrs;
     if (n == 0) {
         ep->busy = false;
-        core_round_failed(p, CAUSE_DNS_FAILURE);
+        core_round_failed(p, CAUSE_DNS_FAILURE, "no address");
         return;
     }
     ep->probes = calloc(n, sizeof(*ep->probes));
@@ -145,7 +146,7 @@ static void probe_addresses(struct eng_peer *ep)
     if (!ep->probes || !ep->results || !ep->slots) {
         clear_probes(ep);
         ep->busy = false;
-        core_round_failed(p, CAUSE_ERROR);
+        core_round_failed(p, CAUSE_ERROR, "out of memory");
         return;
     }
     ep->n_probes = n;
@@ -162,6 +163,7 @@ static void probe_addresses(struct eng_peer *ep)
         struct probe *pr = probe_start(&pp, probe_done, slot);
         if (!pr) {
             ep->results[i] = (struct probe_addr_result){.ok = false, .cause = CAUSE_ERROR};
+            snprintf(ep->results[i].detail, sizeof(ep->results[i].detail), "out of memory");
             ep->pending--;
             continue;
         }
@@ -178,7 +180,8 @@ static void resolved(int status, const struct sockaddr_storage *addrs, const soc
     ep->lookup = NULL;
     if (status != 0 || n == 0) {
         ep->busy = false;
-        core_round_failed(ep->peer, CAUSE_DNS_FAILURE);
+        core_round_failed(ep->peer, CAUSE_DNS_FAILURE,
+                          status != 0 ? resolver_status_text(status) : "no address");
         return;
     }
     core_set_addresses(ep->peer, addrs, lens, n);
@@ -191,6 +194,33 @@ static bool is_literal(const struct smsa_peer *p)
     return p->n_addrs == 1 && !strcmp(p->addrs[0].text, p->host);
 }
 
+/* An inbound flow is satisfied only by a socket others can reach: one bound to loopback
+ * addresses only answers nobody outside this host. */
+static void check_listener(struct smsa_peer *p)
+{
+    char addrs[sizeof(p->listening_on)];
+    struct probe_addr_result res = {.ok = false, .cause = CAUSE_ERROR, .rtt_us = -1};
+    switch (listen_check(p->port, addrs, sizeof(addrs))) {
+    case LISTEN_REACHABLE:
+        res.ok = true;
+        res.cause = CAUSE_NONE;
+        break;
+    case LISTEN_LOOPBACK_ONLY:
+        res.cause = CAUSE_LOOPBACK_ONLY;
+        snprintf(res.detail, sizeof(res.detail), "bound to %.44s only", addrs);
+        break;
+    case LISTEN_NONE:
+        res.cause = CAUSE_NOT_LISTENING;
+        snprintf(res.detail, sizeof(res.detail), "nothing listens on port %u", p->port);
+        break;
+    case LISTEN_UNKNOWN:
+        snprintf(res.detail, sizeof(res.detail), "cannot list the local sockets");
+        break;
+    }
+    core_set_listening(p, addrs);
+    core_round_done(p, &res, 1);
+}
+
 static void round_start(void *arg)
 {
     struct eng_peer *ep = arg;
@@ -201,12 +231,7 @@ static void round_start(void *arg)
     if (ep->busy)
         return; /* the previous round is still out: skip rather than pile up */
     if (p->kind == PROBE_LISTEN) {
-        int r = listen_check(p->port);
-        struct probe_addr_result res = {
-            .ok = r == 1, .cause = r == 0 ? CAUSE_NOT_LISTENING : CAUSE_ERROR, .rtt_us = -1};
-        if (r == 1)
-            res.cause = CAUSE_NONE;
-        core_round_done(p, &res, 1);
+        check_listener(p);
         return;
     }
     ep->busy = true;
@@ -217,7 +242,7 @@ static void round_start(void *arg)
     ep->lookup = resolver_lookup(p->host, p->port, resolved, ep);
     if (!ep->lookup) {
         ep->busy = false;
-        core_round_failed(p, CAUSE_ERROR);
+        core_round_failed(p, CAUSE_ERROR, "cannot start the lookup");
     }
 }
 

@@ -1,10 +1,12 @@
 #include "listen.h"
 
+#include <arpa/inet.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,71 +15,86 @@
 
 /* TCP_LISTEN in the kernel's state numbering (include/net/tcp_states.h); "0A" in /proc. */
 #define KERNEL_TCP_LISTEN 10
+#define MAX_ADDRS 16
 
-int listen_scan_proc_text(const char *text, uint16_t port)
+/* The distinct local addresses found listening on the port. */
+struct found {
+    struct in6_addr a[MAX_ADDRS]; /* IPv4 as ::ffff:a.b.c.d */
+    size_t n;
+};
+
+static void found_add(struct found *f, const struct in6_addr *a)
 {
-    const char *line = strchr(text, '\n'); /* skip the header */
-    while (line && *++line) {
-        unsigned lport = 0, state = 0;
-        /* "  0: 0100007F:A03A 00000000:0000 0A ..." */
-        const char *colon = strchr(line, ':');
-        if (colon) {
-            const char *local = colon + 1;
-            while (*local == ' ')
-                local++;
-            const char *pc = strchr(local, ':');
-            const char *nl = strchr(line, '\n');
-            if (pc && (!nl || pc < nl) && sscanf(pc + 1, "%x %*s %x", &lport, &state) == 2 &&
-                lport == port && state == KERNEL_TCP_LISTEN)
-                return 1;
-        }
-        line = strchr(line, '\n');
-    }
-    return 0;
+    for (size_t i = 0; i < f->n; i++)
+        if (!memcmp(&f->a[i], a, sizeof(*a)))
+            return;
+    if (f->n < MAX_ADDRS)
+        f->a[f->n++] = *a;
 }
 
-static int scan_proc(const char *path, uint16_t port)
+static void add_v4(struct found *f, uint32_t be_addr)
 {
-    FILE *f = fopen(path, "re");
-    if (!f)
+    struct in6_addr a;
+    memset(&a, 0, sizeof(a));
+    a.s6_addr[10] = a.s6_addr[11] = 0xff;
+    memcpy(&a.s6_addr[12], &be_addr, 4);
+    found_add(f, &a);
+}
+
+/* 127.0.0.0/8 and ::1 (and 127/8 mapped into IPv6) reach nothing beyond this host; a
+ * wildcard (0.0.0.0, ::) or any other address does. */
+static bool is_loopback(const struct in6_addr *a)
+{
+    if (IN6_IS_ADDR_V4MAPPED(a))
+        return a->s6_addr[12] == 127;
+    return IN6_IS_ADDR_LOOPBACK(a);
+}
+
+/* "  0: 0100007F:A03A 00000000:0000 0A ..." (tcp) or a 32-hex-digit address (tcp6). */
+static void scan_proc_line(const char *line, uint16_t port, bool v6, struct found *f)
+{
+    char local[64];
+    unsigned lport = 0, state = 0;
+    if (sscanf(line, " %*[^:]: %63[0-9A-Fa-f]:%x %*s %x", local, &lport, &state) != 3 ||
+        lport != port || state != KERNEL_TCP_LISTEN)
+        return;
+    if (!v6) {
+        unsigned long v = strtoul(local, NULL, 16); /* the kernel prints the u32 as is */
+        add_v4(f, (uint32_t)v);
+        return;
+    }
+    if (strlen(local) != 32)
+        return;
+    struct in6_addr a;
+    for (int w = 0; w < 4; w++) {
+        char word[9];
+        memcpy(word, local + 8 * w, 8);
+        word[8] = '\0';
+        uint32_t v = (uint32_t)strtoul(word, NULL, 16);
+        memcpy(&a.s6_addr[4 * w], &v, 4);
+    }
+    found_add(f, &a);
+}
+
+static int scan_proc(const char *path, uint16_t port, bool v6, struct found *f)
+{
+    FILE *fp = fopen(path, "re");
+    if (!fp)
         return -1;
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap + 1);
-    int found = 0;
-    while (buf) {
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-        if (len == cap) {
-            /* keep the tail's partial line, scan what is complete */
-            buf[len] = '\0';
-            char *last = strrchr(buf, '\n');
-            if (!last)
-                break;
-            *last = '\0';
-            if (listen_scan_proc_text(buf, port) == 1) {
-                found = 1;
-                break;
-            }
-            size_t keep = len - (size_t)(last + 1 - buf);
-            memmove(buf + 1, last + 1, keep); /* buf[0] stands in for the header line */
-            buf[0] = '\n';
-            len = keep + 1;
-        }
+    char line[512];
+    if (!fgets(line, sizeof(line), fp)) { /* the header */
+        fclose(fp);
+        return 0;
     }
-    if (buf && !found) {
-        buf[len] = '\0';
-        found = listen_scan_proc_text(buf, port);
-    }
-    free(buf);
-    fclose(f);
-    return buf ? found : -1;
+    while (fgets(line, sizeof(line), fp))
+        scan_proc_line(line, port, v6, f);
+    fclose(fp);
+    return 0;
 }
 
 /* One NETLINK_SOCK_DIAG dump of LISTEN sockets for a family; the kernel filters by state,
  * so this costs the same with ten thousand established connections as with none. */
-static int diag_family(int family, uint16_t port)
+static int diag_family(int family, uint16_t port, struct found *f)
 {
     int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (fd < 0)
@@ -107,16 +124,22 @@ static int diag_family(int family, uint16_t port)
         for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
              h = NLMSG_NEXT(h, n)) {
             if (h->nlmsg_type == NLMSG_DONE) {
-                if (result < 0)
-                    result = 0;
+                result = 0;
                 goto out;
             }
             if (h->nlmsg_type == NLMSG_ERROR)
                 goto out;
             const struct inet_diag_msg *d = NLMSG_DATA(h);
-            if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(*d)) && ntohs(d->id.idiag_sport) == port &&
-                d->idiag_state == KERNEL_TCP_LISTEN)
-                result = 1;
+            if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*d)) || ntohs(d->id.idiag_sport) != port ||
+                d->idiag_state != KERNEL_TCP_LISTEN)
+                continue;
+            if (family == AF_INET) {
+                add_v4(f, d->id.idiag_src[0]);
+            } else {
+                struct in6_addr a;
+                memcpy(&a, d->id.idiag_src, sizeof(a));
+                found_add(f, &a);
+            }
         }
     }
 out:
@@ -124,18 +147,47 @@ out:
     return result;
 }
 
-int listen_check(uint16_t port)
+static int cmp_in6(const void *x, const void *y)
 {
-    int v4 = diag_family(AF_INET, port);
-    if (v4 == 1)
-        return 1;
-    int v6 = diag_family(AF_INET6, port);
-    if (v6 == 1)
-        return 1;
-    if (v4 == 0 && v6 == 0)
-        return 0;
-    /* no sock_diag (old kernel, seccomp): the slower text interface */
-    if (scan_proc("/proc/net/tcp", port) == 1 || scan_proc("/proc/net/tcp6", port) == 1)
-        return 1;
-    return scan_proc("/proc/net/tcp", port) < 0 ? -1 : 0;
+    return memcmp(x, y, sizeof(struct in6_addr));
+}
+
+static void format(struct found *f, char *out, size_t len)
+{
+    size_t off = 0;
+    out[0] = '\0';
+    qsort(f->a, f->n, sizeof(f->a[0]), cmp_in6);
+    for (size_t i = 0; i < f->n; i++) {
+        char text[INET6_ADDRSTRLEN];
+        if (IN6_IS_ADDR_V4MAPPED(&f->a[i]))
+            inet_ntop(AF_INET, &f->a[i].s6_addr[12], text, sizeof(text));
+        else
+            inet_ntop(AF_INET6, &f->a[i], text, sizeof(text));
+        int w = snprintf(out + off, len - off, "%s%s", off ? " " : "", text);
+        if (w < 0 || (size_t)w >= len - off)
+            break; /* a full list ends at the last whole address */
+        off += (size_t)w;
+    }
+}
+
+enum listen_status listen_check(uint16_t port, char *addrs, size_t len)
+{
+    struct found f = {.n = 0};
+    if (diag_family(AF_INET, port, &f) < 0 || diag_family(AF_INET6, port, &f) < 0) {
+        /* no sock_diag (old kernel, seccomp): the slower text interface */
+        f.n = 0;
+        int v4 = scan_proc("/proc/net/tcp", port, false, &f);
+        int v6 = scan_proc("/proc/net/tcp6", port, true, &f);
+        if (v4 < 0 && v6 < 0) {
+            addrs[0] = '\0';
+            return LISTEN_UNKNOWN;
+        }
+    }
+    format(&f, addrs, len);
+    if (f.n == 0)
+        return LISTEN_NONE;
+    for (size_t i = 0; i < f.n; i++)
+        if (!is_loopback(&f.a[i]))
+            return LISTEN_REACHABLE;
+    return LISTEN_LOOPBACK_ONLY;
 }

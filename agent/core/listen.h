@@ -1,15 +1,19 @@
-/* The inbound check: does a local TCP socket LISTEN on a port (any address, v4 or v6)? */
+/* The inbound check: does a local TCP socket LISTEN on a port, and on which addresses? */
 #ifndef SMSA_LISTEN_H
 #define SMSA_LISTEN_H
 
-#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-/* 1 listening, 0 not, -1 cannot tell. Asks the kernel through sock_diag, falling back to
- * /proc/net/tcp and /proc/net/tcp6. */
-int listen_check(uint16_t port);
+enum listen_status {
+    LISTEN_UNKNOWN = -1, /* cannot tell */
+    LISTEN_NONE = 0,     /* no socket listens on the port */
+    LISTEN_REACHABLE,    /* a wildcard or non-loopback address listens: others can connect */
+    LISTEN_LOOPBACK_ONLY /* only loopback addresses listen: nothing outside can connect */
+};
 
-/* Parses one /proc/net/tcp{,6} text; exposed for tests. */
-int listen_scan_proc_text(const char *text, uint16_t port);
+/* Asks the kernel through sock_diag, falling back to /proc/net/tcp{,6}. The listening
+ * addresses go into addrs, space-separated and sorted ("" when none). */
+enum listen_status listen_check(uint16_t port, char *addrs, size_t len);
 
 #endif

@@ -33,8 +33,9 @@ enum smsa_cause {
     CAUSE_KISS_OF_DEATH,
     CAUSE_NOT_LISTENING,
     CAUSE_ERROR,
+    CAUSE_LOOPBACK_ONLY, /* an inbound port listened on by loopback addresses only */
 };
-#define CAUSE_COUNT 9
+#define CAUSE_COUNT 10
 
 const char *smsa_state_name(enum smsa_state s); /* "up", "not-applicable", ... */
 const char *smsa_cause_name(enum smsa_cause c); /* "none", "timeout", ... */
@@ -45,6 +46,8 @@ struct smsa_stamp {
 };
 
 #define SMSA_ADDR_TEXT 48
+/* The short text beside a cause: "rcode REFUSED", "greeting 554", "bound to 127.0.0.1 only". */
+#define SMSA_DETAIL_TEXT 64
 
 struct smsa_ntp_result {
     bool valid; /* a good reply was seen in the last round */
@@ -62,6 +65,7 @@ struct smsa_addr {
     char text[SMSA_ADDR_TEXT];
     enum smsa_state state; /* ST_UNKNOWN, ST_UP, ST_DOWN */
     enum smsa_cause cause;
+    char detail[SMSA_DETAIL_TEXT]; /* "" when cause is none */
     struct smsa_stamp since;
     int64_t rtt_us; /* last successful round trip, -1 when none */
     uint64_t checks, failures;
@@ -71,7 +75,8 @@ struct smsa_addr {
 
 struct smsa_peer {
     unsigned flow_id;
-    unsigned index; /* within the flow, 1-based; stable while the daemon runs */
+    unsigned index; /* within the flow, 1-based; tied to the peer's identity, kept across
+                     * restarts, never given to another identity */
     char *host;     /* as configured ("local" for an inbound listen check) */
     uint16_t port;  /* effective port */
     enum smsa_probe_kind kind;
@@ -79,9 +84,12 @@ struct smsa_peer {
     unsigned link_index;   /* > 0 when this peer is a Control Center-Scanner link */
     unsigned update_index; /* > 0: position in cfg.updates, 1-based */
     bool enabled;          /* false: a disabled update source, not probed */
+    /* Inbound checks: the local addresses the port listens on, space-separated. */
+    char listening_on[256];
 
     enum smsa_state state; /* up, degraded, down, unknown, disabled */
     enum smsa_cause cause;
+    char detail[SMSA_DETAIL_TEXT];
     struct smsa_stamp since;
     int64_t rtt_us;
     uint64_t checks, failures, down_count;
@@ -110,11 +118,12 @@ struct smsa_flow {
 };
 
 struct smsa_link {
-    unsigned index;         /* stable while the daemon runs; config order at start */
+    unsigned index;         /* tied to the link's name, kept across restarts */
     char *name;             /* scanner name, or "control-center" on a Scanner */
     struct smsa_peer *peer; /* flow 11 (CC, all-in-one) or flow 12 (Scanner) */
     enum smsa_state state;  /* unknown, up, down */
     enum smsa_cause cause;
+    char detail[SMSA_DETAIL_TEXT];
     struct smsa_stamp since;
     uint64_t down_count;
 };

@@ -1,7 +1,9 @@
 #include "probe.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,7 @@ struct probe {
     probe_cb cb;
     void *arg;
     int64_t start_us;
-    int64_t connected_us;
+    unsigned timeout_ms;
     bool done;
     struct probe_addr_result result;
     /* DNS and NTP: what the reply must match */
@@ -94,9 +96,65 @@ static void finish(struct probe *pr, bool ok, enum smsa_cause cause)
     loop_timer_start(&pr->timer, 0, deliver, pr);
 }
 
+/* A failure with its detail text, the few words an operator reads beside the cause. */
+static void fail(struct probe *pr, enum smsa_cause cause, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(struct probe *pr, enum smsa_cause cause, const char *fmt, ...)
+{
+    if (pr->done)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pr->result.detail, sizeof(pr->result.detail), fmt, ap);
+    va_end(ap);
+    finish(pr, false, cause);
+}
+
+void probe_errno_detail(int err, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", strerror(err)); /* "Connection refused" -> "connection refused" */
+    buf[0] = (char)tolower((unsigned char)buf[0]);
+}
+
+static void fail_errno(struct probe *pr, int err)
+{
+    char why[SMSA_DETAIL_TEXT];
+    probe_errno_detail(err, why, sizeof(why));
+    fail(pr, probe_cause_from_errno(err), "%s", why);
+}
+
 static void timed_out(void *arg)
 {
-    finish(arg, false, CAUSE_TIMEOUT);
+    struct probe *pr = arg;
+    const char *what = pr->kind == PROBE_DNS || pr->kind == PROBE_NTP ? "no reply"
+                       : pr->result.rtt_us >= 0                       ? "no greeting"
+                                                                      : "no answer";
+    fail(pr, CAUSE_TIMEOUT, "%s in %u ms", what, pr->timeout_ms);
+}
+
+/* The reply code of the first line that is not "220", e.g. "greeting 554". */
+static void fail_greeting(struct probe *pr)
+{
+    size_t pos = 0;
+    while (pos < pr->len) {
+        const char *line = pr->buf + pos;
+        size_t left = pr->len - pos;
+        if (left >= 3 && memcmp(line, "220", 3) != 0) {
+            char code[4];
+            size_t n = 0;
+            while (n < 3 && isprint((unsigned char)line[n]))
+                code[n] = line[n], n++;
+            code[n] = '\0';
+            fail(pr, CAUSE_PROTOCOL_ERROR, "greeting %s", n ? code : "not text");
+            return;
+        }
+        const char *nl = memchr(line, '\n', left);
+        if (!nl)
+            break;
+        pos += (size_t)(nl - line) + 1;
+    }
+    fail(pr, CAUSE_PROTOCOL_ERROR, "greeting malformed");
 }
 
 /* "220 ..." possibly preceded by "220-..." continuation lines (RFC 5321 §4.2, RFC 959 §4.2).
@@ -130,7 +188,7 @@ static void on_greeting(int fd, unsigned events, void *arg)
     if (!pr->buf) {
         pr->buf = malloc(GREETING_MAX);
         if (!pr->buf) {
-            finish(pr, false, CAUSE_ERROR);
+            fail(pr, CAUSE_ERROR, "out of memory");
             return;
         }
     }
@@ -138,11 +196,11 @@ static void on_greeting(int fd, unsigned events, void *arg)
     if (n < 0) {
         if (errno == EAGAIN || errno == EINTR)
             return;
-        finish(pr, false, probe_cause_from_errno(errno));
+        fail_errno(pr, errno);
         return;
     }
     if (n == 0) {
-        finish(pr, false, CAUSE_PROTOCOL_ERROR); /* closed before a complete greeting */
+        fail(pr, CAUSE_PROTOCOL_ERROR, "closed before the greeting");
         return;
     }
     pr->len += (size_t)n;
@@ -151,8 +209,10 @@ static void on_greeting(int fd, unsigned events, void *arg)
         /* be polite; a failed QUIT changes nothing */
         (void)!send(fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
         finish(pr, true, CAUSE_NONE);
-    } else if (st < 0 || pr->len >= GREETING_MAX) {
-        finish(pr, false, CAUSE_PROTOCOL_ERROR);
+    } else if (st < 0) {
+        fail_greeting(pr);
+    } else if (pr->len >= GREETING_MAX) {
+        fail(pr, CAUSE_PROTOCOL_ERROR, "greeting too long");
     }
 }
 
@@ -164,14 +224,14 @@ static void on_connect(int fd, unsigned events, void *arg)
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
         err = errno;
     if (err != 0) {
-        finish(pr, false, probe_cause_from_errno(err));
+        fail_errno(pr, err);
         return;
     }
     pr->result.rtt_us = loop_now_us() - pr->start_us;
     if (pr->kind == PROBE_SMTP || pr->kind == PROBE_FTP) {
         loop_fd_remove(fd);
         if (loop_fd_add(fd, LOOP_READ, on_greeting, pr) < 0)
-            finish(pr, false, CAUSE_ERROR);
+            fail(pr, CAUSE_ERROR, "cannot watch the socket");
         return;
     }
     finish(pr, true, CAUSE_NONE);
@@ -183,6 +243,19 @@ static uint16_t dns_qtype(const char *name)
     return !name[0] || !strcmp(name, ".") ? DNSMSG_TYPE_NS : DNSMSG_TYPE_A;
 }
 
+/* RFC 1035 §4.1.1 and RFC 6895 §2.3: the names operators know from dig. */
+static const char *rcode_name(unsigned rcode)
+{
+    static const char *const n[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                    "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+                                    "NXRRSET", "NOTAUTH", "NOTZONE"};
+    static char other[16];
+    if (rcode < sizeof(n) / sizeof(n[0]))
+        return n[rcode];
+    snprintf(other, sizeof(other), "%u", rcode);
+    return other;
+}
+
 static void on_dns_reply(int fd, unsigned events, void *arg)
 {
     struct probe *pr = arg;
@@ -191,18 +264,24 @@ static void on_dns_reply(int fd, unsigned events, void *arg)
     if (n < 0) {
         if (errno == EAGAIN || errno == EINTR)
             return;
-        finish(pr, false, probe_cause_from_errno(errno));
+        fail_errno(pr, errno);
         return;
     }
     /* MSG_TRUNC gives the real length: an oversized datagram is refused, not cut to fit */
     if ((size_t)n > DNSMSG_MAX_UDP) {
-        finish(pr, false, CAUSE_PROTOCOL_ERROR);
+        fail(pr, CAUSE_PROTOCOL_ERROR, "reply of %zd bytes", n);
         return;
     }
     struct dnsmsg_reply r;
+    memset(&r, 0, sizeof(r));
     enum dnsmsg_status st =
         dnsmsg_decode_reply(buf, (size_t)n, pr->dns_id, pr->dns_name, dns_qtype(pr->dns_name), &r);
-    finish(pr, st == DNSMSG_OK, CAUSE_PROTOCOL_ERROR);
+    if (st == DNSMSG_OK)
+        finish(pr, true, CAUSE_NONE);
+    else if (st == DNSMSG_RCODE)
+        fail(pr, CAUSE_PROTOCOL_ERROR, "rcode %s", rcode_name(r.rcode));
+    else
+        fail(pr, CAUSE_PROTOCOL_ERROR, "reply %s", dnsmsg_status_name(st));
 }
 
 static void on_ntp_reply(int fd, unsigned events, void *arg)
@@ -214,11 +293,11 @@ static void on_ntp_reply(int fd, unsigned events, void *arg)
     if (n < 0) {
         if (errno == EAGAIN || errno == EINTR)
             return;
-        finish(pr, false, probe_cause_from_errno(errno));
+        fail_errno(pr, errno);
         return;
     }
     if ((size_t)n > SNTP_MAX_PACKET_LEN) {
-        finish(pr, false, CAUSE_PROTOCOL_ERROR);
+        fail(pr, CAUSE_PROTOCOL_ERROR, "reply of %zd bytes", n);
         return;
     }
     struct sntp_reply r;
@@ -242,10 +321,16 @@ static void on_ntp_reply(int fd, unsigned events, void *arg)
                  : st == SNTP_KOD_RSTR ? "RSTR"
                                        : "RATE");
         out->stratum = 0;
-        finish(pr, false, CAUSE_KISS_OF_DEATH);
+        fail(pr, CAUSE_KISS_OF_DEATH, "KoD %s", out->refid);
+        return;
+    case SNTP_BAD_STRATUM:
+        fail(pr, CAUSE_PROTOCOL_ERROR, "stratum %u", r.stratum);
+        return;
+    case SNTP_KOD_OTHER:
+        fail(pr, CAUSE_PROTOCOL_ERROR, "KoD %s", r.refid);
         return;
     default:
-        finish(pr, false, CAUSE_PROTOCOL_ERROR);
+        fail(pr, CAUSE_PROTOCOL_ERROR, "reply %s", sntp_status_name(st));
         return;
     }
 }
@@ -269,7 +354,7 @@ static void start_tcp(struct probe *pr, const struct probe_params *p)
 {
     pr->fd = open_socket(p, SOCK_STREAM);
     if (pr->fd < 0) {
-        finish(pr, false, CAUSE_ERROR);
+        fail_errno(pr, errno);
         return;
     }
     if (connect(pr->fd, (const struct sockaddr *)p->addr, p->addrlen) == 0) {
@@ -277,11 +362,11 @@ static void start_tcp(struct probe *pr, const struct probe_params *p)
         return;
     }
     if (errno != EINPROGRESS) {
-        finish(pr, false, probe_cause_from_errno(errno));
+        fail_errno(pr, errno);
         return;
     }
     if (loop_fd_add(pr->fd, LOOP_WRITE, on_connect, pr) < 0)
-        finish(pr, false, CAUSE_ERROR);
+        fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 
 static void start_udp(struct probe *pr, const struct probe_params *p, const void *msg, size_t len,
@@ -289,18 +374,18 @@ static void start_udp(struct probe *pr, const struct probe_params *p, const void
 {
     pr->fd = open_socket(p, SOCK_DGRAM);
     if (pr->fd < 0) {
-        finish(pr, false, CAUSE_ERROR);
+        fail_errno(pr, errno);
         return;
     }
     /* a connected UDP socket only accepts datagrams from the server's address and port, and
      * reports ICMP port unreachable as ECONNREFUSED */
     if (connect(pr->fd, (const struct sockaddr *)p->addr, p->addrlen) < 0 ||
         send(pr->fd, msg, len, 0) != (ssize_t)len) {
-        finish(pr, false, probe_cause_from_errno(errno));
+        fail_errno(pr, errno);
         return;
     }
     if (loop_fd_add(pr->fd, LOOP_READ, on_reply, pr) < 0)
-        finish(pr, false, CAUSE_ERROR);
+        fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 
 struct probe *probe_start(const struct probe_params *p, probe_cb cb, void *arg)
@@ -313,6 +398,7 @@ struct probe *probe_start(const struct probe_params *p, probe_cb cb, void *arg)
     pr->cb = cb;
     pr->arg = arg;
     pr->start_us = loop_now_us();
+    pr->timeout_ms = p->timeout_ms;
     pr->result.rtt_us = -1;
     loop_timer_start(&pr->timer, (int64_t)p->timeout_ms * 1000, timed_out, pr);
 
@@ -330,7 +416,7 @@ struct probe *probe_start(const struct probe_params *p, probe_cb cb, void *arg)
         int len = dnsmsg_encode_query(q, sizeof(q), pr->dns_id, p->dns_query_name,
                                       dns_qtype(p->dns_query_name));
         if (len < 0) {
-            finish(pr, false, CAUSE_ERROR);
+            fail(pr, CAUSE_ERROR, "cannot encode the query");
             break;
         }
         start_udp(pr, p, q, (size_t)len, on_dns_reply);
@@ -348,7 +434,7 @@ struct probe *probe_start(const struct probe_params *p, probe_cb cb, void *arg)
         break;
     }
     case PROBE_LISTEN:
-        finish(pr, false, CAUSE_ERROR); /* the engine checks listeners itself */
+        fail(pr, CAUSE_ERROR, "not a remote probe"); /* the engine checks listeners itself */
         break;
     }
     return pr;

@@ -27,5 +27,7 @@ void probe_cancel(struct probe *pr);
 
 /* The errno of a failed connect/send/recv as a cause (SPEC §3). */
 enum smsa_cause probe_cause_from_errno(int err);
+/* Its detail text: "connection refused", "no route to host", ... */
+void probe_errno_detail(int err, char *buf, size_t len);
 
 #endif

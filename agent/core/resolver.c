@@ -1,8 +1,10 @@
 #include "resolver.h"
 
 #include <ares.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,7 +196,7 @@ static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo 
         n++;
     req->addrs = calloc(n ? n : 1, sizeof(*req->addrs));
     req->lens = calloc(n ? n : 1, sizeof(*req->lens));
-    req->status = status == ARES_SUCCESS && req->addrs && req->lens ? 0 : -1;
+    req->status = status != ARES_SUCCESS ? status : req->addrs && req->lens ? 0 : ARES_ENOMEM;
     if (req->status == 0) {
         for (struct ares_addrinfo_node *a = res->nodes; a; a = a->ai_next) {
             struct sockaddr_storage *ss = &req->addrs[req->n];
@@ -249,4 +251,12 @@ void resolver_cancel(struct resolver_req *req)
 {
     if (req)
         req->cancelled = true;
+}
+
+const char *resolver_status_text(int status)
+{
+    static char text[64];
+    snprintf(text, sizeof(text), "%s", ares_strerror(status)); /* "Domain name not found" */
+    text[0] = (char)tolower((unsigned char)text[0]);
+    return text;
 }

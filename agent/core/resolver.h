@@ -7,7 +7,7 @@
 
 struct resolver_req;
 
-/* status 0: addrs[n] (n may be 0 when the name has no address); otherwise a failure. */
+/* status 0: addrs[n] (n may be 0 when the name has no address); otherwise a c-ares failure. */
 typedef void (*resolver_cb)(int status, const struct sockaddr_storage *addrs, const socklen_t *lens,
                             size_t n, void *arg);
 
@@ -20,6 +20,9 @@ int resolver_configure(const char *servers, unsigned timeout_ms);
 /* port is stored into every returned address. The callback never runs inside this call. */
 struct resolver_req *resolver_lookup(const char *host, unsigned short port, resolver_cb cb,
                                      void *arg);
+/* A failed status as a few words: "domain name not found", "timeout while contacting DNS
+ * servers". */
+const char *resolver_status_text(int status);
 /* The callback will not be called. */
 void resolver_cancel(struct resolver_req *req);
 

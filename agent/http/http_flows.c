@@ -148,6 +148,7 @@ void httpf_flows_prepare(const struct smsa_model *m)
 /* Zero-filled, padding included: hashed for the ETag. */
 struct addr_nums {
     char text[SMSA_ADDR_TEXT];
+    char detail[SMSA_DETAIL_TEXT];
     int64_t since, rtt_us;
     uint64_t checks, failures;
     uint32_t ipv6, state, cause, pad;
@@ -158,7 +159,9 @@ struct peer_nums {
     uint64_t checks, failures, downs, addr_changes;
     uint32_t state, cause, first_addr, n_addrs, flow_id;
     uint32_t ntp_valid, stratum, leap, kod_stopped, poll_multiplier;
+    uint32_t listen_slot; /* inbound checks: 1 + position in snap->listening, else 0 */
     char refid[16];
+    char detail[SMSA_DETAIL_TEXT];
 };
 
 struct flow_nums {
@@ -174,6 +177,9 @@ struct snap {
     struct peer_nums *peers;
     struct addr_nums *addrs;
     size_t n_addrs;
+    /* the addresses each inbound check found listening (few: one per inbound flow) */
+    char (*listening)[sizeof(((struct smsa_peer *)0)->listening_on)];
+    size_t n_listening;
 };
 
 static struct snap *current_snap;
@@ -185,6 +191,7 @@ static void snap_unref(struct snap *s)
     heads_unref(s->heads);
     free(s->peers);
     free(s->addrs);
+    free(s->listening);
     free(s);
 }
 
@@ -200,12 +207,17 @@ static struct snap *snap_take(const struct smsa_model *m)
     s->gen = m->generation;
     s->heads = h;
     h->refs++;
-    for (unsigned i = 0; i < CAT_NFLOWS; i++)
-        for (size_t j = 0; j < m->flows[i].n_peers; j++)
+    size_t n_listen = 0;
+    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+        for (size_t j = 0; j < m->flows[i].n_peers; j++) {
             s->n_addrs += m->flows[i].peers[j]->n_addrs;
+            n_listen += m->flows[i].peers[j]->kind == PROBE_LISTEN;
+        }
+    }
     s->peers = calloc(h->n_peers + 1, sizeof(*s->peers));
     s->addrs = calloc(s->n_addrs + 1, sizeof(*s->addrs));
-    if (!s->peers || !s->addrs) {
+    s->listening = calloc(n_listen + 1, sizeof(*s->listening));
+    if (!s->peers || !s->addrs || !s->listening) {
         snap_unref(s);
         return NULL;
     }
@@ -228,7 +240,12 @@ static struct snap *snap_take(const struct smsa_model *m)
             n->addr_changes = p->addrset_changes;
             n->state = p->state;
             n->cause = p->cause;
+            snprintf(n->detail, sizeof(n->detail), "%s", p->detail);
             n->flow_id = p->flow_id;
+            if (p->kind == PROBE_LISTEN) {
+                memcpy(s->listening[s->n_listening], p->listening_on, sizeof(p->listening_on));
+                n->listen_slot = (uint32_t)++s->n_listening;
+            }
             n->first_addr = (uint32_t)a;
             n->n_addrs = (uint32_t)p->n_addrs;
             if (p->flow_id == NTP_FLOW) {
@@ -253,12 +270,14 @@ static struct snap *snap_take(const struct smsa_model *m)
                 an->ipv6 = sa->family == AF_INET6;
                 an->state = sa->state;
                 an->cause = sa->cause;
+                snprintf(an->detail, sizeof(an->detail), "%s", sa->detail);
             }
         }
     }
     uint64_t hash = httpf_hash(0, &h->cgen, sizeof(h->cgen));
     hash = httpf_hash(hash, s->flows, sizeof(s->flows));
     hash = httpf_hash(hash, s->peers, h->n_peers * sizeof(*s->peers));
+    hash = httpf_hash(hash, s->listening, s->n_listening * sizeof(*s->listening));
     s->hash = httpf_hash(hash, s->addrs, s->n_addrs * sizeof(*s->addrs));
     return s;
 }
@@ -278,15 +297,18 @@ static void put_ms_or_null(struct httpf_buf *b, int64_t us)
         httpf_put_json_ms(b, us);
 }
 
-/* "<state>","cause":..,"since":..,"rtt_ms":..,"checks":..,"failures":.. — what a peer and
- * each of its addresses both report; the caller has written the opening quote of state. */
-static void put_status(struct httpf_buf *b, unsigned state, unsigned cause, int64_t since,
-                       int64_t rtt_us, uint64_t checks, uint64_t failures)
+/* "<state>","cause":..,"detail":..,"since":..,"rtt_ms":..,"checks":..,"failures":.. — what a
+ * peer and each of its addresses both report; the caller has written the opening quote of
+ * state. */
+static void put_status(struct httpf_buf *b, unsigned state, unsigned cause, const char *detail,
+                       int64_t since, int64_t rtt_us, uint64_t checks, uint64_t failures)
 {
     httpf_puts(b, smsa_state_name((enum smsa_state)state));
     httpf_puts(b, "\",\"cause\":\"");
     httpf_puts(b, smsa_cause_name((enum smsa_cause)cause));
-    httpf_puts(b, "\",\"since\":");
+    httpf_puts(b, "\",\"detail\":");
+    httpf_put_json_str(b, detail);
+    httpf_puts(b, ",\"since\":");
     httpf_put_json_stamp(b, since);
     httpf_puts(b, ",\"rtt_ms\":");
     put_ms_or_null(b, rtt_us);
@@ -302,7 +324,7 @@ static void put_addr(struct httpf_buf *b, const struct addr_nums *a)
     key_s(b, "address", a->text);
     httpf_puts(b,
                a->ipv6 ? ",\"family\":\"ipv6\",\"state\":\"" : ",\"family\":\"ipv4\",\"state\":\"");
-    put_status(b, a->state, a->cause, a->since, a->rtt_us, a->checks, a->failures);
+    put_status(b, a->state, a->cause, a->detail, a->since, a->rtt_us, a->checks, a->failures);
     httpf_put(b, "}", 1);
 }
 
@@ -330,12 +352,30 @@ static void put_ntp(struct httpf_buf *b, const struct peer_nums *p)
     httpf_put(b, "}", 1);
 }
 
+/* ,"listening_on":["0.0.0.0","::1"] from the space-separated list. */
+static void put_listening(struct httpf_buf *b, const char *list)
+{
+    httpf_puts(b, ",\"listening_on\":[");
+    for (const char *t = list; *t;) {
+        size_t n = strcspn(t, " ");
+        char addr[64];
+        snprintf(addr, sizeof(addr), "%.*s", (int)(n < sizeof(addr) ? n : sizeof(addr) - 1), t);
+        if (t != list)
+            httpf_put(b, ",", 1);
+        httpf_put_json_str(b, addr);
+        t += n;
+        while (*t == ' ')
+            t++;
+    }
+    httpf_put(b, "]", 1);
+}
+
 static void put_peer(struct httpf_buf *b, const struct snap *s, size_t k)
 {
     const struct peer_nums *p = &s->peers[k];
     put_span(b, s->heads, s->heads->peer[k]);
     httpf_put(b, "\"", 1);
-    put_status(b, p->state, p->cause, p->since, p->rtt_us, p->checks, p->failures);
+    put_status(b, p->state, p->cause, p->detail, p->since, p->rtt_us, p->checks, p->failures);
     httpf_puts(b, ",\"down_count\":");
     httpf_put_u64(b, p->downs);
     httpf_puts(b, ",\"address_changes\":");
@@ -349,6 +389,8 @@ static void put_peer(struct httpf_buf *b, const struct snap *s, size_t k)
         put_addr(b, &s->addrs[p->first_addr + i]);
     }
     httpf_put(b, "]", 1);
+    if (p->listen_slot)
+        put_listening(b, s->listening[p->listen_slot - 1]);
     if (p->flow_id == NTP_FLOW)
         put_ntp(b, p);
     httpf_put(b, "}", 1);
@@ -474,7 +516,9 @@ char *httpf_links_text(const struct smsa_model *m, size_t *len)
         httpf_puts(&b, smsa_state_name(l->state));
         httpf_puts(&b, "\",\"cause\":\"");
         httpf_puts(&b, smsa_cause_name(l->cause));
-        httpf_puts(&b, "\",\"since\":");
+        httpf_puts(&b, "\",\"detail\":");
+        httpf_put_json_str(&b, l->detail);
+        httpf_puts(&b, ",\"since\":");
         httpf_put_json_stamp(&b, l->since.wall_us);
         httpf_puts(&b, ",\"down_count\":");
         httpf_put_u64(&b, l->down_count);

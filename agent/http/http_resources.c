@@ -48,11 +48,11 @@ static json_t *count(uint64_t n)
 
 static json_t *addr_json(const struct smsa_addr *a)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "address", a->text, "family",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "address", a->text, "family",
                      a->family == AF_INET6 ? "ipv6" : "ipv4", "state", smsa_state_name(a->state),
-                     "cause", smsa_cause_name(a->cause), "since", stamp(&a->since), "rtt_ms",
-                     ms_or_null(a->rtt_us), "checks", count(a->checks), "failures",
-                     count(a->failures));
+                     "cause", smsa_cause_name(a->cause), "detail", a->detail, "since",
+                     stamp(&a->since), "rtt_ms", ms_or_null(a->rtt_us), "checks", count(a->checks),
+                     "failures", count(a->failures));
 }
 
 static json_t *addrs_json(const struct smsa_peer *p)
@@ -85,6 +85,16 @@ static json_t *state_counts(const unsigned *n)
     return o;
 }
 
+static json_t *pending_restart_json(void)
+{
+    const char *const *keys;
+    size_t n = core_pending_restart(&keys);
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_string(keys[i]));
+    return a;
+}
+
 json_t *httpf_status_json(const struct smsa_model *m)
 {
     unsigned flows[ST_COUNT] = {0}, links[ST_COUNT] = {0}, peers[ST_COUNT] = {0};
@@ -102,14 +112,15 @@ json_t *httpf_status_json(const struct smsa_model *m)
     const struct cfg *c = m->cfg;
     int64_t up = (loop_now_us() - m->started.mono_us) / 1000000;
     return json_pack(
-        "{s:s, s:s, s:s, s:o, s:I, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "appliance",
+        "{s:s, s:s, s:s, s:o, s:I, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "appliance",
         c && c->name ? c->name : "", "role", cat_role_name(c ? c->role : ROLE_CONTROL_CENTER),
         "version", SMSA_VERSION, "started", stamp(&m->started), "uptime_seconds",
         (json_int_t)(up < 0 ? 0 : up), "overall", smsa_state_name(m->overall), "generation",
         (json_int_t)m->generation, "config_generation", (json_int_t)m->config_generation, "flows",
         state_counts(flows), "peers", state_counts(peers), "links", state_counts(links),
         "probes_total", count(m->probes_total), "probe_failures_total",
-        count(m->probe_failures_total), "events_total", count(m->events_total));
+        count(m->probe_failures_total), "events_total", count(m->events_total), "pending_restart",
+        pending_restart_json());
 }
 
 static const char *link_address(const struct smsa_link *l)
@@ -127,12 +138,12 @@ static const char *link_address(const struct smsa_link *l)
 static json_t *link_json(const struct smsa_link *l)
 {
     const struct smsa_peer *p = l->peer;
-    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:o}", "index", (json_int_t)l->index,
-                     "name", l->name ? l->name : "", "host", str_or_null(p ? p->host : NULL),
-                     "address", str_or_null(link_address(l)), "port",
-                     p ? json_integer(p->port) : json_null(), "state", smsa_state_name(l->state),
-                     "cause", smsa_cause_name(l->cause), "since", stamp(&l->since), "down_count",
-                     count(l->down_count));
+    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:o, s:o}", "index",
+                     (json_int_t)l->index, "name", l->name ? l->name : "", "host",
+                     str_or_null(p ? p->host : NULL), "address", str_or_null(link_address(l)),
+                     "port", p ? json_integer(p->port) : json_null(), "state",
+                     smsa_state_name(l->state), "cause", smsa_cause_name(l->cause), "detail",
+                     l->detail, "since", stamp(&l->since), "down_count", count(l->down_count));
 }
 
 json_t *httpf_ntp_json(const struct smsa_model *m, const struct cfg *c)
@@ -152,6 +163,7 @@ json_t *httpf_ntp_json(const struct smsa_model *m, const struct cfg *c)
         json_object_set_new(o, "port", json_integer(p->port));
         json_object_set_new(o, "state", json_string(smsa_state_name(p->state)));
         json_object_set_new(o, "cause", json_string(smsa_cause_name(p->cause)));
+        json_object_set_new(o, "detail", json_string(p->detail));
         json_object_set_new(o, "since", stamp(&p->since));
         json_object_set_new(o, "kod", json_boolean(p->kod_stopped));
         json_object_set_new(o, "poll_multiplier", json_integer(p->poll_multiplier));
@@ -178,6 +190,7 @@ json_t *httpf_updates_json(const struct smsa_model *m, const struct cfg *c)
                 json_array_append_new(addrs, json_string(p->addrs[j].text));
             json_object_set_new(o, "state", json_string(smsa_state_name(p->state)));
             json_object_set_new(o, "cause", json_string(smsa_cause_name(p->cause)));
+            json_object_set_new(o, "detail", json_string(p->detail));
             json_object_set_new(o, "since", stamp(&p->since));
             json_object_set_new(o, "rtt_ms", ms_or_null(p->rtt_us));
             json_object_set_new(o, "addresses", addrs);
@@ -187,6 +200,7 @@ json_t *httpf_updates_json(const struct smsa_model *m, const struct cfg *c)
             json_object_set_new(
                 o, "state", json_string(smsa_state_name(u->enabled ? ST_UNKNOWN : ST_DISABLED)));
             json_object_set_new(o, "cause", json_string(smsa_cause_name(CAUSE_NONE)));
+            json_object_set_new(o, "detail", json_string(""));
             json_object_set_new(o, "since", json_null());
             json_object_set_new(o, "rtt_ms", json_null());
             json_object_set_new(o, "addresses", json_array());
@@ -302,6 +316,9 @@ json_t *httpf_event_json(const struct smsa_event *ev)
         json_object_set_new(o, "host", json_stringn(ev->host, strnlen(ev->host, sizeof(ev->host))));
     if (ev->address[0])
         json_object_set_new(o, "address", json_string(ev->address));
+    if (ev->detail[0])
+        json_object_set_new(o, "detail",
+                            json_stringn(ev->detail, strnlen(ev->detail, sizeof(ev->detail))));
     if (ev->kind == EV_ADDRSET) {
         json_t *arr = json_array();
         char buf[sizeof(ev->addresses) + 1];

@@ -507,6 +507,9 @@ static bool value_peer(const struct smsa_model *m, unsigned col, const struct ro
     case 13:
         set_stamp(vb, &p->addrset_since);
         return true;
+    case 14:
+        set_string(vb, p->detail);
+        return true;
     }
     return false;
 }
@@ -533,6 +536,9 @@ static bool value_addr(const struct smsa_model *m, unsigned col, const struct ro
         return true;
     case 8:
         set_c64(vb, a->failures);
+        return true;
+    case 9:
+        set_string(vb, a->detail);
         return true;
     }
     return false;
@@ -599,6 +605,9 @@ static bool value_link(const struct smsa_model *m, unsigned col, const struct ro
         return true;
     case 13:
         set_int(vb, ASN_UNSIGNED, p ? p->index : 0);
+        return true;
+    case 14:
+        set_string(vb, l->detail);
         return true;
     }
     return false;
@@ -707,9 +716,9 @@ static const struct group groups[] = {
     {{SMSA_OBJ_APPLIANCE}, 1, 1, 5, NULL, value_appliance},
     {{SMSA_OBJ_NOTIFY}, 1, 1, 5, NULL, value_notify}, /* 6, 7: accessible-for-notify */
     {{SMSA_OBJ_FLOW_TABLE, 1}, 2, 2, 10, seek_flow, value_flow},
-    {{SMSA_OBJ_PEER_TABLE, 1}, 2, 2, 13, seek_peer, value_peer},
-    {{SMSA_OBJ_ADDR_TABLE, 1}, 2, 3, 8, seek_addr, value_addr},
-    {{SMSA_OBJ_LINK_TABLE, 1}, 2, 2, 13, seek_link, value_link},
+    {{SMSA_OBJ_PEER_TABLE, 1}, 2, 2, 14, seek_peer, value_peer},
+    {{SMSA_OBJ_ADDR_TABLE, 1}, 2, 3, 9, seek_addr, value_addr},
+    {{SMSA_OBJ_LINK_TABLE, 1}, 2, 2, 14, seek_link, value_link},
     {{SMSA_OBJ_NTP}, 1, 1, 1, NULL, value_ntp_scalar},
     {{SMSA_OBJ_NTP, 2, 1}, 3, 2, 10, seek_ntp, value_ntp},
     {{SMSA_OBJ_UPDATE_TABLE, 1}, 2, 2, 12, seek_update, value_update},

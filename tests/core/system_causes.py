@@ -188,7 +188,8 @@ def _ipv6_loopback():
 
 def test_inbound_listen_check_follows_local_listener():
     """On a scanner, flow 11 (Control Center -> scanner, 41002) is inbound: the daemon checks
-    that something listens locally on 41002."""
+    that something listens locally on 41002 where others can reach it. A listener on a
+    loopback address only is reported as loopback-only, never up."""
     with h.PortLock(SCANNER_PORT), h.TempDir() as tmp:
         h.wait_until(lambda: not h.tcp_listeners(SCANNER_PORT), 10,
                      what="no other listener on %d" % SCANNER_PORT)
@@ -202,13 +203,17 @@ def test_inbound_listen_check_follows_local_listener():
             for addr in addrs:
                 mark = h.log_mark(d)
                 with h.FakeScanner(addr, SCANNER_PORT) as listener:
-                    h.wait_event(d, "peer", since=mark, flow=11, state="up")
+                    ev = h.wait_event(d, "peer", since=mark, flow=11, cause="loopback-only")
+                    assert ev["state"] == "down", ev
                     mark = h.log_mark(d)
-                ev = h.wait_event(d, "peer", since=mark, flow=11, state="down")
-                assert ev["cause"] == "not-listening", ev
+                ev = h.wait_event(d, "peer", since=mark, flow=11, cause="not-listening")
+                assert ev["state"] == "down", ev
                 # The check asks the kernel; it never connects to the local service.
                 assert listener.accepted == 0, "listen check connected %d times" \
                     % listener.accepted
+            mark = h.log_mark(d)
+            with h.FakeScanner("0.0.0.0", SCANNER_PORT):
+                h.wait_event(d, "peer", since=mark, flow=11, state="up")
 
 
 if __name__ == "__main__":

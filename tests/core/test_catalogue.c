@@ -223,6 +223,19 @@ static void test_names(void **state)
     assert_string_equal(cat_direction_name((enum smsa_direction)99), "?");
 }
 
+/* A port written in a peer entry is probed on its list's first flow only (SPEC §3). */
+static void test_entry_port(void **state)
+{
+    (void)state;
+    static const unsigned takes[] = {3, 5, 7, 8, 9, 11, 12};
+    for (unsigned id = 0; id <= CAT_NFLOWS + 1; id++) {
+        bool want = false;
+        for (size_t i = 0; i < sizeof(takes) / sizeof(takes[0]); i++)
+            want = want || takes[i] == id;
+        assert_int_equal(cat_takes_entry_port(id), want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_update_flow),
         cmocka_unit_test(test_roles),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_entry_port),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -184,6 +184,7 @@ static void assert_cfg_equal(const struct cfg *a, const struct cfg *b)
     assert_int_equal(a->http.max_connections, b->http.max_connections);
     assert_int_equal(a->http.per_ip_connections, b->http.per_ip_connections);
     assert_int_equal(a->http.timeout_s, b->http.timeout_s);
+    assert_opt_equal(a->state_dir, b->state_dir);
 }
 
 /* Every key set away from its default, in every syntax a peer may take. */
@@ -1193,9 +1194,68 @@ static void test_without_scanner(void **state)
     cfg_free(base);
 }
 
+static void test_state_dir(void **state)
+{
+    (void)state;
+    struct cfg *c = cfg_defaults();
+    assert_string_equal(c->state_dir, "/var/lib/smsa-agent");
+    cfg_free(c);
+    c = parse_ok("{\"state_dir\": \"/tmp/smsa-state\"}");
+    assert_string_equal(c->state_dir, "/tmp/smsa-state");
+    round_trip(c);
+    cfg_free(c);
+    struct cfg_error err;
+    assert_null(parse("{\"state_dir\": \"relative/dir\"}", &err));
+    assert_string_equal(err.path, "state_dir");
+    assert_non_null(strstr(err.message, "absolute"));
+}
+
+/* Which keys wait for a restart is the configuration module's knowledge: the names of
+ * those that differ, and a running copy that keeps their old values. */
+static void test_restart_keys(void **state)
+{
+    (void)state;
+    struct cfg *running = cfg_defaults(), *file = cfg_defaults();
+    const char *keys[8];
+    assert_int_equal(cfg_restart_keys(running, file, keys, 8), 0);
+    free(file->http.listen);
+    file->http.listen = strdup("127.0.0.1:9999");
+    file->snmp.mode = SNMP_MODE_MASTER;
+    file->probe.interval_ms = 1234; /* applied live: not a restart key */
+    free(file->http.allow[0]);
+    file->http.allow[0] = strdup("10.0.0.0/8"); /* applied live too */
+    assert_int_equal(cfg_restart_keys(running, file, keys, 8), 2);
+    assert_string_equal(keys[0], "snmp.mode");
+    assert_string_equal(keys[1], "http.listen");
+    assert_int_equal(cfg_restart_keys(running, file, keys, 1), 1);
+
+    struct cfg *effective = cfg_clone(file);
+    assert_int_equal(cfg_keep_restart_values(effective, running), 0);
+    assert_int_equal(cfg_restart_keys(running, effective, keys, 8), 0);
+    assert_string_equal(effective->http.listen, "127.0.0.1:8161");
+    assert_int_equal(effective->snmp.mode, SNMP_MODE_SUBAGENT);
+    assert_int_equal(effective->probe.interval_ms, 1234);
+    assert_string_equal(effective->http.allow[0], "10.0.0.0/8");
+
+    char *sinks[] = {"udp:127.0.0.1:162"};
+    file->snmp.trap_sinks = calloc(1, sizeof(char *));
+    file->snmp.trap_sinks[0] = strdup(sinks[0]);
+    file->snmp.n_trap_sinks = 1;
+    assert_int_equal(cfg_restart_keys(effective, file, keys, 8), 3);
+    assert_int_equal(cfg_keep_restart_values(effective, file), 0);
+    assert_int_equal(effective->snmp.n_trap_sinks, 1);
+    assert_string_equal(effective->snmp.trap_sinks[0], sinks[0]);
+    assert_int_equal(cfg_restart_keys(effective, file, keys, 8), 0);
+    cfg_free(effective);
+    cfg_free(running);
+    cfg_free(file);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_state_dir),
+        cmocka_unit_test(test_restart_keys),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_updates_absent_or_empty),
         cmocka_unit_test(test_nullable_and_partial),

@@ -61,6 +61,8 @@ static struct cfg *test_config(enum smsa_role role)
     c->probe.recover_threshold = 1;
     free(c->probe.resolver);
     c->probe.resolver = strdup("127.0.0.1:9");
+    free(c->state_dir);
+    c->state_dir = strdup("/nonexistent/smsa-test-state"); /* indexes kept in memory only */
     add_scanner(c, "scanner1", "127.0.0.2");
     add_scanner(c, "scanner2", "scanner2.example.net");
     return c;
@@ -178,9 +180,9 @@ static void test_flow_aggregates_its_peers(void **state)
     struct smsa_peer *a = link_peer(1), *b = link_peer(2);
     feed(a, true, CAUSE_NONE);
     assert_int_equal(m->flows[10].state, ST_UP); /* the other peer is still unknown */
-    core_round_failed(b, CAUSE_DNS_FAILURE);
-    core_round_failed(b, CAUSE_DNS_FAILURE);
-    core_round_failed(b, CAUSE_DNS_FAILURE);
+    core_round_failed(b, CAUSE_DNS_FAILURE, NULL);
+    core_round_failed(b, CAUSE_DNS_FAILURE, NULL);
+    core_round_failed(b, CAUSE_DNS_FAILURE, NULL);
     assert_int_equal(b->state, ST_DOWN);
     assert_int_equal(b->cause, CAUSE_DNS_FAILURE);
     assert_int_equal(m->flows[10].state, ST_DEGRADED);
@@ -282,7 +284,10 @@ static void test_change_persists_then_applies_keeping_state(void **state)
     assert_non_null(mkdtemp(dir));
     char path[256];
     snprintf(path, sizeof(path), "%s/smsa-agent.json", dir);
-    assert_int_equal(core_init(test_config(ROLE_CONTROL_CENTER), path), 0);
+    struct cfg *start = test_config(ROLE_CONTROL_CENTER);
+    free(start->state_dir);
+    start->state_dir = strdup(dir);
+    assert_int_equal(core_init(start, path), 0);
     core_subscribe(collect, NULL);
     struct smsa_peer *p = link_peer(2);
     for (int i = 0; i < 3; i++)
@@ -318,6 +323,30 @@ static void test_change_persists_then_applies_keeping_state(void **state)
     assert_int_equal(m->links[0].index, 2);
     assert_string_equal(m->links[0].name, "scanner2");
     assert_int_equal(m->links[1].index, 3);
+
+    /* a new scanner never takes the removed one's index */
+    next = cfg_clone(core_config());
+    add_scanner(next, "scanner4", "127.0.0.10");
+    assert_int_equal(core_change(next, &err), 0);
+    assert_int_equal(m->n_links, 3);
+    assert_string_equal(m->links[2].name, "scanner4");
+    assert_int_equal(m->links[2].index, 4);
+    unsigned peer16 = m->flows[15].peers[2]->index;
+    assert_int_equal(peer16, 4);
+
+    /* and after a restart every link and peer keeps its index */
+    core_fini();
+    assert_int_equal(core_init(cfg_load(path, &err), path), 0);
+    m = core_model();
+    assert_int_equal(m->n_links, 3);
+    assert_int_equal(m->links[0].index, 2);
+    assert_int_equal(m->links[1].index, 3);
+    assert_int_equal(m->links[2].index, 4);
+    assert_string_equal(m->links[2].name, "scanner4");
+    assert_int_equal(m->flows[15].peers[2]->index, peer16);
+    char state_file[300];
+    snprintf(state_file, sizeof(state_file), "%s/indexes.json", dir);
+    unlink(state_file);
     unlink(path);
     rmdir(dir);
 }

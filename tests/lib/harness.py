@@ -136,6 +136,7 @@ def base_config(tmpdir, http_port=None, **sections):
                   "recover_threshold": 1, "resolver": "127.0.0.1:9"},
         "snmp": {"mode": "off"},
         "http": {"listen": "127.0.0.1:%d" % (http_port or free_port())},
+        "state_dir": tmpdir,  # the index map lives with the test, not in /var/lib
     }
     for k, v in sections.items():
         if isinstance(v, dict) and isinstance(cfg.get(k), dict):
