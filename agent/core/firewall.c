@@ -116,18 +116,18 @@ static void add_rule(struct plan *p, const struct rule *r)
     p->rules = n;
     n = &p->rules[p->n_rules++];
     *n = *r;
-    /* "flow 11 scanner1 scanner1.example.net 2026-11-30T22:58:01Z" */
+    /* "flow 11 scanner1 scanner1.example.net resolved 2026-11-30T22:58:01Z" */
     char when[32] = "";
     if (r->resolved_us > 0)
         stamp_text(r->resolved_us, when, sizeof(when));
-    const char *host = r->host ? r->host : "any";
     bool label = r->label && (!r->host || strcmp(r->label, r->host));
     if (!r->pinned)
         snprintf(n->comment, sizeof(n->comment), "flow %u %s: update hosts are never pinned",
                  r->flow, r->set[0] ? r->set : "any destination");
     else
-        snprintf(n->comment, sizeof(n->comment), "flow %u%s%s %s%s%s", r->flow, label ? " " : "",
-                 label ? r->label : "", host, when[0] ? " resolved " : "", when);
+        snprintf(n->comment, sizeof(n->comment), "flow %u%s%s%s%s%s%s", r->flow, label ? " " : "",
+                 label ? r->label : "", r->host ? " " : "", r->host ? r->host : "",
+                 when[0] ? " resolved " : "", when);
     clean_text(n->comment);
 }
 
@@ -516,14 +516,22 @@ static void rule_remark(FILE *out, const char *indent, const struct rule *r)
         fprintf(out, "\n");
 }
 
-static bool nft_family_fits(const struct rule *r, int fam)
+static bool family_fits(const struct rule *r, int fam)
 {
     return r->family == 0 || r->family == fam;
 }
 
-static void nft_rule(FILE *out, const struct rule *r)
+/* The remark goes once above a run of rules of the same flow, port and direction. */
+static bool same_group(const struct rule *a, const struct rule *b)
 {
-    rule_remark(out, "\t\t", r);
+    return a && a->flow == b->flow && a->port == b->port && a->dir == b->dir &&
+           a->pinned == b->pinned;
+}
+
+static void nft_rule(FILE *out, const struct rule *r, const struct rule *prev)
+{
+    if (!same_group(prev, r))
+        rule_remark(out, "\t\t", r);
     fputs("\t\t", out);
     const char *side = r->dir == DIR_INBOUND ? "saddr" : "daddr";
     if (r->set[0])
@@ -596,17 +604,22 @@ static void write_nft(FILE *out, const struct plan *p)
                 "\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, %s } accept comment "
                 "\"IPv6 neighbour discovery\"\n",
                 chain == 0 ? "nd-router-advert" : "nd-router-solicit");
-        for (size_t i = 0; i < p->n_rules; i++)
-            if (p->rules[i].dir == d)
-                nft_rule(out, &p->rules[i]);
+        const struct rule *prev = NULL;
+        for (size_t i = 0; i < p->n_rules; i++) {
+            if (p->rules[i].dir != d)
+                continue;
+            nft_rule(out, &p->rules[i], prev);
+            prev = &p->rules[i];
+        }
         fputs("\t}\n", out);
     }
     fputs("}\n", out);
 }
 
-static void ipt_rule(FILE *out, const struct rule *r, int fam)
+static void ipt_rule(FILE *out, const struct rule *r, const struct rule *prev, int fam)
 {
-    rule_remark(out, "", r);
+    if (!same_group(prev, r))
+        rule_remark(out, "", r);
     fprintf(out, "-A %s", r->dir == DIR_INBOUND ? "SMSA-IN" : "SMSA-OUT");
     const char *side = r->dir == DIR_INBOUND ? "src" : "dst";
     if (r->set[0])
@@ -674,9 +687,13 @@ static void write_iptables(FILE *out, const struct plan *p, int fam)
                         name, types[t]);
         }
         enum smsa_direction d = chain == 0 ? DIR_INBOUND : DIR_OUTBOUND;
-        for (size_t i = 0; i < p->n_rules; i++)
-            if (p->rules[i].dir == d && nft_family_fits(&p->rules[i], fam))
-                ipt_rule(out, &p->rules[i], fam);
+        const struct rule *prev = NULL;
+        for (size_t i = 0; i < p->n_rules; i++) {
+            if (p->rules[i].dir != d || !family_fits(&p->rules[i], fam))
+                continue;
+            ipt_rule(out, &p->rules[i], prev, fam);
+            prev = &p->rules[i];
+        }
         fprintf(out, "-A %s -m comment --comment \"nothing else\" -j DROP\n", name);
     }
     fputs("COMMIT\n", out);
