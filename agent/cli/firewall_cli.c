@@ -107,6 +107,12 @@ int firewall_cli_run(struct cfg *cfg, enum fw_format format, enum fw_sets sets)
     }
     fw_each_name(cfg, sets, add_name, NULL);
     if (resolve_all(cfg) == 0) {
+        /* the rules say so too, but a play that loads them should hear it */
+        for (size_t i = 0; i < n_names; i++)
+            if (!names[i].addrs.resolved)
+                fprintf(stderr,
+                        "smsa-agentd: warning: %s did not resolve: nothing is opened for it\n",
+                        names[i].host);
         struct fw_options o = {.format = format, .sets = sets, .now_us = loop_wall_us()};
         if (fw_render(stdout, cfg, &o, lookup, NULL) == 0)
             rc = 0;

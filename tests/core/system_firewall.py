@@ -146,9 +146,69 @@ def test_update_hosts_are_not_pinned_unless_sets_are_asked_for():
             dns.stop()
 
 
+def in_netns(tmp, script):
+    """Runs a shell script in a fresh network namespace: the rules loaded there vanish with
+    it and never touch the host's firewall."""
+    path = os.path.join(tmp, "netns.sh")
+    with open(path, "w") as f:
+        f.write("set -e\n" + script)
+    return subprocess.run(["unshare", "--net", "sh", path], capture_output=True, text=True,
+                          timeout=60, cwd=tmp)
+
+
+def test_loads_twice_and_leaves_the_users_rules_alone():
+    """nft -f replaces the table in one go; iptables-restore --noflush refills SMSA-IN and
+    SMSA-OUT without touching INPUT; ipset restore swaps the sets in."""
+    if not tools_or_skip() or not shutil.which("unshare") or not shutil.which("ipset"):
+        print("SKIP: needs root, unshare and ipset")
+        return
+    with h.TempDir() as tmp:
+        dns = h.Dnsmasq(tmp, RECORDS).start()
+        try:
+            cfg = role_config(tmp, "control-center", dns.port)
+            for name, fmt, extra in (("rules.nft", "nft", ["--firewall-sets"]),
+                                     ("sets.nft", "nft", ["--firewall-sets-only"]),
+                                     ("rules.v4", "iptables", []),
+                                     ("sets.ipset", "iptables", ["--firewall-sets-only"]),
+                                     ("setrules.v4", "iptables", ["--firewall-sets"])):
+                with open(os.path.join(tmp, name), "w") as f:
+                    f.write(firewall(tmp, cfg, fmt, *extra))
+        finally:
+            dns.stop()
+        p = in_netns(tmp, """
+nft -f rules.nft
+nft -f sets.nft
+nft -f rules.nft
+nft list table inet smsa_agent > nft.out
+iptables -A INPUT -s 192.0.2.200 -j ACCEPT
+iptables-restore --noflush rules.v4
+iptables-restore --noflush rules.v4
+iptables -S > ipt.out
+ipset restore < sets.ipset
+ipset restore < sets.ipset
+iptables-restore --noflush setrules.v4
+ipset list -n > ipset.out
+""")
+        if p.returncode != 0 and "unshare failed" in p.stderr:
+            print("SKIP: no network namespaces here: %s" % p.stderr.strip())
+            return
+        assert p.returncode == 0, p.stderr
+        nft = open(os.path.join(tmp, "nft.out")).read()
+        assert nft.count("chain input {") == 1, nft
+        assert nft.count("ip daddr 192.0.2.11 tcp dport 41002 accept") == 1, nft
+        assert "198.51.100.7" in nft and "198.51.100.8" in nft, nft
+        ipt = open(os.path.join(tmp, "ipt.out")).read().splitlines()
+        assert "-A INPUT -s 192.0.2.200/32 -j ACCEPT" in ipt, ipt
+        rule = [r for r in ipt if r.startswith("-A SMSA-OUT -d 192.0.2.11/32") and "41002" in r]
+        assert len(rule) == 1, ipt
+        sets = open(os.path.join(tmp, "ipset.out")).read().split()
+        assert "smsa_f6_443_v4" in sets and not [x for x in sets if x.endswith("_n")], sets
+
+
 if __name__ == "__main__":
     h.run_tests([
         test_every_role_renders_rules_the_tools_accept,
         test_41002_to_each_scanner_and_from_the_control_center,
         test_update_hosts_are_not_pinned_unless_sets_are_asked_for,
+        test_loads_twice_and_leaves_the_users_rules_alone,
     ])
