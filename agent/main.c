@@ -209,6 +209,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "smsa-agentd: --preflight and --firewall are separate commands\n");
         return usage_rc;
     }
+    if (!preflight && (pf.output != PREFLIGHT_TABLE || pf.flows)) {
+        fprintf(stderr, "smsa-agentd: --json, --nagios and --flow go with --preflight\n");
+        return usage_rc;
+    }
+    if (!firewall && fw_sets != FW_SETS_NONE) {
+        fprintf(stderr,
+                "smsa-agentd: --firewall-sets and --firewall-sets-only go with --firewall\n");
+        return usage_rc;
+    }
 
     struct cfg_error err;
     memset(&err, 0, sizeof(err));

@@ -208,11 +208,6 @@ static void resolved(int status, const struct sockaddr_storage *addrs, const soc
         return;
     }
     core_set_addresses(ep->peer, addrs, lens, n);
-    if (once_on && once.resolve_only) {
-        ep->busy = false;
-        round_over();
-        return;
-    }
     probe_addresses(ep);
 }
 
@@ -268,13 +263,9 @@ void engine_set_once(const struct engine_once *o)
         memset(&once, 0, sizeof(once));
 }
 
-/* Whether a one-shot run has anything to do for this peer. */
 static bool once_selected(const struct smsa_peer *p)
 {
-    if (once.flows && !(once.flows & (UINT32_C(1) << (p->flow_id - 1))))
-        return false;
-    /* resolving only: an inbound check has no name, a literal has its address already */
-    return !once.resolve_only || (p->kind != PROBE_LISTEN && !is_literal(p));
+    return !once.flows || (once.flows & (UINT32_C(1) << (p->flow_id - 1)));
 }
 
 void engine_fini(void)
