@@ -13,6 +13,8 @@
 #include "core.h"
 #include "log.h"
 #include "loop.h"
+#include "firewall_cli.h"
+#include "preflight.h"
 #ifdef SMSA_HAVE_SNMP
 #include "snmp_face.h"
 #endif
@@ -36,6 +38,27 @@ static void usage(FILE *out)
                  "      --check-config validate the configuration file and exit 0 or 1\n"
                  "      --version      print the version and exit\n"
                  "  -h, --help         this text\n");
+    fprintf(out, "one-shot commands (no SNMP, no REST, unprivileged):\n"
+                 "      --preflight    every applicable check once, at once; exit 0 all up,\n"
+                 "                     1 something degraded, 2 something down, 3 not checked\n"
+                 "        --json       the flows as GET /api/v1/flows writes them\n"
+                 "        --nagios     a monitoring-plugins line with perfdata\n"
+                 "        --flow N     only flow N (repeatable)\n"
+                 "      --firewall nft|iptables|ip6tables|json\n"
+                 "                     what the host firewall must allow, addresses resolved now\n"
+                 "        --firewall-sets       keep update hosts in named sets (opt-in)\n"
+                 "        --firewall-sets-only  only those sets, to refresh them on a timer\n");
+}
+
+/* --flow N: a flow id, 1..20; naming a flow twice is harmless */
+static int parse_flow(const char *s, uint32_t *mask)
+{
+    char *end;
+    unsigned long id = strtoul(s, &end, 10);
+    if (!*s || *end || id < 1 || id > CAT_NFLOWS)
+        return -1;
+    *mask |= UINT32_C(1) << (id - 1);
+    return 0;
 }
 
 static void print_cfg_error(const char *path, const struct cfg_error *err)
@@ -89,14 +112,33 @@ static void raise_fd_limit(void)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
-        {"debug", no_argument, NULL, 'd'},        {"master", no_argument, NULL, 'M'},
-        {"check-config", no_argument, NULL, 'C'}, {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"foreground", no_argument, NULL, 'f'},
+                                         {"debug", no_argument, NULL, 'd'},
+                                         {"master", no_argument, NULL, 'M'},
+                                         {"check-config", no_argument, NULL, 'C'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"preflight", no_argument, NULL, 'P'},
+                                         {"json", no_argument, NULL, 'J'},
+                                         {"nagios", no_argument, NULL, 'N'},
+                                         {"flow", required_argument, NULL, 'L'},
+                                         {"firewall", required_argument, NULL, 'W'},
+                                         {"firewall-sets", no_argument, NULL, 'S'},
+                                         {"firewall-sets-only", no_argument, NULL, 'O'},
+                                         {NULL, 0, NULL, 0}};
     const char *path = DEFAULT_CONFIG;
     bool path_given = false;
     bool foreground = false, debug = false, master = false, check = false;
+    /* --preflight answers in the monitoring-plugins exit codes, usage errors included */
+    bool preflight = false;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--preflight"))
+            preflight = true;
+    int usage_rc = preflight ? PREFLIGHT_UNKNOWN : 2;
+    struct preflight_options pf = {.output = PREFLIGHT_TABLE};
+    const char *firewall = NULL;
+    enum fw_sets fw_sets = FW_SETS_NONE;
     int c;
     while ((c = getopt_long(argc, argv, "c:fdh", opts, NULL)) != -1) {
         switch (c) {
@@ -122,15 +164,59 @@ int main(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
+        case 'P':
+            break; /* seen above */
+        case 'J':
+            pf.output = PREFLIGHT_JSON;
+            break;
+        case 'N':
+            pf.output = PREFLIGHT_NAGIOS;
+            break;
+        case 'L':
+            if (parse_flow(optarg, &pf.flows) < 0) {
+                fprintf(stderr, "smsa-agentd: --flow \"%s\": expected a flow id from 1 to %d\n",
+                        optarg, CAT_NFLOWS);
+                return usage_rc;
+            }
+            break;
+        case 'W':
+            firewall = optarg;
+            break;
+        case 'S':
+            fw_sets = FW_SETS_ON;
+            break;
+        case 'O':
+            fw_sets = FW_SETS_ONLY;
+            break;
         default:
             usage(stderr);
-            return 2;
+            return usage_rc;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "smsa-agentd: unexpected argument \"%s\"\n", argv[optind]);
         usage(stderr);
+        return usage_rc;
+    }
+    enum fw_format fw_format = FW_NFT;
+    if (firewall && fw_format_parse(firewall, &fw_format) < 0) {
+        fprintf(stderr,
+                "smsa-agentd: --firewall \"%s\": expected nft, iptables, ip6tables or json\n",
+                firewall);
         return 2;
+    }
+    if (preflight && firewall) {
+        fprintf(stderr, "smsa-agentd: --preflight and --firewall are separate commands\n");
+        return usage_rc;
+    }
+    if (!preflight && (pf.output != PREFLIGHT_TABLE || pf.flows)) {
+        fprintf(stderr, "smsa-agentd: --json, --nagios and --flow go with --preflight\n");
+        return usage_rc;
+    }
+    if (!firewall && fw_sets != FW_SETS_NONE) {
+        fprintf(stderr,
+                "smsa-agentd: --firewall-sets and --firewall-sets-only go with --firewall\n");
+        return usage_rc;
     }
 
     struct cfg_error err;
@@ -149,9 +235,23 @@ int main(int argc, char **argv)
         cfg = cfg_load(path, &err);
     }
     if (!cfg) {
+        if (preflight) {
+            char why[640];
+            if (err.line > 0)
+                snprintf(why, sizeof(why), "%s:%d:%d: %s", path, err.line, err.column, err.message);
+            else
+                snprintf(why, sizeof(why), "%s: %s", path, err.message);
+            return preflight_unusable(&pf, why);
+        }
         print_cfg_error(path, &err);
         return 1;
     }
+    if (preflight) {
+        raise_fd_limit();
+        return preflight_run(cfg, &pf);
+    }
+    if (firewall)
+        return firewall_cli_run(cfg, fw_format, fw_sets);
     if (check) {
         printf("%s: configuration is valid%s\n", path,
                embedded ? " (no file: embedded defaults)" : "");

@@ -39,6 +39,12 @@ static const char *dns_query_name;
 static char *resolver_servers;
 static unsigned resolver_timeout_ms;
 
+/* One-shot mode: what to run, and how many rounds are still out. */
+static struct engine_once once;
+static bool once_on;
+static size_t once_pending;
+static struct loop_timer once_timer; /* reports "done" when nothing had to run at all */
+
 /* Jitter needs spread, not secrecy (the DNS id and the NTP nonce use getrandom): a
  * xorshift64 seeded once spares a system call per round. */
 static uint64_t jitter_state;
@@ -67,6 +73,27 @@ static int64_t jitter_us(int64_t period_us)
 }
 
 static void round_start(void *arg);
+
+static void once_done(void *arg)
+{
+    (void)arg;
+    if (once.done)
+        once.done(once.arg);
+}
+
+/* Every path that ends a round comes here, after the core has the result. */
+static void round_over(void)
+{
+    if (once_on && once_pending > 0 && --once_pending == 0)
+        once_done(NULL);
+}
+
+static void round_failed(struct eng_peer *ep, enum smsa_cause cause, const char *detail)
+{
+    ep->busy = false;
+    core_round_failed(ep->peer, cause, detail);
+    round_over();
+}
 
 static void schedule_next(struct eng_peer *ep)
 {
@@ -100,7 +127,8 @@ static void kod_apply(struct eng_peer *ep)
             /* RFC 5905 §7.4: RATE asks the client to reduce its rate */
             if (p->poll_multiplier < 64)
                 p->poll_multiplier *= 2;
-            schedule_next(ep); /* the next round was planned before this reply came */
+            if (!once_on)
+                schedule_next(ep); /* the next round was planned before this reply came */
             log_warn("NTP server %s sent RATE: polling every %u intervals", p->host,
                      p->poll_multiplier);
         } else if (!strcmp(r->ntp.refid, "DENY") || !strcmp(r->ntp.refid, "RSTR")) {
@@ -119,6 +147,7 @@ static void round_finish(struct eng_peer *ep)
         kod_apply(ep);
     core_round_done(p, ep->results, ep->n_probes);
     clear_probes(ep);
+    round_over();
 }
 
 static void probe_done(const struct probe_addr_result *r, void *arg)
@@ -136,8 +165,7 @@ static void probe_addresses(struct eng_peer *ep)
     struct smsa_peer *p = ep->peer;
     size_t n = p->n_addrs;
     if (n == 0) {
-        ep->busy = false;
-        core_round_failed(p, CAUSE_DNS_FAILURE, "no address");
+        round_failed(ep, CAUSE_DNS_FAILURE, "no address");
         return;
     }
     ep->probes = calloc(n, sizeof(*ep->probes));
@@ -145,8 +173,7 @@ static void probe_addresses(struct eng_peer *ep)
     ep->slots = calloc(n, sizeof(*ep->slots));
     if (!ep->probes || !ep->results || !ep->slots) {
         clear_probes(ep);
-        ep->busy = false;
-        core_round_failed(p, CAUSE_ERROR, "out of memory");
+        round_failed(ep, CAUSE_ERROR, "out of memory");
         return;
     }
     ep->n_probes = n;
@@ -179,9 +206,8 @@ static void resolved(int status, const struct sockaddr_storage *addrs, const soc
     struct eng_peer *ep = arg;
     ep->lookup = NULL;
     if (status != 0 || n == 0) {
-        ep->busy = false;
-        core_round_failed(ep->peer, CAUSE_DNS_FAILURE,
-                          status != 0 ? resolver_status_text(status) : "no address");
+        round_failed(ep, CAUSE_DNS_FAILURE,
+                     status != 0 ? resolver_status_text(status) : "no address");
         return;
     }
     core_set_addresses(ep->peer, addrs, lens, n);
@@ -227,11 +253,13 @@ static void round_start(void *arg)
     struct smsa_peer *p = ep->peer;
     if (p->kod_stopped)
         return; /* DENY/RSTR: never again until the configuration changes */
-    schedule_next(ep);
+    if (!once_on)
+        schedule_next(ep);
     if (ep->busy)
         return; /* the previous round is still out: skip rather than pile up */
     if (p->kind == PROBE_LISTEN) {
         check_listener(p);
+        round_over();
         return;
     }
     ep->busy = true;
@@ -240,10 +268,8 @@ static void round_start(void *arg)
         return;
     }
     ep->lookup = resolver_lookup(p->host, p->port, resolved, ep);
-    if (!ep->lookup) {
-        ep->busy = false;
-        core_round_failed(p, CAUSE_ERROR, "cannot start the lookup");
-    }
+    if (!ep->lookup)
+        round_failed(ep, CAUSE_ERROR, "cannot start the lookup");
 }
 
 int engine_init(const struct cfg *cfg)
@@ -251,6 +277,20 @@ int engine_init(const struct cfg *cfg)
     resolver_servers = cfg->probe.resolver ? strdup(cfg->probe.resolver) : NULL;
     resolver_timeout_ms = cfg->probe.timeout_ms;
     return resolver_init(cfg->probe.resolver, cfg->probe.timeout_ms);
+}
+
+void engine_set_once(const struct engine_once *o)
+{
+    once_on = o != NULL;
+    if (o)
+        once = *o;
+    else
+        memset(&once, 0, sizeof(once));
+}
+
+static bool once_selected(const struct smsa_peer *p)
+{
+    return !once.flows || (once.flows & (UINT32_C(1) << (p->flow_id - 1)));
 }
 
 void engine_fini(void)
@@ -294,7 +334,7 @@ void engine_start(struct smsa_model *m, const struct cfg *cfg)
             continue;
         for (size_t j = 0; j < f->n_peers; j++) {
             struct smsa_peer *p = f->peers[j];
-            if (!p->enabled)
+            if (!p->enabled || (once_on && !once_selected(p)))
                 continue;
             struct eng_peer *ep = calloc(1, sizeof(*ep));
             if (!ep)
@@ -307,6 +347,15 @@ void engine_start(struct smsa_model *m, const struct cfg *cfg)
     /* Rounds spread over the interval (SPEC §3): peer k of n runs at k/n of it. The phase
      * is anchored to the monotonic clock, not to this call, so that configuration changes in
      * quick succession cannot keep pushing a peer's round out of reach. */
+    if (once_on) {
+        /* every round at once; the result is whatever each single round finds */
+        once_pending = n_peers;
+        for (size_t k = 0; k < n_peers; k++)
+            loop_timer_start(&peers[k]->timer, 0, round_start, peers[k]);
+        if (n_peers == 0)
+            loop_timer_start(&once_timer, 0, once_done, NULL);
+        return;
+    }
     int64_t period = (int64_t)interval_ms * 1000, now = loop_now_us();
     for (size_t k = 0; k < n_peers; k++) {
         int64_t phase = period * (int64_t)k / (int64_t)n_peers;
@@ -318,6 +367,8 @@ void engine_start(struct smsa_model *m, const struct cfg *cfg)
 void engine_stop(struct smsa_model *m)
 {
     (void)m;
+    loop_timer_stop(&once_timer);
+    once_pending = 0;
     for (size_t k = 0; k < n_peers; k++) {
         struct eng_peer *ep = peers[k];
         loop_timer_stop(&ep->timer);

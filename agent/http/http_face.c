@@ -45,6 +45,7 @@ enum route {
     R_SCANNER,
     R_CONFIG,
     R_EVENTS,
+    R_FIREWALL,
 };
 
 struct route_def {
@@ -68,6 +69,7 @@ static const struct route_def routes[] = {
     {"/api/v1/scanners/", R_SCANNER, M_GET | M_HEAD | M_DELETE, "GET, HEAD, DELETE", true},
     {"/api/v1/config", R_CONFIG, M_GET | M_HEAD, "GET, HEAD", true},
     {"/api/v1/events", R_EVENTS, M_GET, "GET", true},
+    {"/api/v1/firewall", R_FIREWALL, M_GET | M_HEAD, "GET, HEAD", true},
 };
 
 /* Per request, from the first call of the access handler to MHD_OPTION_NOTIFY_COMPLETED. */
@@ -663,6 +665,21 @@ static enum MHD_Result handle_get(struct MHD_Connection *conn, struct request *r
         if (!s)
             return problem(conn, 500, "internal", "out of memory", NULL);
         return send_fresh(conn, 200, s, strlen(s), "application/json", true);
+    }
+    case R_FIREWALL: {
+        enum fw_format f;
+        enum fw_sets sets;
+        const char *bad = httpf_firewall_query(
+            MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format"),
+            MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "sets"), &f, &sets);
+        if (bad)
+            return problem(conn, 400, "bad-query", bad, NULL);
+        size_t n;
+        char *s = httpf_firewall_text(core_model(), core_config(), f, sets, &n);
+        if (!s)
+            return problem(conn, 500, "internal", "out of memory", NULL);
+        return send_fresh(conn, 200, s, n,
+                          f == FW_JSON ? "application/json" : "text/plain; charset=utf-8", true);
     }
     case R_EVENTS: {
         struct MHD_Response *r = httpf_events_response(conn);

@@ -4,10 +4,16 @@
 #define SMSA_HTTP_FACE_H
 
 #include "config.h"
+#include "model.h"
 
 /* Reads cfg->http. Returns 0, or -1 (logged) when it cannot listen or the settings are
  * unsafe (beyond loopback without a token). */
 int httpf_init(const struct cfg *cfg);
 void httpf_fini(void);
+
+/* The /api/v1/flows document (flow_id 0) or one flow's object, written by the face's own
+ * writer from m, for a caller that does not run the face (smsa-agentd --preflight --json).
+ * malloc'd and NUL-terminated, *len without the NUL; NULL when out of memory. */
+char *httpf_flows_document(const struct smsa_model *m, unsigned flow_id, size_t *len);
 
 #endif

@@ -195,11 +195,9 @@ static void snap_unref(struct snap *s)
     free(s);
 }
 
-static struct snap *snap_take(const struct smsa_model *m)
+/* A snapshot of m's numbers on the heads h (a reference to h is taken). */
+static struct snap *snap_build(const struct smsa_model *m, struct heads *h)
 {
-    struct heads *h = heads_get(m);
-    if (!h)
-        return NULL;
     struct snap *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
@@ -280,6 +278,12 @@ static struct snap *snap_take(const struct smsa_model *m)
     hash = httpf_hash(hash, s->listening, s->n_listening * sizeof(*s->listening));
     s->hash = httpf_hash(hash, s->addrs, s->n_addrs * sizeof(*s->addrs));
     return s;
+}
+
+static struct snap *snap_take(const struct smsa_model *m)
+{
+    struct heads *h = heads_get(m);
+    return h ? snap_build(m, h) : NULL;
 }
 
 /* ---- formatting ---- */
@@ -473,6 +477,39 @@ struct MHD_Response *httpf_flows_response(const struct smsa_model *m, unsigned f
     snprintf(etag, etag_len, "\"c%llu-g%llu-%08x\"", (unsigned long long)m->config_generation,
              (unsigned long long)m->generation, (unsigned)(h ^ (h >> 32)));
     return httpf_stream_response(cursor_fill, cursor_free, c);
+}
+
+char *httpf_flows_document(const struct smsa_model *m, unsigned flow_id, size_t *len)
+{
+    /* private heads and snapshot: the face's caches are neither used nor left behind */
+    struct heads *h = heads_build(m);
+    if (!h)
+        return NULL;
+    struct snap *s = snap_build(m, h);
+    heads_unref(h);
+    if (!s)
+        return NULL;
+    struct cursor c = {.snap = s,
+                       .list = flow_id == 0,
+                       .flow = flow_id ? flow_id - 1 : 0,
+                       .last_flow = flow_id ? flow_id - 1 : CAT_NFLOWS - 1};
+    struct httpf_buf out = {0}, piece = {0};
+    bool done = false;
+    while (!done && !out.oom && !piece.oom) {
+        piece.len = 0;
+        done = cursor_fill(&c, &piece);
+        if (piece.len)
+            httpf_put(&out, piece.s, piece.len);
+    }
+    httpf_buf_free(&piece);
+    snap_unref(s);
+    if (out.oom || piece.oom) {
+        httpf_buf_free(&out);
+        return NULL;
+    }
+    httpf_put(&out, "", 1); /* NUL-terminated for callers that print it */
+    *len = out.len - 1;
+    return out.s;
 }
 
 /* ---- /api/v1/links: small enough (a line per scanner) to write whole ---- */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core.h"
+#include "firewall.h"
 
 /* Largest request body read (SPEC §5: 413 beyond it). */
 #define HTTPF_MAX_BODY (64 * 1024)
@@ -74,6 +75,15 @@ char *httpf_links_text(const struct smsa_model *m, size_t *len);
 /* Writes the parts that change only with the configuration now rather than in a request. */
 void httpf_flows_prepare(const struct smsa_model *m);
 void httpf_flows_fini(void);
+
+/* ---- http_firewall.c: GET /api/v1/firewall ---- */
+
+/* The query's format (default json) and sets (0, 1 or only); NULL, or what is wrong. */
+const char *httpf_firewall_query(const char *format, const char *sets, enum fw_format *f,
+                                 enum fw_sets *s);
+/* The rendered rules (malloc'd, *len its length); NULL when out of memory. */
+char *httpf_firewall_text(const struct smsa_model *m, const struct cfg *c, enum fw_format f,
+                          enum fw_sets sets, size_t *len);
 
 /* ---- http_metrics.c: the Prometheus text exposition ---- */
 

@@ -1,0 +1,818 @@
+#include "firewall.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The vendor's own words about the update, licensing and rule hosts (TECH85204). */
+#define VENDOR_WARNING                                                                             \
+    "It is imperative that you do not use specific IP addresses for these hostnames when "         \
+    "creating firewall rules."
+
+/* nft refuses rule comments over 128 bytes; iptables' comment match allows 256. */
+#define COMMENT_MAX 128
+
+/* ---- the plan: rules, sets and notes, whatever the output format ---- */
+
+struct rule {
+    unsigned flow;
+    enum smsa_direction dir;
+    enum smsa_proto proto;
+    uint16_t port;
+    int family;                /* 4, 6, or 0: any */
+    char addr[SMSA_ADDR_TEXT]; /* "" with family 0: any address */
+    const char *host;          /* as configured; NULL: any */
+    const char *label;         /* scanner name, "control-center", update purpose; may be NULL */
+    int64_t resolved_us;       /* when host was resolved; 0: a literal, or any */
+    bool pinned;               /* false: an update host's port to any destination */
+    char set[32];              /* the set matched instead of addr; "" for none */
+    char comment[COMMENT_MAX];
+};
+
+struct fwset {
+    char name[32];
+    unsigned flow;
+    enum smsa_proto proto;
+    uint16_t port;
+    int family;
+    char **hosts;
+    size_t n_hosts;
+    char (*addrs)[SMSA_ADDR_TEXT];
+    size_t n_addrs;
+};
+
+struct note {
+    unsigned flow;
+    char text[400];
+};
+
+struct plan {
+    const struct cfg *cfg;
+    const struct fw_options *opt;
+    fw_lookup_fn lookup;
+    void *arg;
+    struct rule *rules;
+    size_t n_rules;
+    struct fwset *sets;
+    size_t n_sets;
+    struct note *notes;
+    size_t n_notes;
+    bool oom;
+};
+
+static void *grow(void *p, size_t n, size_t size, bool *oom)
+{
+    /* arrays grow one element at a time: a plan holds tens of rules */
+    void *q = realloc(p, (n + 1) * size);
+    if (!q)
+        *oom = true;
+    return q;
+}
+
+static void stamp_text(int64_t wall_us, char *buf, size_t len)
+{
+    time_t t = (time_t)(wall_us / 1000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Comments land inside double quotes of nft and iptables-restore: keep them plain. */
+static void clean_text(char *s)
+{
+    for (; *s; s++)
+        if (*s == '"' || *s == '\\' || *s == '\'' || (unsigned char)*s < 0x20 ||
+            (unsigned char)*s > 0x7e)
+            *s = '_';
+}
+
+static void add_note(struct plan *p, unsigned flow, const char *fmt, const char *a, const char *b)
+{
+    struct note *n = grow(p->notes, p->n_notes, sizeof(*n), &p->oom);
+    if (!n)
+        return;
+    p->notes = n;
+    n = &p->notes[p->n_notes++];
+    n->flow = flow;
+    snprintf(n->text, sizeof(n->text), fmt, a ? a : "", b ? b : "");
+}
+
+static bool same_rule(const struct rule *a, const struct rule *b)
+{
+    return a->flow == b->flow && a->dir == b->dir && a->proto == b->proto && a->port == b->port &&
+           a->family == b->family && !strcmp(a->addr, b->addr) && !strcmp(a->set, b->set);
+}
+
+static void add_rule(struct plan *p, const struct rule *r)
+{
+    for (size_t i = 0; i < p->n_rules; i++)
+        if (same_rule(&p->rules[i], r))
+            return; /* two names for one address: one rule is enough */
+    struct rule *n = grow(p->rules, p->n_rules, sizeof(*n), &p->oom);
+    if (!n)
+        return;
+    p->rules = n;
+    n = &p->rules[p->n_rules++];
+    *n = *r;
+    /* "flow 11 scanner1 scanner1.example.net resolved 2026-11-30T22:58:01Z" */
+    char when[32] = "";
+    if (r->resolved_us > 0)
+        stamp_text(r->resolved_us, when, sizeof(when));
+    bool label = r->label && (!r->host || strcmp(r->label, r->host));
+    if (!r->pinned)
+        snprintf(n->comment, sizeof(n->comment), "flow %u %s: update hosts are never pinned",
+                 r->flow, r->set[0] ? r->set : "any destination");
+    else
+        snprintf(n->comment, sizeof(n->comment), "flow %u%s%s%s%s%s%s", r->flow, label ? " " : "",
+                 label ? r->label : "", r->host ? " " : "", r->host ? r->host : "",
+                 when[0] ? " resolved " : "", when);
+    clean_text(n->comment);
+}
+
+static int literal_family(const char *host)
+{
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, host, buf) == 1)
+        return 4;
+    if (inet_pton(AF_INET6, host, buf) == 1)
+        return 6;
+    return 0;
+}
+
+static int text_family(const char *addr)
+{
+    return strchr(addr, ':') ? 6 : 4;
+}
+
+/* IPv4 first, then by address: the same order whoever resolved the name. */
+static int cmp_addr_text(const void *a, const void *b)
+{
+    const char *x = a, *y = b;
+    int fx = text_family(x), fy = text_family(y);
+    if (fx != fy)
+        return fx - fy;
+    unsigned char bx[16] = {0}, by[16] = {0};
+    inet_pton(fx == 6 ? AF_INET6 : AF_INET, x, bx);
+    inet_pton(fy == 6 ? AF_INET6 : AF_INET, y, by);
+    return memcmp(bx, by, sizeof(bx));
+}
+
+static void lookup_sorted(struct plan *p, const char *host, struct fw_addrs *a)
+{
+    p->lookup(host, a, p->arg);
+    if (a->n > FW_MAX_ADDRS)
+        a->n = FW_MAX_ADDRS;
+    qsort(a->addr, a->n, sizeof(a->addr[0]), cmp_addr_text);
+}
+
+/* One rule per address of host: the literal itself, or what the name resolves to now. */
+static void add_host(struct plan *p, const struct rule *tmpl, const char *host, const char *label)
+{
+    struct rule r = *tmpl;
+    r.host = host;
+    r.label = label;
+    r.pinned = true;
+    int fam = literal_family(host);
+    if (fam) {
+        r.family = fam;
+        snprintf(r.addr, sizeof(r.addr), "%s", host);
+        add_rule(p, &r);
+        return;
+    }
+    struct fw_addrs *a = calloc(1, sizeof(*a));
+    if (!a) {
+        p->oom = true;
+        return;
+    }
+    lookup_sorted(p, host, a);
+    if (!a->resolved || a->n == 0) {
+        add_note(p, r.flow, "%s did not resolve: nothing is opened for it%s", host, "");
+        free(a);
+        return;
+    }
+    r.resolved_us = a->at_us;
+    for (size_t i = 0; i < a->n && i < FW_MAX_ADDRS; i++) {
+        r.family = text_family(a->addr[i]);
+        snprintf(r.addr, sizeof(r.addr), "%s", a->addr[i]);
+        add_rule(p, &r);
+    }
+    free(a);
+}
+
+/* ---- where each flow's traffic comes from or goes to ---- */
+
+/* Who connects to this appliance on an inbound flow (the "from" column of the vendor table). */
+enum in_source { IN_MANAGEMENT, IN_ANY, IN_INTERNAL_MAIL, IN_CONTROL_CENTER, IN_SCANNERS };
+
+static enum in_source inbound_source(unsigned id)
+{
+    switch (id) {
+    case 2:
+        return IN_ANY; /* Internet mail */
+    case 4:
+        return IN_INTERNAL_MAIL;
+    case 11:
+    case 16:
+    case 17:
+    case 18:
+        return IN_CONTROL_CENTER; /* on a Scanner */
+    case 12:
+    case 13:
+        return IN_SCANNERS; /* on a Control Center */
+    default:
+        return IN_MANAGEMENT; /* 1, 14, 15 */
+    }
+}
+
+/* Flows the configuration switches off (TECH85204: NTP and HTTP management are off by
+ * default); the daemon does not check them either. */
+static bool flow_off(unsigned id, const struct cfg *c)
+{
+    return (id == 8 && !c->ntp_enabled) || (id == 14 && !c->http_management);
+}
+
+static void add_list(struct plan *p, const struct rule *tmpl, const struct cfg_list *l,
+                     bool outbound, const char *what)
+{
+    if (l->n == 0)
+        add_note(p, tmpl->flow, "no %s configured: nothing is opened%s", what, "");
+    for (size_t i = 0; i < l->n; i++) {
+        struct rule r = *tmpl;
+        if (outbound && l->items[i].port)
+            r.port = l->items[i].port;
+        add_host(p, &r, l->items[i].host, NULL);
+    }
+}
+
+static void inbound(struct plan *p, const struct cat_flow *f)
+{
+    const struct cfg *c = p->cfg;
+    struct rule r = {.flow = f->id, .dir = DIR_INBOUND, .proto = f->proto, .port = f->port};
+    switch (inbound_source(f->id)) {
+    case IN_ANY:
+        r.pinned = true;
+        r.label = "any source";
+        add_rule(p, &r);
+        break;
+    case IN_MANAGEMENT:
+        add_list(p, &r, &c->management_hosts, false, "management_hosts");
+        break;
+    case IN_INTERNAL_MAIL:
+        add_list(p, &r, &c->internal_mail_servers, false, "internal_mail_servers");
+        break;
+    case IN_CONTROL_CENTER:
+        if (c->control_center)
+            add_host(p, &r, c->control_center, "control-center");
+        else
+            add_note(p, f->id, "no control_center configured: nothing is opened%s%s", "", "");
+        break;
+    case IN_SCANNERS:
+        if (c->n_scanners == 0)
+            add_note(p, f->id, "no scanners configured: nothing is opened%s%s", "", "");
+        for (size_t i = 0; i < c->n_scanners; i++)
+            add_host(p, &r, c->scanners[i].peer.host, c->scanners[i].name);
+        break;
+    }
+}
+
+static struct fwset *find_set(struct plan *p, unsigned flow, uint16_t port, int family)
+{
+    for (size_t i = 0; i < p->n_sets; i++)
+        if (p->sets[i].flow == flow && p->sets[i].port == port && p->sets[i].family == family)
+            return &p->sets[i];
+    struct fwset *s = grow(p->sets, p->n_sets, sizeof(*s), &p->oom);
+    if (!s)
+        return NULL;
+    p->sets = s;
+    s = &p->sets[p->n_sets++];
+    memset(s, 0, sizeof(*s));
+    /* one name for nft and ipset (31 characters at most) */
+    snprintf(s->name, sizeof(s->name), "smsa_f%u_%u_v%d", flow, (unsigned)port, family);
+    s->flow = flow;
+    s->proto = cat_flow(flow)->proto;
+    s->port = port;
+    s->family = family;
+    return s;
+}
+
+static void set_add_host(struct plan *p, struct fwset *s, const char *host)
+{
+    for (size_t i = 0; i < s->n_hosts; i++)
+        if (!strcmp(s->hosts[i], host))
+            return;
+    char **h = grow(s->hosts, s->n_hosts, sizeof(*h), &p->oom);
+    if (!h)
+        return;
+    s->hosts = h;
+    if (!(s->hosts[s->n_hosts] = strdup(host)))
+        p->oom = true;
+    else
+        s->n_hosts++;
+}
+
+static void set_add_addr(struct plan *p, struct fwset *s, const char *addr)
+{
+    for (size_t i = 0; i < s->n_addrs; i++)
+        if (!strcmp(s->addrs[i], addr))
+            return;
+    char(*a)[SMSA_ADDR_TEXT] = grow(s->addrs, s->n_addrs, sizeof(*a), &p->oom);
+    if (!a)
+        return;
+    s->addrs = a;
+    snprintf(s->addrs[s->n_addrs++], SMSA_ADDR_TEXT, "%s", addr);
+}
+
+/* Update hosts: never pinned. Their port to any destination, or (opt-in) named sets of
+ * both families holding their current addresses, refreshed by a timer. */
+static void updates(struct plan *p, const struct cat_flow *f)
+{
+    const struct cfg *c = p->cfg;
+    bool any = false;
+    for (size_t i = 0; i < c->n_updates; i++) {
+        const struct cfg_update *u = &c->updates[i];
+        if (!u->enabled || cat_update_flow(u->purpose) != f->id)
+            continue;
+        any = true;
+        uint16_t port = u->port ? u->port : f->port;
+        struct rule r = {.flow = f->id, .dir = DIR_OUTBOUND, .proto = f->proto, .port = port};
+        if (p->opt->sets == FW_SETS_NONE) {
+            add_rule(p, &r);
+            continue;
+        }
+        struct fwset *s4 = find_set(p, f->id, port, 4), *s6 = s4 ? find_set(p, f->id, port, 6) : 0;
+        if (!s4 || !s6)
+            return;
+        s4 = find_set(p, f->id, port, 4); /* creating s6 may have moved the array */
+        set_add_host(p, s4, u->host);
+        set_add_host(p, s6, u->host);
+        int fam = literal_family(u->host);
+        struct fw_addrs *a = calloc(1, sizeof(*a));
+        if (!a) {
+            p->oom = true;
+            return;
+        }
+        if (fam) {
+            a->resolved = true;
+            a->n = 1;
+            snprintf(a->addr[0], SMSA_ADDR_TEXT, "%s", u->host);
+        } else {
+            lookup_sorted(p, u->host, a);
+        }
+        if (!a->resolved || a->n == 0)
+            add_note(p, f->id, "%s did not resolve: its set lacks it until the next refresh%s",
+                     u->host, "");
+        for (size_t k = 0; k < a->n && k < FW_MAX_ADDRS; k++)
+            set_add_addr(p, text_family(a->addr[k]) == 4 ? s4 : s6, a->addr[k]);
+        free(a);
+        struct rule v4 = r, v6 = r;
+        v4.family = 4;
+        snprintf(v4.set, sizeof(v4.set), "%s", s4->name);
+        v6.family = 6;
+        snprintf(v6.set, sizeof(v6.set), "%s", s6->name);
+        add_rule(p, &v4);
+        add_rule(p, &v6);
+    }
+    if (!any)
+        add_note(p, f->id, "no enabled update source: nothing is opened%s%s", "", "");
+}
+
+static void outbound(struct plan *p, const struct cat_flow *f)
+{
+    const struct cfg *c = p->cfg;
+    struct rule r = {.flow = f->id, .dir = DIR_OUTBOUND, .proto = f->proto, .port = f->port};
+    switch (cat_peer_source(f->id)) {
+    case SRC_CONTROL_CENTER:
+        if (!c->control_center) {
+            add_note(p, f->id, "no control_center configured: nothing is opened%s%s", "", "");
+            break;
+        }
+        if (c->control_center_port)
+            r.port = c->control_center_port;
+        add_host(p, &r, c->control_center, "control-center");
+        break;
+    case SRC_SCANNERS:
+        if (c->n_scanners == 0)
+            add_note(p, f->id, "no scanners configured: nothing is opened%s%s", "", "");
+        for (size_t i = 0; i < c->n_scanners; i++) {
+            struct rule s = r;
+            if (c->scanners[i].peer.port)
+                s.port = c->scanners[i].peer.port;
+            add_host(p, &s, c->scanners[i].peer.host, c->scanners[i].name);
+        }
+        break;
+    case SRC_DNS_SERVERS:
+        add_list(p, &r, &c->dns_servers, true, "dns_servers");
+        break;
+    case SRC_NTP_SERVERS:
+        add_list(p, &r, &c->ntp_servers, true, "ntp_servers");
+        break;
+    case SRC_LDAP_SERVERS:
+        add_list(p, &r, &c->ldap_servers, true, "ldap_servers");
+        break;
+    case SRC_INTERNAL_MAIL:
+        add_list(p, &r, &c->internal_mail_servers, true, "internal_mail_servers");
+        break;
+    case SRC_INTERNET_MAIL:
+        if (c->internet_mail_hosts.n == 0) {
+            /* mail to the Internet goes wherever MX records point */
+            r.pinned = true;
+            r.label = "any destination";
+            add_rule(p, &r);
+        } else {
+            add_list(p, &r, &c->internet_mail_hosts, true, "internet_mail_hosts");
+        }
+        break;
+    case SRC_UPDATES:
+        updates(p, f);
+        break;
+    case SRC_NONE:
+        break;
+    }
+}
+
+static void plan_build(struct plan *p)
+{
+    for (unsigned id = 1; id <= CAT_NFLOWS && !p->oom; id++) {
+        const struct cat_flow *f = cat_flow(id);
+        enum smsa_direction d = cat_direction(id, p->cfg->role);
+        if (d == DIR_NOT_APPLICABLE)
+            continue;
+        if (flow_off(id, p->cfg)) {
+            add_note(p, id, "switched off in the configuration: nothing is opened%s%s", "", "");
+            continue;
+        }
+        if (d == DIR_INBOUND)
+            inbound(p, f);
+        else
+            outbound(p, f);
+    }
+}
+
+static void plan_free(struct plan *p)
+{
+    for (size_t i = 0; i < p->n_sets; i++) {
+        for (size_t j = 0; j < p->sets[i].n_hosts; j++)
+            free(p->sets[i].hosts[j]);
+        free(p->sets[i].hosts);
+        free(p->sets[i].addrs);
+    }
+    free(p->sets);
+    free(p->rules);
+    free(p->notes);
+}
+
+void fw_each_name(const struct cfg *c, enum fw_sets sets, void (*cb)(const char *host, void *arg),
+                  void *arg)
+{
+    const struct cfg_list *lists[] = {&c->dns_servers,           &c->ldap_servers,
+                                      &c->internal_mail_servers, &c->internet_mail_hosts,
+                                      &c->management_hosts,      &c->ntp_servers};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        for (size_t j = 0; j < lists[i]->n; j++)
+            if (!literal_family(lists[i]->items[j].host))
+                cb(lists[i]->items[j].host, arg);
+    if (c->control_center && !literal_family(c->control_center))
+        cb(c->control_center, arg);
+    for (size_t i = 0; i < c->n_scanners; i++)
+        if (!literal_family(c->scanners[i].peer.host))
+            cb(c->scanners[i].peer.host, arg);
+    for (size_t i = 0; sets != FW_SETS_NONE && i < c->n_updates; i++)
+        if (c->updates[i].enabled && !literal_family(c->updates[i].host))
+            cb(c->updates[i].host, arg);
+}
+
+/* ---- writers ---- */
+
+static const char *dir_word(enum smsa_direction d)
+{
+    return d == DIR_INBOUND ? "inbound" : "outbound";
+}
+
+static void header(FILE *out, const struct plan *p, const char *what)
+{
+    char now[32];
+    stamp_text(p->opt->now_us, now, sizeof(now));
+    fprintf(out, "# smsa-agent: what the host firewall of %s (%s) must allow, rendered %s.\n",
+            p->cfg->name, cat_role_name(p->cfg->role), now);
+    fprintf(out, "# %s\n", what);
+    fprintf(out, "# Addresses are those resolved at the time each rule names: render again when "
+                 "they change.\n");
+    for (size_t i = 0; i < p->n_notes; i++)
+        fprintf(out, "# flow %u: %s\n", p->notes[i].flow, p->notes[i].text);
+}
+
+static void rule_remark(FILE *out, const char *indent, const struct rule *r)
+{
+    /* the full story above the rule; the rule's own comment is short */
+    const struct cat_flow *f = cat_flow(r->flow);
+    fprintf(out, "%s# flow %u, %s, %u/%s %s", indent, r->flow, f->purpose, (unsigned)r->port,
+            cat_proto_name(r->proto), dir_word(r->dir));
+    if (!r->pinned)
+        fprintf(out, ": %s\n%s# %s\n", r->set[0] ? "update hosts through a set" : "any destination",
+                indent, VENDOR_WARNING);
+    else
+        fprintf(out, "\n");
+}
+
+static bool family_fits(const struct rule *r, int fam)
+{
+    return r->family == 0 || r->family == fam;
+}
+
+/* The remark goes once above a run of rules of the same flow, port and direction. */
+static bool same_group(const struct rule *a, const struct rule *b)
+{
+    return a && a->flow == b->flow && a->port == b->port && a->dir == b->dir &&
+           a->pinned == b->pinned;
+}
+
+static void nft_rule(FILE *out, const struct rule *r, const struct rule *prev)
+{
+    if (!same_group(prev, r))
+        rule_remark(out, "\t\t", r);
+    fputs("\t\t", out);
+    const char *side = r->dir == DIR_INBOUND ? "saddr" : "daddr";
+    if (r->set[0])
+        fprintf(out, "%s %s @%s ", r->family == 6 ? "ip6" : "ip", side, r->set);
+    else if (r->addr[0])
+        fprintf(out, "%s %s %s ", r->family == 6 ? "ip6" : "ip", side, r->addr);
+    fprintf(out, "%s dport %u accept comment \"%s\"\n", cat_proto_name(r->proto), (unsigned)r->port,
+            r->comment);
+}
+
+static void nft_set_elements(FILE *out, const struct fwset *s)
+{
+    for (size_t i = 0; i < s->n_addrs; i++)
+        fprintf(out, "%s%s", i ? ", " : "", s->addrs[i]);
+}
+
+static void write_nft_sets_only(FILE *out, const struct plan *p)
+{
+    header(out, p,
+           "The update hosts' sets only: load with \"nft -f FILE\" on a timer (one transaction) "
+           "after the ruleset rendered with sets.");
+    for (size_t i = 0; i < p->n_sets; i++) {
+        const struct fwset *s = &p->sets[i];
+        fprintf(out, "flush set inet smsa_agent %s\n", s->name);
+        if (s->n_addrs) {
+            fprintf(out, "add element inet smsa_agent %s { ", s->name);
+            nft_set_elements(out, s);
+            fprintf(out, " }\n");
+        }
+    }
+}
+
+static void write_nft(FILE *out, const struct plan *p)
+{
+    if (p->opt->sets == FW_SETS_ONLY) {
+        write_nft_sets_only(out, p);
+        return;
+    }
+    fputs("#!/usr/sbin/nft -f\n", out);
+    header(out, p,
+           "Load with \"nft -f FILE\": the table is replaced in one transaction. Its chains drop "
+           "what they do not accept.");
+    /* declaring first makes the delete succeed on a host that has no such table yet */
+    fputs("table inet smsa_agent\ndelete table inet smsa_agent\n\ntable inet smsa_agent {\n", out);
+    for (size_t i = 0; i < p->n_sets; i++) {
+        const struct fwset *s = &p->sets[i];
+        fprintf(out, "\tset %s {\n", s->name);
+        fprintf(out, "\t\ttype %s\n\t\tflags timeout\n\t\ttimeout %us\n",
+                s->family == 6 ? "ipv6_addr" : "ipv4_addr", FW_SET_TIMEOUT_S);
+        fprintf(out, "\t\tcomment \"flow %u update hosts, refreshed by a timer\"\n", s->flow);
+        if (s->n_addrs) {
+            fputs("\t\telements = { ", out);
+            nft_set_elements(out, s);
+            fputs(" }\n", out);
+        }
+        fputs("\t}\n", out);
+    }
+    for (int chain = 0; chain < 2; chain++) {
+        enum smsa_direction d = chain == 0 ? DIR_INBOUND : DIR_OUTBOUND;
+        fprintf(out, "%s\tchain %s {\n", p->n_sets || chain ? "\n" : "",
+                chain == 0 ? "input" : "output");
+        fprintf(out, "\t\ttype filter hook %s priority filter; policy drop;\n",
+                chain == 0 ? "input" : "output");
+        fputs("\t\tct state established,related accept comment \"replies and related traffic\"\n",
+              out);
+        fprintf(out, "\t\t%s \"lo\" accept comment \"this host to itself\"\n",
+                chain == 0 ? "iif" : "oif");
+        /* IPv6 does not work at all without neighbour discovery (RFC 4890 section 4.4.1) */
+        fprintf(out,
+                "\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, %s } accept comment "
+                "\"IPv6 neighbour discovery\"\n",
+                chain == 0 ? "nd-router-advert" : "nd-router-solicit");
+        const struct rule *prev = NULL;
+        for (size_t i = 0; i < p->n_rules; i++) {
+            if (p->rules[i].dir != d)
+                continue;
+            nft_rule(out, &p->rules[i], prev);
+            prev = &p->rules[i];
+        }
+        fputs("\t}\n", out);
+    }
+    fputs("}\n", out);
+}
+
+static void ipt_rule(FILE *out, const struct rule *r, const struct rule *prev, int fam)
+{
+    if (!same_group(prev, r))
+        rule_remark(out, "", r);
+    fprintf(out, "-A %s", r->dir == DIR_INBOUND ? "SMSA-IN" : "SMSA-OUT");
+    const char *side = r->dir == DIR_INBOUND ? "src" : "dst";
+    if (r->set[0])
+        fprintf(out, " -m set --match-set %s %s", r->set, side);
+    else if (r->addr[0])
+        fprintf(out, " %s %s/%d", r->dir == DIR_INBOUND ? "-s" : "-d", r->addr,
+                fam == 6 ? 128 : 32);
+    fprintf(out, " -p %s -m %s --dport %u -m comment --comment \"%s\" -j ACCEPT\n",
+            cat_proto_name(r->proto), cat_proto_name(r->proto), (unsigned)r->port, r->comment);
+}
+
+static void write_ipset(FILE *out, const struct plan *p, int fam)
+{
+    header(out, p,
+           "The update hosts' sets for \"ipset restore\": load before the rules, and on a "
+           "timer to refresh them (each set is swapped in whole).");
+    for (size_t i = 0; i < p->n_sets; i++) {
+        const struct fwset *s = &p->sets[i];
+        if (s->family != fam)
+            continue;
+        const char *family = fam == 6 ? "inet6" : "inet";
+        fprintf(out, "create %s hash:ip family %s timeout %u -exist\n", s->name, family,
+                FW_SET_TIMEOUT_S);
+        fprintf(out, "create %s_n hash:ip family %s timeout %u -exist\n", s->name, family,
+                FW_SET_TIMEOUT_S);
+        fprintf(out, "flush %s_n\n", s->name);
+        for (size_t j = 0; j < s->n_addrs; j++)
+            fprintf(out, "add %s_n %s\n", s->name, s->addrs[j]);
+        fprintf(out, "swap %s_n %s\ndestroy %s_n\n", s->name, s->name, s->name);
+    }
+}
+
+static void write_iptables(FILE *out, const struct plan *p, int fam)
+{
+    if (p->opt->sets == FW_SETS_ONLY) {
+        write_ipset(out, p, fam);
+        return;
+    }
+    const char *tool = fam == 6 ? "ip6tables" : "iptables";
+    char what[400];
+    snprintf(what, sizeof(what),
+             "Load with \"%s-restore --noflush FILE\": it declares and fills SMSA-IN and "
+             "SMSA-OUT only. Jump to them once: %s -A INPUT -j SMSA-IN; %s -A OUTPUT -j "
+             "SMSA-OUT%s",
+             tool, tool, tool,
+             p->opt->sets == FW_SETS_ON ? ". Load the sets (--firewall-sets-only) first." : ".");
+    header(out, p, what);
+    fputs("*filter\n:SMSA-IN - [0:0]\n:SMSA-OUT - [0:0]\n", out);
+    for (int chain = 0; chain < 2; chain++) {
+        const char *name = chain == 0 ? "SMSA-IN" : "SMSA-OUT";
+        fprintf(out,
+                "-A %s -m conntrack --ctstate ESTABLISHED,RELATED -m comment --comment \"replies "
+                "and related traffic\" -j ACCEPT\n",
+                name);
+        fprintf(out, "-A %s %s lo -m comment --comment \"this host to itself\" -j ACCEPT\n", name,
+                chain == 0 ? "-i" : "-o");
+        if (fam == 6) {
+            /* RFC 4890 section 4.4.1: IPv6 needs neighbour discovery */
+            const char *types[] = {"neighbour-solicitation", "neighbour-advertisement",
+                                   chain == 0 ? "router-advertisement" : "router-solicitation"};
+            for (int t = 0; t < 3; t++)
+                fprintf(out,
+                        "-A %s -p ipv6-icmp -m icmp6 --icmpv6-type %s -m comment --comment "
+                        "\"IPv6 neighbour discovery\" -j ACCEPT\n",
+                        name, types[t]);
+        }
+        enum smsa_direction d = chain == 0 ? DIR_INBOUND : DIR_OUTBOUND;
+        const struct rule *prev = NULL;
+        for (size_t i = 0; i < p->n_rules; i++) {
+            if (p->rules[i].dir != d || !family_fits(&p->rules[i], fam))
+                continue;
+            ipt_rule(out, &p->rules[i], prev, fam);
+            prev = &p->rules[i];
+        }
+        fprintf(out, "-A %s -m comment --comment \"nothing else\" -j DROP\n", name);
+    }
+    fputs("COMMIT\n", out);
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *stamp_or_null(int64_t us)
+{
+    if (us <= 0)
+        return json_null();
+    char buf[32];
+    stamp_text(us, buf, sizeof(buf));
+    return json_string(buf);
+}
+
+static json_t *family_json(int fam)
+{
+    return fam == 0 ? json_null() : json_string(fam == 6 ? "ipv6" : "ipv4");
+}
+
+static int write_json(FILE *out, const struct plan *p)
+{
+    json_t *doc = json_object();
+    json_t *sets = json_array();
+    for (size_t i = 0; i < p->n_sets; i++) {
+        const struct fwset *s = &p->sets[i];
+        json_t *hosts = json_array(), *addrs = json_array();
+        for (size_t j = 0; j < s->n_hosts; j++)
+            json_array_append_new(hosts, json_string(s->hosts[j]));
+        for (size_t j = 0; j < s->n_addrs; j++)
+            json_array_append_new(addrs, json_string(s->addrs[j]));
+        json_array_append_new(
+            sets, json_pack("{s:s,s:I,s:s,s:I,s:o,s:o,s:o,s:I}", "name", s->name, "flow",
+                            (json_int_t)s->flow, "protocol", cat_proto_name(s->proto), "port",
+                            (json_int_t)s->port, "family", family_json(s->family), "hosts", hosts,
+                            "addresses", addrs, "timeout_s", (json_int_t)FW_SET_TIMEOUT_S));
+    }
+    json_object_set_new(doc, "appliance", json_string(p->cfg->name));
+    json_object_set_new(doc, "role", json_string(cat_role_name(p->cfg->role)));
+    json_object_set_new(doc, "generated", stamp_or_null(p->opt->now_us));
+    if (p->opt->sets != FW_SETS_ONLY) {
+        json_t *rules = json_array(), *notes = json_array();
+        for (size_t i = 0; i < p->n_rules; i++) {
+            const struct rule *r = &p->rules[i];
+            json_array_append_new(
+                rules,
+                json_pack("{s:I,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:s}", "flow",
+                          (json_int_t)r->flow, "direction", dir_word(r->dir), "protocol",
+                          cat_proto_name(r->proto), "port", (json_int_t)r->port, "family",
+                          family_json(r->family), "address", str_or_null(r->addr[0] ? r->addr : 0),
+                          "set", str_or_null(r->set[0] ? r->set : NULL), "host",
+                          str_or_null(r->host), "label", str_or_null(r->label), "resolved",
+                          stamp_or_null(r->resolved_us), "pinned", r->pinned, "warning",
+                          r->pinned ? json_null() : json_string(VENDOR_WARNING), "comment",
+                          r->comment));
+        }
+        for (size_t i = 0; i < p->n_notes; i++)
+            json_array_append_new(notes,
+                                  json_pack("{s:I,s:s}", "flow", (json_int_t)p->notes[i].flow,
+                                            "text", p->notes[i].text));
+        json_object_set_new(
+            doc, "baseline",
+            json_pack("[s,s,s]", "established-related", "loopback", "ipv6-neighbour-discovery"));
+        json_object_set_new(doc, "rules", rules);
+        json_object_set_new(doc, "notes", notes);
+    }
+    json_object_set_new(doc, "sets", sets);
+    int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', out);
+    json_decref(doc);
+    return rc;
+}
+
+int fw_render(FILE *out, const struct cfg *c, const struct fw_options *o, fw_lookup_fn lookup,
+              void *arg)
+{
+    struct plan p = {.cfg = c, .opt = o, .lookup = lookup, .arg = arg};
+    plan_build(&p);
+    int rc = p.oom ? -1 : 0;
+    if (rc == 0) {
+        switch (o->format) {
+        case FW_NFT:
+            write_nft(out, &p);
+            break;
+        case FW_IPTABLES:
+            write_iptables(out, &p, 4);
+            break;
+        case FW_IP6TABLES:
+            write_iptables(out, &p, 6);
+            break;
+        case FW_JSON:
+            rc = write_json(out, &p);
+            break;
+        }
+    }
+    plan_free(&p);
+    if (fflush(out) != 0 || ferror(out))
+        rc = -1;
+    return rc;
+}
+
+static const char *const format_names[] = {"nft", "iptables", "ip6tables", "json"};
+
+int fw_format_parse(const char *s, enum fw_format *out)
+{
+    for (unsigned i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++) {
+        if (!strcmp(s, format_names[i])) {
+            *out = (enum fw_format)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *fw_format_name(enum fw_format f)
+{
+    return (unsigned)f <= FW_JSON ? format_names[f] : "?";
+}

@@ -1,0 +1,59 @@
+/* What this appliance's host firewall must allow for its role and configuration (the vendor's
+ * port table, TECH85204), rendered as an nft ruleset, iptables-restore / ip6tables-restore
+ * files, or JSON. Pure: names are looked up through the caller (resolved now by the CLI, the
+ * agent's last resolution over REST), and the output goes to a stream. */
+#ifndef SMSA_FIREWALL_H
+#define SMSA_FIREWALL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "model.h"
+
+enum fw_format { FW_NFT, FW_IPTABLES, FW_IP6TABLES, FW_JSON };
+
+/* Update hosts (flows 6, 19, 20) must not be pinned to addresses (the vendor's words); the
+ * opt-in keeps them restricted to named sets of their current addresses instead. */
+enum fw_sets {
+    FW_SETS_NONE, /* their port to any destination, with the vendor's warning */
+    FW_SETS_ON,   /* the whole ruleset, update hosts matched through sets */
+    FW_SETS_ONLY, /* only the sets' contents, for a timer to refresh them */
+};
+
+/* How long a set element lives unless refreshed: a stopped refresh fails closed within the
+ * hour, and the agent's own update checks then show it. */
+#define FW_SET_TIMEOUT_S 3600
+
+#define FW_MAX_ADDRS 32
+
+/* The addresses of one name. */
+struct fw_addrs {
+    bool resolved; /* false: the name could not be resolved */
+    size_t n;
+    char addr[FW_MAX_ADDRS][SMSA_ADDR_TEXT];
+    int64_t at_us; /* wall clock of that resolution; 0 when unknown */
+};
+
+/* Fills out for a host name (never for an address literal, which needs no lookup). */
+typedef void (*fw_lookup_fn)(const char *host, struct fw_addrs *out, void *arg);
+
+struct fw_options {
+    enum fw_format format;
+    enum fw_sets sets;
+    int64_t now_us; /* wall clock written in the header: injectable for tests */
+};
+
+int fw_format_parse(const char *s, enum fw_format *out);
+const char *fw_format_name(enum fw_format f);
+
+/* Calls cb for every host name the rendering of c will look up (some more than once). */
+void fw_each_name(const struct cfg *c, enum fw_sets sets, void (*cb)(const char *host, void *arg),
+                  void *arg);
+
+/* Renders what c's appliance must allow; 0, or -1 when out of memory or the write failed. */
+int fw_render(FILE *out, const struct cfg *c, const struct fw_options *o, fw_lookup_fn lookup,
+              void *arg);
+
+#endif
