@@ -7,7 +7,7 @@ run_pkgs=(build-essential cmake pkg-config libsnmp-dev libmicrohttpd-dev libjans
           libc-ares-dev snmp curl)
 test_pkgs=(libcmocka-dev snmpd snmptrapd smitools dnsmasq chrony prometheus valgrind
            python3 python3-pysnmp4 python3-yaml e2fsprogs openssl wrk nginx-light clang-format
-           nftables iptables ipset)
+           nftables iptables ipset prometheus-snmp-exporter prometheus-alertmanager chromium)
 pkgs=("${run_pkgs[@]}")
 if [ "$what" = test ]; then
     pkgs+=("${test_pkgs[@]}")

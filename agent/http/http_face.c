@@ -46,6 +46,7 @@ enum route {
     R_CONFIG,
     R_EVENTS,
     R_FIREWALL,
+    R_PAGE,
 };
 
 struct route_def {
@@ -70,6 +71,7 @@ static const struct route_def routes[] = {
     {"/api/v1/config", R_CONFIG, M_GET | M_HEAD, "GET, HEAD", true},
     {"/api/v1/events", R_EVENTS, M_GET, "GET", true},
     {"/api/v1/firewall", R_FIREWALL, M_GET | M_HEAD, "GET, HEAD", true},
+    {"/", R_PAGE, M_GET | M_HEAD, "GET, HEAD", true},
 };
 
 /* Per request, from the first call of the access handler to MHD_OPTION_NOTIFY_COMPLETED. */
@@ -681,6 +683,11 @@ static enum MHD_Result handle_get(struct MHD_Connection *conn, struct request *r
         return send_fresh(conn, 200, s, n,
                           f == FW_JSON ? "application/json" : "text/plain; charset=utf-8", true);
     }
+    case R_PAGE: {
+        const char *part = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "part");
+        struct MHD_Response *r = httpf_page_response(core_model(), part && !strcmp(part, "main"));
+        return r ? queue(conn, 200, r) : problem(conn, 500, "internal", "out of memory", NULL);
+    }
     case R_EVENTS: {
         struct MHD_Response *r = httpf_events_response(conn);
         if (!r)
@@ -753,6 +760,41 @@ static bool authorised(struct MHD_Connection *conn)
     return const_time_equal(h, n, token, token_len);
 }
 
+/* A browser presents the token in a cookie (docs/fleet.md), set by page_login. Only for reads:
+ * a write still needs the Authorization header, so no page of another site can make one
+ * (SameSite=Strict already keeps the cookie from cross-site requests). */
+static bool cookie_authorised(struct MHD_Connection *conn, const char *method)
+{
+    if (!token_set || (strcmp(method, "GET") && strcmp(method, "HEAD")))
+        return false;
+    const char *v = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, HTTPF_PAGE_COOKIE);
+    return v && const_time_equal(v, strlen(v), token, token_len);
+}
+
+/* GET /?token=...: a right token becomes the cookie and the browser is sent to / (so that the
+ * token leaves the address bar); otherwise the page that asks for it. */
+static enum MHD_Result page_login(struct MHD_Connection *conn)
+{
+    const char *given = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
+    if (given && const_time_equal(given, strlen(given), token, token_len)) {
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (!r)
+            return MHD_NO;
+        char cookie[TOKEN_MAX + 96];
+        snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Strict%s",
+                 HTTPF_PAGE_COOKIE, token, tls_cert_pem ? "; Secure" : "");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, "/");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        return queue(conn, MHD_HTTP_SEE_OTHER, r);
+    }
+    struct MHD_Response *r = httpf_page_login_response(given != NULL);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"smsa-agent\"");
+    return queue(conn, 401, r);
+}
+
 static unsigned method_bit(const char *m)
 {
     static const struct {
@@ -772,7 +814,7 @@ static const struct route_def *find_route(const char *url, struct request *rq, b
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         const struct route_def *rd = &routes[i];
         size_t n = strlen(rd->path);
-        if (rd->path[n - 1] != '/') {
+        if (rd->path[n - 1] != '/' || n == 1) {
             if (!strcmp(url, rd->path))
                 return rd;
             continue;
@@ -815,8 +857,10 @@ static enum MHD_Result first_call(struct MHD_Connection *conn, struct request *r
     bool bad_item;
     const struct route_def *rd = find_route(url, rq, &bad_item);
     bool needs_auth = rd ? rd->auth : (!strncmp(url, "/api/", 5) || !strcmp(url, "/api"));
-    if (needs_auth && !authorised(conn)) {
+    if (needs_auth && !authorised(conn) && !cookie_authorised(conn, method)) {
         rq->answered = true;
+        if (rd && rd->route == R_PAGE)
+            return page_login(conn);
         return problem(conn, 401, "unauthorized",
                        "a valid \"Authorization: Bearer <token>\" header is required", NULL);
     }

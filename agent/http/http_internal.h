@@ -94,6 +94,16 @@ struct MHD_Response *httpf_metrics_response(const struct smsa_model *m, char *et
 void httpf_metrics_prepare(const struct smsa_model *m);
 void httpf_metrics_fini(void);
 
+/* ---- http_page.c: the status page at / ---- */
+
+/* The page (HTML, its CSP and caching headers set), or with main_only its <main> element alone
+ * (what the page's script fetches on each event); NULL when out of memory. */
+struct MHD_Response *httpf_page_response(const struct smsa_model *m, bool main_only);
+/* The 401 page that asks a browser for the token; refused: a wrong one was given. */
+struct MHD_Response *httpf_page_login_response(bool refused);
+/* The cookie in which a browser presents the token (HttpOnly, SameSite=Strict). */
+#define HTTPF_PAGE_COOKIE "smsa_token"
+
 /* ---- http_events.c: the Server-Sent Events stream ---- */
 
 int httpf_events_init(void);

@@ -1,7 +1,9 @@
-/* GET /metrics: the Prometheus text exposition format 0.0.4, names in blackbox_exporter's
- * style (probe_success → smsa_peer_up, probe_duration_seconds → smsa_probe_duration_seconds).
- * Gauges of state are one-hot over a "state" label; the current failure cause is a label of
- * an info-style gauge, so that counters never change label sets.
+/* GET /metrics: the Prometheus text exposition format 0.0.4, named after Prometheus's naming
+ * guidelines and blackbox_exporter (probe_success → smsa_peer_up). Gauges of state are one-hot
+ * over a "state" label; the current failure cause is the label of an _info gauge, so that
+ * counters never change label sets. Appliance and role are on smsa_agent_info only: one series
+ * that rules join on (docs/metrics.md), rather than two labels repeated on every line of a
+ * page that has tens of thousands of them.
  *
  * With 1,000 peers the page is over a megabyte, and every probe result moves the model, so
  * each scrape is built anew. It is built cheaply: the label sets, which change only with the
@@ -29,10 +31,11 @@ struct labels {
     uint64_t cgen;
     struct httpf_buf text; /* every label set below, back to back */
     struct span info;      /* appliance="..",role="..",version=".." */
+    struct span start;     /* the start time, formatted once */
     struct span flow[CAT_NFLOWS];
     struct span *peer; /* flow="..",peer="..",host="..",port=".." in flow order */
     size_t n_peers;
-    struct span *link, *link_host; /* link="..",name=".." and host=".." */
+    struct span *link; /* link="<name>",host=".." */
     size_t n_links;
     struct span *update; /* update="..",purpose="..",host=".."; len 0: no peer */
     size_t n_updates;
@@ -47,7 +50,6 @@ static void labels_unref(struct labels *l)
     httpf_buf_free(&l->text);
     free(l->peer);
     free(l->link);
-    free(l->link_host);
     free(l->update);
     free(l);
 }
@@ -93,11 +95,9 @@ static struct labels *labels_build(const struct smsa_model *m)
     l->n_updates = m->n_updates;
     l->peer = calloc(l->n_peers + 1, sizeof(*l->peer));
     l->link = calloc(l->n_links + 1, sizeof(*l->link));
-    l->link_host = calloc(l->n_links + 1, sizeof(*l->link_host));
     l->update = calloc(l->n_updates + 1, sizeof(*l->update));
     struct httpf_buf *b = &l->text;
-    if (!l->peer || !l->link || !l->link_host || !l->update ||
-        !httpf_buf_reserve(b, 64 + l->n_peers * 64)) {
+    if (!l->peer || !l->link || !l->update || !httpf_buf_reserve(b, 64 + l->n_peers * 64)) {
         labels_unref(l);
         return NULL;
     }
@@ -109,6 +109,9 @@ static struct labels *labels_build(const struct smsa_model *m)
     httpf_put(b, ",", 1);
     put_label(b, "version", SMSA_VERSION);
     l->info = span_from(b, start);
+    start = b->len;
+    httpf_put_seconds_us(b, m->started.wall_us);
+    l->start = span_from(b, start);
 
     size_t k = 0;
     for (unsigned i = 0; i < CAT_NFLOWS; i++) {
@@ -121,6 +124,8 @@ static struct labels *labels_build(const struct smsa_model *m)
         put_label(b, "protocol", cat_proto_name(f->def->proto));
         httpf_put(b, ",", 1);
         put_label(b, "direction", cat_direction_name(f->direction));
+        httpf_put(b, ",", 1);
+        put_label(b, "purpose", f->def->purpose);
         l->flow[i] = span_from(b, start);
         for (size_t j = 0; j < f->n_peers; j++, k++) {
             const struct smsa_peer *p = f->peers[j];
@@ -138,13 +143,10 @@ static struct labels *labels_build(const struct smsa_model *m)
     for (size_t i = 0; i < m->n_links; i++) {
         const struct smsa_link *lk = &m->links[i];
         start = b->len;
-        put_label_u(b, "link", lk->index);
+        put_label(b, "link", lk->name);
         httpf_put(b, ",", 1);
-        put_label(b, "name", lk->name);
-        l->link[i] = span_from(b, start);
-        start = b->len;
         put_label(b, "host", lk->peer ? lk->peer->host : "");
-        l->link_host[i] = span_from(b, start);
+        l->link[i] = span_from(b, start);
     }
     for (size_t i = 0; i < m->n_updates; i++) {
         const struct smsa_peer *p = m->updates[i];
@@ -206,7 +208,7 @@ struct link_nums {
 };
 
 struct scalars {
-    int64_t uptime_s, max_turn_us;
+    int64_t max_turn_us;
     uint64_t probes, probe_failures, events, generation, cgen, turns;
     uint64_t http_requests, http_4xx, http_5xx, http_refused;
     uint64_t sse_clients, sse_sent, sse_dropped;
@@ -280,7 +282,6 @@ static struct scrape *scrape_take(const struct smsa_model *m)
         return NULL;
     }
     struct scalars *sc = &s->sc;
-    sc->uptime_s = (loop_now_us() - m->started.mono_us) / 1000000;
     sc->overall = m->overall;
     sc->probes = m->probes_total;
     sc->probe_failures = m->probe_failures_total;
@@ -404,19 +405,19 @@ static void one_hot(struct httpf_buf *b, const char *name, const struct labels *
 static void put_head(const struct scrape *s, struct httpf_buf *b)
 {
     const struct labels *l = s->labels;
-    family(b, "smsa_up", "gauge", "1 while the agent runs.");
-    httpf_puts(b, "smsa_up 1\n");
-    family(b, "smsa_info", "gauge", "Appliance, role and agent version; always 1.");
-    series(b, "smsa_info", l, l->info);
+    family(b, "smsa_agent_info", "gauge",
+           "Always 1: the appliance, its role and the agent version, for joins.");
+    series(b, "smsa_agent_info", l, l->info);
     httpf_puts(b, "1\n");
-    family(b, "smsa_uptime_seconds", "gauge", "Seconds since the agent started.");
-    httpf_puts(b, "smsa_uptime_seconds ");
-    httpf_put_i64(b, s->sc.uptime_s);
+    family(b, "smsa_agent_start_time_seconds", "gauge",
+           "When the agent started, seconds since the Unix epoch.");
+    httpf_puts(b, "smsa_agent_start_time_seconds ");
+    put_span(b, l, l->start);
     httpf_put(b, "\n", 1);
-    family(b, "smsa_overall_state", "gauge", "1 for the appliance's overall state.");
-    one_hot(b, "smsa_overall_state", l, NULL, s->sc.overall);
+    family(b, "smsa_appliance_state", "gauge", "1 for the appliance's overall state.");
+    one_hot(b, "smsa_appliance_state", l, NULL, s->sc.overall);
     family(b, "smsa_flow_state", "gauge",
-           "1 for the current state of each flow of the port table (TECH85204).");
+           "1 for the current state of each flow of the vendor's port table (TECH85204).");
     for (unsigned i = 0; i < CAT_NFLOWS; i++)
         one_hot(b, "smsa_flow_state", l, &l->flow[i], s->sc.flow_state[i]);
 }
@@ -426,13 +427,16 @@ static const struct {
 } peer_family[] = {
     [S_PEER_UP] = {"smsa_peer_up", "gauge", "1 while the peer answers on every address."},
     [S_PEER_STATE] = {"smsa_peer_state", "gauge", "1 for the peer's current state."},
-    [S_PEER_CAUSE] = {"smsa_peer_cause", "gauge",
-                      "1, labelled with the cause of the peer's last verdict (none when up)."},
-    [S_PEER_RTT] = {"smsa_probe_duration_seconds", "gauge",
-                    "Round-trip time of the last good probe."},
-    [S_PEER_CHECKS] = {"smsa_probe_checks_total", "counter", "Probe rounds run against the peer."},
-    [S_PEER_FAILURES] = {"smsa_probe_failures_total", "counter", "Probe rounds that failed."},
-    [S_PEER_DOWNS] = {"smsa_peer_down_total", "counter", "Times the peer went down."},
+    [S_PEER_CAUSE] = {"smsa_peer_cause_info", "gauge",
+                      "Always 1, labelled with the cause of the peer's state (none when up)."},
+    [S_PEER_RTT] = {"smsa_peer_last_success_rtt_seconds", "gauge",
+                    "Round-trip time of the peer's last round in which an address answered "
+                    "(its fastest address); kept while later rounds fail."},
+    [S_PEER_CHECKS] = {"smsa_peer_rounds_total", "counter",
+                       "Probe rounds run against the peer (every address once a round)."},
+    [S_PEER_FAILURES] = {"smsa_peer_failed_rounds_total", "counter",
+                         "Probe rounds in which no address of the peer answered."},
+    [S_PEER_DOWNS] = {"smsa_peer_downs_total", "counter", "Times the peer's state became down."},
     [S_PEER_ADDRS] = {"smsa_peer_addresses", "gauge", "Addresses the peer's host resolves to now."},
     [S_PEER_ADDR_CHANGES] = {"smsa_peer_address_changes_total", "counter",
                              "Times the peer's resolved address set changed."},
@@ -498,19 +502,17 @@ static void put_link(const struct scrape *s, struct httpf_buf *b, enum section s
     case S_LINK_UP:
         httpf_puts(b, "smsa_link_up{");
         put_span(b, l, l->link[i]);
-        httpf_put(b, ",", 1);
-        put_span(b, l, l->link_host[i]);
         httpf_puts(b, n->state == ST_UP ? "} 1\n" : "} 0\n");
         break;
     case S_LINK_CAUSE:
-        httpf_puts(b, "smsa_link_cause{");
+        httpf_puts(b, "smsa_link_cause_info{");
         put_span(b, l, l->link[i]);
         httpf_puts(b, ",cause=\"");
         httpf_puts(b, smsa_cause_name((enum smsa_cause)n->cause));
         httpf_puts(b, "\"} 1\n");
         break;
     default:
-        series(b, "smsa_link_down_total", l, l->link[i]);
+        series(b, "smsa_link_downs_total", l, l->link[i]);
         end_u(b, n->downs);
         break;
     }
@@ -521,9 +523,10 @@ static void put_ntp(const struct scrape *s, struct httpf_buf *b)
     static const struct {
         const char *name, *help;
     } fam[] = {
-        {"smsa_ntp_offset_seconds", "Server clock minus ours, last good reply (RFC 5905)."},
-        {"smsa_ntp_delay_seconds", "Round-trip delay of the last good reply (RFC 5905)."},
-        {"smsa_ntp_stratum", "Stratum of the last good reply."},
+        {"smsa_ntp_offset_seconds",
+         "Server clock minus ours, from the last valid reply (RFC 5905)."},
+        {"smsa_ntp_delay_seconds", "Round-trip delay of the last valid reply (RFC 5905)."},
+        {"smsa_ntp_stratum", "Stratum of the last valid reply."},
     };
     if (!s->any_ntp)
         return;
@@ -547,20 +550,21 @@ static void put_ntp(const struct scrape *s, struct httpf_buf *b)
 static void put_tail(const struct scrape *s, struct httpf_buf *b)
 {
     const struct scalars *sc = &s->sc;
-    family(b, "smsa_probes_total", "counter", "Probe rounds run, all peers.");
+    family(b, "smsa_probes_total", "counter",
+           "Probes sent, one per address of every peer's round.");
     line_u(b, "smsa_probes_total", sc->probes);
-    family(b, "smsa_probe_rounds_failed_total", "counter", "Probe rounds failed, all peers.");
-    line_u(b, "smsa_probe_rounds_failed_total", sc->probe_failures);
+    family(b, "smsa_probe_failures_total", "counter", "Probes that got no good answer.");
+    line_u(b, "smsa_probe_failures_total", sc->probe_failures);
     family(b, "smsa_events_total", "counter", "Events raised by the core.");
     line_u(b, "smsa_events_total", sc->events);
-    family(b, "smsa_generation", "gauge", "Model generation (the ETag's g part).");
-    line_u(b, "smsa_generation", sc->generation);
+    family(b, "smsa_model_generation", "gauge", "Model generation (the ETag's g part).");
+    line_u(b, "smsa_model_generation", sc->generation);
     family(b, "smsa_config_generation", "gauge", "Configuration generation (the ETag's c part).");
     line_u(b, "smsa_config_generation", sc->cgen);
     family(b, "smsa_loop_turns_total", "counter", "Wake-ups of the event loop.");
     line_u(b, "smsa_loop_turns_total", sc->turns);
     family(b, "smsa_loop_turn_max_seconds", "gauge",
-           "Longest time the event loop spent on one wake-up.");
+           "Longest time the event loop spent on one wake-up since the agent started.");
     httpf_puts(b, "smsa_loop_turn_max_seconds ");
     httpf_put_seconds_us(b, sc->max_turn_us);
     httpf_put(b, "\n", 1);
@@ -570,8 +574,9 @@ static void put_tail(const struct scrape *s, struct httpf_buf *b)
     line_u(b, "smsa_http_client_errors_total", sc->http_4xx);
     family(b, "smsa_http_server_errors_total", "counter", "REST responses with a 5xx status.");
     line_u(b, "smsa_http_server_errors_total", sc->http_5xx);
-    family(b, "smsa_http_forbidden_total", "counter", "Requests from outside http.allow.");
-    line_u(b, "smsa_http_forbidden_total", sc->http_refused);
+    family(b, "smsa_http_refused_clients_total", "counter",
+           "Clients from outside http.allow, refused.");
+    line_u(b, "smsa_http_refused_clients_total", sc->http_refused);
     family(b, "smsa_sse_clients", "gauge", "Clients connected to /api/v1/events.");
     line_u(b, "smsa_sse_clients", sc->sse_clients);
     family(b, "smsa_sse_events_sent_total", "counter", "Events queued to stream clients.");
@@ -597,12 +602,13 @@ static void section_head(struct httpf_buf *b, enum section sec)
     if (sec >= S_PEER_UP && sec <= S_PEER_ADDR_CHANGES)
         family(b, peer_family[sec].name, peer_family[sec].type, peer_family[sec].help);
     else if (sec == S_LINK_UP)
-        family(b, "smsa_link_up", "gauge", "1 while the Control Center-Scanner link answers.");
+        family(b, "smsa_link_up", "gauge",
+               "1 while the Control Center-Scanner link is up, 0 when down or not yet checked.");
     else if (sec == S_LINK_CAUSE)
-        family(b, "smsa_link_cause", "gauge",
-               "1, labelled with the cause of the link's last verdict (none when up).");
+        family(b, "smsa_link_cause_info", "gauge",
+               "Always 1, labelled with the cause of the link's state (none when up).");
     else if (sec == S_LINK_DOWNS)
-        family(b, "smsa_link_down_total", "counter", "Times the link went down.");
+        family(b, "smsa_link_downs_total", "counter", "Times the link's state became down.");
     else
         family(b, "smsa_update_address_changes_total", "counter",
                "Times the resolved address set of an update host changed.");

@@ -6,7 +6,7 @@ smsa-agentd on a configuration that gives exactly those peers, wait until every 
 then measure over a window (30 s by default):
 
   probes/s        connections the peers accepted in the window (every probe is a connect
-                  that succeeds), and smsa_probe_checks_total from /metrics when present
+                  that succeeds), and smsa_peer_rounds_total from /metrics when present
   CPU us/probe    the daemon's utime+stime over the window / probes in the window
   RSS             VmRSS at the end and VmHWM (peak) of the daemon, from /proc/<pid>/status
   longest turn    the longest single turn of the event loop (wall time, start-up included):
@@ -175,9 +175,9 @@ def run(name, binary, seconds, warmup_limit, realtime=False):
         "preempted_s": (int(st["nonvoluntary_ctxt_switches"]) - int(preempt0)) / window,
         "load": load,
     }
-    if "smsa_probe_checks_total" in m1 and "smsa_probe_checks_total" in m2:
-        row["metrics_checks_s"] = (m2["smsa_probe_checks_total"]
-                                   - m1["smsa_probe_checks_total"]) / (s2 - s1)
+    if "smsa_peer_rounds_total" in m1 and "smsa_peer_rounds_total" in m2:
+        row["metrics_checks_s"] = (m2["smsa_peer_rounds_total"]
+                                   - m1["smsa_peer_rounds_total"]) / (s2 - s1)
     if "smsa_loop_turn_max_seconds" in m2:
         # A gauge of the longest turn since start.
         row["metrics_turn_max_start_us"] = 1e6 * m1["smsa_loop_turn_max_seconds"]
