@@ -153,21 +153,33 @@ static void remove_at(size_t i)
     nt.len--;
 }
 
-/* Overflow: the oldest flow or update notification goes, a link one only if none is left. */
-static void drop_one(void)
+static void count_drop(uint64_t seq)
 {
-    size_t victim = 0;
-    for (size_t i = 0; i < nt.len; i++) {
-        if (!is_link(at(i))) {
-            victim = i;
-            break;
-        }
-    }
-    log_debug("snmp: queue full, notification %llu dropped", (unsigned long long)at(victim)->seq);
-    remove_at(victim);
+    log_debug("snmp: queue full, notification %llu dropped", (unsigned long long)seq);
     nt.dropped++;
     nt.unlogged_dropped++;
     note_loss();
+}
+
+/* Makes room for incoming (NULL: for nothing) in a full queue, or says that incoming itself
+ * is what goes: the oldest flow or update notification goes first, a link one only if there
+ * is nothing else. */
+static bool make_room(const struct notif *incoming)
+{
+    size_t victim = 0;
+    bool found = false;
+    for (size_t i = 0; i < nt.len && !found; i++)
+        if (!is_link(at(i))) {
+            victim = i;
+            found = true;
+        }
+    if (!found && incoming && !is_link(incoming)) {
+        count_drop(incoming->seq);
+        return false;
+    }
+    count_drop(at(victim)->seq);
+    remove_at(victim);
+    return true;
 }
 
 /* The highest sequence number every receiver has acknowledged. */
@@ -466,8 +478,10 @@ static void enqueue(enum notif_kind kind, const struct smsa_event *ev)
             return;
         }
     }
-    if (nt.len == nt.cap)
-        drop_one();
+    if (nt.len == nt.cap && !make_room(n)) {
+        free(n);
+        return;
+    }
     nt.ring[(nt.head + nt.len) % nt.cap] = n;
     nt.len++;
     flush();
@@ -488,7 +502,7 @@ static void apply_config(const struct cfg *c)
     if (cap == nt.cap)
         return;
     while (nt.len > cap)
-        drop_one();
+        make_room(NULL);
     struct notif **ring = calloc(cap, sizeof(*ring));
     if (!ring) {
         log_warn("snmp: no memory to resize the notification queue");
