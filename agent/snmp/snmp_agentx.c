@@ -59,9 +59,9 @@ enum {
     AX_MSG_CLOSE = 2,
     AX_MSG_REGISTER = 3,
     AX_MSG_UNREGISTER = 4,
-    AX_MSG_ADD_AGENT_CAPS = 11,
     AX_MSG_NOTIFY = 12,
     AX_MSG_PING = 13,
+    AX_MSG_ADD_AGENT_CAPS = 16,
 };
 enum { AX_FLAG_INSTANCE_REGISTER = 0x01, AX_FLAG_NON_DEFAULT_CONTEXT = 0x08 };
 /* Close reasons, RFC 2741 section 6.2.2. */
