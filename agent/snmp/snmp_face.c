@@ -78,6 +78,10 @@ static int on_snmp_log(int major, int minor, void *serverarg, void *clientarg)
      * snmp_agentx.c does, and says so itself. */
     if (strstr(sf.log_line, "disconnected us, not reconnecting"))
         lvl = LOG_LVL_DEBUG;
+    /* Master mode, every notification: smsaNotificationSequence is a Counter64, which an
+     * SNMPv1 trap cannot carry (RFC 3584 section 3.2); the v2c traps and informs still go. */
+    if (strstr(sf.log_line, "failed to convert v2->v1 template PDU"))
+        lvl = LOG_LVL_DEBUG;
     if (sf.log_len)
         log_msg(lvl, "snmp: %s", sf.log_line);
     sf.log_len = 0;
