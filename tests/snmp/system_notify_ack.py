@@ -88,15 +88,18 @@ def test_every_link_transition_survives_restarts_and_a_frozen_snmpd():
                 def drained():
                     out = s.run(["snmpget", "-v2c", "-c", "public", "-On", snmpd.target,
                                  SENT, QUEUED], check=False)
-                    v = {o: int(x) for o, _, x in s.parse_varbinds(out)}
-                    return v if v.get(QUEUED) == 0 else None
+                    # "No Such Object" while the subagent is reconnecting
+                    v = {o: int(x) for o, _, x in s.parse_varbinds(out) if x.isdigit()}
+                    return v if v.get(QUEUED) == 0 and SENT in v else None
                 stats = h.wait_until(drained, 30, step=0.5, what="every notification acknowledged")
                 time.sleep(1.0)
                 got = ours(trapd)
                 seqs = [int(t[SEQUENCE]) for t in got]
                 distinct = sorted(set(seqs))
-                # every notification arrived at least once, and none is missing
-                assert distinct == list(range(1, stats[SENT] + 1)), (distinct, stats)
+                # every notification arrived at least once, and none is missing (a flow may
+                # still have changed after the counters were read)
+                assert distinct == list(range(1, max(distinct) + 1)), distinct
+                assert len(distinct) >= stats[SENT], (len(distinct), stats)
                 # a duplicate is the same notification again, under the same number
                 first = {}
                 for t, q in zip(got, seqs):

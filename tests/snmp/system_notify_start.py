@@ -18,8 +18,10 @@ SEQUENCE = s.OBJECTS + ".2.8.0"
 
 
 def rig(tmp, snmpd, scanners):
+    # probes patient enough that a busy machine does not make a healthy link flap
     cfg = h.base_config(tmp, peers={"scanners": [{"name": n, "host": a}
                                                  for n, a in scanners.items()]},
+                        probe={"interval_ms": 1000, "timeout_ms": 900},
                         snmp={"mode": "subagent", "agentx_socket": "unix:" + snmpd.socket,
                               "ping_interval_s": 1})
     return h.Daemon(tmp, cfg)  # default rate limit (60 per minute) and queue
