@@ -1,5 +1,6 @@
 """Acknowledged notifications, as an NMS behind a real snmpd sees them: while links flap,
-snmpd is restarted 10 times (killed or stopped cleanly) and once frozen with SIGSTOP; every
+snmpd is restarted 10 times (killed or stopped cleanly), once frozen with SIGSTOP and then
+killed, and once frozen and woken up with SIGCONT; every
 link transition still reaches snmptrapd at least once, in order per link, and the sequence
 numbers (smsaNotificationSequence) show every duplicate and leave no gap."""
 import os
@@ -76,6 +77,12 @@ def test_every_link_transition_survives_restarts_and_a_frozen_snmpd():
                     flap(d, boxes, [names[(i + 1) % 4]])  # while snmpd is away
                     snmpd = s.Snmpd(tmp, trap_port=trapd.port, port=snmpd.port).start()
                     flap(d, boxes, [names[(i + 2) % 4]])
+                # a master that hangs and is then killed (as a watchdog would): what was
+                # written into its socket is gone with it, and must be sent again
+                snmpd.proc.send_signal(signal.SIGSTOP)
+                flap(d, boxes, names[1:3])
+                snmpd.kill()
+                snmpd = s.Snmpd(tmp, trap_port=trapd.port, port=snmpd.port).start()
                 # a frozen master: it accepts and reads nothing, then wakes up
                 flap(d, boxes, names[:2])
                 snmpd.proc.send_signal(signal.SIGSTOP)
