@@ -61,7 +61,7 @@ static struct {
     uint64_t next_seq;
     /* subagent mode: what the master acknowledged, and what went out on this session */
     uint64_t ax_acked, ax_sent;
-    uint64_t first_unsent; /* counts sent and resent apart */
+    uint64_t first_unsent; /* a notification sent again is not counted again */
     struct inform_sink *sinks;
     size_t n_sinks;
     char *community;
@@ -69,7 +69,7 @@ static struct {
     unsigned rate_limit;
     double tokens;
     int64_t refilled_us;
-    uint64_t sent, resent, suppressed, dropped;
+    uint64_t sent, suppressed, dropped;
     uint64_t unlogged_suppressed, unlogged_dropped;
     int64_t loss_logged_us;
     struct loop_timer flush_timer, loss_timer;
@@ -307,7 +307,7 @@ static void count_sent(uint64_t seq)
         nt.sent++;
         nt.first_unsent = seq + 1;
     } else {
-        nt.resent++;
+        log_debug("snmp: notification %llu sent again", (unsigned long long)seq);
     }
 }
 
