@@ -39,6 +39,15 @@ def flap(d, boxes, names):
         h.wait_event(d, "link", since=mark, name=n, state=state, timeout=15)
 
 
+def drained(snmpd):
+    """smsaNotificationsSent and ...Queued through snmpd once nothing waits; None before."""
+    out = s.run(["snmpget", "-v2c", "-c", "public", "-On", snmpd.target, SENT, QUEUED],
+                check=False)
+    # "No Such Object" while the subagent is reconnecting
+    v = {o: int(x) for o, _, x in s.parse_varbinds(out) if x.isdigit()}
+    return v if v.get(QUEUED) == 0 and SENT in v else None
+
+
 def expected_link_notifications(d):
     """Per link, the transitions the daemon saw that are news: every up/down after the first
     verdict, and a first verdict of down."""
@@ -79,11 +88,14 @@ def test_every_link_transition_survives_restarts_and_a_frozen_snmpd():
                     flap(d, boxes, [names[(i + 2) % 4]])
                 # a master that hangs and is then killed (as a watchdog would): what was
                 # written into its socket is gone with it, and must be sent again
+                h.wait_until(lambda: drained(snmpd), 30, step=0.2, what="the session back")
                 snmpd.proc.send_signal(signal.SIGSTOP)
                 flap(d, boxes, names[1:3])
                 snmpd.kill()
                 snmpd = s.Snmpd(tmp, trap_port=trapd.port, port=snmpd.port).start()
-                # a frozen master: it accepts and reads nothing, then wakes up
+                # a frozen master: it accepts and reads nothing, then wakes up and forwards
+                # what it had read, which is sent again too: duplicates
+                h.wait_until(lambda: drained(snmpd), 30, step=0.2, what="the session back")
                 flap(d, boxes, names[:2])
                 snmpd.proc.send_signal(signal.SIGSTOP)
                 flap(d, boxes, names[2:])
@@ -92,13 +104,8 @@ def test_every_link_transition_survives_restarts_and_a_frozen_snmpd():
                 snmpd.proc.send_signal(signal.SIGCONT)
                 flap(d, boxes, names)
 
-                def drained():
-                    out = s.run(["snmpget", "-v2c", "-c", "public", "-On", snmpd.target,
-                                 SENT, QUEUED], check=False)
-                    # "No Such Object" while the subagent is reconnecting
-                    v = {o: int(x) for o, _, x in s.parse_varbinds(out) if x.isdigit()}
-                    return v if v.get(QUEUED) == 0 and SENT in v else None
-                stats = h.wait_until(drained, 30, step=0.5, what="every notification acknowledged")
+                stats = h.wait_until(lambda: drained(snmpd), 30, step=0.5,
+                                     what="every notification acknowledged")
                 time.sleep(1.0)
                 got = ours(trapd)
                 seqs = [int(t[SEQUENCE]) for t in got]
