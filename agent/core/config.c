@@ -62,6 +62,7 @@ static const char *const http_keys[] = {
     "listen",          "token_file",         "allow",     "tls_cert", "tls_key",
     "max_connections", "per_ip_connections", "timeout_s", NULL};
 static const char *const updates_body_keys[] = {"items", NULL};
+static const char *const trap_sink_keys[] = {"address", "inform", NULL};
 
 /* Numeric bounds, shared by the parser (which reports the value as written) and
  * cfg_validate (which re-checks copies changed in memory). */
@@ -859,6 +860,8 @@ void cfg_free(struct cfg *c)
     free(c->snmp.usm_auth_key);
     free(c->snmp.usm_priv_key);
     strv_free(&c->snmp.trap_sinks, &c->snmp.n_trap_sinks);
+    free(c->snmp.trap_sink_inform);
+    c->snmp.trap_sink_inform = NULL;
     free(c->snmp.trap_community);
     free(c->http.listen);
     free(c->http.token_file);
@@ -946,6 +949,14 @@ struct cfg *cfg_clone(const struct cfg *c)
     d->snmp.usm_priv_key = dup_opt(c->snmp.usm_priv_key, &ok);
     strv_copy(&d->snmp.trap_sinks, &d->snmp.n_trap_sinks, c->snmp.trap_sinks, c->snmp.n_trap_sinks,
               &ok);
+    if (c->snmp.trap_sink_inform && c->snmp.n_trap_sinks) {
+        d->snmp.trap_sink_inform = malloc(c->snmp.n_trap_sinks * sizeof(bool));
+        if (d->snmp.trap_sink_inform)
+            memcpy(d->snmp.trap_sink_inform, c->snmp.trap_sink_inform,
+                   c->snmp.n_trap_sinks * sizeof(bool));
+        else
+            ok = false;
+    }
     d->snmp.trap_community = dup_opt(c->snmp.trap_community, &ok);
     d->http.listen = dup_opt(c->http.listen, &ok);
     d->http.token_file = dup_opt(c->http.token_file, &ok);
@@ -1246,6 +1257,61 @@ static int read_str_list(struct pctx *p, json_t *obj, const char *key,
     return 0;
 }
 
+/* snmp.trap_sinks: each entry is a transport address (an SNMPv2c trap) or an object
+ * {"address": ..., "inform": true|false} (an inform when true, resent until acknowledged). */
+static int read_trap_sinks(struct pctx *p, json_t *obj, struct cfg *c)
+{
+    size_t old = 0, i, n = 0;
+    json_t *v = enter(p, obj, "trap_sinks", &old), *item;
+    if (!v)
+        return 0;
+    if (want_array(p, v) < 0)
+        return -1;
+    char **l = calloc(json_array_size(v) + 1, sizeof *l);
+    bool *inform = calloc(json_array_size(v) + 1, sizeof *inform);
+    if (!l || !inform) {
+        free(l);
+        free(inform);
+        return oom(p);
+    }
+    json_array_foreach(v, i, item)
+    {
+        size_t o = path_index(&p->path, i), ko = 0;
+        const char *s;
+        json_t *a = item;
+        if (json_is_object(item)) {
+            if (want_object(p, item, trap_sink_keys) < 0 ||
+                read_bool(p, item, "inform", &inform[n]) < 0)
+                goto fail;
+            if (!(a = enter(p, item, "address", &ko))) {
+                fail(p, "missing key \"address\" (a sink object has an address and inform)");
+                goto fail;
+            }
+        }
+        if (string_value(p, a, check_trap_sink, &s) < 0)
+            goto fail;
+        if (!(l[n] = strdup(s))) {
+            oom(p);
+            goto fail;
+        }
+        n++;
+        if (a != item)
+            path_pop(&p->path, ko);
+        path_pop(&p->path, o);
+    }
+    strv_free(&c->snmp.trap_sinks, &c->snmp.n_trap_sinks);
+    free(c->snmp.trap_sink_inform);
+    c->snmp.trap_sinks = l;
+    c->snmp.trap_sink_inform = inform;
+    c->snmp.n_trap_sinks = n;
+    path_pop(&p->path, old);
+    return 0;
+fail:
+    strv_free(&l, &n);
+    free(inform);
+    return -1;
+}
+
 /* ------------------------------------------------------------- sections */
 
 static int parse_appliance(struct pctx *p, json_t *o, struct cfg *c)
@@ -1466,8 +1532,7 @@ static int parse_snmp(struct pctx *p, json_t *o, struct cfg *c)
         read_str(p, o, "usm_user", true, check_nonempty, &c->snmp.usm_user) < 0 ||
         read_str(p, o, "usm_auth_key", true, check_passphrase, &c->snmp.usm_auth_key) < 0 ||
         read_str(p, o, "usm_priv_key", true, check_passphrase, &c->snmp.usm_priv_key) < 0 ||
-        read_str_list(p, o, "trap_sinks", check_trap_sink, &c->snmp.trap_sinks,
-                      &c->snmp.n_trap_sinks) < 0 ||
+        read_trap_sinks(p, o, c) < 0 ||
         read_str(p, o, "trap_community", false, check_nonempty, &c->snmp.trap_community) < 0 ||
         read_uint(p, o, "notify_rate_limit", &c->snmp.notify_rate_limit) < 0 ||
         read_uint(p, o, "notify_queue", &c->snmp.notify_queue) < 0)
@@ -1878,6 +1943,18 @@ static json_t *strv_json(char *const *v, size_t n)
     return a;
 }
 
+/* A trap sink as written: its address, or {"address", "inform": true} for an inform. */
+static json_t *trap_sinks_json(const struct cfg *c)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < c->snmp.n_trap_sinks; i++)
+        json_array_append_new(
+            a, c->snmp.trap_sink_inform && c->snmp.trap_sink_inform[i]
+                   ? json_pack("{s:s, s:b}", "address", c->snmp.trap_sinks[i], "inform", 1)
+                   : json_string(c->snmp.trap_sinks[i]));
+    return a;
+}
+
 static json_t *to_json(const struct cfg *c)
 {
     json_t *scanners = json_array(), *updates = json_array();
@@ -1911,8 +1988,8 @@ static json_t *to_json(const struct cfg *c)
         "ping_interval_s", (int)c->snmp.ping_interval_s, "community",
         str_or_null(c->snmp.community), "usm_user", str_or_null(c->snmp.usm_user), "usm_auth_key",
         str_or_null(c->snmp.usm_auth_key), "usm_priv_key", str_or_null(c->snmp.usm_priv_key),
-        "trap_sinks", strv_json(c->snmp.trap_sinks, c->snmp.n_trap_sinks), "trap_community",
-        c->snmp.trap_community, "notify_rate_limit", (int)c->snmp.notify_rate_limit, "notify_queue",
+        "trap_sinks", trap_sinks_json(c), "trap_community", c->snmp.trap_community,
+        "notify_rate_limit", (int)c->snmp.notify_rate_limit, "notify_queue",
         (int)c->snmp.notify_queue, "http", "listen", str_or_null(c->http.listen), "token_file",
         str_or_null(c->http.token_file), "allow", strv_json(c->http.allow, c->http.n_allow),
         "tls_cert", str_or_null(c->http.tls_cert), "tls_key", str_or_null(c->http.tls_key),

@@ -91,6 +91,7 @@ struct cfg {
         char *usm_priv_key;
         char **trap_sinks; /* "host:port" or "udp:host:port", SNMPv2c traps */
         size_t n_trap_sinks;
+        bool *trap_sink_inform; /* per sink: an inform, resent until acknowledged */
         char *trap_community;
         unsigned notify_rate_limit; /* notifications per minute, 0 = unlimited */
         unsigned notify_queue;      /* notifications kept while the master is away */

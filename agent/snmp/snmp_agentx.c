@@ -61,10 +61,13 @@ enum {
     AX_MSG_UNREGISTER = 4,
     AX_MSG_NOTIFY = 12,
     AX_MSG_PING = 13,
+    AX_MSG_ADD_AGENT_CAPS = 16,
 };
 enum { AX_FLAG_INSTANCE_REGISTER = 0x01, AX_FLAG_NON_DEFAULT_CONTEXT = 0x08 };
 /* Close reasons, RFC 2741 section 6.2.2. */
 enum { AX_CLOSE_TIMEOUTS = 4, AX_CLOSE_SHUTDOWN = 5 };
+/* Response errors, RFC 2741 section 6.2.16. */
+enum { AX_ERR_NOT_OPEN = 257 };
 
 /* How long any answer of the master may take. snmpd answers an Open, a Register or a Ping
  * from its own loop at once (even while it waits on another subagent), so a second of silence
@@ -98,6 +101,7 @@ static struct {
 
 static void ax_try(void *arg);
 static void on_ping(void *arg);
+static void ax_add_agent_caps(void);
 
 /* ---- the transport: a non-blocking stream socket ---- */
 
@@ -357,6 +361,7 @@ static void on_step(void *arg)
         ax.last_error[0] = '\0';
         snmp_call_callbacks(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_INDEX_START, s);
         register_mib_reattach(); /* Register PDUs through on_register, asynchronously */
+        ax_add_agent_caps();
         loop_timer_start(&ax.ping_timer, ax.ping_us, on_ping, NULL);
     }
     snmpf_resync();
@@ -630,6 +635,86 @@ static int on_register(int major, int minor, void *serverarg, void *clientarg)
     }
     if (!snmp_async_send(ax.sess, pdu, reg ? on_register_response : NULL, (void *)ax.gen))
         snmp_free_pdu(pdu);
+    return 0;
+}
+
+/* ---- NMS discovery: our sysORTable entry in the master (AgentX AddAgentCaps) ---- */
+
+static int on_caps_response(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, void *magic)
+{
+    if (!current(s, magic) || ax.state != AX_OPEN)
+        return 1;
+    if (op != NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE) {
+        char why[160];
+        snprintf(why, sizeof(why), "the AgentX master (%s) did not answer our AddAgentCaps",
+                 ax.spec);
+        ax_later(STEP_FAILED, why);
+    } else if (pdu->errstat != SNMP_ERR_NOERROR) {
+        log_warn("snmp: the AgentX master refused our sysORTable entry: %s (%ld)",
+                 ax_error_name(pdu->errstat), pdu->errstat);
+    }
+    return 1;
+}
+
+/* Sent on every new session: the master forgets the entry with the session. */
+static void ax_add_agent_caps(void)
+{
+    static const oid id[] = {SMSA_MIB_OID};
+    netsnmp_pdu *pdu = snmp_pdu_create(AX_MSG_ADD_AGENT_CAPS);
+    if (!pdu)
+        return;
+    pdu->time = 0;
+    pdu->sessid = ax.sess->sessid;
+    snmp_pdu_add_variable(pdu, id, OID_LENGTH(id), ASN_OCTET_STR, SMSA_MIB_DESCR,
+                          strlen(SMSA_MIB_DESCR));
+    if (!snmp_async_send(ax.sess, pdu, on_caps_response, (void *)ax.gen))
+        snmp_free_pdu(pdu);
+}
+
+/* ---- notifications: Notify PDUs whose Response acknowledges them ---- */
+
+static int on_notify_response(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, void *magic)
+{
+    uint64_t seq = (uintptr_t)magic;
+    if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE && pdu->errstat == SNMP_ERR_NOERROR) {
+        snmpf_notify_answered(seq, SNMPF_ANSWER_ACK);
+        return 1;
+    }
+    if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE && pdu->errstat != AX_ERR_NOT_OPEN) {
+        snmpf_notify_answered(seq, SNMPF_ANSWER_REFUSED);
+        return 1;
+    }
+    /* No answer in time, or notOpen: the master is hung or forgot us. Reconnect; the
+     * notification goes again on the new session. Answers of a session already dropped
+     * (net-snmp times out its pending requests when it closes) change nothing. */
+    if (s == ax.sess && ax.state == AX_OPEN) {
+        char why[160];
+        snprintf(why, sizeof(why),
+                 op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE
+                     ? "the AgentX master (%s) answered a notification with notOpen; reconnecting"
+                     : "the AgentX master (%s) did not answer a notification; reconnecting",
+                 ax.spec);
+        ax_later(STEP_FAILED, why);
+    }
+    snmpf_notify_answered(seq, SNMPF_ANSWER_NONE);
+    return 1;
+}
+
+int snmpf_agentx_notify(netsnmp_variable_list *vars, uint64_t seq)
+{
+    netsnmp_pdu *pdu = NULL;
+    if (ax.state != AX_OPEN || !ax.sess || !(pdu = snmp_pdu_create(AX_MSG_NOTIFY))) {
+        snmp_free_varbind(vars);
+        return -1;
+    }
+    /* As net-snmp's send_trap_to_sess for an AgentX session, but with our own callback. */
+    pdu->time = 0;
+    pdu->sessid = ax.sess->sessid;
+    pdu->variables = vars;
+    if (!snmp_async_send(ax.sess, pdu, on_notify_response, (void *)(uintptr_t)seq)) {
+        snmp_free_pdu(pdu);
+        return -1;
+    }
     return 0;
 }
 

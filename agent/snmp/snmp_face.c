@@ -19,6 +19,8 @@
 #include "snmp_face.h"
 #include "snmp_internal.h"
 
+#include <net-snmp/agent/sysORTable.h>
+
 #define APP_NAME "smsa-agentd"
 
 /* From libnetsnmpmibs: VACM (rocommunity/rouser access control) and the system group; their
@@ -26,6 +28,7 @@
 extern void init_vacm_vars(void);
 extern void init_vacm_config_tokens(void);
 extern void init_system_mib(void);
+extern void init_sysORTable(void);
 
 struct watched {
     int fd;
@@ -74,6 +77,10 @@ static int on_snmp_log(int major, int minor, void *serverarg, void *clientarg)
     /* With its ping interval at 0, net-snmp's disconnect handler says it will not reconnect;
      * snmp_agentx.c does, and says so itself. */
     if (strstr(sf.log_line, "disconnected us, not reconnecting"))
+        lvl = LOG_LVL_DEBUG;
+    /* Master mode, every notification: smsaNotificationSequence is a Counter64, which an
+     * SNMPv1 trap cannot carry (RFC 3584 section 3.2); the v2c traps and informs still go. */
+    if (strstr(sf.log_line, "failed to convert v2->v1 template PDU"))
         lvl = LOG_LVL_DEBUG;
     if (sf.log_len)
         log_msg(lvl, "snmp: %s", sf.log_line);
@@ -267,9 +274,28 @@ static int master_config(const struct cfg *cfg)
             log_err("snmp: snmp.trap_sinks[%zu] is not a transport address", i);
             return -1;
         }
-        remember("trap2sink %s %s", cfg->snmp.trap_sinks[i], tc);
+        /* Inform sinks are ours (snmp_notify.c): net-snmp gives up after its retries. */
+        if (!cfg->snmp.trap_sink_inform || !cfg->snmp.trap_sink_inform[i])
+            remember("trap2sink %s %s", cfg->snmp.trap_sinks[i], tc);
     }
     return 0;
+}
+
+/* Master mode: the system group names the product (sysDescr, sysObjectID), and sysORTable
+ * lists SMSA-AGENT-MIB, so that an NMS discovers what it is talking to. */
+static void master_identity(void)
+{
+    static oid mib[] = {SMSA_MIB_OID}; /* the macro below takes no const */
+    static const oid product[] = {SMSA_PRODUCT_OID};
+    char id[128];
+    size_t n = 0;
+    for (size_t i = 0; i < OID_LENGTH(product); i++)
+        n += (size_t)snprintf(id + n, sizeof(id) - n, ".%lu", (unsigned long)product[i]);
+    remember("sysobjectid %s", id);
+    remember("sysdescr smsa-agentd %s, network flow health of a Symantec Mail Security Appliance",
+             SMSA_VERSION);
+    init_sysORTable();
+    REGISTER_SYSOR_ENTRY(mib, SMSA_MIB_DESCR)
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -342,6 +368,7 @@ int snmpf_init(const struct cfg *cfg, bool force_master)
         init_vacm_config_tokens();
         init_vacm_vars();
         init_system_mib();
+        master_identity();
     }
     if (snmpf_tables_register() != 0) {
         log_err("snmp: cannot register SMSA-AGENT-MIB");

@@ -21,6 +21,11 @@
 #define SMSA_PEN 32473
 #define SMSA_ROOT_OID 1, 3, 6, 1, 4, 1, SMSA_PEN
 #define SMSA_ROOT_LEN 7
+/* smsaAgentMIB, the MODULE-IDENTITY: our sysORTable entry (sysORID, sysORDescr). */
+#define SMSA_MIB_OID SMSA_ROOT_OID
+#define SMSA_MIB_DESCR "SMSA-AGENT-MIB: network flows of a Symantec Mail Security Appliance"
+/* smsaAgentProduct, the sysObjectID of smsa-agentd in master mode. */
+#define SMSA_PRODUCT_OID SMSA_ROOT_OID, 3, 1
 
 /* Column numbers inside smsaObjects (SMSA-AGENT-MIB), used by tables and notifications. */
 enum {
@@ -44,7 +49,7 @@ enum {
     COL_LINK_CAUSE = 8,
 };
 enum { COL_UPD_PURPOSE = 2, COL_UPD_HOST = 3, COL_UPD_ADDRESSES = 8 };
-enum { NOTIFY_EVENT_TIME = 6, NOTIFY_PREVIOUS_STATUS = 7 };
+enum { NOTIFY_EVENT_TIME = 6, NOTIFY_PREVIOUS_STATUS = 7, NOTIFY_SEQUENCE = 8 };
 
 /* SnmpAdminString and DisplayString hold at most 255 octets. */
 #define SMSA_SNMP_STRING_MAX 255
@@ -66,12 +71,21 @@ void snmpf_resync(void);
 void snmpf_agentx_prepare(void);
 int snmpf_agentx_start(const struct cfg *cfg);
 void snmpf_agentx_stop(void);
+/* Sends a notification (sysUpTime.0, snmpTrapOID.0, ...; taken over) as an AgentX Notify PDU;
+ * its answer comes to snmpf_notify_answered with seq. 0, or -1 when there is no session. */
+int snmpf_agentx_notify(netsnmp_variable_list *vars, uint64_t seq);
 
 /* Notifications: started after the agent is initialised. */
 int snmpf_notify_init(const struct cfg *cfg, bool master);
 void snmpf_notify_fini(void);
 /* The AgentX session to the master came up or went away (subagent mode). */
 void snmpf_notify_connected(bool up);
+enum snmpf_answer {
+    SNMPF_ANSWER_ACK,     /* the master took the notification */
+    SNMPF_ANSWER_REFUSED, /* the master answered with an error: sending again will not help */
+    SNMPF_ANSWER_NONE,    /* no answer (timeout, session lost): send again after reconnecting */
+};
+void snmpf_notify_answered(uint64_t seq, enum snmpf_answer answer);
 
 struct snmpf_notify_stats {
     uint64_t sent, suppressed, dropped;

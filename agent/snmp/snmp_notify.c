@@ -1,10 +1,24 @@
 /* Notifications from core events: smsaLinkDown/Up, smsaFlowStatusChange and
- * smsaUpdateAddressChange, through a token-bucket rate limit and a bounded queue.
+ * smsaUpdateAddressChange, through a rate limit and a bounded queue, until acknowledged.
  *
- * net-snmp's subagent drops a notification raised while the AgentX session is down (there is
- * no session to send it on), so every notification goes through the queue: it is sent at once
- * while the master is there, and kept, in order and with its original event time, until the
- * session comes back otherwise. Overflow drops the oldest. */
+ * What is news: a link or flow leaving `unknown` for `down` or `degraded` (a link lost at
+ * start is news), and every later change; leaving `unknown` for `up`, `disabled`,
+ * `unconfigured` or `not-applicable` is only the first verdict, and raises nothing.
+ *
+ * The rate limit (a token bucket) damps flow and update notifications only: a link
+ * transition is never suppressed. When the queue is full, the oldest flow or update
+ * notification goes first; link notifications go only when nothing else is left. Both losses
+ * are counted, and logged with their count at most once a minute.
+ *
+ * Every notification carries smsaNotificationSequence (1, 2, ... per start), so an NMS sees
+ * a duplicate (the same number twice) or a gap (a dropped one). Delivery is at least once:
+ * - subagent mode: each notification is an AgentX Notify PDU, which the master answers with
+ *   a Response (RFC 2741 section 7.1.10). It stays queued until that Response arrives; a
+ *   session lost before is followed, after the reconnection, by everything not acknowledged,
+ *   in order. Responses on one stream come in order, so one acknowledges all before it.
+ * - master mode: v2c traps go to the trap sinks at once; inform sinks get one inform at a
+ *   time, in order, resent with a backoff until acknowledged, and the queue keeps what some
+ *   inform sink has not acknowledged yet. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,27 +29,57 @@
 
 enum notif_kind { N_LINK_DOWN = 1, N_LINK_UP = 2, N_FLOW = 3, N_ADDRSET = 4 };
 
+/* Notify PDUs on the AgentX stream at once; the master answers each within its loop turn. */
+#define AX_WINDOW 32
+/* Losses are logged at most once per this interval. */
+#define LOSS_LOG_US (60 * 1000000LL)
+/* An unanswered inform is sent again after 1 s, 2 s, 4 s ... up to this. */
+#define INFORM_TIMEOUT_US 1000000L
+#define INFORM_BACKOFF_MAX_US (30 * 1000000LL)
+
 struct notif {
     enum notif_kind kind;
+    uint64_t seq; /* smsaNotificationSequence */
     struct smsa_event ev;
+};
+
+struct inform_sink {
+    char *address;
+    netsnmp_session *sess;
+    uint64_t acked;    /* every notification up to this sequence number is acknowledged */
+    uint64_t inflight; /* the sequence number of the inform awaiting its answer, 0 = none */
+    int64_t backoff_us;
+    struct loop_timer retry_timer;
 };
 
 static struct {
     bool active;
     bool master;    /* master mode: traps go straight to the configured sinks */
     bool connected; /* subagent mode: the AgentX session is open */
-    struct notif *ring;
+    struct notif **ring;
     size_t cap, head, len;
+    uint64_t next_seq;
+    /* subagent mode: what the master acknowledged, and what went out on this session */
+    uint64_t ax_acked, ax_sent;
+    uint64_t first_unsent; /* a notification sent again is not counted again */
+    struct inform_sink *sinks;
+    size_t n_sinks;
+    char *community;
     /* token bucket: rate_limit tokens per minute, burst of rate_limit */
     unsigned rate_limit;
     double tokens;
     int64_t refilled_us;
     uint64_t sent, suppressed, dropped;
-    struct loop_timer flush_timer;
+    uint64_t unlogged_suppressed, unlogged_dropped;
+    int64_t loss_logged_us;
+    struct loop_timer flush_timer, loss_timer;
 } nt;
 
 static const oid trap_oid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0}; /* snmpTrapOID.0 */
 static const oid sysuptime_oid[] = {1, 3, 6, 1, 2, 1, 1, 3, 0};      /* sysUpTime.0 */
+
+static void flush(void);
+static void flush_cb(void *arg);
 
 void snmpf_notify_get_stats(struct snmpf_notify_stats *out)
 {
@@ -44,6 +88,31 @@ void snmpf_notify_get_stats(struct snmpf_notify_stats *out)
     out->dropped = nt.dropped;
     out->queued = (unsigned)nt.len;
     out->rate_limit = nt.rate_limit;
+}
+
+/* ---- losses: counted, logged with their count at most once a minute ---- */
+
+static void log_losses(void *arg)
+{
+    if (!nt.unlogged_suppressed && !nt.unlogged_dropped)
+        return;
+    log_warn("snmp: %llu notifications suppressed by the rate limit (%u per minute), %llu "
+             "dropped from the full queue (%zu) since the last report",
+             (unsigned long long)nt.unlogged_suppressed, nt.rate_limit,
+             (unsigned long long)nt.unlogged_dropped, nt.cap);
+    nt.unlogged_suppressed = nt.unlogged_dropped = 0;
+    nt.loss_logged_us = loop_now_us();
+}
+
+static void note_loss(void)
+{
+    if (loop_timer_armed(&nt.loss_timer))
+        return;
+    int64_t since = loop_now_us() - nt.loss_logged_us;
+    /* The first loss waits for the end of its loop turn, so a burst is one line. */
+    loop_timer_start(&nt.loss_timer,
+                     nt.loss_logged_us && since < LOSS_LOG_US ? LOSS_LOG_US - since : 0, log_losses,
+                     NULL);
 }
 
 static bool take_token(void)
@@ -60,6 +129,79 @@ static bool take_token(void)
     nt.tokens -= 1.0;
     return true;
 }
+
+/* ---- the queue: a ring of notifications, oldest first ---- */
+
+static struct notif *at(size_t i)
+{
+    return nt.ring[(nt.head + i) % nt.cap];
+}
+
+static bool is_link(const struct notif *n)
+{
+    return n->kind == N_LINK_DOWN || n->kind == N_LINK_UP;
+}
+
+/* Removes the i-th oldest: the older ones move up by one. */
+static void remove_at(size_t i)
+{
+    free(at(i));
+    for (; i > 0; i--)
+        nt.ring[(nt.head + i) % nt.cap] = nt.ring[(nt.head + i - 1) % nt.cap];
+    nt.ring[nt.head] = NULL;
+    nt.head = (nt.head + 1) % nt.cap;
+    nt.len--;
+}
+
+static void count_drop(uint64_t seq)
+{
+    log_debug("snmp: queue full, notification %llu dropped", (unsigned long long)seq);
+    nt.dropped++;
+    nt.unlogged_dropped++;
+    note_loss();
+}
+
+/* Makes room for incoming (NULL: for nothing) in a full queue, or says that incoming itself
+ * is what goes: the oldest flow or update notification goes first, a link one only if there
+ * is nothing else. */
+static bool make_room(const struct notif *incoming)
+{
+    size_t victim = 0;
+    bool found = false;
+    for (size_t i = 0; i < nt.len && !found; i++)
+        if (!is_link(at(i))) {
+            victim = i;
+            found = true;
+        }
+    if (!found && incoming && !is_link(incoming)) {
+        count_drop(incoming->seq);
+        return false;
+    }
+    count_drop(at(victim)->seq);
+    remove_at(victim);
+    return true;
+}
+
+/* The highest sequence number every receiver has acknowledged. */
+static uint64_t acked_by_all(void)
+{
+    if (!nt.master)
+        return nt.ax_acked;
+    uint64_t low = UINT64_MAX;
+    for (size_t i = 0; i < nt.n_sinks; i++)
+        if (nt.sinks[i].acked < low)
+            low = nt.sinks[i].acked;
+    return low;
+}
+
+static void release_acked(void)
+{
+    uint64_t acked = acked_by_all();
+    while (nt.len > 0 && at(0)->seq <= acked)
+        remove_at(0);
+}
+
+/* ---- the PDU ---- */
 
 /* An object instance of smsaObjects: obj.sub.col.index (sub 0 = none). */
 static size_t object_oid(oid *out, unsigned obj, unsigned sub, unsigned col, oid index)
@@ -153,26 +295,147 @@ static netsnmp_variable_list *build(const struct notif *n)
     size_t dlen = snmpf_date_and_time(ev->at.wall_us, dt);
     len = object_oid(name, SMSA_OBJ_NOTIFY, 0, NOTIFY_EVENT_TIME, 0);
     snmp_varlist_add_variable(&vars, name, len, ASN_OCTET_STR, dt, dlen);
+    struct counter64 seq = {.high = (u_long)(n->seq >> 32), .low = (u_long)(n->seq & 0xffffffffu)};
+    len = object_oid(name, SMSA_OBJ_NOTIFY, 0, NOTIFY_SEQUENCE, 0);
+    snmp_varlist_add_variable(&vars, name, len, ASN_COUNTER64, &seq, sizeof(seq));
     return vars;
 }
 
-static bool can_send(void)
+static void count_sent(uint64_t seq)
 {
-    return nt.active && (nt.master || nt.connected);
+    if (seq >= nt.first_unsent) {
+        nt.sent++;
+        nt.first_unsent = seq + 1;
+    } else {
+        log_debug("snmp: notification %llu sent again", (unsigned long long)seq);
+    }
 }
+
+/* ---- subagent mode: Notify PDUs, kept until the master's Response ---- */
+
+static void flush_agentx(void)
+{
+    size_t inflight = 0, i = 0;
+    while (i < nt.len && at(i)->seq <= nt.ax_sent) {
+        i++;
+        inflight++;
+    }
+    for (; i < nt.len && inflight < AX_WINDOW && nt.connected; i++, inflight++) {
+        struct notif *n = at(i);
+        if (snmpf_agentx_notify(build(n), n->seq) != 0)
+            break; /* the session is going; everything not acknowledged goes again */
+        nt.ax_sent = n->seq;
+        count_sent(n->seq);
+    }
+}
+
+void snmpf_notify_answered(uint64_t seq, enum snmpf_answer answer)
+{
+    if (!nt.active || nt.master)
+        return;
+    if (answer == SNMPF_ANSWER_REFUSED) {
+        /* The master took it and refused it (not a lost session): sending it again would be
+         * refused again. */
+        log_warn("snmp: the AgentX master refused notification %llu", (unsigned long long)seq);
+    } else if (answer != SNMPF_ANSWER_ACK) {
+        return; /* the session is being dropped; snmpf_notify_connected(false) follows */
+    }
+    if (seq > nt.ax_acked)
+        nt.ax_acked = seq;
+    if (nt.ax_sent < nt.ax_acked)
+        nt.ax_sent = nt.ax_acked;
+    release_acked();
+    if (nt.len > 0 && !loop_timer_armed(&nt.flush_timer))
+        loop_timer_start(&nt.flush_timer, 0, flush_cb, NULL);
+}
+
+/* ---- master mode: informs, one at a time per sink, until acknowledged ---- */
+
+static void send_inform(void *arg);
+
+static int on_inform_response(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, void *magic)
+{
+    struct inform_sink *k = magic;
+    if (!nt.active || k->sess != s || !k->inflight)
+        return 1;
+    if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE) {
+        k->acked = k->inflight;
+        k->inflight = 0;
+        k->backoff_us = INFORM_TIMEOUT_US;
+        release_acked();
+        loop_timer_start(&k->retry_timer, 0, send_inform, k);
+    } else {
+        log_debug("snmp: inform %llu to %s not acknowledged; again in %lld ms",
+                  (unsigned long long)k->inflight, k->address, (long long)k->backoff_us / 1000);
+        k->inflight = 0;
+        loop_timer_start(&k->retry_timer, k->backoff_us, send_inform, k);
+        k->backoff_us *= 2;
+        if (k->backoff_us > INFORM_BACKOFF_MAX_US)
+            k->backoff_us = INFORM_BACKOFF_MAX_US;
+    }
+    return 1;
+}
+
+static netsnmp_session *open_inform_session(struct inform_sink *k)
+{
+    /* "snmptrap": a sink without a port gets 162, as with trap2sink. */
+    netsnmp_transport *t = netsnmp_transport_open_client("snmptrap", k->address);
+    if (!t) {
+        log_warn("snmp: cannot open the inform sink %s", k->address);
+        return NULL;
+    }
+    netsnmp_session sess;
+    snmp_sess_init(&sess);
+    sess.version = SNMP_VERSION_2c;
+    sess.community = (u_char *)nt.community;
+    sess.community_len = strlen(nt.community);
+    sess.retries = 0; /* resent by us, with a backoff and without limit */
+    sess.timeout = INFORM_TIMEOUT_US;
+    netsnmp_session *s = snmp_add(&sess, t, NULL, NULL);
+    if (!s)
+        log_warn("snmp: cannot open the inform sink %s", k->address);
+    return s;
+}
+
+static void send_inform(void *arg)
+{
+    struct inform_sink *k = arg;
+    if (!nt.active || k->inflight)
+        return;
+    struct notif *n = NULL;
+    for (size_t i = 0; i < nt.len && !n; i++)
+        if (at(i)->seq > k->acked)
+            n = at(i);
+    if (!n)
+        return;
+    if (!k->sess && !(k->sess = open_inform_session(k))) {
+        loop_timer_start(&k->retry_timer, INFORM_BACKOFF_MAX_US, send_inform, k);
+        return;
+    }
+    netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_INFORM);
+    if (!pdu)
+        return;
+    pdu->variables = build(n);
+    if (!snmp_async_send(k->sess, pdu, on_inform_response, k)) {
+        snmp_free_pdu(pdu);
+        loop_timer_start(&k->retry_timer, k->backoff_us, send_inform, k);
+        return;
+    }
+    k->inflight = n->seq;
+    snmpf_resync();
+}
+
+/* ---- delivery ---- */
 
 static void flush(void)
 {
-    while (nt.len > 0 && can_send()) {
-        struct notif *n = &nt.ring[nt.head];
-        netsnmp_variable_list *vars = build(n);
-        /* send_v2trap keeps our sysUpTime.0 and snmpTrapOID.0; in subagent mode it becomes
-         * an AgentX Notify on the master session, in master mode a v2c trap to each sink. */
-        send_v2trap(vars);
-        snmp_free_varbind(vars);
-        nt.head = (nt.head + 1) % nt.cap;
-        nt.len--;
-        nt.sent++;
+    if (!nt.active)
+        return;
+    if (nt.master) {
+        for (size_t i = 0; i < nt.n_sinks; i++)
+            send_inform(&nt.sinks[i]);
+    } else if (nt.connected) {
+        flush_agentx();
     }
     snmpf_resync();
 }
@@ -184,24 +447,44 @@ static void flush_cb(void *arg)
 
 static void enqueue(enum notif_kind kind, const struct smsa_event *ev)
 {
-    if (!take_token()) {
+    bool link = kind == N_LINK_DOWN || kind == N_LINK_UP;
+    if (!link && !take_token()) {
         nt.suppressed++;
+        nt.unlogged_suppressed++;
+        note_loss();
         log_debug("snmp: notification for event %llu suppressed by the rate limit",
                   (unsigned long long)ev->seq);
         return;
     }
-    if (nt.len == nt.cap) {
-        nt.head = (nt.head + 1) % nt.cap; /* drop the oldest */
-        nt.len--;
+    struct notif *n = malloc(sizeof(*n));
+    if (!n) {
         nt.dropped++;
-        log_warn("snmp: notification queue full (%zu), oldest dropped", nt.cap);
+        nt.unlogged_dropped++;
+        note_loss();
+        return;
     }
-    struct notif *n = &nt.ring[(nt.head + nt.len) % nt.cap];
     n->kind = kind;
+    n->seq = ++nt.next_seq;
     n->ev = *ev;
+    if (nt.master) {
+        /* v2c traps to the trap sinks (net-snmp's trap sessions), fire and forget. */
+        netsnmp_variable_list *vars = build(n);
+        send_v2trap(vars);
+        snmp_free_varbind(vars);
+        count_sent(n->seq);
+        if (nt.n_sinks == 0) {
+            free(n);
+            snmpf_resync();
+            return;
+        }
+    }
+    if (nt.len == nt.cap && !make_room(n)) {
+        free(n);
+        return;
+    }
+    nt.ring[(nt.head + nt.len) % nt.cap] = n;
     nt.len++;
-    if (can_send())
-        flush();
+    flush();
 }
 
 /* A reload may change the rate limit and the queue size; the mode, sockets and sinks need a
@@ -218,20 +501,25 @@ static void apply_config(const struct cfg *c)
     size_t cap = c->snmp.notify_queue ? c->snmp.notify_queue : 1;
     if (cap == nt.cap)
         return;
-    struct notif *ring = calloc(cap, sizeof(*ring));
+    while (nt.len > cap)
+        make_room(NULL);
+    struct notif **ring = calloc(cap, sizeof(*ring));
     if (!ring) {
         log_warn("snmp: no memory to resize the notification queue");
         return;
     }
-    size_t keep = nt.len < cap ? nt.len : cap;
-    nt.dropped += nt.len - keep; /* the oldest go */
-    for (size_t i = 0; i < keep; i++)
-        ring[i] = nt.ring[(nt.head + nt.len - keep + i) % nt.cap];
+    for (size_t i = 0; i < nt.len; i++)
+        ring[i] = at(i);
     free(nt.ring);
     nt.ring = ring;
     nt.cap = cap;
     nt.head = 0;
-    nt.len = keep;
+}
+
+/* The first verdict after `unknown` is news only when something is lost. */
+static bool is_news(const struct smsa_event *ev)
+{
+    return ev->old_state != ST_UNKNOWN || ev->new_state == ST_DOWN || ev->new_state == ST_DEGRADED;
 }
 
 static void on_event(const struct smsa_event *ev, void *arg)
@@ -241,13 +529,16 @@ static void on_event(const struct smsa_event *ev, void *arg)
         apply_config(core_config());
         break;
     case EV_LINK:
+        if (!is_news(ev))
+            break;
         if (ev->new_state == ST_DOWN)
             enqueue(N_LINK_DOWN, ev);
         else if (ev->new_state == ST_UP)
             enqueue(N_LINK_UP, ev);
         break;
     case EV_FLOW:
-        enqueue(N_FLOW, ev);
+        if (is_news(ev))
+            enqueue(N_FLOW, ev);
         break;
     case EV_ADDRSET:
         if (ev->update_index > 0)
@@ -261,9 +552,14 @@ static void on_event(const struct smsa_event *ev, void *arg)
 void snmpf_notify_connected(bool up)
 {
     nt.connected = up;
+    if (!up) {
+        /* Everything not acknowledged goes again on the next session. */
+        nt.ax_sent = nt.ax_acked;
+        return;
+    }
     /* Not from inside net-snmp's callback: the subagent re-registers its subtrees right after
      * announcing the session, so send on the next loop turn. */
-    if (up && nt.active && nt.len > 0)
+    if (nt.active && nt.len > 0)
         loop_timer_start(&nt.flush_timer, 0, flush_cb, NULL);
 }
 
@@ -275,16 +571,37 @@ int snmpf_notify_init(const struct cfg *cfg, bool master)
     if (!nt.ring)
         return -1;
     nt.master = master;
+    nt.first_unsent = 1;
+    if (master) {
+        nt.community = strdup(cfg->snmp.trap_community ? cfg->snmp.trap_community : "public");
+        nt.sinks = calloc(cfg->snmp.n_trap_sinks + 1, sizeof(*nt.sinks));
+        if (!nt.community || !nt.sinks)
+            goto fail;
+        for (size_t i = 0; i < cfg->snmp.n_trap_sinks; i++) {
+            if (!cfg->snmp.trap_sink_inform || !cfg->snmp.trap_sink_inform[i])
+                continue;
+            struct inform_sink *k = &nt.sinks[nt.n_sinks];
+            if (!(k->address = strdup(cfg->snmp.trap_sinks[i])))
+                goto fail;
+            k->backoff_us = INFORM_TIMEOUT_US;
+            nt.n_sinks++;
+        }
+    }
     nt.rate_limit = cfg->snmp.notify_rate_limit;
     nt.tokens = nt.rate_limit;
     nt.refilled_us = loop_now_us();
-    if (core_subscribe(on_event, NULL) != 0) {
-        free(nt.ring);
-        nt.ring = NULL;
-        return -1;
-    }
+    if (core_subscribe(on_event, NULL) != 0)
+        goto fail;
     nt.active = true;
     return 0;
+fail:
+    for (size_t i = 0; i < nt.n_sinks; i++)
+        free(nt.sinks[i].address);
+    free(nt.sinks);
+    free(nt.community);
+    free(nt.ring);
+    memset(&nt, 0, sizeof(nt));
+    return -1;
 }
 
 void snmpf_notify_fini(void)
@@ -293,8 +610,21 @@ void snmpf_notify_fini(void)
         return;
     core_unsubscribe(on_event, NULL);
     loop_timer_stop(&nt.flush_timer);
+    log_losses(NULL);
+    loop_timer_stop(&nt.loss_timer);
+    nt.active = false; /* closing a session answers its pending informs with a timeout */
+    for (size_t i = 0; i < nt.n_sinks; i++) {
+        loop_timer_stop(&nt.sinks[i].retry_timer);
+        if (nt.sinks[i].sess)
+            snmp_close(nt.sinks[i].sess);
+        free(nt.sinks[i].address);
+    }
     if (nt.len)
-        log_warn("snmp: %zu notifications not delivered at shutdown", nt.len);
+        log_warn("snmp: %zu notifications not acknowledged at shutdown", nt.len);
+    while (nt.len)
+        remove_at(0);
+    free(nt.sinks);
+    free(nt.community);
     free(nt.ring);
     memset(&nt, 0, sizeof(nt));
 }
