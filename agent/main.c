@@ -1,6 +1,8 @@
 /* smsa-agentd: wires the core to its faces and runs the one loop. */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,18 +26,60 @@
 #define SMSA_DEFAULT_CONFIG "/etc/smsa-agent/smsa-agent.json"
 #endif
 #define DEFAULT_CONFIG SMSA_DEFAULT_CONFIG
+#ifndef SMSA_SERVICE_USER
+#define SMSA_SERVICE_USER "smsa-agent"
+#endif
+
+/* sysexits.h's EX_CONFIG: systemd's RestartPreventExitStatus=78 stops a restart loop on a
+ * configuration that cannot work. */
+#define EXIT_CONFIG 78
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: smsa-agentd [-c FILE] [-f] [--master] [--check-config] [--version] "
-                 "[--help]\n"
+    fprintf(out, "usage: smsa-agentd [-c FILE | --no-config] [-f] [-d] [--master] "
+                 "[--check-config] [--version] [--help]\n"
                  "  -c, --config FILE  configuration file (default " DEFAULT_CONFIG ")\n"
+                 "      --no-config    run on the embedded defaults, read no file (REST writes\n"
+                 "                     are refused)\n"
                  "  -f, --foreground   stay in the foreground and log to stderr\n"
                  "  -d, --debug        log debug messages too\n"
                  "      --master       be an SNMP master agent on snmp.master_listen\n"
-                 "      --check-config validate the configuration file and exit 0 or 1\n"
+                 "      --check-config run every check start runs, exit 0 (will start) or 1;\n"
+                 "                     as root, files are opened as user " SMSA_SERVICE_USER "\n"
                  "      --version      print the version and exit\n"
-                 "  -h, --help         this text\n");
+                 "  -h, --help         this text\n"
+                 "Exit status: 0 stopped cleanly, 1 failure, 2 bad usage, 78 bad configuration.\n");
+}
+
+/* The checks start makes on a loaded configuration before it runs anything: what
+ * --check-config runs too, so that "valid" means "will start". */
+static int start_checks(const struct cfg *cfg)
+{
+#ifdef SMSA_HAVE_HTTP
+    if (httpf_check(cfg) < 0)
+        return -1;
+#endif
+    return 0;
+}
+
+/* --check-config as root checks what the service will see: the unit runs the daemon as
+ * SMSA_SERVICE_USER, so a token file only root can read must fail here too. */
+static void become_service_user(void)
+{
+    if (geteuid() != 0)
+        return;
+    struct passwd *pw = getpwnam(SMSA_SERVICE_USER);
+    if (!pw) {
+        fprintf(stderr, "smsa-agentd: no user %s: checking as root\n", SMSA_SERVICE_USER);
+        return;
+    }
+    if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+        setuid(pw->pw_uid) < 0) {
+        fprintf(stderr, "smsa-agentd: cannot become user %s: %s\n", SMSA_SERVICE_USER,
+                strerror(errno));
+        exit(1);
+    }
+    fprintf(stderr, "smsa-agentd: checking as user %s (the service's user)\n", SMSA_SERVICE_USER);
 }
 
 static void print_cfg_error(const char *path, const struct cfg_error *err)
@@ -89,13 +133,17 @@ static void raise_fd_limit(void)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
-        {"debug", no_argument, NULL, 'd'},        {"master", no_argument, NULL, 'M'},
-        {"check-config", no_argument, NULL, 'C'}, {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"foreground", no_argument, NULL, 'f'},
+                                         {"debug", no_argument, NULL, 'd'},
+                                         {"master", no_argument, NULL, 'M'},
+                                         {"check-config", no_argument, NULL, 'C'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"no-config", no_argument, NULL, 'N'},
+                                         {NULL, 0, NULL, 0}};
     const char *path = DEFAULT_CONFIG;
-    bool path_given = false;
+    bool path_given = false, no_config = false;
     bool foreground = false, debug = false, master = false, check = false;
     int c;
     while ((c = getopt_long(argc, argv, "c:fdh", opts, NULL)) != -1) {
@@ -116,6 +164,9 @@ int main(int argc, char **argv)
         case 'C':
             check = true;
             break;
+        case 'N':
+            no_config = true;
+            break;
         case 'V':
             printf("smsa-agentd %s\n", SMSA_VERSION);
             return 0;
@@ -132,11 +183,17 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (no_config && path_given) {
+        fprintf(stderr, "smsa-agentd: -c and --no-config exclude each other\n");
+        return 2;
+    }
+    if (check)
+        become_service_user();
 
     struct cfg_error err;
     memset(&err, 0, sizeof(err));
     struct cfg *cfg = NULL;
-    bool embedded = !path_given && access(path, F_OK) < 0 && errno == ENOENT;
+    bool embedded = no_config || (!path_given && access(path, F_OK) < 0 && errno == ENOENT);
     if (embedded) {
         /* no -c and no file at the default place: the embedded defaults; a REST write
          * creates the file */
@@ -150,10 +207,15 @@ int main(int argc, char **argv)
     }
     if (!cfg) {
         print_cfg_error(path, &err);
-        return 1;
+        return check ? 1 : EXIT_CONFIG;
+    }
+    if (start_checks(cfg) < 0) {
+        fprintf(stderr, "smsa-agentd: %s: refused by the start-up checks above\n", path);
+        cfg_free(cfg);
+        return check ? 1 : EXIT_CONFIG;
     }
     if (check) {
-        printf("%s: configuration is valid%s\n", path,
+        printf("%s: configuration is valid%s\n", no_config ? "--no-config" : path,
                embedded ? " (no file: embedded defaults)" : "");
         cfg_free(cfg);
         return 0;
@@ -180,9 +242,11 @@ int main(int argc, char **argv)
         cfg_free(cfg);
         return 1;
     }
-    if (embedded)
+    if (no_config)
+        log_info("--no-config: running on the embedded defaults; REST writes are refused");
+    else if (embedded)
         log_info("no configuration file at %s: running on the embedded defaults", path);
-    if (core_init(cfg, path) < 0) {
+    if (core_init(cfg, no_config ? NULL : path) < 0) {
         log_err("cannot start the core");
         return 1;
     }
@@ -202,7 +266,7 @@ int main(int argc, char **argv)
         const struct smsa_model *m = core_model();
         log_info("smsa-agentd %s running: appliance %s, role %s, %zu links, config %s",
                  SMSA_VERSION, core_config()->name, cat_role_name(core_config()->role), m->n_links,
-                 path);
+                 no_config ? "(none: embedded defaults)" : path);
         if (loop_run() < 0) {
             log_err("event loop: %s", strerror(errno));
             rc = 1;
