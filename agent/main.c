@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -45,7 +46,8 @@ static void usage(FILE *out)
                  "  -d, --debug        log debug messages too\n"
                  "      --master       be an SNMP master agent on snmp.master_listen\n"
                  "      --check-config run every check start runs, exit 0 (will start) or 1;\n"
-                 "                     as root, files are opened as user " SMSA_SERVICE_USER "\n"
+                 "                     as root, also that user " SMSA_SERVICE_USER " can read the\n"
+                 "                     token and TLS files\n"
                  "      --version      print the version and exit\n"
                  "  -h, --help         this text\n"
                  "Exit status: 0 stopped cleanly, 1 failure, 2 bad usage, 78 bad configuration.\n");
@@ -62,24 +64,61 @@ static int start_checks(const struct cfg *cfg)
     return 0;
 }
 
-/* --check-config as root checks what the service will see: the unit runs the daemon as
- * SMSA_SERVICE_USER, so a token file only root can read must fail here too. */
-static void become_service_user(void)
+/* Whether uid (with groups) may do `want` (R_OK or X_OK) on st, by the mode bits. */
+static bool mode_allows(const struct stat *st, uid_t uid, const gid_t *groups, int n, int want)
 {
-    if (geteuid() != 0)
-        return;
+    mode_t bits = want == R_OK ? S_IROTH : S_IXOTH;
+    if (st->st_uid == uid)
+        return st->st_mode & (bits << 6);
+    for (int i = 0; i < n; i++)
+        if (st->st_gid == groups[i])
+            return st->st_mode & (bits << 3);
+    return st->st_mode & bits;
+}
+
+/* --check-config run as root: root reads every file, the service does not. The unit runs the
+ * daemon as SMSA_SERVICE_USER, so a file start will open (token, TLS) must be reachable and
+ * readable by that user, or the check would say "valid" for a service that cannot start. */
+static int service_user_can_read(const struct cfg *cfg)
+{
+    if (geteuid() != 0 || !cfg->http.listen || !cfg->http.listen[0])
+        return 0;
     struct passwd *pw = getpwnam(SMSA_SERVICE_USER);
-    if (!pw) {
-        fprintf(stderr, "smsa-agentd: no user %s: checking as root\n", SMSA_SERVICE_USER);
-        return;
+    if (!pw)
+        return 0; /* not installed as a service here: nothing to compare with */
+    gid_t groups[64];
+    int n = 64;
+    if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+        n = 0;
+    const char *files[] = {cfg->http.token_file, cfg->http.tls_cert, cfg->http.tls_key};
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        if (!files[i] || files[i][0] != '/')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s", files[i]);
+        struct stat st;
+        /* every folder on the way needs x, the file r */
+        for (char *slash = strchr(path + 1, '/');; slash = strchr(slash + 1, '/')) {
+            if (slash)
+                *slash = '\0';
+            int want = slash ? X_OK : R_OK;
+            if (stat(path[0] ? path : "/", &st) == 0 &&
+                !mode_allows(&st, pw->pw_uid, groups, n, want)) {
+                fprintf(stderr,
+                        "smsa-agentd: %s: user %s (the service's user) cannot %s %s (owner uid %u, "
+                        "mode %04o)\n",
+                        files[i], SMSA_SERVICE_USER, slash ? "enter" : "read", path,
+                        (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+                rc = -1;
+                break;
+            }
+            if (!slash)
+                break;
+            *slash = '/';
+        }
     }
-    if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-        setuid(pw->pw_uid) < 0) {
-        fprintf(stderr, "smsa-agentd: cannot become user %s: %s\n", SMSA_SERVICE_USER,
-                strerror(errno));
-        exit(1);
-    }
-    fprintf(stderr, "smsa-agentd: checking as user %s (the service's user)\n", SMSA_SERVICE_USER);
+    return rc;
 }
 
 static void print_cfg_error(const char *path, const struct cfg_error *err)
@@ -187,9 +226,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "smsa-agentd: -c and --no-config exclude each other\n");
         return 2;
     }
-    if (check)
-        become_service_user();
-
     struct cfg_error err;
     memset(&err, 0, sizeof(err));
     struct cfg *cfg = NULL;
@@ -209,7 +245,7 @@ int main(int argc, char **argv)
         print_cfg_error(path, &err);
         return check ? 1 : EXIT_CONFIG;
     }
-    if (start_checks(cfg) < 0) {
+    if (start_checks(cfg) < 0 || (check && service_user_can_read(cfg) < 0)) {
         fprintf(stderr, "smsa-agentd: %s: refused by the start-up checks above\n", path);
         cfg_free(cfg);
         return check ? 1 : EXIT_CONFIG;

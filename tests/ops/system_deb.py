@@ -124,9 +124,23 @@ def check_installed(tmp):
     with open(UNIT) as f:
         unit = f.read()
     assert unit_field(unit, "RestartPreventExitStatus") == "78"
-    # as root, --check-config opens the files as the service's user
     r = run(["smsa-agentd", "--check-config", "-c", "/etc/smsa-agent/smsa-agent.json"])
-    assert r.returncode == 0 and "as user smsa-agent" in r.stdout, r.stdout
+    assert r.returncode == 0, r.stdout
+    # as root, --check-config also asks whether the service's user can read the token
+    tok = "/etc/smsa-agent/token"
+    with open(tok, "w") as f:
+        f.write("s3cret\n")
+    os.chmod(tok, 0o600)
+    conf["http"]["token_file"] = tok
+    with open(os.path.join(tmp, "token.json"), "w") as f:
+        json.dump(conf, f)
+    r = run(["smsa-agentd", "--check-config", "-c", os.path.join(tmp, "token.json")])
+    assert r.returncode == 1 and "user smsa-agent (the service's user) cannot read" in r.stdout, \
+        r.stdout
+    os.chown(tok, pwd.getpwnam("smsa-agent").pw_uid, -1)
+    r = run(["smsa-agentd", "--check-config", "-c", os.path.join(tmp, "token.json")])
+    assert r.returncode == 0, r.stdout
+    os.unlink(tok)
     return unit
 
 
