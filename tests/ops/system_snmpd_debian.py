@@ -89,8 +89,9 @@ def walk(port):
     return r.stdout
 
 
-def run_in(tmp, conf_text, name):
-    """snmpd on conf_text, our subagent, a walk: the walk's text."""
+def run_in(tmp, conf_text, name, scanners=(), then=None):
+    """snmpd on conf_text, our subagent, a walk: the walk's text (then() runs before the
+    subagent stops)."""
     sockdir = os.path.join(tmp, name + "-agentx")
     snmpd = Snmpd(tmp, conf_text, name).start()
     try:
@@ -101,9 +102,12 @@ def run_in(tmp, conf_text, name):
         st = os.stat(socket)
         assert grp.getgrgid(st.st_gid).gr_name == GROUP and st.st_mode & 0o060 == 0o060, \
             "socket %s: gid %d mode %o" % (socket, st.st_gid, st.st_mode)
-        agent = start_subagent(tmp, socket)
+        agent = start_subagent(tmp, socket, scanners)
         try:
-            return walk_until_registered(agent_port(conf_text))
+            out = walk_until_registered(agent_port(conf_text))
+            if then:
+                then()
+            return out
         finally:
             agent.stop()
     finally:
@@ -159,10 +163,32 @@ def test_debian_stock_snmpd_conf():
         os.makedirs(incl)
         with open(SNIPPET) as f, open(os.path.join(incl, "smsa-agent.conf"), "w") as g:
             g.write(f.read())
+        # the operator's trap sink, in a file of its own next to the snippet
+        trap_port = h.free_port("udp")
+        with open(os.path.join(incl, "nms.conf"), "w") as f:
+            f.write("trap2sink 127.0.0.1:%d public\n" % trap_port)
+        with open(os.path.join(tmp, "snmptrapd.conf"), "w") as f:
+            f.write("disableAuthorization yes\n")
+        traps = os.path.join(tmp, "traps.log")
+        trapd = h.Process(["snmptrapd", "-f", "-On", "-Lf", traps, "-C", "-c",
+                           os.path.join(tmp, "snmptrapd.conf"), "-p",
+                           os.path.join(tmp, "trapd.pid"), "udp:127.0.0.1:%d" % trap_port],
+                          log_path=os.path.join(tmp, "trapd.out"),
+                          env=dict(CLIENT_ENV, SNMP_PERSISTENT_DIR=os.path.join(tmp, "ts")))
+        closed = h.free_port()  # a scanner nobody listens for: its link goes down
+
+        def link_down_trap():
+            h.wait_until(lambda: os.path.exists(traps) and
+                         (ENTERPRISE + ".0.1") in open(traps).read(), 15,
+                         what="smsaLinkDown through snmpd's trap sink")
         port = h.free_port("udp")
         conf = debian_conf(text, port, os.path.join(tmp, "debian-agentx", "master"), incl)
-        out = run_in(tmp, conf, "debian")
+        with trapd:
+            out = run_in(tmp, conf, "debian",
+                         scanners=[{"name": "scanner1", "host": "127.0.0.1:%d" % closed}],
+                         then=link_down_trap)
         check_walk(out)
+        assert '"scanner1"' in open(traps).read() or "scanner1" in open(traps).read()
 
 
 def test_other_snmpd_conf():
