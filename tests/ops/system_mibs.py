@@ -59,15 +59,22 @@ def test_snmptrapd_prints_names():
         ietf = fetch(tmp)
         dirs = "%s:%s" % (ietf, os.path.join(ROOT, "mibs"))
         port = h.free_port("udp")
-        conf = os.path.join(tmp, "snmptrapd.conf")
-        with open(conf, "w") as f:
-            f.write("disableAuthorization yes\n")
+        # The operator's files (docs/debian.md), in a folder of their own: Debian's
+        # snmp.conf ("mibs :"), snmp.local.conf loading the module, snmptrapd.conf.
+        conf = os.path.join(tmp, "etc")
+        os.makedirs(conf)
+        with open(os.path.join(conf, "snmp.conf"), "w") as f:
+            f.write("mibs :\n")
+        with open(os.path.join(conf, "snmp.local.conf"), "w") as f:
+            f.write("mibdirs +%s\nmibs +SNMPv2-MIB:SMSA-AGENT-MIB\n" % dirs)
+        with open(os.path.join(conf, "snmptrapd.conf"), "w") as f:
+            f.write("authCommunity log public\n")
         log = os.path.join(tmp, "traps.log")
-        trapd = h.Process(["snmptrapd", "-f", "-Lf", log, "-C", "-c", conf, "-M", dirs, "-m",
-                           "SNMPv2-MIB:SMSA-AGENT-MIB", "-p", os.path.join(tmp, "pid"),
+        trapd = h.Process(["snmptrapd", "-f", "-Lf", log, "-p", os.path.join(tmp, "pid"),
                            "udp:127.0.0.1:%d" % port],
                           log_path=os.path.join(tmp, "trapd.out"),
-                          env=dict(ENV, SNMP_PERSISTENT_DIR=os.path.join(tmp, "state")))
+                          env=dict(os.environ, SNMPCONFPATH=conf,
+                                   SNMP_PERSISTENT_DIR=os.path.join(tmp, "state")))
         with trapd:
             h.wait_until(lambda: os.path.exists(log), 5, what="snmptrapd's log")
             time.sleep(0.2)
