@@ -145,12 +145,12 @@ static void on_signal(int fd, unsigned events, void *arg)
             memset(&err, 0, sizeof(err));
             if (core_reload(&err) < 0) {
                 /* the running configuration stays; say exactly what is wrong */
+                const char *file = core_config_path() ? core_config_path() : "(no file)";
                 if (err.line > 0)
-                    log_err("reload refused, configuration kept: %s:%d:%d: %s", core_config_path(),
-                            err.line, err.column, err.message);
+                    log_err("reload refused, configuration kept: %s:%d:%d: %s", file, err.line,
+                            err.column, err.message);
                 else
-                    log_err("reload refused, configuration kept: %s: %s", core_config_path(),
-                            err.message);
+                    log_err("reload refused, configuration kept: %s: %s", file, err.message);
             }
             break;
         }

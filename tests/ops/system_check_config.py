@@ -147,7 +147,16 @@ def test_addresses_that_do_not_parse():
         refused(write_config(tmp, {"allow": ["127.0.0.0/8", "10.0.0.0/33"]}), "http.allow[1]")
 
 
+def test_bad_file_exits_78():
+    """A file that does not parse: --check-config 1 with line and column, start 78."""
+    with h.TempDir() as tmp:
+        path = os.path.join(tmp, "smsa-agent.json")
+        with open(path, "w") as f:
+            f.write('{"probe": {"interval_ms": 10,}}\n')
+        refused(path, "smsa-agent.json:1:")
+
+
 if __name__ == "__main__":
-    h.run_tests([test_beyond_loopback_without_token, test_token_file_modes,
+    h.run_tests([test_bad_file_exits_78, test_beyond_loopback_without_token, test_token_file_modes,
                  test_token_file_unreadable_by_the_service_user, test_tls_files,
                  test_addresses_that_do_not_parse])
