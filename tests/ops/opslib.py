@@ -42,3 +42,11 @@ def debian_package(name, into):
 def as_user(user, group, argv):
     """argv run as user:group (no supplementary groups), with setpriv(1)."""
     return ["setpriv", "--reuid=" + user, "--regid=" + group, "--clear-groups"] + list(argv)
+
+
+def namespaces_ok():
+    """Whether this host lets root make mount and network namespaces (a container without
+    CAP_SYS_ADMIN does not)."""
+    r = subprocess.run(["unshare", "--mount", "--propagation", "private", "--net", "true"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return r.returncode == 0
