@@ -12,6 +12,7 @@ with BUILD_TESTING=OFF: the tests are configured again, and ctest refuses to fin
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -88,11 +89,23 @@ def inside(tmp):
         log = open(os.path.join(build, "quickstart", "agentd.log")).read()
         assert "--no-config: running on the embedded defaults" in log, log
 
+        # with the base MIBs at hand (fetched outside the sandbox), the commands use names
+        src = os.path.join(tmp, "mibs-src")
+        if os.path.isdir(src):
+            shutil.copytree(src, os.path.join(build, "snmp-mibs"))
         out2, pid2 = quickstart(build)
         pids.append(pid2)
         assert pid2 != pid and alive(pid2), out2
         h.wait_until(lambda: not alive(pid), 5, what="the first agent to stop")
         assert decoy.poll() is None
+        if os.path.isdir(src):
+            assert "numeric OIDs" not in out2, out2
+            for cmd in commands(out2)[:2]:
+                r = run(["sh", "-c", cmd], timeout=60)
+                assert r.returncode == 0, "%s:\n%s" % (cmd, r.stdout)
+                assert "smsaFlowPort" in r.stdout or "SMSA-AGENT-MIB::" in r.stdout, r.stdout
+        else:
+            print("(base MIBs could not be fetched: the named commands were not tried)")
     finally:
         for p in pids:
             if alive(p):
@@ -133,6 +146,8 @@ def check_test_all(build):
 def test_quickstart_then_test_all():
     with h.TempDir() as tmp:
         os.chmod(tmp, 0o755)
+        run([os.path.join(ROOT, "scripts", "smsa-agent-mibs"), "--dir",
+             os.path.join(tmp, "mibs-src")], timeout=300)
         r = run(["unshare", "--mount", "--propagation", "private", "--net",
                  sys.executable, os.path.abspath(__file__), "--inside", tmp], timeout=900)
         print(r.stdout, flush=True)
