@@ -205,6 +205,11 @@ def test_package():
         print("no network namespaces here: the installed daemon runs in the host's", flush=True)
         if h.tcp_listeners(8161):
             opslib.skip("port 8161 is taken and no network namespace can be made")
+    try:
+        pwd.getpwnam("smsa-agent")
+        had_user = True
+    except KeyError:
+        had_user = False
     with h.TempDir() as tmp:
         t0 = time.monotonic()
         deb, changes = build(tmp)
@@ -234,6 +239,10 @@ def test_package():
         finally:
             if installed() or os.path.exists("/etc/smsa-agent"):
                 run(["dpkg", "--purge", PKG])
+            # purge keeps the system user (Debian's way); the machine is left as found
+            if not had_user:
+                run(["userdel", "smsa-agent"])
+                run(["groupdel", "smsa-agent"])
 
 
 if __name__ == "__main__":
