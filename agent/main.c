@@ -1,12 +1,15 @@
 /* smsa-agentd: wires the core to its faces and runs the one loop. */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -26,18 +29,32 @@
 #define SMSA_DEFAULT_CONFIG "/etc/smsa-agent/smsa-agent.json"
 #endif
 #define DEFAULT_CONFIG SMSA_DEFAULT_CONFIG
+#ifndef SMSA_SERVICE_USER
+#define SMSA_SERVICE_USER "smsa-agent"
+#endif
+
+/* sysexits.h's EX_CONFIG: systemd's RestartPreventExitStatus=78 stops a restart loop on a
+ * configuration that cannot work. */
+#define EXIT_CONFIG 78
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: smsa-agentd [-c FILE] [-f] [--master] [--check-config] [--version] "
-                 "[--help]\n"
+    fprintf(out, "usage: smsa-agentd [-c FILE | --no-config] [-f] [-d] [--master] "
+                 "[--check-config] [--version] [--help]\n"
+                 "       smsa-agentd --preflight [-c FILE] [--json | --nagios] [--flow N]...\n"
+                 "       smsa-agentd --firewall FORMAT [-c FILE] [--firewall-sets[-only]]\n"
                  "  -c, --config FILE  configuration file (default " DEFAULT_CONFIG ")\n"
+                 "      --no-config    run on the embedded defaults, read no file (REST writes\n"
+                 "                     are refused)\n"
                  "  -f, --foreground   stay in the foreground and log to stderr\n"
                  "  -d, --debug        log debug messages too\n"
                  "      --master       be an SNMP master agent on snmp.master_listen\n"
-                 "      --check-config validate the configuration file and exit 0 or 1\n"
+                 "      --check-config run every check start runs, exit 0 (will start) or 1;\n"
+                 "                     as root, also that user " SMSA_SERVICE_USER " can read the\n"
+                 "                     token and TLS files\n"
                  "      --version      print the version and exit\n"
-                 "  -h, --help         this text\n");
+                 "  -h, --help         this text\n"
+                 "Exit status: 0 stopped cleanly, 1 failure, 2 bad usage, 78 bad configuration.\n");
     fprintf(out, "one-shot commands (no SNMP, no REST, unprivileged):\n"
                  "      --preflight    every applicable check once, at once; exit 0 all up,\n"
                  "                     1 something degraded, 2 something down, 3 not checked\n"
@@ -59,6 +76,74 @@ static int parse_flow(const char *s, uint32_t *mask)
         return -1;
     *mask |= UINT32_C(1) << (id - 1);
     return 0;
+}
+
+/* The checks start makes on a loaded configuration before it runs anything: what
+ * --check-config runs too, so that "valid" means "will start". */
+static int start_checks(const struct cfg *cfg)
+{
+#ifdef SMSA_HAVE_HTTP
+    if (httpf_check(cfg) < 0)
+        return -1;
+#endif
+    return 0;
+}
+
+/* Whether uid (with groups) may do `want` (R_OK or X_OK) on st, by the mode bits. */
+static bool mode_allows(const struct stat *st, uid_t uid, const gid_t *groups, int n, int want)
+{
+    mode_t bits = want == R_OK ? S_IROTH : S_IXOTH;
+    if (st->st_uid == uid)
+        return st->st_mode & (bits << 6);
+    for (int i = 0; i < n; i++)
+        if (st->st_gid == groups[i])
+            return st->st_mode & (bits << 3);
+    return st->st_mode & bits;
+}
+
+/* --check-config run as root: root reads every file, the service does not. The unit runs the
+ * daemon as SMSA_SERVICE_USER, so a file start will open (token, TLS) must be reachable and
+ * readable by that user, or the check would say "valid" for a service that cannot start. */
+static int service_user_can_read(const struct cfg *cfg)
+{
+    if (geteuid() != 0 || !cfg->http.listen || !cfg->http.listen[0])
+        return 0;
+    struct passwd *pw = getpwnam(SMSA_SERVICE_USER);
+    if (!pw)
+        return 0; /* not installed as a service here: nothing to compare with */
+    gid_t groups[64];
+    int n = 64;
+    if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+        n = 0;
+    const char *files[] = {cfg->http.token_file, cfg->http.tls_cert, cfg->http.tls_key};
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        if (!files[i] || files[i][0] != '/')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s", files[i]);
+        struct stat st;
+        /* every folder on the way needs x, the file r */
+        for (char *slash = strchr(path + 1, '/');; slash = strchr(slash + 1, '/')) {
+            if (slash)
+                *slash = '\0';
+            int want = slash ? X_OK : R_OK;
+            if (stat(path[0] ? path : "/", &st) == 0 &&
+                !mode_allows(&st, pw->pw_uid, groups, n, want)) {
+                fprintf(stderr,
+                        "smsa-agentd: %s: user %s (the service's user) cannot %s %s (owner uid %u, "
+                        "mode %04o)\n",
+                        files[i], SMSA_SERVICE_USER, slash ? "enter" : "read", path,
+                        (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+                rc = -1;
+                break;
+            }
+            if (!slash)
+                break;
+            *slash = '/';
+        }
+    }
+    return rc;
 }
 
 static void print_cfg_error(const char *path, const struct cfg_error *err)
@@ -85,12 +170,12 @@ static void on_signal(int fd, unsigned events, void *arg)
             memset(&err, 0, sizeof(err));
             if (core_reload(&err) < 0) {
                 /* the running configuration stays; say exactly what is wrong */
+                const char *file = core_config_path() ? core_config_path() : "(no file)";
                 if (err.line > 0)
-                    log_err("reload refused, configuration kept: %s:%d:%d: %s", core_config_path(),
-                            err.line, err.column, err.message);
+                    log_err("reload refused, configuration kept: %s:%d:%d: %s", file, err.line,
+                            err.column, err.message);
                 else
-                    log_err("reload refused, configuration kept: %s: %s", core_config_path(),
-                            err.message);
+                    log_err("reload refused, configuration kept: %s: %s", file, err.message);
             }
             break;
         }
@@ -112,23 +197,17 @@ static void raise_fd_limit(void)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"foreground", no_argument, NULL, 'f'},
-                                         {"debug", no_argument, NULL, 'd'},
-                                         {"master", no_argument, NULL, 'M'},
-                                         {"check-config", no_argument, NULL, 'C'},
-                                         {"version", no_argument, NULL, 'V'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {"preflight", no_argument, NULL, 'P'},
-                                         {"json", no_argument, NULL, 'J'},
-                                         {"nagios", no_argument, NULL, 'N'},
-                                         {"flow", required_argument, NULL, 'L'},
-                                         {"firewall", required_argument, NULL, 'W'},
-                                         {"firewall-sets", no_argument, NULL, 'S'},
-                                         {"firewall-sets-only", no_argument, NULL, 'O'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},  {"foreground", no_argument, NULL, 'f'},
+        {"debug", no_argument, NULL, 'd'},         {"master", no_argument, NULL, 'M'},
+        {"check-config", no_argument, NULL, 'C'},  {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},          {"preflight", no_argument, NULL, 'P'},
+        {"json", no_argument, NULL, 'J'},          {"nagios", no_argument, NULL, 'N'},
+        {"flow", required_argument, NULL, 'L'},    {"firewall", required_argument, NULL, 'W'},
+        {"firewall-sets", no_argument, NULL, 'S'}, {"firewall-sets-only", no_argument, NULL, 'O'},
+        {"no-config", no_argument, NULL, 'n'},     {NULL, 0, NULL, 0}};
     const char *path = DEFAULT_CONFIG;
-    bool path_given = false;
+    bool path_given = false, no_config = false;
     bool foreground = false, debug = false, master = false, check = false;
     /* --preflight answers in the monitoring-plugins exit codes, usage errors included */
     bool preflight = false;
@@ -157,6 +236,9 @@ int main(int argc, char **argv)
             break;
         case 'C':
             check = true;
+            break;
+        case 'n':
+            no_config = true;
             break;
         case 'V':
             printf("smsa-agentd %s\n", SMSA_VERSION);
@@ -205,6 +287,10 @@ int main(int argc, char **argv)
                 firewall);
         return 2;
     }
+    if (no_config && path_given) {
+        fprintf(stderr, "smsa-agentd: -c and --no-config exclude each other\n");
+        return 2;
+    }
     if (preflight && firewall) {
         fprintf(stderr, "smsa-agentd: --preflight and --firewall are separate commands\n");
         return usage_rc;
@@ -222,7 +308,7 @@ int main(int argc, char **argv)
     struct cfg_error err;
     memset(&err, 0, sizeof(err));
     struct cfg *cfg = NULL;
-    bool embedded = !path_given && access(path, F_OK) < 0 && errno == ENOENT;
+    bool embedded = no_config || (!path_given && access(path, F_OK) < 0 && errno == ENOENT);
     if (embedded) {
         /* no -c and no file at the default place: the embedded defaults; a REST write
          * creates the file */
@@ -244,16 +330,22 @@ int main(int argc, char **argv)
             return preflight_unusable(&pf, why);
         }
         print_cfg_error(path, &err);
-        return 1;
+        return check ? 1 : EXIT_CONFIG;
     }
+    /* the one-shot commands start no REST: the HTTP start checks are not theirs */
     if (preflight) {
         raise_fd_limit();
         return preflight_run(cfg, &pf);
     }
     if (firewall)
         return firewall_cli_run(cfg, fw_format, fw_sets);
+    if (start_checks(cfg) < 0 || (check && service_user_can_read(cfg) < 0)) {
+        fprintf(stderr, "smsa-agentd: %s: refused by the start-up checks above\n", path);
+        cfg_free(cfg);
+        return check ? 1 : EXIT_CONFIG;
+    }
     if (check) {
-        printf("%s: configuration is valid%s\n", path,
+        printf("%s: configuration is valid%s\n", no_config ? "--no-config" : path,
                embedded ? " (no file: embedded defaults)" : "");
         cfg_free(cfg);
         return 0;
@@ -280,9 +372,11 @@ int main(int argc, char **argv)
         cfg_free(cfg);
         return 1;
     }
-    if (embedded)
+    if (no_config)
+        log_info("--no-config: running on the embedded defaults; REST writes are refused");
+    else if (embedded)
         log_info("no configuration file at %s: running on the embedded defaults", path);
-    if (core_init(cfg, path) < 0) {
+    if (core_init(cfg, no_config ? NULL : path) < 0) {
         log_err("cannot start the core");
         return 1;
     }
@@ -302,7 +396,7 @@ int main(int argc, char **argv)
         const struct smsa_model *m = core_model();
         log_info("smsa-agentd %s running: appliance %s, role %s, %zu links, config %s",
                  SMSA_VERSION, core_config()->name, cat_role_name(core_config()->role), m->n_links,
-                 path);
+                 no_config ? "(none: embedded defaults)" : path);
         if (loop_run() < 0) {
             log_err("event loop: %s", strerror(errno));
             rc = 1;

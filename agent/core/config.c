@@ -2018,6 +2018,78 @@ char *cfg_serialise(const struct cfg *c)
     return out;
 }
 
+/* ------------------------------------------------------------- diff */
+
+static void diff_add(char *buf, size_t len, size_t *k, const char *path, const char *note)
+{
+    if (*k >= len)
+        return;
+    int n = snprintf(buf + *k, len - *k, "%s%s%s", *k ? ", " : "", path[0] ? path : "(all)", note);
+    *k += n > 0 ? (size_t)n : 0;
+    if (*k >= len && len > 4)
+        memcpy(buf + len - 4, "...", 4); /* truncated: say so */
+}
+
+/* Objects are compared key by key, arrays item by item when their length is the same (else
+ * the array is named with both lengths), anything else by value. */
+static void diff_json(json_t *a, json_t *b, char *path, size_t plen, char *buf, size_t len,
+                      size_t *k)
+{
+    size_t at = strlen(path);
+    if (json_is_object(a) && json_is_object(b)) {
+        const char *key;
+        json_t *va;
+        json_object_foreach(a, key, va)
+        {
+            snprintf(path + at, plen - at, "%s%s", at ? "." : "", key);
+            json_t *vb = json_object_get(b, key);
+            if (vb)
+                diff_json(va, vb, path, plen, buf, len, k);
+            else
+                diff_add(buf, len, k, path, "");
+        }
+        json_t *vb;
+        json_object_foreach(b, key, vb)
+        {
+            if (json_object_get(a, key))
+                continue;
+            snprintf(path + at, plen - at, "%s%s", at ? "." : "", key);
+            diff_add(buf, len, k, path, "");
+        }
+    } else if (json_is_array(a) && json_is_array(b)) {
+        size_t na = json_array_size(a), nb = json_array_size(b);
+        if (na != nb) {
+            char note[64];
+            snprintf(note, sizeof(note), " (%zu -> %zu items)", na, nb);
+            diff_add(buf, len, k, path, note);
+        } else {
+            for (size_t i = 0; i < na; i++) {
+                snprintf(path + at, plen - at, "[%zu]", i);
+                diff_json(json_array_get(a, i), json_array_get(b, i), path, plen, buf, len, k);
+            }
+        }
+    } else if (!json_equal(a, b)) {
+        diff_add(buf, len, k, path, "");
+    }
+    path[at] = '\0';
+}
+
+size_t cfg_diff(const struct cfg *a, const struct cfg *b, char *buf, size_t len)
+{
+    size_t k = 0;
+    if (len == 0)
+        return 0;
+    buf[0] = '\0';
+    json_t *ja = to_json(a), *jb = to_json(b);
+    if (ja && jb) {
+        char path[512] = "";
+        diff_json(ja, jb, path, sizeof(path), buf, len, &k);
+    }
+    json_decref(ja);
+    json_decref(jb);
+    return k < len ? k : len - 1;
+}
+
 /* ------------------------------------------------------------- save */
 
 static int write_all(int fd, const char *s, size_t n)

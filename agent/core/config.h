@@ -124,6 +124,9 @@ int cfg_validate(struct cfg *c, struct cfg_error *err);
 
 /* The whole configuration as a JSON document (malloc'd, caller frees). */
 char *cfg_serialise(const struct cfg *c);
+/* The key paths where b differs from a, comma-separated into buf (e.g. "ntp.enabled,
+ * ntp.servers (0 -> 3 items)"); "" when equal. Returns the length written. */
+size_t cfg_diff(const struct cfg *a, const struct cfg *b, char *buf, size_t len);
 /* temp file in the same folder, fsync, rename, fsync of the folder. */
 int cfg_save(const struct cfg *c, const char *path, struct cfg_error *err);
 

@@ -105,15 +105,25 @@ static void log_event(const struct smsa_event *ev)
                  ev->link_index, ev->name, smsa_state_name(ev->new_state),
                  smsa_cause_name(ev->cause), ev->address[0] ? ev->address : "-", ev->detail);
         break;
-    case EV_PEER:
-        log_info("event peer flow=%u peer=%u host=%s port=%u state=%s cause=%s rtt_us=%" PRId64
-                 " detail=\"%s\"",
+    case EV_PEER: {
+        /* A round trip is only shown when one was measured (a refused probe has none). */
+        char rtt[40] = "";
+        if (ev->rtt_us >= 0)
+            snprintf(rtt, sizeof(rtt), " rtt_us=%" PRId64, ev->rtt_us);
+        const struct cat_flow *cf = cat_flow(ev->flow_id);
+        log_info("event peer flow=%u peer=%u host=%s port=%u state=%s cause=%s%s detail=\"%s\" "
+                 "purpose=\"%s\"",
                  ev->flow_id, ev->peer_index, ev->host, ev->port, smsa_state_name(ev->new_state),
-                 smsa_cause_name(ev->cause), ev->rtt_us, ev->detail);
+                 smsa_cause_name(ev->cause), rtt, ev->detail, cf ? cf->purpose : "-");
         break;
-    case EV_FLOW:
-        log_info("event flow flow=%u state=%s", ev->flow_id, smsa_state_name(ev->new_state));
+    }
+    case EV_FLOW: {
+        const struct cat_flow *cf = cat_flow(ev->flow_id);
+        log_info("event flow flow=%u port=%u proto=%s state=%s purpose=\"%s\"", ev->flow_id,
+                 cf ? cf->port : 0, cf ? cat_proto_name(cf->proto) : "-",
+                 smsa_state_name(ev->new_state), cf ? cf->purpose : "-");
         break;
+    }
     case EV_ADDRSET:
         log_info("event addrset flow=%u peer=%u host=%s addresses=%s", ev->flow_id, ev->peer_index,
                  ev->host, ev->addresses);
@@ -1054,6 +1064,11 @@ static void applied(const char *why)
 
 int core_change(struct cfg *next, struct cfg_error *err)
 {
+    return core_change_by(next, NULL, err);
+}
+
+int core_change_by(struct cfg *next, const char *who, struct cfg_error *err)
+{
     if (cfg_validate(next, err) < 0) {
         cfg_free(next);
         return -1;
@@ -1079,13 +1094,17 @@ int core_change(struct cfg *next, struct cfg_error *err)
         cfg_free(next);
         return -1;
     }
+    /* what changed, for the log: taken before apply() frees the running configuration */
+    char changed[512];
+    cfg_diff(running, next, changed, sizeof(changed));
     if (settle(next) < 0 || apply(next) < 0) {
         err->kind = CFG_ERR_IO;
         snprintf(err->message, sizeof(err->message), "out of memory applying the configuration");
         cfg_free(next);
         return -1;
     }
-    log_info("configuration changed and saved to %s", config_path);
+    log_info("configuration changed by %s and saved to %s: %s", who ? who : "the daemon",
+             config_path, changed[0] ? changed : "no value changed");
     applied("change");
     return 0;
 }

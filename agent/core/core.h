@@ -55,6 +55,9 @@ void core_unsubscribe(core_event_cb cb, void *arg);
 /* The change API: persist first, then apply exactly what was written. On failure nothing
  * changes and err says why. Takes ownership of next either way. */
 int core_change(struct cfg *next, struct cfg_error *err);
+/* core_change, naming who asked for it in the log line with the changed key paths (e.g.
+ * "REST client 192.0.2.7 (PUT /api/v1/ntp)"). */
+int core_change_by(struct cfg *next, const char *who, struct cfg_error *err);
 /* SIGHUP: re-read the file; a bad file leaves the running configuration. */
 int core_reload(struct cfg_error *err);
 /* The configuration keys changed in the file that wait for a restart ("http.listen", ...):

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -522,6 +523,29 @@ static void location_of(char *buf, size_t len, const char *name)
     buf[k] = 0;
 }
 
+/* "REST client 192.0.2.7 port 41234 (PUT /api/v1/ntp)": who changed the configuration, for
+ * the log line that names what changed. */
+static void describe_writer(struct MHD_Connection *conn, const struct request *rq, char *buf,
+                            size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char addr[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)ci->client_addr;
+        inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr));
+        port = ntohs(sin->sin_port);
+    } else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ci->client_addr;
+        inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
+        port = ntohs(sin6->sin6_port);
+    }
+    const char *m = rq->method == M_PUT ? "PUT" : rq->method == M_POST ? "POST" : "DELETE";
+    snprintf(buf, len, "REST client %s port %u (%s %s%s)", addr, port, m, rq->rd->path,
+             rq->item ? rq->item : "");
+}
+
 static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request *rq)
 {
     const struct smsa_model *m = core_model();
@@ -579,7 +603,9 @@ static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request 
         free(name);
         return problem_from_cfg(conn, &err);
     }
-    if (core_change(next, &err) != 0) {
+    char who[INET6_ADDRSTRLEN + 3 * CFG_MAX_NAME + 96];
+    describe_writer(conn, rq, who, sizeof(who));
+    if (core_change_by(next, who, &err) != 0) {
         free(name);
         if (err.kind != CFG_ERR_IO)
             return problem_from_cfg(conn, &err);
@@ -1220,15 +1246,30 @@ static void reset_state(void)
     tls_cert_pem = tls_key_pem = NULL;
 }
 
-int httpf_init(const struct cfg *cfg)
+/* Whether the key and certificate are what GnuTLS (inside libmicrohttpd) will accept: the
+ * same call MHD makes at start, so a file refused here is a file start would refuse. */
+static int tls_pair_ok(const struct cfg *cfg)
 {
-    if (!cfg->http.listen || !cfg->http.listen[0]) {
-        log_info("http: REST face disabled (http.listen is empty)");
-        return 0;
+    gnutls_certificate_credentials_t cred;
+    if (gnutls_certificate_allocate_credentials(&cred) != GNUTLS_E_SUCCESS)
+        return -1;
+    gnutls_datum_t cert = {(unsigned char *)tls_cert_pem, (unsigned)strlen(tls_cert_pem)};
+    gnutls_datum_t key = {(unsigned char *)tls_key_pem, (unsigned)strlen(tls_key_pem)};
+    int rc = gnutls_certificate_set_x509_key_mem2(cred, &cert, &key, GNUTLS_X509_FMT_PEM, NULL, 0);
+    gnutls_certificate_free_credentials(cred);
+    if (rc < 0) {
+        log_err("http: http.tls_cert %s with http.tls_key %s: %s", cfg->http.tls_cert,
+                cfg->http.tls_key, gnutls_strerror(rc));
+        return -1;
     }
-    /* A peer closing mid-response must not kill the daemon. */
-    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
 
+/* Every check of cfg->http that start makes before it listens: the listen address, the
+ * token file, the allow list, the TLS files. Fills the face's state (token, allow, PEMs);
+ * on error it is logged, the state is reset and -1 returned. */
+static int prepare(const struct cfg *cfg, struct sockaddr_storage *ss, bool *tls)
+{
     char host[256], port[16];
     if (split_listen(cfg->http.listen, host, sizeof(host), port, sizeof(port)) < 0) {
         log_err("http: http.listen \"%s\" is not host:port", cfg->http.listen);
@@ -1241,15 +1282,14 @@ int httpf_init(const struct cfg *cfg)
         log_err("http: cannot resolve http.listen \"%s\": %s", cfg->http.listen, gai_strerror(rc));
         return -1;
     }
-    struct sockaddr_storage ss;
-    memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
     freeaddrinfo(ai);
 
     if (cfg->http.token_file && read_token(cfg->http.token_file) < 0) {
         reset_state();
         return -1;
     }
-    if (!token_set && !is_loopback((struct sockaddr *)&ss)) {
+    if (!token_set && !is_loopback((struct sockaddr *)ss)) {
         log_err("http: refusing to listen on %s beyond loopback without http.token_file",
                 cfg->http.listen);
         reset_state();
@@ -1268,14 +1308,9 @@ int httpf_init(const struct cfg *cfg)
         }
         n_allow++;
     }
-    if (n_allow == 0)
-        log_warn("http: http.allow is empty: every client will get 403");
 
-    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-    if (ss.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    bool tls = cfg->http.tls_cert && cfg->http.tls_key;
-    if (tls) {
+    *tls = cfg->http.tls_cert && cfg->http.tls_key;
+    if (*tls) {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
             log_err("http: http.tls_cert is set but libmicrohttpd was built without TLS");
             reset_state();
@@ -1289,12 +1324,50 @@ int httpf_init(const struct cfg *cfg)
             reset_state();
             return -1;
         }
-        flags |= MHD_USE_TLS;
+        if (tls_pair_ok(cfg) < 0) {
+            reset_state();
+            return -1;
+        }
     } else if (cfg->http.tls_cert || cfg->http.tls_key) {
         log_err("http: http.tls_cert and http.tls_key go together");
         reset_state();
         return -1;
     }
+    return 0;
+}
+
+int httpf_check(const struct cfg *cfg)
+{
+    if (!cfg->http.listen || !cfg->http.listen[0])
+        return 0;
+    struct sockaddr_storage ss;
+    bool tls;
+    int rc = prepare(cfg, &ss, &tls);
+    reset_state();
+    return rc;
+}
+
+int httpf_init(const struct cfg *cfg)
+{
+    if (!cfg->http.listen || !cfg->http.listen[0]) {
+        log_info("http: REST face disabled (http.listen is empty)");
+        return 0;
+    }
+    /* A peer closing mid-response must not kill the daemon. */
+    signal(SIGPIPE, SIG_IGN);
+
+    struct sockaddr_storage ss;
+    bool tls;
+    if (prepare(cfg, &ss, &tls) < 0)
+        return -1;
+    if (n_allow == 0)
+        log_warn("http: http.allow is empty: every client will get 403");
+
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    if (tls)
+        flags |= MHD_USE_TLS;
     unsigned max_conn =
         cfg->http.max_connections ? cfg->http.max_connections : DEFAULT_MAX_CONNECTIONS;
     unsigned per_ip = cfg->http.per_ip_connections ? cfg->http.per_ip_connections : DEFAULT_PER_IP;

@@ -9,6 +9,10 @@
 /* Reads cfg->http. Returns 0, or -1 (logged) when it cannot listen or the settings are
  * unsafe (beyond loopback without a token). */
 int httpf_init(const struct cfg *cfg);
+/* The checks httpf_init makes before it listens (listen address, loopback without a token,
+ * token file, allow list, TLS files), without listening: 0, or -1 with the reason logged.
+ * --check-config runs it so that "valid" means "will start". */
+int httpf_check(const struct cfg *cfg);
 void httpf_fini(void);
 
 /* The /api/v1/flows document (flow_id 0) or one flow's object, written by the face's own

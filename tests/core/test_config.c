@@ -430,9 +430,9 @@ static void test_sample_config(void **state)
 {
     (void)state;
     struct cfg_error err;
-    struct cfg *c = cfg_load(SMSA_TEST_DATA "/../../../etc/smsa-agent.json", &err);
+    struct cfg *c = cfg_load(SMSA_TEST_DATA "/../../../etc/examples/smsa-agent.json", &err);
     if (!c)
-        fail_msg("%s:%d:%d: %s", "etc/smsa-agent.json", err.line, err.column, err.message);
+        fail_msg("%s:%d:%d: %s", "etc/examples/smsa-agent.json", err.line, err.column, err.message);
     assert_int_equal(c->role, ROLE_CONTROL_CENTER);
     assert_int_equal(c->n_scanners, 2);
     assert_string_equal(c->scanners[0].peer.host, "scanner1.example.net");
@@ -440,6 +440,30 @@ static void test_sample_config(void **state)
     assert_int_equal(c->dns_servers.n, 1);
     assert_string_equal(c->dns_servers.items[0].host, "192.0.2.53");
     assert_int_equal(c->snmp.mode, SNMP_MODE_SUBAGENT);
+    cfg_free(c);
+}
+
+/* The configuration installed to /etc: it starts probing nothing beyond the box (no peers,
+ * the vendor's update sources listed but disabled) until the operator fills it in. */
+static void test_installed_config_is_quiet(void **state)
+{
+    (void)state;
+    struct cfg_error err;
+    struct cfg *c = cfg_load(SMSA_TEST_DATA "/../../../etc/smsa-agent.json", &err);
+    if (!c)
+        fail_msg("%s:%d:%d: %s", "etc/smsa-agent.json", err.line, err.column, err.message);
+    assert_null(c->control_center);
+    assert_int_equal(c->n_scanners, 0);
+    const struct cfg_list *lists[] = {&c->dns_servers,           &c->ldap_servers,
+                                      &c->internal_mail_servers, &c->internet_mail_hosts,
+                                      &c->management_hosts,      &c->ntp_servers};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        assert_int_equal(lists[i]->n, 0);
+    assert_false(c->ntp_enabled);
+    assert_int_equal(c->n_updates, 6);
+    for (size_t i = 0; i < c->n_updates; i++)
+        assert_false(c->updates[i].enabled);
+    assert_string_equal(c->http.listen, "127.0.0.1:8161");
     cfg_free(c);
 }
 
@@ -1020,6 +1044,41 @@ static void assert_unchanged(const struct cfg *base)
 
 #define BODY(s) s, strlen(s)
 
+/* The key paths a change touched, as the log names them. */
+static void test_diff_names_changed_keys(void **state)
+{
+    (void)state;
+    struct cfg_error err;
+    char buf[512];
+    struct cfg *base = base_with_scanners();
+    struct cfg *same = cfg_clone(base);
+    assert_int_equal(cfg_diff(base, same, buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "");
+
+    struct cfg *next = cfg_with_ntp(base, BODY("{\"enabled\": true}"), &err);
+    assert_non_null(next);
+    cfg_diff(base, next, buf, sizeof(buf));
+    assert_string_equal(buf, "ntp.enabled, ntp.servers (0 -> 3 items)");
+    cfg_free(next);
+
+    next = cfg_without_scanner(base, base->scanners[0].name, &err);
+    assert_non_null(next);
+    cfg_diff(base, next, buf, sizeof(buf));
+    assert_string_equal(buf, "peers.scanners (2 -> 1 items)");
+    cfg_free(next);
+
+    /* same length: item by item; a tiny buffer ends in "..." */
+    free(same->scanners[1].peer.host);
+    same->scanners[1].peer.host = strdup("scanner9.example.net");
+    cfg_diff(base, same, buf, sizeof(buf));
+    assert_string_equal(buf, "peers.scanners[1].host");
+    cfg_diff(base, same, buf, 12);
+    assert_int_equal(strlen(buf), 11);
+    assert_string_equal(buf + 8, "...");
+    cfg_free(same);
+    cfg_free(base);
+}
+
 static void test_with_ntp(void **state)
 {
     (void)state;
@@ -1261,6 +1320,8 @@ int main(void)
         cmocka_unit_test(test_nullable_and_partial),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_sample_config),
+        cmocka_unit_test(test_installed_config_is_quiet),
+        cmocka_unit_test(test_diff_names_changed_keys),
         cmocka_unit_test(test_invalid_documents),
         cmocka_unit_test(test_nested_too_deep),
         cmocka_unit_test(test_too_many_entries),

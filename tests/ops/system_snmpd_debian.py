@@ -1,0 +1,210 @@
+"""The shipped snmpd.conf snippet (etc/snmp/smsa-agent.conf) against Debian's own
+snmpd.conf, taken unchanged from Debian's snmpd package except for the listening port and
+the AgentX socket path (and includeDir pointing at a folder holding the snippet): a walk of
+enterprises.32473 returns the appliance's objects, the subagent connecting as an
+unprivileged user of group smsa-agent (the socket permissions the snippet sets). Then the
+same snippet under a minimal non-Debian snmpd.conf, and a trap that snmptrapd prints by
+name with the base MIBs of smsa-agent-mibs."""
+import grp
+import json
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import opslib  # noqa: E402
+import harness as h  # noqa: E402
+
+ROOT = opslib.ROOT
+SNIPPET = os.path.join(ROOT, "etc", "snmp", "smsa-agent.conf")
+ENTERPRISE = ".1.3.6.1.4.1.32473"
+CLIENT_ENV = dict(os.environ, MIBS="", SNMPCONFPATH="/nonexistent")
+GROUP = "smsa-agent"
+
+
+def pristine_snmpd_conf(tmp):
+    x = opslib.debian_package("snmpd", tmp)
+    if not x:
+        opslib.skip("cannot get Debian's snmpd package (apt-get download snmpd failed)")
+    with open(os.path.join(x, "etc", "snmp", "snmpd.conf")) as f:
+        return f.read()
+
+
+def debian_conf(text, port, socket, include_dir):
+    """Debian's file with only the port, the socket and the include folder changed."""
+    out, n = re.subn(r"(?m)^agentaddress\s+.*$", "agentaddress udp:127.0.0.1:%d" % port, text)
+    assert n == 1, "Debian's snmpd.conf has no single agentaddress line"
+    out, n = re.subn(r"(?m)^(master\s+agentx)\s*$",
+                     r"\1\nagentXSocket unix:%s" % socket, out)
+    assert n == 1, "Debian's snmpd.conf has no 'master agentx' line"
+    out, n = re.subn(r"(?m)^includeDir\s+/etc/snmp/snmpd.conf.d\s*$",
+                     "includeDir %s" % include_dir, out)
+    assert n == 1, "Debian's snmpd.conf has no includeDir line"
+    return out
+
+
+class Snmpd(h.Process):
+    def __init__(self, tmp, conf_text, name):
+        self.conf = os.path.join(tmp, name + ".conf")
+        with open(self.conf, "w") as f:
+            f.write(conf_text)
+        # as Debian's unit runs it: privileges dropped to Debian-snmp
+        super().__init__(["snmpd", "-f", "-Lo", "-C", "-c", self.conf, "-u", "Debian-snmp",
+                          "-g", "Debian-snmp", "-I", "-smux,mteTrigger,mteTriggerConf",
+                          "-p", os.path.join(tmp, name + ".pid")],
+                         log_path=os.path.join(tmp, name + ".log"),
+                         env=dict(CLIENT_ENV,
+                                  SNMP_PERSISTENT_DIR=os.path.join(tmp, name + "-state")))
+
+
+def start_subagent(tmp, socket, scanners=()):
+    cfg = h.base_config(tmp, snmp={"mode": "subagent", "agentx_socket": socket,
+                                   "ping_interval_s": 1},
+                        http={"listen": None},
+                        peers={"scanners": list(scanners)})
+    h.check_loopback_only(cfg)
+    path = os.path.join(tmp, "agent-%s.json" % os.path.basename(os.path.dirname(socket)))
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    os.chmod(path, 0o644)
+    log = path + ".log"
+    argv = opslib.as_user("nobody", GROUP, [h.agentd_path(), "-f", "-c", path])
+    p = h.Process(argv, log_path=log).start()
+    try:
+        h.wait_until(lambda: "AgentX session to the master agent is open" in open(log).read()
+                     or p.proc.poll() is not None, 15, what="AgentX session")
+    except AssertionError:
+        p.stop()
+        raise AssertionError("subagent did not connect:\n" + open(log).read()[-3000:])
+    if p.proc.poll() is not None:
+        raise AssertionError("subagent exited:\n" + open(log).read()[-3000:])
+    return p
+
+
+def walk(port):
+    r = subprocess.run(["snmpwalk", "-v2c", "-c", "public", "-On", "-t", "3", "-r", "1",
+                        "127.0.0.1:%d" % port, ENTERPRISE], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, env=CLIENT_ENV, timeout=60)
+    return r.stdout
+
+
+def run_in(tmp, conf_text, name, scanners=(), then=None):
+    """snmpd on conf_text, our subagent, a walk: the walk's text (then() runs before the
+    subagent stops)."""
+    sockdir = os.path.join(tmp, name + "-agentx")
+    snmpd = Snmpd(tmp, conf_text, name).start()
+    try:
+        socket = os.path.join(sockdir, "master")
+        h.wait_until(lambda: os.path.exists(socket) or snmpd.proc.poll() is not None, 10,
+                     what="snmpd's AgentX socket")
+        assert snmpd.proc.poll() is None, open(snmpd.log_path).read()
+        st = os.stat(socket)
+        assert grp.getgrgid(st.st_gid).gr_name == GROUP and st.st_mode & 0o060 == 0o060, \
+            "socket %s: gid %d mode %o" % (socket, st.st_gid, st.st_mode)
+        agent = start_subagent(tmp, socket, scanners)
+        try:
+            out = walk_until_registered(agent_port(conf_text))
+            if then:
+                then()
+            return out
+        finally:
+            agent.stop()
+    finally:
+        snmpd.stop()
+
+
+def agent_port(conf_text):
+    return int(re.search(r"(?m)^agentaddress udp:127\.0\.0\.1:(\d+)", conf_text).group(1))
+
+
+def walk_until_registered(port):
+    out = ""
+
+    def ok():
+        nonlocal out
+        out = walk(port)
+        return (ENTERPRISE + ".1.") in out
+    try:
+        h.wait_until(ok, 15, step=0.5, what="the subtree in a walk")
+    except AssertionError:
+        raise AssertionError("walk of %s through snmpd:\n%s" % (ENTERPRISE, out))
+    return out
+
+
+def check_walk(out):
+    """The appliance's name (smsaApplianceName.0) and the whole flow table are there."""
+    assert '%s.1.1.1.0 = STRING: "cc-test"' % ENTERPRISE in out, out
+    ports = re.findall(r"(?m)^%s\.1\.3\.1\.2\.(\d+) = \w+: (\d+)$" % re.escape(ENTERPRISE), out)
+    assert ("11", "41002") in ports and len(ports) == 20, ports
+
+
+def with_group(fn):
+    """Runs fn with the group smsa-agent present (the package creates it; created here for
+    the test and removed again when it was not there)."""
+    try:
+        grp.getgrnam(GROUP)
+        created = False
+    except KeyError:
+        subprocess.run(["groupadd", "--system", GROUP], check=True)
+        created = True
+    try:
+        fn()
+    finally:
+        if created:
+            subprocess.run(["groupdel", GROUP], check=False)
+
+
+def test_debian_stock_snmpd_conf():
+    with h.TempDir() as tmp:
+        os.chmod(tmp, 0o755)  # the subagent runs as nobody
+        text = pristine_snmpd_conf(tmp)
+        incl = os.path.join(tmp, "snmpd.conf.d")
+        os.makedirs(incl)
+        with open(SNIPPET) as f, open(os.path.join(incl, "smsa-agent.conf"), "w") as g:
+            g.write(f.read())
+        # the operator's trap sink, in a file of its own next to the snippet
+        trap_port = h.free_port("udp")
+        with open(os.path.join(incl, "nms.conf"), "w") as f:
+            f.write("trap2sink 127.0.0.1:%d public\n" % trap_port)
+        with open(os.path.join(tmp, "snmptrapd.conf"), "w") as f:
+            f.write("disableAuthorization yes\n")
+        traps = os.path.join(tmp, "traps.log")
+        trapd = h.Process(["snmptrapd", "-f", "-On", "-Lf", traps, "-C", "-c",
+                           os.path.join(tmp, "snmptrapd.conf"), "-p",
+                           os.path.join(tmp, "trapd.pid"), "udp:127.0.0.1:%d" % trap_port],
+                          log_path=os.path.join(tmp, "trapd.out"),
+                          env=dict(CLIENT_ENV, SNMP_PERSISTENT_DIR=os.path.join(tmp, "ts")))
+        closed = h.free_port()  # a scanner nobody listens for: its link goes down
+
+        def link_down_trap():
+            h.wait_until(lambda: os.path.exists(traps) and
+                         (ENTERPRISE + ".0.1") in open(traps).read(), 15,
+                         what="smsaLinkDown through snmpd's trap sink")
+        port = h.free_port("udp")
+        conf = debian_conf(text, port, os.path.join(tmp, "debian-agentx", "master"), incl)
+        with trapd:
+            out = run_in(tmp, conf, "debian",
+                         scanners=[{"name": "scanner1", "host": "127.0.0.1:%d" % closed}],
+                         then=link_down_trap)
+        check_walk(out)
+        assert '"scanner1"' in open(traps).read() or "scanner1" in open(traps).read()
+
+
+def test_other_snmpd_conf():
+    """A minimal snmpd.conf of another system: the snippet brings agent, view and access."""
+    with h.TempDir() as tmp:
+        os.chmod(tmp, 0o755)
+        port = h.free_port("udp")
+        conf = "agentaddress udp:127.0.0.1:%d\nagentXSocket unix:%s\nincludeFile %s\n" % (
+            port, os.path.join(tmp, "other-agentx", "master"), SNIPPET)
+        check_walk(run_in(tmp, conf, "other"))
+
+
+if __name__ == "__main__":
+    opslib.require_root("running snmpd as Debian does (privileges dropped to Debian-snmp)")
+    results = []
+
+    def body():
+        h.run_tests([test_debian_stock_snmpd_conf, test_other_snmpd_conf])
+    with_group(body)
