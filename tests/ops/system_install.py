@@ -39,7 +39,9 @@ def test_install_layout():
             assert os.access(at(os.path.join(prefix, p)), os.X_OK), p
         for p in ("share/man/man8/smsa-agentd.8", "share/man/man8/smsa-agent-mibs.8",
                   "share/doc/smsa-agent/examples/smsa-agent.json",
-                  "share/doc/smsa-agent/examples/smsa-agent.conf"):
+                  "share/doc/smsa-agent/examples/smsa-agent.conf",
+                  "share/doc/smsa-agent/examples/prometheus/smsa-agent.rules.yml",
+                  "share/doc/smsa-agent/examples/prometheus/snmp.yml"):
             assert os.path.isfile(at(os.path.join(prefix, p))), p
         assert os.path.isfile(at("/usr/share/snmp/mibs/SMSA-AGENT-MIB.txt"))
         unit = open(at(os.path.join(prefix, "lib/systemd/system/smsa-agentd.service"))).read()
