@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "http_internal.h"
+#include "http_parse.h"
 #include "log.h"
 #include "loop.h"
 
@@ -82,12 +83,6 @@ struct request {
     bool too_big;
 };
 
-struct cidr {
-    int family;
-    uint8_t addr[16];
-    unsigned bits;
-};
-
 /* Cached serialised GET responses: built once per (generation, configuration generation,
  * extra) and shared by every request through MHD's response reference count. /metrics and
  * /flows are not here: they are streamed from snapshots (http_metrics.c, http_flows.c). */
@@ -117,7 +112,7 @@ static unsigned connection_limit; /* http.max_connections, as given to MHD */
 static char token[TOKEN_MAX];
 static size_t token_len;
 static bool token_set;
-static struct cidr *allow;
+static struct httpf_cidr *allow;
 static size_t n_allow;
 static struct cache_entry cache[C_COUNT];
 static struct httpf_stats stats;
@@ -144,62 +139,10 @@ static void make_etag(char *buf, size_t len, uint64_t cgen, uint64_t gen, const 
                       size_t n)
 {
     /* The configuration generation leads so that If-Match can be judged on it (see
-     * if_match_ok); the body hash makes the tag strong even when one generation is shown
+     * httpf_if_match_ok); the body hash makes the tag strong even when one generation is shown
      * with different bytes (uptime). */
     snprintf(buf, len, "\"c%llu-g%llu-%08x\"", (unsigned long long)cgen, (unsigned long long)gen,
              fnv1a(body, n));
-}
-
-static bool header_has_token(const char *list, const char *etag)
-{
-    /* A comma-separated list of entity tags, "*" matching any. Weak tags never match:
-     * RFC 9110 §13.1.2 asks for the weak comparison, and our tags are strong, so a "W/" tag
-     * compares equal only by its opaque part. */
-    size_t elen = strlen(etag);
-    const char *p = list;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        const char *start = p;
-        while (*p && *p != ',')
-            p++;
-        const char *end = p;
-        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-            end--;
-        if (end - start == 1 && *start == '*')
-            return true;
-        if (end - start > 2 && start[0] == 'W' && start[1] == '/')
-            start += 2;
-        if ((size_t)(end - start) == elen && !memcmp(start, etag, elen))
-            return true;
-    }
-    return false;
-}
-
-/* Writes must not overwrite a configuration the client has not seen: If-Match holds when
- * one of its tags was issued under the current configuration generation. Comparing the whole
- * tag would also fail on every probe result, which changes the status parts of the same
- * representation, and make If-Match useless on a busy appliance. */
-static bool if_match_ok(const char *list, uint64_t cgen)
-{
-    char want[32];
-    int n = snprintf(want, sizeof(want), "\"c%llu-", (unsigned long long)cgen);
-    const char *p = list;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        if (*p == '*' && (p[1] == 0 || p[1] == ',' || p[1] == ' '))
-            return true;
-        if (!strncmp(p, want, (size_t)n))
-            return true;
-        while (*p && *p != ',')
-            p++;
-    }
-    return false;
 }
 
 static bool const_time_equal(const char *a, size_t alen, const char *b, size_t blen)
@@ -421,7 +364,7 @@ static enum MHD_Result send_cached(struct MHD_Connection *conn, struct cache_ent
         return problem(conn, 500, "internal", "out of memory", NULL);
     const char *inm =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (status == 200 && inm && header_has_token(inm, e->etag))
+    if (status == 200 && inm && httpf_etag_list_has(inm, e->etag))
         return send_not_modified(conn, e->etag);
     /* MHD_queue_response takes its own reference: the cache keeps ours. */
     return MHD_queue_response(conn, status, e->resp);
@@ -435,7 +378,7 @@ static enum MHD_Result send_stream(struct MHD_Connection *conn, struct MHD_Respo
         return problem(conn, 500, "internal", "out of memory", NULL);
     const char *inm =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (inm && header_has_token(inm, etag)) {
+    if (inm && httpf_etag_list_has(inm, etag)) {
         MHD_destroy_response(r);
         return send_not_modified(conn, etag);
     }
@@ -454,7 +397,7 @@ static enum MHD_Result send_fresh(struct MHD_Connection *conn, unsigned status, 
     make_etag(etag, sizeof(etag), m->config_generation, m->generation, s, n);
     const char *inm =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (cacheable && status == 200 && inm && header_has_token(inm, etag)) {
+    if (cacheable && status == 200 && inm && httpf_etag_list_has(inm, etag)) {
         free(s);
         return send_not_modified(conn, etag);
     }
@@ -522,7 +465,7 @@ static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request 
 {
     const struct smsa_model *m = core_model();
     const char *im = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
-    if (im && !if_match_ok(im, m->config_generation)) {
+    if (im && !httpf_if_match_ok(im, m->config_generation)) {
         char detail[128];
         snprintf(detail, sizeof(detail),
                  "the configuration changed since that ETag was issued (now generation %llu)",
@@ -681,42 +624,7 @@ static bool client_allowed(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!ci || !ci->client_addr)
-        return false;
-    const struct sockaddr *sa = ci->client_addr;
-    int family;
-    uint8_t a[16];
-    if (sa->sa_family == AF_INET) {
-        family = AF_INET;
-        memcpy(a, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-    } else if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *in6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(in6)) {
-            /* A dual-stack socket shows IPv4 clients as ::ffff:a.b.c.d. */
-            family = AF_INET;
-            memcpy(a, in6->s6_addr + 12, 4);
-        } else {
-            family = AF_INET6;
-            memcpy(a, in6->s6_addr, 16);
-        }
-    } else {
-        return false;
-    }
-    for (size_t i = 0; i < n_allow; i++) {
-        const struct cidr *c = &allow[i];
-        if (c->family != family)
-            continue;
-        unsigned full = c->bits / 8, rest = c->bits % 8;
-        if (memcmp(a, c->addr, full))
-            continue;
-        if (rest) {
-            uint8_t mask = (uint8_t)(0xffu << (8 - rest));
-            if ((a[full] & mask) != (c->addr[full] & mask))
-                continue;
-        }
-        return true;
-    }
-    return false;
+    return ci && httpf_cidr_match(allow, n_allow, ci->client_addr);
 }
 
 static bool authorised(struct MHD_Connection *conn)
@@ -784,6 +692,15 @@ static const struct route_def *find_route(const char *url, struct request *rq, b
         return rd;
     }
     return NULL;
+}
+
+const char *httpf_route_path(const char *url, unsigned *flow_id, char **item, bool *bad_item)
+{
+    struct request rq = {0};
+    const struct route_def *rd = find_route(url, &rq, bad_item);
+    *flow_id = rq.flow_id;
+    *item = rq.item;
+    return rd ? rd->path : NULL;
 }
 
 /* The first call for a request: everything that can be refused before the body is read. */
@@ -1062,41 +979,6 @@ static int read_token(const char *path)
     return 0;
 }
 
-static int parse_cidr(const char *s, struct cidr *out)
-{
-    char buf[INET6_ADDRSTRLEN + 8];
-    if (strlen(s) >= sizeof(buf))
-        return -1;
-    strcpy(buf, s);
-    char *slash = strchr(buf, '/');
-    long bits = -1;
-    if (slash) {
-        *slash = 0;
-        char *end;
-        bits = strtol(slash + 1, &end, 10);
-        if (*end || end == slash + 1)
-            return -1;
-    }
-    memset(out, 0, sizeof(*out));
-    if (inet_pton(AF_INET, buf, out->addr) == 1) {
-        out->family = AF_INET;
-        if (bits < 0)
-            bits = 32;
-        if (bits > 32)
-            return -1;
-    } else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
-        out->family = AF_INET6;
-        if (bits < 0)
-            bits = 128;
-        if (bits > 128)
-            return -1;
-    } else {
-        return -1;
-    }
-    out->bits = (unsigned)bits;
-    return 0;
-}
-
 static int split_listen(const char *listen, char *host, size_t hlen, char *port, size_t plen)
 {
     const char *colon;
@@ -1200,7 +1082,7 @@ int httpf_init(const struct cfg *cfg)
         return -1;
     }
     for (size_t i = 0; i < cfg->http.n_allow; i++) {
-        if (parse_cidr(cfg->http.allow[i], &allow[n_allow]) < 0) {
+        if (httpf_parse_cidr(cfg->http.allow[i], &allow[n_allow]) < 0) {
             log_err("http: http.allow[%zu] \"%s\" is not an address/prefix", i, cfg->http.allow[i]);
             reset_state();
             return -1;
