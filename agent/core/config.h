@@ -118,8 +118,23 @@ int cfg_validate(struct cfg *c, struct cfg_error *err);
 
 /* The whole configuration as a JSON document (malloc'd, caller frees). */
 char *cfg_serialise(const struct cfg *c);
-/* temp file in the same folder, fsync, rename, fsync of the folder. */
+/* temp file in the same folder, fsync, rename, fsync of the folder. On failure the file is
+ * exactly the old one (or still absent). */
 int cfg_save(const struct cfg *c, const char *path, struct cfg_error *err);
+
+/* A save in two steps, for a caller that has more to do before the change counts: begin puts
+ * the new file in place durably and keeps the old one under path + CFG_SAVE_OLD_SUFFIX; then
+ * commit drops the old one, or undo puts it back (a file the save created is removed). */
+#define CFG_SAVE_OLD_SUFFIX ".saving"
+struct cfg_saved {
+    char *path, *old;
+    int folder; /* the folder, open for fsync */
+    bool had_old, created;
+};
+int cfg_save_begin(const struct cfg *c, const char *path, struct cfg_saved *s,
+                   struct cfg_error *err);
+void cfg_save_commit(struct cfg_saved *s);
+int cfg_save_undo(struct cfg_saved *s);
 
 /* "host", "host:port", "192.0.2.1:25", "[2001:db8::1]:25". */
 int cfg_parse_peer(const char *s, struct cfg_peer *out, char *why, size_t why_len);

@@ -21,9 +21,11 @@
 #include "loop.h"
 
 #define TOKEN_MAX 512
-#define DEFAULT_MAX_CONNECTIONS 256
-#define DEFAULT_PER_IP 0 /* MHD: 0 is no per-IP limit */
-#define DEFAULT_TIMEOUT_S 30
+/* Under pressure (connections past PRESSURE_PERCENT of http.max_connections) a connection with
+ * no request in progress is closed after IDLE_UNDER_PRESSURE_S of silence instead of
+ * http.timeout_s: idle keep-alives and half-sent headers give way to clients that talk. */
+#define PRESSURE_PERCENT 75
+#define IDLE_UNDER_PRESSURE_S 2
 /* Per connection: request line, headers and the read/write buffers all come from this pool;
  * MHD answers 431/414 by itself when headers or URL do not fit. */
 #define CONNECTION_MEMORY (96 * 1024)
@@ -108,7 +110,19 @@ static struct MHD_Daemon *daemon_h;
 static int mhd_epoll_fd = -1;
 static struct loop_timer mhd_timer;
 static bool kicked; /* MHD_run wanted on the next turn, whatever MHD_get_timeout says */
-static unsigned connection_limit; /* http.max_connections, as given to MHD */
+static unsigned connection_limit;     /* http.max_connections, as given to MHD */
+static unsigned connection_timeout_s; /* http.timeout_s */
+static bool listen_loopback;          /* http.listen is a loopback address */
+
+/* Every open connection, to find the idle ones under pressure (MHD_OPTION_NOTIFY_CONNECTION). */
+struct conn_track {
+    struct MHD_Connection *conn;
+    struct conn_track *prev, *next;
+    bool busy;      /* a request is in progress (or an event stream is open) */
+    bool shortened; /* its timeout is IDLE_UNDER_PRESSURE_S */
+};
+static struct conn_track *tracked;
+static struct log_limit refused_log, drain_log;
 static char token[TOKEN_MAX];
 static size_t token_len;
 static bool token_set;
@@ -214,8 +228,12 @@ static enum MHD_Result problem_allow(struct MHD_Connection *conn, unsigned statu
 {
     char type[96];
     snprintf(type, sizeof(type), PROBLEM_TYPE "%s", slug);
+    /* A detail may quote the request (a scanner name from the URL): jansson refuses text that
+     * is not UTF-8, and the client would get a closed connection instead of an answer. */
+    char text[1024];
+    httpf_escape_text(detail ? detail : "", text, sizeof(text));
     json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", status_title(status),
-                          "status", (int)status, "detail", detail ? detail : "");
+                          "status", (int)status, "detail", text);
     if (!o) {
         json_decref(extra);
         return MHD_NO;
@@ -266,8 +284,11 @@ static enum MHD_Result problem_from_cfg(struct MHD_Connection *conn, const struc
     case CFG_ERR_SYNTAX:
         return problem(conn, 400, "bad-json", err->message,
                        json_pack("{s:i, s:i}", "line", err->line, "column", err->column));
-    case CFG_ERR_VALUE:
-        return problem(conn, 422, "bad-value", err->message, json_pack("{s:s}", "path", err->path));
+    case CFG_ERR_VALUE: {
+        char path[4 * sizeof(err->path)];
+        httpf_escape_text(err->path, path, sizeof(path));
+        return problem(conn, 422, "bad-value", err->message, json_pack("{s:s}", "path", path));
+    }
     case CFG_ERR_NOT_FOUND:
         return problem(conn, 404, "not-found", err->message, NULL);
     case CFG_ERR_IO:
@@ -627,6 +648,100 @@ static bool client_allowed(struct MHD_Connection *conn)
     return ci && httpf_cidr_match(allow, n_allow, ci->client_addr);
 }
 
+static void format_addr(const struct sockaddr *sa, char *buf, size_t len)
+{
+    const void *a = sa->sa_family == AF_INET6
+                        ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                        : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+    if (!inet_ntop(sa->sa_family, a, buf, (socklen_t)len))
+        snprintf(buf, len, "?");
+}
+
+/* MHD_OPTION_APPLY_ACCEPT_POLICY: a client outside http.allow is closed as soon as it is
+ * accepted, before it can hold a connection slot. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    if (addrlen >= sizeof(struct sockaddr_in) && httpf_cidr_match(allow, n_allow, addr))
+        return MHD_YES;
+    stats.refused_clients++;
+    char who[INET6_ADDRSTRLEN];
+    format_addr(addr, who, sizeof(who));
+    log_limited(&refused_log, LOG_LVL_WARN, "http: connection from %s refused: not in http.allow",
+                who);
+    return MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct conn_track *t = calloc(1, sizeof(*t));
+        if (!t)
+            return; /* untracked: never shortened, still closed by http.timeout_s */
+        t->conn = conn;
+        t->next = tracked;
+        if (tracked)
+            tracked->prev = t;
+        tracked = t;
+        *socket_context = t;
+    } else if (*socket_context) {
+        struct conn_track *t = *socket_context;
+        if (t->prev)
+            t->prev->next = t->next;
+        else
+            tracked = t->next;
+        if (t->next)
+            t->next->prev = t->prev;
+        free(t);
+        *socket_context = NULL;
+    }
+}
+
+static struct conn_track *track_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void set_busy(struct MHD_Connection *conn, bool busy)
+{
+    struct conn_track *t = track_of(conn);
+    if (!t)
+        return;
+    t->busy = busy;
+    if (busy && t->shortened) {
+        t->shortened = false;
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, connection_timeout_s);
+    }
+}
+
+static unsigned connections(void);
+
+/* Run outside MHD_run (from on_prepare): near the connection limit, every connection without
+ * a request in progress gets the short idle timeout, so that the quiet ones close first and
+ * a client with a request finds a slot. libmicrohttpd keeps the time of last activity, so a
+ * connection that was silent for longer closes on its next timeout check. */
+static void relieve_pressure(void)
+{
+    if (connections() * 100 < connection_limit * PRESSURE_PERCENT)
+        return;
+    unsigned n = 0;
+    for (struct conn_track *t = tracked; t; t = t->next) {
+        if (t->busy || t->shortened || IDLE_UNDER_PRESSURE_S >= connection_timeout_s)
+            continue;
+        t->shortened = true;
+        MHD_set_connection_option(t->conn, MHD_CONNECTION_OPTION_TIMEOUT, IDLE_UNDER_PRESSURE_S);
+        n++;
+    }
+    if (n) {
+        static struct log_limit pressure_log;
+        log_limited(&pressure_log, LOG_LVL_WARN,
+                    "http: %u of %u connections open: %u idle ones now close after %d s",
+                    connections(), connection_limit, n, IDLE_UNDER_PRESSURE_S);
+    }
+}
+
 static bool authorised(struct MHD_Connection *conn)
 {
     if (!token_set)
@@ -760,6 +875,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
+        set_busy(conn, true);
         return first_call(conn, rq, url, method);
     }
     if (*upload_data_size > 0) {
@@ -780,7 +896,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             }
             rq->len += n;
             if (rq->len > DRAIN_LIMIT) {
-                log_info("http: request body over %d bytes, connection closed", DRAIN_LIMIT);
+                log_limited(&drain_log, LOG_LVL_WARN,
+                            "http: request body over %d bytes, connection closed", DRAIN_LIMIT);
                 return MHD_NO;
             }
             return MHD_YES;
@@ -823,6 +940,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct request *rq = *con_cls;
     if (!rq)
         return;
+    set_busy(conn, false);
     free(rq->body);
     free(rq->item);
     free(rq);
@@ -902,10 +1020,14 @@ static void on_prep_timer(void *arg)
     }
 }
 
+static void apply_access(const struct cfg *cfg);
+
 static void on_core_event(const struct smsa_event *ev, void *arg)
 {
-    if (ev->kind == EV_CONFIG)
+    if (ev->kind == EV_CONFIG) {
         prep_next = 1;
+        apply_access(core_config());
+    }
 }
 
 /* Before every wait: MHD's own deadline (idle timeouts, data already buffered in a
@@ -915,6 +1037,7 @@ static void on_prepare(void *arg)
     MHD_UNSIGNED_LONG_LONG ms;
     if (!daemon_h)
         return;
+    relieve_pressure();
     if (prep_next && !loop_timer_armed(&prep_timer))
         loop_timer_start(&prep_timer, 0, on_prep_timer, NULL);
     if (kicked) {
@@ -929,7 +1052,8 @@ static void on_prepare(void *arg)
 
 /* ---- start-up ---- */
 
-static int read_token(const char *path)
+/* The token of http.token_file into out (TOKEN_MAX bytes); -1, logged, when it will not do. */
+static int read_token(const char *path, char *out, size_t *out_len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
@@ -949,21 +1073,21 @@ static int read_token(const char *path)
         close(fd);
         return -1;
     }
-    ssize_t n = read(fd, token, sizeof(token) - 1);
+    ssize_t n = read(fd, out, TOKEN_MAX - 1);
     close(fd);
     if (n < 0) {
         log_err("http: cannot read http.token_file %s: %s", path, strerror(errno));
         return -1;
     }
-    if ((size_t)n >= sizeof(token) - 1) {
+    if ((size_t)n >= TOKEN_MAX - 1) {
         log_err("http: http.token_file %s is too long (limit %d bytes)", path, TOKEN_MAX - 2);
         return -1;
     }
-    while (n > 0 && (token[n - 1] == '\n' || token[n - 1] == '\r' || token[n - 1] == ' '))
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
         n--;
-    token[n] = 0;
+    out[n] = 0;
     for (ssize_t i = 0; i < n; i++) {
-        if ((uint8_t)token[i] <= ' ' || (uint8_t)token[i] >= 0x7f) {
+        if ((uint8_t)out[i] <= ' ' || (uint8_t)out[i] >= 0x7f) {
             log_err("http: http.token_file %s holds a token with spaces or control "
                     "characters",
                     path);
@@ -974,8 +1098,7 @@ static int read_token(const char *path)
         log_err("http: http.token_file %s is empty", path);
         return -1;
     }
-    token_len = (size_t)n;
-    token_set = true;
+    *out_len = (size_t)n;
     return 0;
 }
 
@@ -1041,6 +1164,50 @@ static void reset_state(void)
     tls_cert_pem = tls_key_pem = NULL;
 }
 
+/* On every configuration change (SIGHUP, REST write): http.allow and the token file take
+ * effect for the next connection and the next request. What cannot be taken is logged and
+ * the previous value stays, so that a mistake never opens the door wider. */
+static void apply_access(const struct cfg *cfg)
+{
+    size_t n = cfg->http.n_allow;
+    struct httpf_cidr *next = calloc(n ? n : 1, sizeof(*next));
+    if (!next) {
+        log_err("http: out of memory: http.allow not changed");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (httpf_parse_cidr(cfg->http.allow[i], &next[i]) < 0) {
+            log_err("http: http.allow[%zu] \"%s\" is not an address/prefix: http.allow not changed",
+                    i, cfg->http.allow[i]);
+            free(next);
+            return;
+        }
+    }
+    free(allow);
+    allow = next;
+    n_allow = n;
+
+    if (cfg->http.token_file) {
+        char fresh[TOKEN_MAX];
+        size_t len;
+        if (read_token(cfg->http.token_file, fresh, &len) < 0) {
+            log_err("http: the bearer token stays the previous one");
+        } else {
+            memcpy(token, fresh, len + 1);
+            token_len = len;
+            token_set = true;
+        }
+        explicit_bzero(fresh, sizeof(fresh));
+    } else if (token_set && !listen_loopback) {
+        log_err("http: http.token_file is needed while listening beyond loopback: the bearer "
+                "token stays");
+    } else if (token_set) {
+        explicit_bzero(token, sizeof(token));
+        token_len = 0;
+        token_set = false;
+    }
+}
+
 int httpf_init(const struct cfg *cfg)
 {
     if (!cfg->http.listen || !cfg->http.listen[0]) {
@@ -1066,11 +1233,15 @@ int httpf_init(const struct cfg *cfg)
     memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
     freeaddrinfo(ai);
 
-    if (cfg->http.token_file && read_token(cfg->http.token_file) < 0) {
-        reset_state();
-        return -1;
+    if (cfg->http.token_file) {
+        if (read_token(cfg->http.token_file, token, &token_len) < 0) {
+            reset_state();
+            return -1;
+        }
+        token_set = true;
     }
-    if (!token_set && !is_loopback((struct sockaddr *)&ss)) {
+    listen_loopback = is_loopback((struct sockaddr *)&ss);
+    if (!token_set && !listen_loopback) {
         log_err("http: refusing to listen on %s beyond loopback without http.token_file",
                 cfg->http.listen);
         reset_state();
@@ -1090,7 +1261,7 @@ int httpf_init(const struct cfg *cfg)
         n_allow++;
     }
     if (n_allow == 0)
-        log_warn("http: http.allow is empty: every client will get 403");
+        log_warn("http: http.allow is empty: every connection will be refused");
 
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     if (ss.ss_family == AF_INET6)
@@ -1116,10 +1287,11 @@ int httpf_init(const struct cfg *cfg)
         reset_state();
         return -1;
     }
-    unsigned max_conn =
-        cfg->http.max_connections ? cfg->http.max_connections : DEFAULT_MAX_CONNECTIONS;
-    unsigned per_ip = cfg->http.per_ip_connections ? cfg->http.per_ip_connections : DEFAULT_PER_IP;
-    unsigned timeout = cfg->http.timeout_s ? cfg->http.timeout_s : DEFAULT_TIMEOUT_S;
+    /* The defaults and bounds of these keys are the configuration's (per_ip_connections at
+     * most max_connections, none of them 0). */
+    unsigned max_conn = cfg->http.max_connections, per_ip = cfg->http.per_ip_connections;
+    unsigned timeout = cfg->http.timeout_s;
+    connection_timeout_s = timeout;
 
     struct MHD_OptionItem opts[12];
     size_t k = 0;
@@ -1137,9 +1309,10 @@ int httpf_init(const struct cfg *cfg)
     }
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
-    daemon_h = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
-                                on_mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                                MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    daemon_h = MHD_start_daemon(
+        flags, 0, on_accept, NULL, on_request, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!daemon_h) {
         log_err("http: cannot listen on %s: %s", cfg->http.listen, strerror(errno));
         reset_state();
