@@ -2106,6 +2106,53 @@ int cfg_save(const struct cfg *c, const char *path, struct cfg_error *err)
     return 0;
 }
 
+/* ------------------------------------------------------------- exposure */
+
+/* Whether a master_listen address ([transport:]host:port) reaches only this host. A name
+ * other than "localhost" may resolve anywhere, so it counts as beyond loopback. */
+static bool listen_is_loopback(const char *listen)
+{
+    static const char *const transports[] = {"udp:", "tcp:", "udp6:", "tcp6:"};
+    for (size_t i = 0; i < sizeof transports / sizeof transports[0]; i++) {
+        size_t n = strlen(transports[i]);
+        if (!strncmp(listen, transports[i], n)) {
+            listen += n;
+            break;
+        }
+    }
+    struct cfg_peer pe;
+    char why[128];
+    if (cfg_parse_peer(listen, &pe, why, sizeof why) < 0)
+        return false;
+    unsigned char a[16];
+    bool lo = !strcmp(pe.host, "localhost") ||
+              (inet_pton(AF_INET, pe.host, a) == 1 && a[0] == 127) ||
+              (inet_pton(AF_INET6, pe.host, a) == 1 &&
+               (IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a) ||
+                (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a) && a[12] == 127)));
+    free(pe.host);
+    return lo;
+}
+
+int cfg_check_master_exposure(const struct cfg *c, struct cfg_error *err)
+{
+    struct cfg_error dummy;
+    err = err ? err : &dummy;
+    memset(err, 0, sizeof *err);
+    if (!c->snmp.master_listen || listen_is_loopback(c->snmp.master_listen))
+        return 0;
+    if (c->snmp.community && !strcmp(c->snmp.community, CFG_WELL_KNOWN_COMMUNITY)) {
+        set_error(err, CFG_ERR_VALUE,
+                  "snmp.community: master mode on \"%s\" (beyond loopback) refuses the "
+                  "well-known community \"%s\"; set snmp.community to a secret of your own, or "
+                  "to null with an snmp.usm_user",
+                  c->snmp.master_listen, CFG_WELL_KNOWN_COMMUNITY);
+        snprintf(err->path, sizeof err->path, "snmp.community");
+        return -1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------- REST writes */
 
 static struct cfg *with_finish(struct pctx *p, struct cfg *next, json_t *root)

@@ -144,6 +144,12 @@ bool cfg_host_valid(const char *host);
 
 const char *cfg_snmp_mode_name(enum cfg_snmp_mode m);
 
+/* Master mode beyond loopback needs an access secret, as REST needs a token: the community
+ * "public" (the default) is refused there. -1 with err
+ * (CFG_ERR_VALUE, path snmp.community) when c must not run as a master agent. */
+#define CFG_WELL_KNOWN_COMMUNITY "public"
+int cfg_check_master_exposure(const struct cfg *c, struct cfg_error *err);
+
 /* Sub-section parsers shared with REST writes: each takes a JSON text, validates it whole and
  * returns a changed clone of base; NULL on error with err->path relative to the document. */
 struct cfg *cfg_with_ntp(const struct cfg *base, const char *json, size_t len,
