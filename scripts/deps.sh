@@ -6,7 +6,8 @@ what=${1:-test}
 run_pkgs=(build-essential cmake pkg-config libsnmp-dev libmicrohttpd-dev libjansson-dev
           libc-ares-dev snmp curl)
 test_pkgs=(libcmocka-dev snmpd snmptrapd smitools dnsmasq chrony prometheus valgrind
-           python3 python3-pysnmp4 python3-yaml e2fsprogs openssl wrk nginx-light clang-format)
+           python3 python3-pysnmp4 python3-yaml e2fsprogs openssl wrk nginx-light clang-format
+           clang-14 libclang-rt-14-dev)
 pkgs=("${run_pkgs[@]}")
 if [ "$what" = test ]; then
     pkgs+=("${test_pkgs[@]}")
