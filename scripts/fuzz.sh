@@ -28,7 +28,7 @@ case "${1:-}" in
     exit 0
     ;;
 "" | -h | --help)
-    sed -n '3,9p' "$0"
+    sed -n '3,8p' "$0"
     exit 2
     ;;
 esac
