@@ -8,7 +8,8 @@ run_pkgs=(build-essential cmake pkg-config libsnmp-dev libmicrohttpd-dev libjans
 test_pkgs=(libcmocka-dev snmpd snmptrapd smitools dnsmasq chrony prometheus valgrind
            python3 python3-pysnmp4 python3-yaml e2fsprogs openssl wrk nginx-light clang-format
            nftables iptables ipset prometheus-snmp-exporter prometheus-alertmanager chromium
-           dpkg-dev debhelper lintian adduser iproute2)
+           dpkg-dev debhelper lintian adduser iproute2
+           clang-14 libclang-rt-14-dev)
 pkgs=("${run_pkgs[@]}")
 if [ "$what" = test ]; then
     pkgs+=("${test_pkgs[@]}")
