@@ -1,5 +1,6 @@
 /* REST routing of a decoded URL path: any path names one route or none without reading past
- * its end; an item route's item is what follows the route's prefix. */
+ * its end; an item route's item is what follows the route's prefix; "/" (the status page)
+ * matches only itself. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n = strlen(path);
         if (strncmp(url, path, n))
             abort();
-        if (path[n - 1] == '/') {
+        if (n > 1 && path[n - 1] == '/') { /* an item route; "/" itself is the page */
             if (!bad && !item && (flow_id < 1 || flow_id > 20))
                 abort();
             if (item && strcmp(item, url + n))
