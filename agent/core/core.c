@@ -129,7 +129,7 @@ static void log_event(const struct smsa_event *ev)
                  ev->host, ev->addresses);
         break;
     case EV_NTP: {
-        const struct smsa_flow *f = &model.flows[7];
+        const struct smsa_flow *f = &model.flows[CAT_FLOW_NTP - 1];
         const struct smsa_peer *p = NULL;
         for (size_t i = 0; i < f->n_peers; i++)
             if (f->peers[i]->index == ev->peer_index)
@@ -284,9 +284,17 @@ static int add_list(struct smsa_flow *f, const struct cfg_list *l, enum smsa_pro
     return 0;
 }
 
-static bool flow_disabled(unsigned id, const struct cfg *c)
+bool core_flow_switched_off(const struct cfg *c, unsigned id)
 {
-    return (id == 8 && !c->ntp_enabled) || (id == 14 && !c->http_management);
+    switch (cat_flow_switch(id)) {
+    case CAT_SWITCH_NTP:
+        return !c->ntp_enabled;
+    case CAT_SWITCH_HTTP_MANAGEMENT:
+        return !c->http_management;
+    case CAT_SWITCH_NONE:
+        break;
+    }
+    return false;
 }
 
 static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
@@ -299,7 +307,7 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
         f->state = ST_NOT_APPLICABLE;
         return 0;
     }
-    if (flow_disabled(id, c)) {
+    if (core_flow_switched_off(c, id)) {
         f->state = ST_DISABLED;
         return 0;
     }
@@ -348,9 +356,7 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
             const struct cfg_update *u = &c->updates[i];
             if (cat_update_flow(u->purpose) != id)
                 continue;
-            /* Rapid Response is fetched over FTP whatever the port (TECH85204 flow 20). */
-            struct smsa_peer *p =
-                new_peer(id, u->host, u->port, id == 20 ? PROBE_FTP : kind, u->purpose);
+            struct smsa_peer *p = new_peer(id, u->host, u->port, kind, u->purpose);
             if (flow_add_peer(f, p) < 0)
                 return -1;
             p->update_index = (unsigned)i + 1;
@@ -369,11 +375,7 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
 
 static int build_links(struct smsa_model *m, const struct cfg *c)
 {
-    const struct smsa_flow *f = NULL;
-    if (c->role == ROLE_SCANNER)
-        f = &m->flows[11];
-    else
-        f = &m->flows[10];
+    const struct smsa_flow *f = &m->flows[cat_link_flow(c->role) - 1];
     if (f->n_peers == 0)
         return 0;
     m->links = calloc(f->n_peers, sizeof(*m->links));

@@ -65,6 +65,10 @@ int core_reload(struct cfg_error *err);
  * next change or reload. */
 size_t core_pending_restart(const char *const **keys);
 
+/* Whether the configuration switches flow id off (ntp.enabled, http_management): such a
+ * flow is neither checked nor opened in the firewall. */
+bool core_flow_switched_off(const struct cfg *c, unsigned id);
+
 /* ---- called by the probe engine only ---- */
 
 struct probe_addr_result {

@@ -335,7 +335,7 @@ static bool seek_link(const struct smsa_model *m, const oid *suf, size_t len, bo
 static bool seek_ntp(const struct smsa_model *m, const oid *suf, size_t len, bool incl,
                      struct row *out)
 {
-    const struct smsa_flow *f = &m->flows[8 - 1]; /* flow 8: 123/udp to NTP servers */
+    const struct smsa_flow *f = &m->flows[CAT_FLOW_NTP - 1];
     uint64_t min;
     if (!int_lower_bound(suf, len, incl, &min))
         return false;
