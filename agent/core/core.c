@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
 #include "indexes.h"
 #include "log.h"
 #include "loop.h"
@@ -18,6 +17,7 @@ struct subscriber {
 };
 
 static struct smsa_model model;
+static const struct core_prober *prober;
 static struct cfg *running;
 static char *config_path;
 static struct subscriber *subs;
@@ -603,7 +603,8 @@ static int apply(struct cfg *next)
         free_model_contents(&fresh);
         return -1;
     }
-    engine_stop(&model);
+    if (prober)
+        prober->stop(&model);
     if (running) {
         carry_over(&fresh, &model);
     }
@@ -627,7 +628,8 @@ static int apply(struct cfg *next)
     }
     recompute_overall();
     save_indexes();
-    engine_start(&model, running);
+    if (prober)
+        prober->start(&model, running);
     return 0;
 }
 
@@ -908,6 +910,27 @@ void core_set_listening(struct smsa_peer *p, const char *addrs)
     }
 }
 
+/* RFC 5905 §7.4: a Kiss-o'-Death asks the client to slow down (RATE) or to stop (DENY,
+ * RSTR). Stopping is a verdict, applied in finish_round. */
+static void kiss_of_death(struct smsa_peer *p, const struct probe_addr_result *results, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct probe_addr_result *r = &results[i];
+        if (r->cause != CAUSE_KISS_OF_DEATH)
+            continue;
+        if (!strcmp(r->ntp.refid, "RATE")) {
+            if (p->poll_multiplier < 64)
+                p->poll_multiplier *= 2;
+            log_warn("NTP server %s sent RATE: polling every %u intervals", p->host,
+                     p->poll_multiplier);
+        } else if (!strcmp(r->ntp.refid, "DENY") || !strcmp(r->ntp.refid, "RSTR")) {
+            p->kod_stopped = true;
+            log_warn("NTP server %s sent %s: no longer polled until the configuration changes",
+                     p->host, r->ntp.refid);
+        }
+    }
+}
+
 void core_round_done(struct smsa_peer *p, const struct probe_addr_result *results, size_t n)
 {
     if (p->kind == PROBE_LISTEN) {
@@ -967,6 +990,7 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
     if (best_rtt >= 0)
         p->rtt_us = best_rtt;
     if (p->kind == PROBE_NTP) {
+        kiss_of_death(p, results, n);
         if (ntp)
             p->ntp = *ntp;
         else
@@ -981,8 +1005,9 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
 
 /* ---- lifecycle and the change API ---- */
 
-int core_init(struct cfg *cfg, const char *path)
+int core_init(struct cfg *cfg, const char *path, const struct core_prober *p)
 {
+    prober = p;
     memset(&model, 0, sizeof(model));
     model.started = stamp_now();
     event_seq = 0;
@@ -993,7 +1018,7 @@ int core_init(struct cfg *cfg, const char *path)
             return -1;
         }
     }
-    if (indexes_init(cfg) < 0 || engine_init(cfg) < 0) {
+    if (indexes_init(cfg) < 0) {
         cfg_free(cfg);
         return -1;
     }
@@ -1006,8 +1031,9 @@ int core_init(struct cfg *cfg, const char *path)
 
 void core_fini(void)
 {
-    engine_stop(&model);
-    engine_fini();
+    if (prober)
+        prober->stop(&model);
+    prober = NULL;
     free_model_contents(&model);
     cfg_free(running);
     running = NULL;
