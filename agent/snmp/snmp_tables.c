@@ -963,6 +963,8 @@ static int get_exact(const struct smsa_model *m, const oid *rel, size_t rel_len,
         if (rel_len <= gr->prefix_len)
             return SNMP_NOSUCHOBJECT;
         oid col = rel[gr->prefix_len];
+        if (!gr->seek && !has_column(gr, col))
+            continue; /* smsaNtp holds a scalar and a table: the table's group is further on */
         if (!has_column(gr, col))
             return SNMP_NOSUCHOBJECT;
         const oid *suf = rel + gr->prefix_len + 1;
