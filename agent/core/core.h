@@ -11,7 +11,7 @@ enum smsa_event_kind {
     EV_PEER,    /* a peer changed state */
     EV_FLOW,    /* a flow changed state */
     EV_LINK,    /* a Control Center-Scanner link went down or came up */
-    EV_NTP,     /* an NTP server changed state (also an EV_PEER of flow 8) */
+    EV_NTP,     /* an NTP server changed state (also an EV_PEER of CAT_FLOW_NTP) */
     EV_ADDRSET, /* a peer's resolved address set changed */
     EV_CONFIG,  /* a new configuration was applied */
 };
