@@ -65,6 +65,10 @@ int core_reload(struct cfg_error *err);
  * next change or reload. */
 size_t core_pending_restart(const char *const **keys);
 
+/* A link's current address: the first of its peer's addresses that answers, else the first
+ * one known; NULL while the peer has none. Every face reports this one. */
+const struct smsa_addr *core_link_address(const struct smsa_link *l);
+
 /* ---- called by the probe engine only ---- */
 
 struct probe_addr_result {

@@ -125,14 +125,8 @@ json_t *httpf_status_json(const struct smsa_model *m)
 
 static const char *link_address(const struct smsa_link *l)
 {
-    /* The address that answers, else the first one known. */
-    const struct smsa_peer *p = l->peer;
-    if (!p || p->n_addrs == 0)
-        return NULL;
-    for (size_t i = 0; i < p->n_addrs; i++)
-        if (p->addrs[i].state == ST_UP)
-            return p->addrs[i].text;
-    return p->addrs[0].text;
+    const struct smsa_addr *a = core_link_address(l);
+    return a ? a->text : NULL;
 }
 
 static json_t *link_json(const struct smsa_link *l)
