@@ -95,7 +95,7 @@ struct cidr {
 
 /* Cached serialised GET responses: built once per (generation, configuration generation,
  * extra) and shared by every request through MHD's response reference count. /metrics and
- * /flows are not here: they are streamed from snapshots (http_metrics.c, http_flows.c). */
+ * /flows are not here: they are streamed from the shared snapshot (http_snapshot.c). */
 enum cache_slot {
     C_STATUS,
     C_LINKS,
@@ -359,38 +359,33 @@ static struct cache_entry *cache_get(enum cache_slot slot, int64_t extra)
     size_t n = 0;
     switch (slot) {
     case C_STATUS:
-        doc = httpf_status_json(m);
+        s = httpf_status_text(m, &n);
         break;
     case C_LINKS:
-        /* A line per scanner: written directly, a jansson tree per link cost too much. */
         s = httpf_links_text(m, &n);
-        if (!s)
-            return NULL;
         break;
     case C_NTP:
-        doc = httpf_ntp_json(m, core_config());
+        s = httpf_ntp_text(m, core_config(), &n);
         break;
     case C_UPDATES:
-        doc = httpf_updates_json(m, core_config());
+        s = httpf_updates_text(m, core_config(), &n);
         break;
     case C_SCANNERS:
-        doc = httpf_scanners_json(m, core_config());
+        s = httpf_scanners_text(m, core_config(), &n);
         break;
     case C_CONFIG:
         doc = httpf_config_json(core_config());
-        break;
-    default:
-        break;
-    }
-    if (!s) {
         if (!doc)
             return NULL;
         s = json_dumps(doc, JSON_COMPACT);
         json_decref(doc);
-        if (!s)
-            return NULL;
-        n = strlen(s);
+        n = s ? strlen(s) : 0;
+        break;
+    default:
+        break;
     }
+    if (!s)
+        return NULL;
     struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(s);
@@ -618,15 +613,13 @@ static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request 
         return r ? queue(conn, MHD_HTTP_NO_CONTENT, r) : MHD_NO;
     }
     case R_SCANNERS: {
-        json_t *doc = httpf_scanner_json(core_model(), core_config(), name ? name : "");
+        size_t n;
+        char *s = httpf_scanner_text(core_model(), core_config(), name ? name : "", &n);
         char loc[64 + 3 * CFG_MAX_NAME];
         location_of(loc, sizeof(loc), name ? name : "");
         free(name);
-        char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-        json_decref(doc);
         if (!s)
             return problem(conn, 500, "internal", "out of memory", NULL);
-        size_t n = strlen(s);
         struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
         if (!r) {
             free(s);
@@ -682,17 +675,14 @@ static enum MHD_Result handle_get(struct MHD_Connection *conn, struct request *r
     case R_CONFIG:
         return send_cached(conn, cache_get(C_CONFIG, 0), 200);
     case R_SCANNER: {
-        json_t *doc = httpf_scanner_json(core_model(), core_config(), rq->item);
-        if (!doc) {
+        size_t n;
+        char *s = httpf_scanner_text(core_model(), core_config(), rq->item, &n);
+        if (!s) {
             char detail[160];
             snprintf(detail, sizeof(detail), "no scanner named \"%.100s\"", rq->item);
             return problem(conn, 404, "not-found", detail, NULL);
         }
-        char *s = json_dumps(doc, JSON_COMPACT);
-        json_decref(doc);
-        if (!s)
-            return problem(conn, 500, "internal", "out of memory", NULL);
-        return send_fresh(conn, 200, s, strlen(s), "application/json", true);
+        return send_fresh(conn, 200, s, n, "application/json", true);
     }
     case R_FIREWALL: {
         enum fw_format f;
@@ -1433,6 +1423,7 @@ void httpf_fini(void)
         cache_drop(&cache[i]);
     httpf_metrics_fini();
     httpf_flows_fini();
+    httpf_snap_fini();
     reset_state();
     memset(&stats, 0, sizeof(stats));
 }
