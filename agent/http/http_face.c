@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "http_helpers.h"
 #include "http_internal.h"
 #include "log.h"
 #include "loop.h"
@@ -28,56 +29,10 @@
  * MHD answers 431/414 by itself when headers or URL do not fit. */
 #define CONNECTION_MEMORY (96 * 1024)
 #define DRAIN_LIMIT (4 * 1024 * 1024)
-#define PROBLEM_TYPE "urn:smsa-agent:problem:"
-
-enum method { M_GET = 1, M_HEAD = 2, M_PUT = 4, M_POST = 8, M_DELETE = 16, M_OPTIONS = 32 };
-
-enum route {
-    R_NONE,
-    R_HEALTHZ,
-    R_METRICS,
-    R_STATUS,
-    R_FLOWS,
-    R_FLOW,
-    R_LINKS,
-    R_NTP,
-    R_UPDATES,
-    R_SCANNERS,
-    R_SCANNER,
-    R_CONFIG,
-    R_EVENTS,
-    R_FIREWALL,
-    R_PAGE,
-};
-
-struct route_def {
-    const char *path; /* exact path, or prefix ending in '/' for an item route */
-    enum route route;
-    unsigned methods;
-    const char *allow;
-    bool auth; /* behind the bearer token when one is set */
-};
-
-static const struct route_def routes[] = {
-    {"/healthz", R_HEALTHZ, M_GET | M_HEAD, "GET, HEAD", false},
-    {"/metrics", R_METRICS, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/status", R_STATUS, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/flows", R_FLOWS, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/flows/", R_FLOW, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/links", R_LINKS, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/ntp", R_NTP, M_GET | M_HEAD | M_PUT, "GET, HEAD, PUT", true},
-    {"/api/v1/updates", R_UPDATES, M_GET | M_HEAD | M_PUT, "GET, HEAD, PUT", true},
-    {"/api/v1/scanners", R_SCANNERS, M_GET | M_HEAD | M_POST, "GET, HEAD, POST", true},
-    {"/api/v1/scanners/", R_SCANNER, M_GET | M_HEAD | M_DELETE, "GET, HEAD, DELETE", true},
-    {"/api/v1/config", R_CONFIG, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/events", R_EVENTS, M_GET, "GET", true},
-    {"/api/v1/firewall", R_FIREWALL, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/", R_PAGE, M_GET | M_HEAD, "GET, HEAD", true},
-};
 
 /* Per request, from the first call of the access handler to MHD_OPTION_NOTIFY_COMPLETED. */
 struct request {
-    const struct route_def *rd;
+    const struct httpf_route_def *rd;
     unsigned method;
     unsigned flow_id;
     char *item; /* the {name} of an item route, decoded */
@@ -135,78 +90,6 @@ void httpf_get_stats(struct httpf_stats *out)
 
 /* ---- small helpers ---- */
 
-static uint32_t fnv1a(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (uint8_t)s[i];
-        h *= 16777619u;
-    }
-    return h;
-}
-
-static void make_etag(char *buf, size_t len, uint64_t cgen, uint64_t gen, const char *body,
-                      size_t n)
-{
-    /* The configuration generation leads so that If-Match can be judged on it (see
-     * if_match_ok); the body hash makes the tag strong even when one generation is shown
-     * with different bytes (uptime). */
-    snprintf(buf, len, "\"c%llu-g%llu-%08x\"", (unsigned long long)cgen, (unsigned long long)gen,
-             fnv1a(body, n));
-}
-
-static bool header_has_token(const char *list, const char *etag)
-{
-    /* A comma-separated list of entity tags, "*" matching any. Weak tags never match:
-     * RFC 9110 §13.1.2 asks for the weak comparison, and our tags are strong, so a "W/" tag
-     * compares equal only by its opaque part. */
-    size_t elen = strlen(etag);
-    const char *p = list;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        const char *start = p;
-        while (*p && *p != ',')
-            p++;
-        const char *end = p;
-        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-            end--;
-        if (end - start == 1 && *start == '*')
-            return true;
-        if (end - start > 2 && start[0] == 'W' && start[1] == '/')
-            start += 2;
-        if ((size_t)(end - start) == elen && !memcmp(start, etag, elen))
-            return true;
-    }
-    return false;
-}
-
-/* Writes must not overwrite a configuration the client has not seen: If-Match holds when
- * one of its tags was issued under the current configuration generation. Comparing the whole
- * tag would also fail on every probe result, which changes the status parts of the same
- * representation, and make If-Match useless on a busy appliance. */
-static bool if_match_ok(const char *list, uint64_t cgen)
-{
-    char want[32];
-    int n = snprintf(want, sizeof(want), "\"c%llu-", (unsigned long long)cgen);
-    const char *p = list;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        if (*p == '*' && (p[1] == 0 || p[1] == ',' || p[1] == ' '))
-            return true;
-        if (!strncmp(p, want, (size_t)n))
-            return true;
-        while (*p && *p != ',')
-            p++;
-    }
-    return false;
-}
-
 static bool const_time_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
     /* Always walks the expected token's full length, whatever the candidate. */
@@ -237,60 +120,16 @@ static struct MHD_Response *text_response(const char *s, size_t n, const char *c
     return r;
 }
 
-static const char *status_title(unsigned status)
-{
-    switch (status) {
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 409:
-        return "Conflict";
-    case 412:
-        return "Precondition Failed";
-    case 413:
-        return "Content Too Large";
-    case 415:
-        return "Unsupported Media Type";
-    case 422:
-        return "Unprocessable Content";
-    case 500:
-        return "Internal Server Error";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "Error";
-    }
-}
-
 /* RFC 9457 problem details; extra (may be NULL) is merged in and consumed; allow_header (may be
  * NULL) is the Allow header of a 405, which must ride on the problem response itself. */
 static enum MHD_Result problem_allow(struct MHD_Connection *conn, unsigned status, const char *slug,
                                      const char *detail, json_t *extra, const char *allow_header)
 {
-    char type[96];
-    snprintf(type, sizeof(type), PROBLEM_TYPE "%s", slug);
-    json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", status_title(status),
-                          "status", (int)status, "detail", detail ? detail : "");
-    if (!o) {
-        json_decref(extra);
-        return MHD_NO;
-    }
-    if (extra) {
-        json_object_update(o, extra);
-        json_decref(extra);
-    }
-    char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
+    size_t n;
+    char *s = httpf_problem_body(status, slug, detail, extra, &n);
     if (!s)
         return MHD_NO;
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(s);
         return MHD_NO;
@@ -313,7 +152,7 @@ static enum MHD_Result problem(struct MHD_Connection *conn, unsigned status, con
     return problem_allow(conn, status, slug, detail, extra, NULL);
 }
 
-static enum MHD_Result problem_405(struct MHD_Connection *conn, const struct route_def *rd,
+static enum MHD_Result problem_405(struct MHD_Connection *conn, const struct httpf_route_def *rd,
                                    const char *method)
 {
     char detail[160];
@@ -392,7 +231,7 @@ static struct cache_entry *cache_get(enum cache_slot slot, int64_t extra)
         return NULL;
     }
     cache_drop(e);
-    make_etag(e->etag, sizeof(e->etag), m->config_generation, m->generation, s, n);
+    httpf_etag_make(e->etag, sizeof(e->etag), m->config_generation, m->generation, s, n);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, e->etag);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
@@ -421,7 +260,7 @@ static enum MHD_Result send_cached(struct MHD_Connection *conn, struct cache_ent
         return problem(conn, 500, "internal", "out of memory", NULL);
     const char *inm =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (status == 200 && inm && header_has_token(inm, e->etag))
+    if (status == 200 && inm && httpf_etag_listed(inm, e->etag))
         return send_not_modified(conn, e->etag);
     /* MHD_queue_response takes its own reference: the cache keeps ours. */
     return MHD_queue_response(conn, status, e->resp);
@@ -435,7 +274,7 @@ static enum MHD_Result send_stream(struct MHD_Connection *conn, struct MHD_Respo
         return problem(conn, 500, "internal", "out of memory", NULL);
     const char *inm =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (inm && header_has_token(inm, etag)) {
+    if (inm && httpf_etag_listed(inm, etag)) {
         MHD_destroy_response(r);
         return send_not_modified(conn, etag);
     }
@@ -451,10 +290,10 @@ static enum MHD_Result send_fresh(struct MHD_Connection *conn, unsigned status, 
 {
     const struct smsa_model *m = core_model();
     char etag[64];
-    make_etag(etag, sizeof(etag), m->config_generation, m->generation, s, n);
+    httpf_etag_make(etag, sizeof(etag), m->config_generation, m->generation, s, n);
     const char *inm =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (cacheable && status == 200 && inm && header_has_token(inm, etag)) {
+    if (cacheable && status == 200 && inm && httpf_etag_listed(inm, etag)) {
         free(s);
         return send_not_modified(conn, etag);
     }
@@ -478,7 +317,7 @@ static int64_t uptime_s(void)
     return (loop_now_us() - core_model()->started.mono_us) / 1000000;
 }
 
-static enum cache_slot slot_of(enum route r)
+static enum cache_slot slot_of(enum httpf_route r)
 {
     switch (r) {
     case R_NTP:
@@ -545,7 +384,7 @@ static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request 
 {
     const struct smsa_model *m = core_model();
     const char *im = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
-    if (im && !if_match_ok(im, m->config_generation)) {
+    if (im && !httpf_etag_if_match(im, m->config_generation)) {
         char detail[128];
         snprintf(detail, sizeof(detail),
                  "the configuration changed since that ETag was issued (now generation %llu)",
@@ -626,8 +465,8 @@ static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request 
             return MHD_NO;
         }
         char etag[64];
-        make_etag(etag, sizeof(etag), core_model()->config_generation, core_model()->generation, s,
-                  n);
+        httpf_etag_make(etag, sizeof(etag), core_model()->config_generation,
+                        core_model()->generation, s, n);
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
         MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
@@ -811,56 +650,6 @@ static enum MHD_Result page_login(struct MHD_Connection *conn)
     return queue(conn, 401, r);
 }
 
-static unsigned method_bit(const char *m)
-{
-    static const struct {
-        const char *name;
-        unsigned bit;
-    } t[] = {{"GET", M_GET},   {"HEAD", M_HEAD},     {"PUT", M_PUT},
-             {"POST", M_POST}, {"DELETE", M_DELETE}, {"OPTIONS", M_OPTIONS}};
-    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-        if (!strcmp(m, t[i].name))
-            return t[i].bit;
-    return 0;
-}
-
-static const struct route_def *find_route(const char *url, struct request *rq, bool *bad_item)
-{
-    *bad_item = false;
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        const struct route_def *rd = &routes[i];
-        size_t n = strlen(rd->path);
-        if (rd->path[n - 1] != '/' || n == 1) {
-            if (!strcmp(url, rd->path))
-                return rd;
-            continue;
-        }
-        if (strncmp(url, rd->path, n) || !url[n] || strchr(url + n, '/'))
-            continue;
-        const char *item = url + n;
-        if (rd->route == R_FLOW) {
-            /* Ids are 1..20 (SPEC §2); anything else, "01" or "1x" included, is no flow. */
-            char *end;
-            errno = 0;
-            unsigned long id = strtoul(item, &end, 10);
-            if (*end || errno || item[0] == '0' || item[0] < '0' || item[0] > '9' || id < 1 ||
-                id > CAT_NFLOWS) {
-                *bad_item = true;
-                return rd;
-            }
-            rq->flow_id = (unsigned)id;
-        } else {
-            if (strlen(item) > CFG_MAX_NAME) {
-                *bad_item = true;
-                return rd;
-            }
-            rq->item = strdup(item);
-        }
-        return rd;
-    }
-    return NULL;
-}
-
 /* The first call for a request: everything that can be refused before the body is read. */
 static enum MHD_Result first_call(struct MHD_Connection *conn, struct request *rq, const char *url,
                                   const char *method)
@@ -870,8 +659,12 @@ static enum MHD_Result first_call(struct MHD_Connection *conn, struct request *r
         rq->answered = true;
         return problem(conn, 403, "forbidden", "this client address is not in http.allow", NULL);
     }
-    bool bad_item;
-    const struct route_def *rd = find_route(url, rq, &bad_item);
+    struct httpf_target t;
+    httpf_route_find(url, &t);
+    const struct httpf_route_def *rd = t.rd;
+    bool bad_item = t.bad_item;
+    rq->flow_id = t.flow_id;
+    rq->item = t.item;
     bool needs_auth = rd ? rd->auth : (!strncmp(url, "/api/", 5) || !strcmp(url, "/api"));
     if (needs_auth && !authorised(conn) && !cookie_authorised(conn, method)) {
         rq->answered = true;
@@ -885,7 +678,7 @@ static enum MHD_Result first_call(struct MHD_Connection *conn, struct request *r
         return problem(conn, 404, "not-found", "no such resource", NULL);
     }
     rq->rd = rd;
-    rq->method = method_bit(method);
+    rq->method = httpf_method_bit(method);
     if (!(rq->method & rd->methods) && rq->method != M_OPTIONS) {
         rq->answered = true;
         return problem_405(conn, rd, method);
