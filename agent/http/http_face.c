@@ -48,19 +48,10 @@ struct cidr {
     unsigned bits;
 };
 
-/* Cached serialised GET responses: built once per (generation, configuration generation,
- * extra) and shared by every request through MHD's response reference count. /metrics and
- * /flows are not here: they are streamed from the shared snapshot (http_snapshot.c). */
-enum cache_slot {
-    C_STATUS,
-    C_LINKS,
-    C_NTP,
-    C_UPDATES,
-    C_SCANNERS,
-    C_CONFIG,
-    C_COUNT,
-};
-
+/* Cached serialised GET responses of the document routes: built once per (generation,
+ * configuration generation, extra) and shared by every request through MHD's response
+ * reference count. /metrics and /flows are not here: they are streamed from the shared
+ * snapshot (http_snapshot.c). */
 struct cache_entry {
     bool valid;
     uint64_t gen, cgen;
@@ -79,7 +70,7 @@ static size_t token_len;
 static bool token_set;
 static struct cidr *allow;
 static size_t n_allow;
-static struct cache_entry cache[C_COUNT];
+static struct cache_entry cache[HTTPF_MAX_ROUTES];
 static struct httpf_stats stats;
 static char *tls_cert_pem, *tls_key_pem;
 
@@ -187,42 +178,14 @@ static void cache_drop(struct cache_entry *e)
     memset(e, 0, sizeof(*e));
 }
 
-static struct cache_entry *cache_get(enum cache_slot slot, int64_t extra)
+static struct cache_entry *cache_get(const struct httpf_route_def *rd, int64_t extra)
 {
     const struct smsa_model *m = core_model();
-    struct cache_entry *e = &cache[slot];
+    struct cache_entry *e = &cache[httpf_route_slot(rd)];
     if (e->valid && e->gen == m->generation && e->cgen == m->config_generation && e->extra == extra)
         return e;
-    json_t *doc = NULL;
-    char *s = NULL;
     size_t n = 0;
-    switch (slot) {
-    case C_STATUS:
-        s = httpf_status_text(m, &n);
-        break;
-    case C_LINKS:
-        s = httpf_links_text(m, &n);
-        break;
-    case C_NTP:
-        s = httpf_ntp_text(m, core_config(), &n);
-        break;
-    case C_UPDATES:
-        s = httpf_updates_text(m, core_config(), &n);
-        break;
-    case C_SCANNERS:
-        s = httpf_scanners_text(m, core_config(), &n);
-        break;
-    case C_CONFIG:
-        doc = httpf_config_json(core_config());
-        if (!doc)
-            return NULL;
-        s = json_dumps(doc, JSON_COMPACT);
-        json_decref(doc);
-        n = s ? strlen(s) : 0;
-        break;
-    default:
-        break;
-    }
+    char *s = rd->doc(m, core_config(), &n);
     if (!s)
         return NULL;
     struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
@@ -315,18 +278,6 @@ static enum MHD_Result send_fresh(struct MHD_Connection *conn, unsigned status, 
 static int64_t uptime_s(void)
 {
     return (loop_now_us() - core_model()->started.mono_us) / 1000000;
-}
-
-static enum cache_slot slot_of(enum httpf_route r)
-{
-    switch (r) {
-    case R_NTP:
-        return C_NTP;
-    case R_UPDATES:
-        return C_UPDATES;
-    default:
-        return C_SCANNERS;
-    }
 }
 
 static bool content_is_json(struct MHD_Connection *conn)
@@ -473,12 +424,14 @@ static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request 
         return queue(conn, MHD_HTTP_CREATED, r);
     }
     default:
-        return send_cached(conn, cache_get(slot_of(rq->rd->route), 0), 200);
+        return send_cached(conn, cache_get(rq->rd, 0), 200);
     }
 }
 
 static enum MHD_Result handle_get(struct MHD_Connection *conn, struct request *rq)
 {
+    if (rq->rd->doc)
+        return send_cached(conn, cache_get(rq->rd, rq->rd->per_second ? uptime_s() : 0), 200);
     switch (rq->rd->route) {
     case R_HEALTHZ: {
         /* Answering at all means the loop turns and the core is up. */
@@ -494,8 +447,6 @@ static enum MHD_Result handle_get(struct MHD_Connection *conn, struct request *r
         struct MHD_Response *r = httpf_metrics_response(core_model(), etag, sizeof(etag));
         return send_stream(conn, r, etag, "text/plain; version=0.0.4; charset=utf-8");
     }
-    case R_STATUS:
-        return send_cached(conn, cache_get(C_STATUS, uptime_s()), 200);
     case R_FLOWS:
     case R_FLOW: {
         char etag[64];
@@ -503,16 +454,6 @@ static enum MHD_Result handle_get(struct MHD_Connection *conn, struct request *r
         struct MHD_Response *r = httpf_flows_response(core_model(), id, etag, sizeof(etag));
         return send_stream(conn, r, etag, "application/json");
     }
-    case R_LINKS:
-        return send_cached(conn, cache_get(C_LINKS, 0), 200);
-    case R_NTP:
-        return send_cached(conn, cache_get(C_NTP, 0), 200);
-    case R_UPDATES:
-        return send_cached(conn, cache_get(C_UPDATES, 0), 200);
-    case R_SCANNERS:
-        return send_cached(conn, cache_get(C_SCANNERS, 0), 200);
-    case R_CONFIG:
-        return send_cached(conn, cache_get(C_CONFIG, 0), 200);
     case R_SCANNER: {
         size_t n;
         char *s = httpf_scanner_text(core_model(), core_config(), rq->item, &n);
@@ -1212,7 +1153,7 @@ void httpf_fini(void)
         MHD_stop_daemon(daemon_h);
         daemon_h = NULL;
     }
-    for (size_t i = 0; i < C_COUNT; i++)
+    for (size_t i = 0; i < HTTPF_MAX_ROUTES; i++)
         cache_drop(&cache[i]);
     httpf_metrics_fini();
     httpf_flows_fini();

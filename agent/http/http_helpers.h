@@ -1,5 +1,5 @@
-/* Private to the REST face: its request and response helpers that need no libmicrohttpd
- * (entity tags, the route table, problem details), apart so that unit tests call them. */
+/* Private to the REST face: what needs no libmicrohttpd (entity tags, the route table and the
+ * documents it serves, problem details), apart so that unit tests call it. */
 #ifndef SMSA_HTTP_HELPERS_H
 #define SMSA_HTTP_HELPERS_H
 
@@ -47,15 +47,29 @@ enum httpf_route {
     R_EVENTS,
     R_FIREWALL,
     R_PAGE,
+    R_DOC, /* a document route with nothing else to it: its doc says it all */
 };
+
+struct smsa_model;
+struct cfg;
+
+/* A document built whole from the model and the configuration: malloc'd text, *len its
+ * length; NULL when out of memory. */
+typedef char *(*httpf_doc_fn)(const struct smsa_model *m, const struct cfg *c, size_t *len);
 
 struct httpf_route_def {
     const char *path; /* exact path, or prefix ending in '/' for an item route */
     enum httpf_route route;
     unsigned methods; /* enum httpf_method bits */
     const char *allow;
-    bool auth; /* behind the bearer token when one is set */
+    bool auth;        /* behind the bearer token when one is set */
+    httpf_doc_fn doc; /* GET answers this document, cached per generation; else a handler */
+    bool per_second;  /* the document shows the uptime: cached per second of it too */
 };
+
+/* Routes are numbered 0..HTTPF_MAX_ROUTES - 1 (the face keeps a cache slot for each). */
+#define HTTPF_MAX_ROUTES 32
+size_t httpf_route_slot(const struct httpf_route_def *rd);
 
 /* The method's bit, 0 for one no route knows. */
 unsigned httpf_method_bit(const char *method);
@@ -70,6 +84,18 @@ struct httpf_target {
 };
 
 void httpf_route_find(const char *url, struct httpf_target *t);
+
+/* ---- http_resources.c: the documents built whole ---- */
+
+char *httpf_status_text(const struct smsa_model *m, const struct cfg *c, size_t *len);
+char *httpf_links_text(const struct smsa_model *m, const struct cfg *c, size_t *len);
+char *httpf_ntp_text(const struct smsa_model *m, const struct cfg *c, size_t *len);
+char *httpf_updates_text(const struct smsa_model *m, const struct cfg *c, size_t *len);
+char *httpf_scanners_text(const struct smsa_model *m, const struct cfg *c, size_t *len);
+char *httpf_config_text(const struct smsa_model *m, const struct cfg *c, size_t *len);
+/* One scanner; NULL also when no scanner has that name. */
+char *httpf_scanner_text(const struct smsa_model *m, const struct cfg *c, const char *name,
+                         size_t *len);
 
 /* ---- http_problem.c: RFC 9457 problem details ---- */
 

@@ -10,6 +10,10 @@
 
 #include "core.h"
 #include "firewall.h"
+#include "http_helpers.h"
+
+/* The flow whose peers are the NTP servers (the catalogue's flow 8). */
+#define HTTPF_NTP_FLOW 8
 
 /* Largest request body read (SPEC §5: 413 beyond it). */
 #define HTTPF_MAX_BODY (64 * 1024)
@@ -139,17 +143,8 @@ void httpf_json_scanner(struct httpf_buf *b, const struct smsa_model *m,
                         const struct cfg_scanner *s);
 void httpf_json_status(struct httpf_buf *b, const struct smsa_model *m);
 
-/* ---- http_resources.c: the documents built whole (cached per generation by the face) ---- */
+/* ---- http_resources.c: what the documents of http_helpers.h are made of ---- */
 
-/* Each malloc'd compact JSON text, *len its length; NULL when out of memory (or, for one
- * scanner, when there is no scanner of that name). */
-char *httpf_status_text(const struct smsa_model *m, size_t *len);
-char *httpf_links_text(const struct smsa_model *m, size_t *len);
-char *httpf_ntp_text(const struct smsa_model *m, const struct cfg *c, size_t *len);
-char *httpf_updates_text(const struct smsa_model *m, const struct cfg *c, size_t *len);
-char *httpf_scanners_text(const struct smsa_model *m, const struct cfg *c, size_t *len);
-char *httpf_scanner_text(const struct smsa_model *m, const struct cfg *c, const char *name,
-                         size_t *len);
 json_t *httpf_config_json(const struct cfg *c); /* secrets masked */
 json_t *httpf_event_json(const struct smsa_event *ev);
 /* RFC 3339 UTC, e.g. "2026-11-29T17:04:42.123Z"; "" when the stamp was never set. */

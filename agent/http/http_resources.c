@@ -9,8 +9,6 @@
 
 #include "http_internal.h"
 
-#define NTP_FLOW 8
-
 void httpf_rfc3339(int64_t wall_us, char *buf, size_t len)
 {
     if (wall_us <= 0) {
@@ -35,16 +33,18 @@ static char *finish(struct httpf_buf *b, size_t *len)
     return b->s;
 }
 
-char *httpf_status_text(const struct smsa_model *m, size_t *len)
+char *httpf_status_text(const struct smsa_model *m, const struct cfg *c, size_t *len)
 {
+    (void)c; /* the running configuration is m->cfg */
     struct httpf_buf b = {0};
     httpf_buf_reserve(&b, 1024);
     httpf_json_status(&b, m);
     return finish(&b, len);
 }
 
-char *httpf_links_text(const struct smsa_model *m, size_t *len)
+char *httpf_links_text(const struct smsa_model *m, const struct cfg *c, size_t *len)
 {
+    (void)c;
     struct httpf_buf b = {0};
     httpf_buf_reserve(&b, 64 + m->n_links * 256);
     httpf_puts(&b, "{\"items\":[");
@@ -59,7 +59,7 @@ char *httpf_links_text(const struct smsa_model *m, size_t *len)
 
 char *httpf_ntp_text(const struct smsa_model *m, const struct cfg *c, size_t *len)
 {
-    const struct smsa_flow *f = &m->flows[NTP_FLOW - 1];
+    const struct smsa_flow *f = &m->flows[HTTPF_NTP_FLOW - 1];
     struct httpf_buf b = {0};
     httpf_buf_reserve(&b, 256 + f->n_peers * 768);
     httpf_puts(&b, c->ntp_enabled ? "{\"enabled\":true,\"servers\":["
@@ -165,6 +165,17 @@ json_t *httpf_config_json(const struct cfg *c)
     if (doc)
         mask_secrets(doc);
     return doc;
+}
+
+char *httpf_config_text(const struct smsa_model *m, const struct cfg *c, size_t *len)
+{
+    (void)m;
+    json_t *doc = httpf_config_json(c);
+    char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (s)
+        *len = strlen(s);
+    return s;
 }
 
 json_t *httpf_event_json(const struct smsa_event *ev)

@@ -8,21 +8,30 @@
 #include "http_helpers.h"
 
 static const struct httpf_route_def routes[] = {
-    {"/healthz", R_HEALTHZ, M_GET | M_HEAD, "GET, HEAD", false},
-    {"/metrics", R_METRICS, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/status", R_STATUS, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/flows", R_FLOWS, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/flows/", R_FLOW, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/links", R_LINKS, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/ntp", R_NTP, M_GET | M_HEAD | M_PUT, "GET, HEAD, PUT", true},
-    {"/api/v1/updates", R_UPDATES, M_GET | M_HEAD | M_PUT, "GET, HEAD, PUT", true},
-    {"/api/v1/scanners", R_SCANNERS, M_GET | M_HEAD | M_POST, "GET, HEAD, POST", true},
-    {"/api/v1/scanners/", R_SCANNER, M_GET | M_HEAD | M_DELETE, "GET, HEAD, DELETE", true},
-    {"/api/v1/config", R_CONFIG, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/events", R_EVENTS, M_GET, "GET", true},
-    {"/api/v1/firewall", R_FIREWALL, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/", R_PAGE, M_GET | M_HEAD, "GET, HEAD", true},
+    {"/healthz", R_HEALTHZ, M_GET | M_HEAD, "GET, HEAD", false, NULL, false},
+    {"/metrics", R_METRICS, M_GET | M_HEAD, "GET, HEAD", true, NULL, false},
+    {"/api/v1/status", R_STATUS, M_GET | M_HEAD, "GET, HEAD", true, httpf_status_text, true},
+    {"/api/v1/flows", R_FLOWS, M_GET | M_HEAD, "GET, HEAD", true, NULL, false},
+    {"/api/v1/flows/", R_FLOW, M_GET | M_HEAD, "GET, HEAD", true, NULL, false},
+    {"/api/v1/links", R_LINKS, M_GET | M_HEAD, "GET, HEAD", true, httpf_links_text, false},
+    {"/api/v1/ntp", R_NTP, M_GET | M_HEAD | M_PUT, "GET, HEAD, PUT", true, httpf_ntp_text, false},
+    {"/api/v1/updates", R_UPDATES, M_GET | M_HEAD | M_PUT, "GET, HEAD, PUT", true,
+     httpf_updates_text, false},
+    {"/api/v1/scanners", R_SCANNERS, M_GET | M_HEAD | M_POST, "GET, HEAD, POST", true,
+     httpf_scanners_text, false},
+    {"/api/v1/scanners/", R_SCANNER, M_GET | M_HEAD | M_DELETE, "GET, HEAD, DELETE", true, NULL,
+     false},
+    {"/api/v1/config", R_CONFIG, M_GET | M_HEAD, "GET, HEAD", true, httpf_config_text, false},
+    {"/api/v1/events", R_EVENTS, M_GET, "GET", true, NULL, false},
+    {"/api/v1/firewall", R_FIREWALL, M_GET | M_HEAD, "GET, HEAD", true, NULL, false},
+    {"/", R_PAGE, M_GET | M_HEAD, "GET, HEAD", true, NULL, false},
 };
+_Static_assert(sizeof(routes) / sizeof(routes[0]) <= HTTPF_MAX_ROUTES, "HTTPF_MAX_ROUTES");
+
+size_t httpf_route_slot(const struct httpf_route_def *rd)
+{
+    return (size_t)(rd - routes);
+}
 
 unsigned httpf_method_bit(const char *m)
 {

@@ -8,9 +8,6 @@
 
 #include "http_internal.h"
 
-/* NTP servers are the peers of this flow; only they carry NTP results. */
-#define NTP_FLOW 8
-
 static struct httpf_snap *current;
 
 void httpf_addr_view_fill(struct httpf_addr_view *v, const struct smsa_addr *a)
@@ -43,7 +40,7 @@ void httpf_peer_view_fill(struct httpf_peer_view *v, const struct smsa_peer *p)
     snprintf(v->detail, sizeof(v->detail), "%s", p->detail);
     v->flow_id = p->flow_id;
     v->n_addrs = (uint32_t)p->n_addrs;
-    if (p->flow_id == NTP_FLOW) {
+    if (p->flow_id == HTTPF_NTP_FLOW) {
         v->ntp = 1;
         v->ntp_valid = p->ntp.valid;
         v->stratum = p->ntp.stratum;

@@ -71,9 +71,18 @@ static void test_routes(void **state)
     assert_non_null(t.rd);
     assert_int_equal(t.rd->route, R_STATUS);
     assert_true(t.rd->auth);
+    assert_non_null(t.rd->doc); /* a document, cached per generation and per second */
+    assert_true(t.rd->per_second);
+    size_t status_slot = httpf_route_slot(t.rd);
+    find("/api/v1/links", &t);
+    assert_non_null(t.rd->doc);
+    assert_false(t.rd->per_second);
+    assert_true(httpf_route_slot(t.rd) != status_slot);
+    assert_true(httpf_route_slot(t.rd) < HTTPF_MAX_ROUTES);
     find("/healthz", &t);
     assert_int_equal(t.rd->route, R_HEALTHZ);
     assert_false(t.rd->auth);
+    assert_null(t.rd->doc);
     find("/", &t);
     assert_int_equal(t.rd->route, R_PAGE);
     find("/api/v1/flows", &t);
