@@ -58,8 +58,8 @@ struct MHD_Response *httpf_stream_response(httpf_fill_fn fill, httpf_free_fn fre
 
 /* ---- http_snapshot.c: the numbers of one model generation, shared by the streams ---- */
 
-/* Views: the numbers of one object, zero-filled (padding included) so that their bytes can
- * be hashed for an ETag. Filled by httpf_*_view_fill only. */
+/* Views: the numbers of one object, zero-filled (no padding, text tails zero) so that their
+ * bytes can be hashed for an ETag. Filled by httpf_*_view_fill only. */
 struct httpf_addr_view {
     char text[SMSA_ADDR_TEXT];
     char detail[SMSA_DETAIL_TEXT];
@@ -90,6 +90,7 @@ struct httpf_link_view {
     uint32_t state, cause;
 };
 
+/* v must be zero-filled already (calloc, = {0}): the fill writes only what it knows. */
 void httpf_addr_view_fill(struct httpf_addr_view *v, const struct smsa_addr *a);
 void httpf_peer_view_fill(struct httpf_peer_view *v, const struct smsa_peer *p);
 

@@ -197,7 +197,7 @@ void httpf_json_peer_state(struct httpf_buf *b, const struct httpf_peer_view *p,
 
 void httpf_json_ntp_server(struct httpf_buf *b, const struct smsa_peer *p)
 {
-    struct httpf_peer_view v;
+    struct httpf_peer_view v = {0};
     httpf_peer_view_fill(&v, p);
     httpf_put(b, "{", 1);
     key_s(b, "host", p->host ? p->host : "");
@@ -209,7 +209,7 @@ void httpf_json_ntp_server(struct httpf_buf *b, const struct smsa_peer *p)
     put_ntp_members(b, &v);
     httpf_puts(b, ",\"addresses\":[");
     for (size_t i = 0; i < p->n_addrs; i++) {
-        struct httpf_addr_view a;
+        struct httpf_addr_view a = {0};
         httpf_addr_view_fill(&a, &p->addrs[i]);
         if (i)
             httpf_put(b, ",", 1);

@@ -12,7 +12,6 @@ static struct httpf_snap *current;
 
 void httpf_addr_view_fill(struct httpf_addr_view *v, const struct smsa_addr *a)
 {
-    memset(v, 0, sizeof(*v));
     memcpy(v->text, a->text, sizeof(v->text));
     v->text[sizeof(v->text) - 1] = 0;
     v->since = a->since.wall_us;
@@ -27,7 +26,6 @@ void httpf_addr_view_fill(struct httpf_addr_view *v, const struct smsa_addr *a)
 
 void httpf_peer_view_fill(struct httpf_peer_view *v, const struct smsa_peer *p)
 {
-    memset(v, 0, sizeof(*v));
     v->since = p->since.wall_us;
     v->rtt_us = p->rtt_us;
     v->addrs_since = p->addrset_since.wall_us;
