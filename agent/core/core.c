@@ -1163,3 +1163,14 @@ int core_reload(struct cfg_error *err)
     applied("reload");
     return 0;
 }
+
+const struct smsa_addr *core_link_address(const struct smsa_link *l)
+{
+    const struct smsa_peer *p = l->peer;
+    if (!p || p->n_addrs == 0)
+        return NULL;
+    for (size_t i = 0; i < p->n_addrs; i++)
+        if (p->addrs[i].state == ST_UP)
+            return &p->addrs[i];
+    return &p->addrs[0];
+}

@@ -78,6 +78,10 @@ size_t core_pending_restart(const char *const **keys);
  * flow is neither checked nor opened in the firewall. */
 bool core_flow_switched_off(const struct cfg *c, unsigned id);
 
+/* A link's current address: the first of its peer's addresses that answers, else the first
+ * one known; NULL while the peer has none. Every face reports this one. */
+const struct smsa_addr *core_link_address(const struct smsa_link *l);
+
 /* ---- probe results: the only way state changes (the engine's sink) ---- */
 
 /* A new resolved address set for a peer (sorted, deduplicated here). */

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "http_helpers.h"
 #include "http_internal.h"
 #include "http_parse.h"
 #include "log.h"
@@ -31,56 +32,10 @@
  * MHD answers 431/414 by itself when headers or URL do not fit. */
 #define CONNECTION_MEMORY (96 * 1024)
 #define DRAIN_LIMIT (4 * 1024 * 1024)
-#define PROBLEM_TYPE "urn:smsa-agent:problem:"
-
-enum method { M_GET = 1, M_HEAD = 2, M_PUT = 4, M_POST = 8, M_DELETE = 16, M_OPTIONS = 32 };
-
-enum route {
-    R_NONE,
-    R_HEALTHZ,
-    R_METRICS,
-    R_STATUS,
-    R_FLOWS,
-    R_FLOW,
-    R_LINKS,
-    R_NTP,
-    R_UPDATES,
-    R_SCANNERS,
-    R_SCANNER,
-    R_CONFIG,
-    R_EVENTS,
-    R_FIREWALL,
-    R_PAGE,
-};
-
-struct route_def {
-    const char *path; /* exact path, or prefix ending in '/' for an item route */
-    enum route route;
-    unsigned methods;
-    const char *allow;
-    bool auth; /* behind the bearer token when one is set */
-};
-
-static const struct route_def routes[] = {
-    {"/healthz", R_HEALTHZ, M_GET | M_HEAD, "GET, HEAD", false},
-    {"/metrics", R_METRICS, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/status", R_STATUS, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/flows", R_FLOWS, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/flows/", R_FLOW, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/links", R_LINKS, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/ntp", R_NTP, M_GET | M_HEAD | M_PUT, "GET, HEAD, PUT", true},
-    {"/api/v1/updates", R_UPDATES, M_GET | M_HEAD | M_PUT, "GET, HEAD, PUT", true},
-    {"/api/v1/scanners", R_SCANNERS, M_GET | M_HEAD | M_POST, "GET, HEAD, POST", true},
-    {"/api/v1/scanners/", R_SCANNER, M_GET | M_HEAD | M_DELETE, "GET, HEAD, DELETE", true},
-    {"/api/v1/config", R_CONFIG, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/api/v1/events", R_EVENTS, M_GET, "GET", true},
-    {"/api/v1/firewall", R_FIREWALL, M_GET | M_HEAD, "GET, HEAD", true},
-    {"/", R_PAGE, M_GET | M_HEAD, "GET, HEAD", true},
-};
 
 /* Per request, from the first call of the access handler to MHD_OPTION_NOTIFY_COMPLETED. */
 struct request {
-    const struct route_def *rd;
+    const struct httpf_route_def *rd;
     unsigned method;
     unsigned flow_id;
     char *item; /* the {name} of an item route, decoded */
@@ -90,19 +45,10 @@ struct request {
     bool too_big;
 };
 
-/* Cached serialised GET responses: built once per (generation, configuration generation,
- * extra) and shared by every request through MHD's response reference count. /metrics and
- * /flows are not here: they are streamed from snapshots (http_metrics.c, http_flows.c). */
-enum cache_slot {
-    C_STATUS,
-    C_LINKS,
-    C_NTP,
-    C_UPDATES,
-    C_SCANNERS,
-    C_CONFIG,
-    C_COUNT,
-};
-
+/* Cached serialised GET responses of the document routes: built once per (generation,
+ * configuration generation, extra) and shared by every request through MHD's response
+ * reference count. /metrics and /flows are not here: they are streamed from the shared
+ * snapshot (http_snapshot.c). */
 struct cache_entry {
     bool valid;
     uint64_t gen, cgen;
@@ -133,7 +79,7 @@ static size_t token_len;
 static bool token_set;
 static struct httpf_cidr *allow;
 static size_t n_allow;
-static struct cache_entry cache[C_COUNT];
+static struct cache_entry cache[HTTPF_MAX_ROUTES];
 static struct httpf_stats stats;
 static char *tls_cert_pem, *tls_key_pem;
 
@@ -143,26 +89,6 @@ void httpf_get_stats(struct httpf_stats *out)
 }
 
 /* ---- small helpers ---- */
-
-static uint32_t fnv1a(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (uint8_t)s[i];
-        h *= 16777619u;
-    }
-    return h;
-}
-
-static void make_etag(char *buf, size_t len, uint64_t cgen, uint64_t gen, const char *body,
-                      size_t n)
-{
-    /* The configuration generation leads so that If-Match can be judged on it (see
-     * httpf_if_match_ok); the body hash makes the tag strong even when one generation is shown
-     * with different bytes (uptime). */
-    snprintf(buf, len, "\"c%llu-g%llu-%08x\"", (unsigned long long)cgen, (unsigned long long)gen,
-             fnv1a(body, n));
-}
 
 static bool const_time_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -194,64 +120,16 @@ static struct MHD_Response *text_response(const char *s, size_t n, const char *c
     return r;
 }
 
-static const char *status_title(unsigned status)
-{
-    switch (status) {
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 409:
-        return "Conflict";
-    case 412:
-        return "Precondition Failed";
-    case 413:
-        return "Content Too Large";
-    case 415:
-        return "Unsupported Media Type";
-    case 422:
-        return "Unprocessable Content";
-    case 500:
-        return "Internal Server Error";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "Error";
-    }
-}
-
 /* RFC 9457 problem details; extra (may be NULL) is merged in and consumed; allow_header (may be
  * NULL) is the Allow header of a 405, which must ride on the problem response itself. */
 static enum MHD_Result problem_allow(struct MHD_Connection *conn, unsigned status, const char *slug,
                                      const char *detail, json_t *extra, const char *allow_header)
 {
-    char type[96];
-    snprintf(type, sizeof(type), PROBLEM_TYPE "%s", slug);
-    /* A detail may quote the request (a scanner name from the URL): jansson refuses text that
-     * is not UTF-8, and the client would get a closed connection instead of an answer. */
-    char text[1024];
-    httpf_escape_text(detail ? detail : "", text, sizeof(text));
-    json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", status_title(status),
-                          "status", (int)status, "detail", text);
-    if (!o) {
-        json_decref(extra);
-        return MHD_NO;
-    }
-    if (extra) {
-        json_object_update(o, extra);
-        json_decref(extra);
-    }
-    char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
+    size_t n;
+    char *s = httpf_problem_body(status, slug, detail, extra, &n);
     if (!s)
         return MHD_NO;
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(s);
         return MHD_NO;
@@ -274,7 +152,7 @@ static enum MHD_Result problem(struct MHD_Connection *conn, unsigned status, con
     return problem_allow(conn, status, slug, detail, extra, NULL);
 }
 
-static enum MHD_Result problem_405(struct MHD_Connection *conn, const struct route_def *rd,
+static enum MHD_Result problem_405(struct MHD_Connection *conn, const struct httpf_route_def *rd,
                                    const char *method)
 {
     char detail[160];
@@ -312,56 +190,23 @@ static void cache_drop(struct cache_entry *e)
     memset(e, 0, sizeof(*e));
 }
 
-static struct cache_entry *cache_get(enum cache_slot slot, int64_t extra)
+static struct cache_entry *cache_get(const struct httpf_route_def *rd, int64_t extra)
 {
     const struct smsa_model *m = core_model();
-    struct cache_entry *e = &cache[slot];
+    struct cache_entry *e = &cache[httpf_route_slot(rd)];
     if (e->valid && e->gen == m->generation && e->cgen == m->config_generation && e->extra == extra)
         return e;
-    json_t *doc = NULL;
-    char *s = NULL;
     size_t n = 0;
-    switch (slot) {
-    case C_STATUS:
-        doc = httpf_status_json(m);
-        break;
-    case C_LINKS:
-        /* A line per scanner: written directly, a jansson tree per link cost too much. */
-        s = httpf_links_text(m, &n);
-        if (!s)
-            return NULL;
-        break;
-    case C_NTP:
-        doc = httpf_ntp_json(m, core_config());
-        break;
-    case C_UPDATES:
-        doc = httpf_updates_json(m, core_config());
-        break;
-    case C_SCANNERS:
-        doc = httpf_scanners_json(m, core_config());
-        break;
-    case C_CONFIG:
-        doc = httpf_config_json(core_config());
-        break;
-    default:
-        break;
-    }
-    if (!s) {
-        if (!doc)
-            return NULL;
-        s = json_dumps(doc, JSON_COMPACT);
-        json_decref(doc);
-        if (!s)
-            return NULL;
-        n = strlen(s);
-    }
+    char *s = rd->doc(m, core_config(), &n);
+    if (!s)
+        return NULL;
     struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(s);
         return NULL;
     }
     cache_drop(e);
-    make_etag(e->etag, sizeof(e->etag), m->config_generation, m->generation, s, n);
+    httpf_etag_make(e->etag, sizeof(e->etag), m->config_generation, m->generation, s, n);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, e->etag);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
@@ -390,7 +235,7 @@ static enum MHD_Result send_cached(struct MHD_Connection *conn, struct cache_ent
         return problem(conn, 500, "internal", "out of memory", NULL);
     const char *inm =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (status == 200 && inm && httpf_etag_list_has(inm, e->etag))
+    if (status == 200 && inm && httpf_etag_listed(inm, e->etag))
         return send_not_modified(conn, e->etag);
     /* MHD_queue_response takes its own reference: the cache keeps ours. */
     return MHD_queue_response(conn, status, e->resp);
@@ -404,7 +249,7 @@ static enum MHD_Result send_stream(struct MHD_Connection *conn, struct MHD_Respo
         return problem(conn, 500, "internal", "out of memory", NULL);
     const char *inm =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (inm && httpf_etag_list_has(inm, etag)) {
+    if (inm && httpf_etag_listed(inm, etag)) {
         MHD_destroy_response(r);
         return send_not_modified(conn, etag);
     }
@@ -420,10 +265,10 @@ static enum MHD_Result send_fresh(struct MHD_Connection *conn, unsigned status, 
 {
     const struct smsa_model *m = core_model();
     char etag[64];
-    make_etag(etag, sizeof(etag), m->config_generation, m->generation, s, n);
+    httpf_etag_make(etag, sizeof(etag), m->config_generation, m->generation, s, n);
     const char *inm =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (cacheable && status == 200 && inm && httpf_etag_list_has(inm, etag)) {
+    if (cacheable && status == 200 && inm && httpf_etag_listed(inm, etag)) {
         free(s);
         return send_not_modified(conn, etag);
     }
@@ -445,18 +290,6 @@ static enum MHD_Result send_fresh(struct MHD_Connection *conn, unsigned status, 
 static int64_t uptime_s(void)
 {
     return (loop_now_us() - core_model()->started.mono_us) / 1000000;
-}
-
-static enum cache_slot slot_of(enum route r)
-{
-    switch (r) {
-    case R_NTP:
-        return C_NTP;
-    case R_UPDATES:
-        return C_UPDATES;
-    default:
-        return C_SCANNERS;
-    }
 }
 
 static bool content_is_json(struct MHD_Connection *conn)
@@ -514,7 +347,7 @@ static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request 
 {
     const struct smsa_model *m = core_model();
     const char *im = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
-    if (im && !httpf_if_match_ok(im, m->config_generation)) {
+    if (im && !httpf_etag_if_match(im, m->config_generation)) {
         char detail[128];
         snprintf(detail, sizeof(detail),
                  "the configuration changed since that ETag was issued (now generation %llu)",
@@ -582,35 +415,35 @@ static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request 
         return r ? queue(conn, MHD_HTTP_NO_CONTENT, r) : MHD_NO;
     }
     case R_SCANNERS: {
-        json_t *doc = httpf_scanner_json(core_model(), core_config(), name ? name : "");
+        size_t n;
+        char *s = httpf_scanner_text(core_model(), core_config(), name ? name : "", &n);
         char loc[64 + 3 * CFG_MAX_NAME];
         location_of(loc, sizeof(loc), name ? name : "");
         free(name);
-        char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-        json_decref(doc);
         if (!s)
             return problem(conn, 500, "internal", "out of memory", NULL);
-        size_t n = strlen(s);
         struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
         if (!r) {
             free(s);
             return MHD_NO;
         }
         char etag[64];
-        make_etag(etag, sizeof(etag), core_model()->config_generation, core_model()->generation, s,
-                  n);
+        httpf_etag_make(etag, sizeof(etag), core_model()->config_generation,
+                        core_model()->generation, s, n);
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
         MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
         return queue(conn, MHD_HTTP_CREATED, r);
     }
     default:
-        return send_cached(conn, cache_get(slot_of(rq->rd->route), 0), 200);
+        return send_cached(conn, cache_get(rq->rd, 0), 200);
     }
 }
 
 static enum MHD_Result handle_get(struct MHD_Connection *conn, struct request *rq)
 {
+    if (rq->rd->doc)
+        return send_cached(conn, cache_get(rq->rd, rq->rd->per_second ? uptime_s() : 0), 200);
     switch (rq->rd->route) {
     case R_HEALTHZ: {
         /* Answering at all means the loop turns and the core is up. */
@@ -626,8 +459,6 @@ static enum MHD_Result handle_get(struct MHD_Connection *conn, struct request *r
         struct MHD_Response *r = httpf_metrics_response(core_model(), etag, sizeof(etag));
         return send_stream(conn, r, etag, "text/plain; version=0.0.4; charset=utf-8");
     }
-    case R_STATUS:
-        return send_cached(conn, cache_get(C_STATUS, uptime_s()), 200);
     case R_FLOWS:
     case R_FLOW: {
         char etag[64];
@@ -635,28 +466,15 @@ static enum MHD_Result handle_get(struct MHD_Connection *conn, struct request *r
         struct MHD_Response *r = httpf_flows_response(core_model(), id, etag, sizeof(etag));
         return send_stream(conn, r, etag, "application/json");
     }
-    case R_LINKS:
-        return send_cached(conn, cache_get(C_LINKS, 0), 200);
-    case R_NTP:
-        return send_cached(conn, cache_get(C_NTP, 0), 200);
-    case R_UPDATES:
-        return send_cached(conn, cache_get(C_UPDATES, 0), 200);
-    case R_SCANNERS:
-        return send_cached(conn, cache_get(C_SCANNERS, 0), 200);
-    case R_CONFIG:
-        return send_cached(conn, cache_get(C_CONFIG, 0), 200);
     case R_SCANNER: {
-        json_t *doc = httpf_scanner_json(core_model(), core_config(), rq->item);
-        if (!doc) {
+        size_t n;
+        char *s = httpf_scanner_text(core_model(), core_config(), rq->item, &n);
+        if (!s) {
             char detail[160];
             snprintf(detail, sizeof(detail), "no scanner named \"%.100s\"", rq->item);
             return problem(conn, 404, "not-found", detail, NULL);
         }
-        char *s = json_dumps(doc, JSON_COMPACT);
-        json_decref(doc);
-        if (!s)
-            return problem(conn, 500, "internal", "out of memory", NULL);
-        return send_fresh(conn, 200, s, strlen(s), "application/json", true);
+        return send_fresh(conn, 200, s, n, "application/json", true);
     }
     case R_FIREWALL: {
         enum fw_format f;
@@ -844,65 +662,6 @@ static enum MHD_Result page_login(struct MHD_Connection *conn)
     return queue(conn, 401, r);
 }
 
-static unsigned method_bit(const char *m)
-{
-    static const struct {
-        const char *name;
-        unsigned bit;
-    } t[] = {{"GET", M_GET},   {"HEAD", M_HEAD},     {"PUT", M_PUT},
-             {"POST", M_POST}, {"DELETE", M_DELETE}, {"OPTIONS", M_OPTIONS}};
-    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-        if (!strcmp(m, t[i].name))
-            return t[i].bit;
-    return 0;
-}
-
-static const struct route_def *find_route(const char *url, struct request *rq, bool *bad_item)
-{
-    *bad_item = false;
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        const struct route_def *rd = &routes[i];
-        size_t n = strlen(rd->path);
-        if (rd->path[n - 1] != '/' || n == 1) {
-            if (!strcmp(url, rd->path))
-                return rd;
-            continue;
-        }
-        if (strncmp(url, rd->path, n) || !url[n] || strchr(url + n, '/'))
-            continue;
-        const char *item = url + n;
-        if (rd->route == R_FLOW) {
-            /* Ids are 1..20 (SPEC §2); anything else, "01" or "1x" included, is no flow. */
-            char *end;
-            errno = 0;
-            unsigned long id = strtoul(item, &end, 10);
-            if (*end || errno || item[0] == '0' || item[0] < '0' || item[0] > '9' || id < 1 ||
-                id > CAT_NFLOWS) {
-                *bad_item = true;
-                return rd;
-            }
-            rq->flow_id = (unsigned)id;
-        } else {
-            if (strlen(item) > CFG_MAX_NAME) {
-                *bad_item = true;
-                return rd;
-            }
-            rq->item = strdup(item);
-        }
-        return rd;
-    }
-    return NULL;
-}
-
-const char *httpf_route_path(const char *url, unsigned *flow_id, char **item, bool *bad_item)
-{
-    struct request rq = {0};
-    const struct route_def *rd = find_route(url, &rq, bad_item);
-    *flow_id = rq.flow_id;
-    *item = rq.item;
-    return rd ? rd->path : NULL;
-}
-
 /* The first call for a request: everything that can be refused before the body is read. */
 static enum MHD_Result first_call(struct MHD_Connection *conn, struct request *rq, const char *url,
                                   const char *method)
@@ -912,8 +671,12 @@ static enum MHD_Result first_call(struct MHD_Connection *conn, struct request *r
         rq->answered = true;
         return problem(conn, 403, "forbidden", "this client address is not in http.allow", NULL);
     }
-    bool bad_item;
-    const struct route_def *rd = find_route(url, rq, &bad_item);
+    struct httpf_target t;
+    httpf_route_find(url, &t);
+    const struct httpf_route_def *rd = t.rd;
+    bool bad_item = t.bad_item;
+    rq->flow_id = t.flow_id;
+    rq->item = t.item;
     bool needs_auth = rd ? rd->auth : (!strncmp(url, "/api/", 5) || !strcmp(url, "/api"));
     if (needs_auth && !authorised(conn) && !cookie_authorised(conn, method)) {
         rq->answered = true;
@@ -927,7 +690,7 @@ static enum MHD_Result first_call(struct MHD_Connection *conn, struct request *r
         return problem(conn, 404, "not-found", "no such resource", NULL);
     }
     rq->rd = rd;
-    rq->method = method_bit(method);
+    rq->method = httpf_method_bit(method);
     if (!(rq->method & rd->methods) && rq->method != M_OPTIONS) {
         rq->answered = true;
         return problem_405(conn, rd, method);
@@ -1484,10 +1247,11 @@ void httpf_fini(void)
         MHD_stop_daemon(daemon_h);
         daemon_h = NULL;
     }
-    for (size_t i = 0; i < C_COUNT; i++)
+    for (size_t i = 0; i < HTTPF_MAX_ROUTES; i++)
         cache_drop(&cache[i]);
     httpf_metrics_fini();
     httpf_flows_fini();
+    httpf_snap_fini();
     reset_state();
     memset(&stats, 0, sizeof(stats));
 }

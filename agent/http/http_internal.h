@@ -10,6 +10,8 @@
 
 #include "core.h"
 #include "firewall.h"
+#include "http_helpers.h"
+
 
 /* Largest request body read (SPEC §5: 413 beyond it). */
 #define HTTPF_MAX_BODY (64 * 1024)
@@ -52,26 +54,107 @@ typedef void (*httpf_free_fn)(void *state);
  * failure state is freed and NULL returned. */
 struct MHD_Response *httpf_stream_response(httpf_fill_fn fill, httpf_free_fn free_fn, void *state);
 
-/* ---- http_resources.c: JSON documents from the model and the configuration ---- */
+/* ---- http_snapshot.c: the numbers of one model generation, shared by the streams ---- */
 
-json_t *httpf_status_json(const struct smsa_model *m);
-json_t *httpf_ntp_json(const struct smsa_model *m, const struct cfg *c);
-json_t *httpf_updates_json(const struct smsa_model *m, const struct cfg *c);
-json_t *httpf_scanners_json(const struct smsa_model *m, const struct cfg *c);
-json_t *httpf_scanner_json(const struct smsa_model *m, const struct cfg *c, const char *name);
+/* Views: the numbers of one object, zero-filled (no padding, text tails zero) so that their
+ * bytes can be hashed for an ETag. Filled by httpf_*_view_fill only. */
+struct httpf_addr_view {
+    char text[SMSA_ADDR_TEXT];
+    char detail[SMSA_DETAIL_TEXT];
+    int64_t since, rtt_us;
+    uint64_t checks, failures;
+    uint32_t ipv6, state, cause, pad;
+};
+
+struct httpf_peer_view {
+    int64_t since, rtt_us, addrs_since, ntp_offset_us, ntp_delay_us;
+    uint64_t checks, failures, downs, addr_changes;
+    uint32_t state, cause, flow_id;
+    uint32_t first_addr, n_addrs; /* in httpf_snap.addrs (first_addr: snapshots only) */
+    uint32_t listen_slot;         /* inbound checks: 1 + position in httpf_snap.listening */
+    uint32_t ntp;                 /* an NTP server: the members below are its own */
+    uint32_t ntp_valid, stratum, leap, kod_stopped, poll_multiplier;
+    char refid[16];
+    char detail[SMSA_DETAIL_TEXT];
+};
+
+struct httpf_flow_view {
+    int64_t since;
+    uint32_t state, first_peer, n_peers, pad;
+};
+
+struct httpf_link_view {
+    uint64_t downs;
+    uint32_t state, cause;
+};
+
+/* v must be zero-filled already (calloc, = {0}): the fill writes only what it knows. */
+void httpf_addr_view_fill(struct httpf_addr_view *v, const struct smsa_addr *a);
+void httpf_peer_view_fill(struct httpf_peer_view *v, const struct smsa_peer *p);
+
+/* Reference counted: a document still streaming keeps the snapshot it started on. Peers are
+ * in flow order, as in the model; so are the addresses of each. */
+struct httpf_snap {
+    unsigned refs;
+    uint64_t gen, cgen, hash;
+    uint64_t probes, probe_failures, events;
+    uint32_t overall;
+    bool any_rtt, any_ntp; /* a peer has a round-trip time; an NTP server a valid result */
+    struct httpf_flow_view flows[CAT_NFLOWS];
+    struct httpf_peer_view *peers;
+    size_t n_peers;
+    struct httpf_addr_view *addrs;
+    size_t n_addrs;
+    char (*listening)[sizeof(((struct smsa_peer *)0)->listening_on)];
+    size_t n_listening;
+    struct httpf_link_view *links;
+    size_t n_links;
+    uint64_t *update_changes; /* per update source, 0 for one that is not probed */
+    size_t n_updates;
+};
+
+/* The snapshot of m's generation, shared, with a reference for the caller; NULL when out of
+ * memory. */
+struct httpf_snap *httpf_snap_get(const struct smsa_model *m);
+/* A private snapshot (one reference), shared with nobody. */
+struct httpf_snap *httpf_snap_build(const struct smsa_model *m);
+void httpf_snap_unref(struct httpf_snap *s);
+void httpf_snap_fini(void);
+
+/* ---- http_json.c: one writer per object of the JSON documents ---- */
+
+void httpf_json_addr(struct httpf_buf *b, const struct httpf_addr_view *a);
+/* A flow and a peer in two parts: the head, which changes only with the configuration
+ * ({"id":..,...,"state": and {"index":..,...,"state":), and the rest from a view. A flow's
+ * rest leaves its "peers" array open for the peers and "]}". */
+void httpf_json_flow_head(struct httpf_buf *b, const struct smsa_flow *f);
+void httpf_json_flow_state(struct httpf_buf *b, const struct httpf_flow_view *f);
+void httpf_json_peer_head(struct httpf_buf *b, const struct smsa_peer *p);
+/* addrs: the peer's p->n_addrs addresses; listening: an inbound check's list, else NULL. */
+void httpf_json_peer_state(struct httpf_buf *b, const struct httpf_peer_view *p,
+                           const struct httpf_addr_view *addrs, const char *listening);
+void httpf_json_ntp_server(struct httpf_buf *b, const struct smsa_peer *p);
+void httpf_json_link(struct httpf_buf *b, const struct smsa_link *l);
+/* index is 1-based; p is the source's peer, NULL when it is not probed. */
+void httpf_json_update(struct httpf_buf *b, size_t index, const struct cfg_update *u,
+                       const struct smsa_peer *p);
+void httpf_json_scanner(struct httpf_buf *b, const struct smsa_model *m,
+                        const struct cfg_scanner *s);
+void httpf_json_status(struct httpf_buf *b, const struct smsa_model *m);
+
+/* ---- http_resources.c: what the documents of http_helpers.h are made of ---- */
+
 json_t *httpf_config_json(const struct cfg *c); /* secrets masked */
 json_t *httpf_event_json(const struct smsa_event *ev);
 /* RFC 3339 UTC, e.g. "2026-11-29T17:04:42.123Z"; "" when the stamp was never set. */
 void httpf_rfc3339(int64_t wall_us, char *buf, size_t len);
 
-/* ---- http_flows.c: the flows and links documents, written directly ---- */
+/* ---- http_flows.c: the flows documents, streamed ---- */
 
-/* /api/v1/flows (flow_id 0) or /api/v1/flows/{id}, streamed from a snapshot shared by every
- * request of the same model generation; *etag (64 bytes) is set. NULL when out of memory. */
+/* /api/v1/flows (flow_id 0) or /api/v1/flows/{id}, streamed from the shared snapshot of the
+ * model's generation; *etag (64 bytes) is set. NULL when out of memory. */
 struct MHD_Response *httpf_flows_response(const struct smsa_model *m, unsigned flow_id, char *etag,
                                           size_t etag_len);
-/* /api/v1/links as compact JSON text (malloc'd, *len its length); NULL when out of memory. */
-char *httpf_links_text(const struct smsa_model *m, size_t *len);
 /* Writes the parts that change only with the configuration now rather than in a request. */
 void httpf_flows_prepare(const struct smsa_model *m);
 void httpf_flows_fini(void);

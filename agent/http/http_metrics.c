@@ -7,17 +7,15 @@
  *
  * With 1,000 peers the page is over a megabyte, and every probe result moves the model, so
  * each scrape is built anew. It is built cheaply: the label sets, which change only with the
- * configuration, are escaped once per configuration generation; a scrape copies the numbers
- * (a snapshot, so the page is one consistent picture) and formats them a piece at a time as
- * the client reads, each piece a short loop turn. */
+ * configuration, are escaped once per configuration generation; a scrape formats the shared
+ * snapshot of its model generation (http_snapshot.c), so that the page is one consistent
+ * picture, a piece at a time as the client reads, each piece a short loop turn. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http_internal.h"
 #include "loop.h"
-
-#define NTP_FLOW 8
 
 /* ---- label sets, per configuration generation ---- */
 
@@ -191,28 +189,14 @@ void httpf_metrics_fini(void)
     current_labels = NULL;
 }
 
-/* ---- the snapshot: every number of one scrape ---- */
+/* ---- one scrape: the shared snapshot of the model, and the face's own counters ---- */
 
-/* Plain numbers only, zero-filled (padding included): the snapshot's bytes are hashed for
- * the ETag, and the page is a function of them and of the labels. */
-struct peer_nums {
-    int64_t rtt_us, ntp_offset_us, ntp_delay_us;
-    uint64_t checks, failures, downs, n_addrs, addr_changes;
-    uint32_t flow_id, stratum;
-    uint8_t state, cause, ntp_valid, pad[5];
-};
-
-struct link_nums {
-    uint64_t downs;
-    uint32_t state, cause;
-};
-
+/* Zero-filled, hashed into the ETag with the snapshot's hash. */
 struct scalars {
     int64_t max_turn_us;
-    uint64_t probes, probe_failures, events, generation, cgen, turns;
+    uint64_t turns;
     uint64_t http_requests, http_4xx, http_5xx, http_refused;
     uint64_t sse_clients, sse_sent, sse_dropped;
-    uint32_t overall, flow_state[CAT_NFLOWS];
 };
 
 enum section {
@@ -237,14 +221,8 @@ enum section {
 
 struct scrape {
     struct labels *labels;
+    struct httpf_snap *snap;
     struct scalars sc;
-    struct peer_nums *peers;
-    size_t n_peers;
-    struct link_nums *links;
-    size_t n_links;
-    uint64_t *update_changes;
-    size_t n_updates;
-    bool any_rtt, any_ntp;
     /* where formatting stands */
     enum section sec;
     size_t i;
@@ -255,39 +233,25 @@ static void scrape_free(void *arg)
 {
     struct scrape *s = arg;
     labels_unref(s->labels);
-    free(s->peers);
-    free(s->links);
-    free(s->update_changes);
+    httpf_snap_unref(s->snap);
     free(s);
 }
 
 static struct scrape *scrape_take(const struct smsa_model *m)
 {
-    struct labels *l = labels_get(m);
-    if (!l)
-        return NULL;
     struct scrape *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    s->labels = l;
-    l->refs++;
-    s->n_peers = l->n_peers;
-    s->n_links = l->n_links;
-    s->n_updates = l->n_updates;
-    s->peers = calloc(s->n_peers + 1, sizeof(*s->peers));
-    s->links = calloc(s->n_links + 1, sizeof(*s->links));
-    s->update_changes = calloc(s->n_updates + 1, sizeof(*s->update_changes));
-    if (!s->peers || !s->links || !s->update_changes) {
+    s->labels = labels_get(m);
+    if (s->labels)
+        s->labels->refs++;
+    s->snap = s->labels ? httpf_snap_get(m) : NULL;
+    if (!s->snap || s->snap->n_peers != s->labels->n_peers ||
+        s->snap->n_links != s->labels->n_links || s->snap->n_updates != s->labels->n_updates) {
         scrape_free(s);
         return NULL;
     }
     struct scalars *sc = &s->sc;
-    sc->overall = m->overall;
-    sc->probes = m->probes_total;
-    sc->probe_failures = m->probe_failures_total;
-    sc->events = m->events_total;
-    sc->generation = m->generation;
-    sc->cgen = m->config_generation;
     struct loop_stats ls;
     loop_get_stats(&ls);
     sc->turns = ls.turns;
@@ -303,42 +267,6 @@ static struct scrape *scrape_take(const struct smsa_model *m)
     sc->sse_clients = es.clients;
     sc->sse_sent = es.sent;
     sc->sse_dropped = es.dropped_clients;
-
-    size_t k = 0;
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
-        const struct smsa_flow *f = &m->flows[i];
-        sc->flow_state[i] = f->state;
-        for (size_t j = 0; j < f->n_peers && k < s->n_peers; j++, k++) {
-            const struct smsa_peer *p = f->peers[j];
-            struct peer_nums *n = &s->peers[k];
-            n->flow_id = p->flow_id;
-            n->state = (uint8_t)p->state;
-            n->cause = (uint8_t)p->cause;
-            n->rtt_us = p->rtt_us;
-            n->checks = p->checks;
-            n->failures = p->failures;
-            n->downs = p->down_count;
-            n->n_addrs = p->n_addrs;
-            n->addr_changes = p->addrset_changes;
-            if (p->rtt_us >= 0 && p->checks > 0)
-                s->any_rtt = true;
-            if (p->flow_id == NTP_FLOW && p->ntp.valid) {
-                s->any_ntp = true;
-                n->ntp_valid = 1;
-                n->ntp_offset_us = p->ntp.offset_us;
-                n->ntp_delay_us = p->ntp.delay_us;
-                n->stratum = p->ntp.stratum;
-            }
-        }
-    }
-    for (size_t i = 0; i < s->n_links; i++) {
-        s->links[i].state = m->links[i].state;
-        s->links[i].cause = m->links[i].cause;
-        s->links[i].downs = m->links[i].down_count;
-    }
-    for (size_t i = 0; i < s->n_updates; i++)
-        if (m->updates[i])
-            s->update_changes[i] = m->updates[i]->addrset_changes;
     return s;
 }
 
@@ -415,11 +343,11 @@ static void put_head(const struct scrape *s, struct httpf_buf *b)
     put_span(b, l, l->start);
     httpf_put(b, "\n", 1);
     family(b, "smsa_appliance_state", "gauge", "1 for the appliance's overall state.");
-    one_hot(b, "smsa_appliance_state", l, NULL, s->sc.overall);
+    one_hot(b, "smsa_appliance_state", l, NULL, s->snap->overall);
     family(b, "smsa_flow_state", "gauge",
            "1 for the current state of each flow of the vendor's port table (TECH85204).");
     for (unsigned i = 0; i < CAT_NFLOWS; i++)
-        one_hot(b, "smsa_flow_state", l, &l->flow[i], s->sc.flow_state[i]);
+        one_hot(b, "smsa_flow_state", l, &l->flow[i], s->snap->flows[i].state);
 }
 
 static const struct {
@@ -445,7 +373,7 @@ static const struct {
 static void put_peer(const struct scrape *s, struct httpf_buf *b, enum section sec, size_t i)
 {
     const struct labels *l = s->labels;
-    const struct peer_nums *p = &s->peers[i];
+    const struct httpf_peer_view *p = &s->snap->peers[i];
     const char *name = peer_family[sec].name;
     struct span sp = l->peer[i];
     switch (sec) {
@@ -497,7 +425,7 @@ static void put_peer(const struct scrape *s, struct httpf_buf *b, enum section s
 static void put_link(const struct scrape *s, struct httpf_buf *b, enum section sec, size_t i)
 {
     const struct labels *l = s->labels;
-    const struct link_nums *n = &s->links[i];
+    const struct httpf_link_view *n = &s->snap->links[i];
     switch (sec) {
     case S_LINK_UP:
         httpf_puts(b, "smsa_link_up{");
@@ -528,12 +456,12 @@ static void put_ntp(const struct scrape *s, struct httpf_buf *b)
         {"smsa_ntp_delay_seconds", "Round-trip delay of the last valid reply (RFC 5905)."},
         {"smsa_ntp_stratum", "Stratum of the last valid reply."},
     };
-    if (!s->any_ntp)
+    if (!s->snap->any_ntp)
         return;
     for (size_t k = 0; k < 3; k++) {
         family(b, fam[k].name, "gauge", fam[k].help);
-        for (size_t i = 0; i < s->n_peers; i++) {
-            const struct peer_nums *p = &s->peers[i];
+        for (size_t i = 0; i < s->snap->n_peers; i++) {
+            const struct httpf_peer_view *p = &s->snap->peers[i];
             if (!p->ntp_valid)
                 continue;
             series(b, fam[k].name, s->labels, s->labels->peer[i]);
@@ -552,15 +480,15 @@ static void put_tail(const struct scrape *s, struct httpf_buf *b)
     const struct scalars *sc = &s->sc;
     family(b, "smsa_probes_total", "counter",
            "Probes sent, one per address of every peer's round.");
-    line_u(b, "smsa_probes_total", sc->probes);
+    line_u(b, "smsa_probes_total", s->snap->probes);
     family(b, "smsa_probe_failures_total", "counter", "Probes that got no good answer.");
-    line_u(b, "smsa_probe_failures_total", sc->probe_failures);
+    line_u(b, "smsa_probe_failures_total", s->snap->probe_failures);
     family(b, "smsa_events_total", "counter", "Events raised by the core.");
-    line_u(b, "smsa_events_total", sc->events);
+    line_u(b, "smsa_events_total", s->snap->events);
     family(b, "smsa_model_generation", "gauge", "Model generation (the ETag's g part).");
-    line_u(b, "smsa_model_generation", sc->generation);
+    line_u(b, "smsa_model_generation", s->snap->gen);
     family(b, "smsa_config_generation", "gauge", "Configuration generation (the ETag's c part).");
-    line_u(b, "smsa_config_generation", sc->cgen);
+    line_u(b, "smsa_config_generation", s->snap->cgen);
     family(b, "smsa_loop_turns_total", "counter", "Wake-ups of the event loop.");
     line_u(b, "smsa_loop_turns_total", sc->turns);
     family(b, "smsa_loop_turn_max_seconds", "gauge",
@@ -591,10 +519,10 @@ static void put_tail(const struct scrape *s, struct httpf_buf *b)
 static size_t section_items(const struct scrape *s, enum section sec)
 {
     if (sec >= S_PEER_UP && sec <= S_PEER_ADDR_CHANGES)
-        return sec == S_PEER_RTT && !s->any_rtt ? 0 : s->n_peers;
+        return sec == S_PEER_RTT && !s->snap->any_rtt ? 0 : s->snap->n_peers;
     if (sec >= S_LINK_UP && sec <= S_LINK_DOWNS)
-        return s->n_links;
-    return s->n_updates;
+        return s->snap->n_links;
+    return s->snap->n_updates;
 }
 
 static void section_head(struct httpf_buf *b, enum section sec)
@@ -622,7 +550,7 @@ static void section_item(const struct scrape *s, struct httpf_buf *b, enum secti
         put_link(s, b, sec, i);
     } else if (s->labels->update[i].len) {
         series(b, "smsa_update_address_changes_total", s->labels, s->labels->update[i]);
-        end_u(b, s->update_changes[i]);
+        end_u(b, s->snap->update_changes[i]);
     }
 }
 
@@ -668,12 +596,10 @@ struct MHD_Response *httpf_metrics_response(const struct smsa_model *m, char *et
     struct scrape *s = scrape_take(m);
     if (!s)
         return NULL;
-    /* The page is a function of the labels (config generation) and these numbers. */
-    uint64_t h = httpf_hash(0, &s->sc, sizeof(s->sc));
-    h = httpf_hash(h, s->peers, s->n_peers * sizeof(*s->peers));
-    h = httpf_hash(h, s->links, s->n_links * sizeof(*s->links));
-    h = httpf_hash(h, s->update_changes, s->n_updates * sizeof(*s->update_changes));
-    snprintf(etag, etag_len, "\"c%llu-g%llu-%08x\"", (unsigned long long)s->sc.cgen,
-             (unsigned long long)s->sc.generation, (unsigned)(h ^ (h >> 32)));
+    /* The page is a function of the labels (config generation), the snapshot and these
+     * counters. */
+    uint64_t h = httpf_hash(s->snap->hash, &s->sc, sizeof(s->sc));
+    snprintf(etag, etag_len, "\"c%llu-g%llu-%08x\"", (unsigned long long)s->snap->cgen,
+             (unsigned long long)s->snap->gen, (unsigned)(h ^ (h >> 32)));
     return httpf_stream_response(scrape_fill, scrape_free, s);
 }

@@ -107,16 +107,6 @@ static void cause_cell(struct httpf_buf *b, enum smsa_cause cause, const char *d
     httpf_puts(b, "</td>");
 }
 
-static const char *peer_address(const struct smsa_peer *p)
-{
-    if (!p || p->n_addrs == 0)
-        return "";
-    for (size_t i = 0; i < p->n_addrs; i++)
-        if (p->addrs[i].state == ST_UP)
-            return p->addrs[i].text;
-    return p->addrs[0].text;
-}
-
 /* What a person wants next to a state: why, or how well. */
 static void peer_detail(struct httpf_buf *b, const struct smsa_peer *p)
 {
@@ -192,7 +182,8 @@ static void put_links(struct httpf_buf *b, const struct smsa_model *m)
         httpf_puts(b, "</td>");
         cell_u(b, l->down_count);
         cell(b, l->peer ? l->peer->host : "", "wide");
-        cell(b, peer_address(l->peer), "wide");
+        const struct smsa_addr *a = core_link_address(l);
+        cell(b, a ? a->text : "", "wide");
         cell_open(b, "wide");
         if (l->peer)
             httpf_put_u64(b, l->peer->port);

@@ -92,58 +92,6 @@ bool httpf_cidr_match(const struct httpf_cidr *list, size_t n, const struct sock
     return false;
 }
 
-bool httpf_etag_list_has(const char *list, const char *etag)
-{
-    /* A comma-separated list of entity tags, "*" matching any. Weak tags never match:
-     * RFC 9110 §13.1.2 asks for the weak comparison, and our tags are strong, so a "W/" tag
-     * compares equal only by its opaque part. */
-    size_t elen = strlen(etag);
-    const char *p = list;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        const char *start = p;
-        while (*p && *p != ',')
-            p++;
-        const char *end = p;
-        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-            end--;
-        if (end - start == 1 && *start == '*')
-            return true;
-        if (end - start > 2 && start[0] == 'W' && start[1] == '/')
-            start += 2;
-        if ((size_t)(end - start) == elen && !memcmp(start, etag, elen))
-            return true;
-    }
-    return false;
-}
-
-/* Writes must not overwrite a configuration the client has not seen: If-Match holds when
- * one of its tags was issued under the current configuration generation. Comparing the whole
- * tag would also fail on every probe result, which changes the status parts of the same
- * representation, and make If-Match useless on a busy appliance. */
-bool httpf_if_match_ok(const char *list, uint64_t cgen)
-{
-    char want[32];
-    int n = snprintf(want, sizeof(want), "\"c%llu-", (unsigned long long)cgen);
-    const char *p = list;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        if (*p == '*' && (p[1] == 0 || p[1] == ',' || p[1] == ' '))
-            return true;
-        if (!strncmp(p, want, (size_t)n))
-            return true;
-        while (*p && *p != ',')
-            p++;
-    }
-    return false;
-}
-
 /* Length of the well-formed UTF-8 sequence at p (RFC 3629 §4: no overlong forms, no
  * surrogates, nothing past U+10FFFF), or 0. */
 static size_t utf8_len(const unsigned char *p)

@@ -612,19 +612,6 @@ static bool value_addr(const struct smsa_model *m, unsigned col, const struct ro
     return false;
 }
 
-/* The address a link is reported with: one that answers while up, else the first. */
-static const struct smsa_addr *link_address(const struct smsa_link *l)
-{
-    const struct smsa_peer *p = l->peer;
-    if (!p || p->n_addrs == 0)
-        return NULL;
-    if (l->state == ST_UP)
-        for (size_t i = 0; i < p->n_addrs; i++)
-            if (p->addrs[i].state == ST_UP)
-                return &p->addrs[i];
-    return &p->addrs[0];
-}
-
 static bool value_link(const struct smsa_model *m, unsigned col, const struct row *r,
                        netsnmp_variable_list *vb)
 {
@@ -644,11 +631,11 @@ static bool value_link(const struct smsa_model *m, unsigned col, const struct ro
         set_int(vb, ASN_UNSIGNED, p ? p->port : 0);
         return true;
     case COL_LINK_ADDR_TYPE:
-        a = link_address(l);
+        a = core_link_address(l);
         set_int(vb, ASN_INTEGER, a ? snmpf_inet_from_text(a->text, bytes, &n) : 0);
         return true;
     case COL_LINK_ADDR:
-        a = link_address(l);
+        a = core_link_address(l);
         if (!a || snmpf_inet_from_text(a->text, bytes, &n) == INET_TYPE_UNKNOWN)
             n = 0;
         snmp_set_var_typed_value(vb, ASN_OCTET_STR, bytes, n);

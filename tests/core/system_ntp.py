@@ -1,5 +1,6 @@
 """NTP (flow 8) against a real chronyd serving at local stratum 8 on a free port, and against
 fake servers that send Kiss-o'-Death codes, spoofed, short or unsynchronised replies."""
+import json
 import statistics
 import struct
 import time
@@ -84,6 +85,12 @@ def test_kiss_of_death_deny_and_rstr_stop_polling():
                 "polled after a Kiss-o'-Death: %s -> %s" % (counts, (deny.requests,
                                                                      rstr.requests))
             assert not h.events(d, "ntp", peer=1, state="up")
+            # REST says so under one name, in /ntp and in /flows alike.
+            port = int(d.config["http"]["listen"].rsplit(":", 1)[1])
+            ntp = json.loads(h.http_get(port, "/api/v1/ntp")[2])["status"]
+            peers = json.loads(h.http_get(port, "/api/v1/flows/8")[2])["peers"]
+            assert [s["kod_stopped"] for s in ntp] == [True, True, False], ntp
+            assert [p["ntp"]["kod_stopped"] for p in peers] == [True, True, False], peers
 
 
 def test_kiss_of_death_rate_backs_off():

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_parse.h"
+#include "http_helpers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -12,10 +12,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!h)
         return 0;
     const char *etag = "\"c7-g42-0badcafe\"";
-    bool has = httpf_etag_list_has(h, etag);
-    bool ok = httpf_if_match_ok(h, 7);
-    (void)httpf_if_match_ok(h, UINT64_MAX);
-    if (ok != httpf_if_match_ok(h, 7))
+    bool has = httpf_etag_listed(h, etag);
+    bool ok = httpf_etag_if_match(h, 7);
+    (void)httpf_etag_if_match(h, UINT64_MAX);
+    if (ok != httpf_etag_if_match(h, 7))
         abort();
     if (has && !strstr(h, "c7-g42-0badcafe") && !strchr(h, '*'))
         abort();
@@ -24,10 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = strlen(h);
     char *l = malloc(n + 64);
     snprintf(l, n + 64, "%s, %s", h, etag);
-    if (!httpf_etag_list_has(l, etag) || !httpf_if_match_ok(l, 7))
+    if (!httpf_etag_listed(l, etag) || !httpf_etag_if_match(l, 7))
         abort();
     snprintf(l, n + 64, "%s,W/%s", h, etag);
-    if (!httpf_etag_list_has(l, etag))
+    if (!httpf_etag_listed(l, etag))
         abort();
     free(l);
     free(h);

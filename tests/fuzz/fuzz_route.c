@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http_helpers.h"
 #include "http_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -12,10 +13,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *url = strndup((const char *)data, size); /* MHD hands us a C string */
     if (!url)
         return 0;
-    unsigned flow_id = 0;
-    char *item = NULL;
-    bool bad = false;
-    const char *path = httpf_route_path(url, &flow_id, &item, &bad);
+    struct httpf_target t;
+    httpf_route_find(url, &t);
+    const char *path = t.rd ? t.rd->path : NULL;
+    unsigned flow_id = t.flow_id;
+    char *item = t.item;
+    bool bad = t.bad_item;
     if (path) {
         size_t n = strlen(path);
         if (strncmp(url, path, n))

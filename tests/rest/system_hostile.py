@@ -88,6 +88,18 @@ def test_absurd_requests():
         assert snapshot(c) == before
 
 
+def test_a_name_that_is_not_utf8_is_answered():
+    """A scanner name from the URL that is not UTF-8 still gets its 404 problem (the bytes
+    shown as \\xHH), rather than a closed connection."""
+    with harness.TempDir() as d, restlib.RestDaemon(d) as dm:
+        c = dm.client()
+        for path, shown in (("/api/v1/scanners/%ff%fe", "\\xff\\xfe"),
+                            ("/api/v1/scanners/caf%c3", "caf\\xc3")):
+            st, h, b = c.get(path)
+            doc = restlib.check_problem(st, h, b, 404)
+            assert doc["detail"] == 'no scanner named "%s"' % shown, doc
+
+
 def test_idle_half_open_and_a_thousand_connections():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
@@ -147,5 +159,6 @@ if __name__ == "__main__":
     harness.run_tests([
         test_hostile_bodies,
         test_absurd_requests,
+        test_a_name_that_is_not_utf8_is_answered,
         test_idle_half_open_and_a_thousand_connections,
     ])

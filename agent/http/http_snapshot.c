@@ -1,0 +1,158 @@
+/* The numbers of one model generation, copied once and shared by every streamed document of
+ * that generation (/api/v1/flows, /metrics): each formats it a piece at a time, turns apart,
+ * while the model moves on, and still shows one consistent picture. The views are filled by
+ * one function each, which the documents built straight from the model use too. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_internal.h"
+
+static struct httpf_snap *current;
+
+void httpf_addr_view_fill(struct httpf_addr_view *v, const struct smsa_addr *a)
+{
+    memcpy(v->text, a->text, sizeof(v->text));
+    v->text[sizeof(v->text) - 1] = 0;
+    v->since = a->since.wall_us;
+    v->rtt_us = a->rtt_us;
+    v->checks = a->checks;
+    v->failures = a->failures;
+    v->ipv6 = a->family == AF_INET6;
+    v->state = a->state;
+    v->cause = a->cause;
+    snprintf(v->detail, sizeof(v->detail), "%s", a->detail);
+}
+
+void httpf_peer_view_fill(struct httpf_peer_view *v, const struct smsa_peer *p)
+{
+    v->since = p->since.wall_us;
+    v->rtt_us = p->rtt_us;
+    v->addrs_since = p->addrset_since.wall_us;
+    v->checks = p->checks;
+    v->failures = p->failures;
+    v->downs = p->down_count;
+    v->addr_changes = p->addrset_changes;
+    v->state = p->state;
+    v->cause = p->cause;
+    snprintf(v->detail, sizeof(v->detail), "%s", p->detail);
+    v->flow_id = p->flow_id;
+    v->n_addrs = (uint32_t)p->n_addrs;
+    if (p->flow_id == CAT_FLOW_NTP) {
+        v->ntp = 1;
+        v->ntp_valid = p->ntp.valid;
+        v->stratum = p->ntp.stratum;
+        v->leap = p->ntp.leap;
+        v->ntp_offset_us = p->ntp.offset_us;
+        v->ntp_delay_us = p->ntp.delay_us;
+        snprintf(v->refid, sizeof(v->refid), "%s", p->ntp.refid);
+        v->kod_stopped = p->kod_stopped;
+        v->poll_multiplier = p->poll_multiplier;
+    }
+}
+
+void httpf_snap_unref(struct httpf_snap *s)
+{
+    if (!s || --s->refs > 0)
+        return;
+    free(s->peers);
+    free(s->addrs);
+    free(s->listening);
+    free(s->links);
+    free(s->update_changes);
+    free(s);
+}
+
+struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
+{
+    struct httpf_snap *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->refs = 1;
+    s->gen = m->generation;
+    s->cgen = m->config_generation;
+    s->overall = m->overall;
+    s->probes = m->probes_total;
+    s->probe_failures = m->probe_failures_total;
+    s->events = m->events_total;
+    size_t n_listen = 0;
+    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+        s->n_peers += m->flows[i].n_peers;
+        for (size_t j = 0; j < m->flows[i].n_peers; j++) {
+            s->n_addrs += m->flows[i].peers[j]->n_addrs;
+            n_listen += m->flows[i].peers[j]->kind == PROBE_LISTEN;
+        }
+    }
+    s->n_links = m->n_links;
+    s->n_updates = m->n_updates;
+    s->peers = calloc(s->n_peers + 1, sizeof(*s->peers));
+    s->addrs = calloc(s->n_addrs + 1, sizeof(*s->addrs));
+    s->listening = calloc(n_listen + 1, sizeof(*s->listening));
+    s->links = calloc(s->n_links + 1, sizeof(*s->links));
+    s->update_changes = calloc(s->n_updates + 1, sizeof(*s->update_changes));
+    if (!s->peers || !s->addrs || !s->listening || !s->links || !s->update_changes) {
+        httpf_snap_unref(s);
+        return NULL;
+    }
+    size_t k = 0, a = 0;
+    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+        const struct smsa_flow *f = &m->flows[i];
+        s->flows[i] = (struct httpf_flow_view){.since = f->since.wall_us,
+                                               .state = f->state,
+                                               .first_peer = (uint32_t)k,
+                                               .n_peers = (uint32_t)f->n_peers};
+        for (size_t j = 0; j < f->n_peers; j++, k++) {
+            const struct smsa_peer *p = f->peers[j];
+            struct httpf_peer_view *v = &s->peers[k];
+            httpf_peer_view_fill(v, p);
+            v->first_addr = (uint32_t)a;
+            if (p->kind == PROBE_LISTEN) {
+                memcpy(s->listening[s->n_listening], p->listening_on, sizeof(p->listening_on));
+                v->listen_slot = (uint32_t)++s->n_listening;
+            }
+            if (v->rtt_us >= 0 && v->checks > 0)
+                s->any_rtt = true;
+            if (v->ntp_valid)
+                s->any_ntp = true;
+            for (size_t x = 0; x < p->n_addrs; x++, a++)
+                httpf_addr_view_fill(&s->addrs[a], &p->addrs[x]);
+        }
+    }
+    for (size_t i = 0; i < s->n_links; i++) {
+        s->links[i].state = m->links[i].state;
+        s->links[i].cause = m->links[i].cause;
+        s->links[i].downs = m->links[i].down_count;
+    }
+    for (size_t i = 0; i < s->n_updates; i++)
+        if (m->updates[i])
+            s->update_changes[i] = m->updates[i]->addrset_changes;
+    /* Every view is zero-filled, padding included: the bytes are the content. */
+    uint64_t h = httpf_hash(0, &s->cgen, sizeof(s->cgen));
+    h = httpf_hash(h, &s->gen, sizeof(s->gen));
+    h = httpf_hash(h, s->flows, sizeof(s->flows));
+    h = httpf_hash(h, s->peers, s->n_peers * sizeof(*s->peers));
+    h = httpf_hash(h, s->listening, s->n_listening * sizeof(*s->listening));
+    h = httpf_hash(h, s->addrs, s->n_addrs * sizeof(*s->addrs));
+    h = httpf_hash(h, s->links, s->n_links * sizeof(*s->links));
+    s->hash = httpf_hash(h, s->update_changes, s->n_updates * sizeof(*s->update_changes));
+    return s;
+}
+
+struct httpf_snap *httpf_snap_get(const struct smsa_model *m)
+{
+    if (!current || current->gen != m->generation || current->cgen != m->config_generation) {
+        struct httpf_snap *s = httpf_snap_build(m);
+        if (!s)
+            return NULL;
+        httpf_snap_unref(current);
+        current = s;
+    }
+    current->refs++;
+    return current;
+}
+
+void httpf_snap_fini(void)
+{
+    httpf_snap_unref(current);
+    current = NULL;
+}
