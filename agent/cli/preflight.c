@@ -44,6 +44,29 @@ static bool reported(const struct smsa_flow *f, const struct smsa_peer *p)
            f->state != ST_UNCONFIGURED && p->enabled;
 }
 
+/* The reported peers in flow order: the first after *cursor (flow id * 2^16 + peer slot; 0
+ * starts), or NULL at the end. */
+static const struct smsa_peer *next_reported(const struct smsa_model *m,
+                                             const struct preflight_options *o, uint32_t *cursor,
+                                             const struct smsa_flow **flow)
+{
+    unsigned id = *cursor ? *cursor >> 16 : 1;
+    size_t j = *cursor ? (*cursor & 0xffff) + 1 : 0;
+    for (; id <= CAT_NFLOWS; id++, j = 0) {
+        const struct smsa_flow *f = &m->flows[id - 1];
+        if (!selected(o, id))
+            continue;
+        for (; j < f->n_peers; j++) {
+            if (reported(f, f->peers[j])) {
+                *cursor = (uint32_t)id << 16 | (uint32_t)j;
+                *flow = f;
+                return f->peers[j];
+            }
+        }
+    }
+    return NULL;
+}
+
 /* ---- the verdict ---- */
 
 struct tally {
@@ -53,28 +76,22 @@ struct tally {
 static struct tally count(const struct smsa_model *m, const struct preflight_options *o)
 {
     struct tally t = {0};
-    for (unsigned id = 1; id <= CAT_NFLOWS; id++) {
-        const struct smsa_flow *f = &m->flows[id - 1];
-        if (!selected(o, id))
-            continue;
-        for (size_t j = 0; j < f->n_peers; j++) {
-            const struct smsa_peer *p = f->peers[j];
-            if (!reported(f, p))
-                continue;
-            switch (p->state) {
-            case ST_UP:
-                t.up++;
-                break;
-            case ST_DEGRADED:
-                t.degraded++;
-                break;
-            case ST_DOWN:
-                t.down++;
-                break;
-            default:
-                t.unknown++;
-                break;
-            }
+    uint32_t cur = 0;
+    const struct smsa_flow *f;
+    for (const struct smsa_peer *p; (p = next_reported(m, o, &cur, &f));) {
+        switch (p->state) {
+        case ST_UP:
+            t.up++;
+            break;
+        case ST_DEGRADED:
+            t.degraded++;
+            break;
+        case ST_DOWN:
+            t.down++;
+            break;
+        default:
+            t.unknown++;
+            break;
         }
     }
     return t;
@@ -154,49 +171,43 @@ static size_t build_rows(const struct smsa_model *m, const struct preflight_opti
 {
     size_t n = 0, cap = 0;
     struct row *rows = NULL;
-    for (unsigned id = 1; id <= CAT_NFLOWS; id++) {
-        const struct smsa_flow *f = &m->flows[id - 1];
-        if (!selected(o, id))
+    uint32_t cur = 0;
+    const struct smsa_flow *f;
+    for (const struct smsa_peer *p; (p = next_reported(m, o, &cur, &f));) {
+        size_t need = p->n_addrs && p->kind != PROBE_LISTEN ? p->n_addrs : 1;
+        if (n + need > cap) {
+            cap = (n + need) * 2;
+            struct row *g = realloc(rows, cap * sizeof(*g));
+            if (!g) {
+                free(rows);
+                *out = NULL;
+                return 0;
+            }
+            rows = g;
+        }
+        if (p->kind == PROBE_LISTEN || p->n_addrs == 0) {
+            struct row *r = &rows[n++];
+            memset(r, 0, sizeof(*r));
+            peer_cells(r, f, p);
+            snprintf(r->cell[C_ADDR], sizeof(r->cell[0]), "%s",
+                     p->kind == PROBE_LISTEN ? "local" : "-");
+            snprintf(r->cell[C_STATE], sizeof(r->cell[0]), "%s", smsa_state_name(p->state));
+            snprintf(r->cell[C_CAUSE], sizeof(r->cell[0]), "%s", smsa_cause_name(p->cause));
+            fmt_rtt(r->cell[C_RTT], sizeof(r->cell[0]), p->rtt_us);
+            fmt_detail(r->cell[C_DETAIL], sizeof(r->cell[0]), p, NULL, p->detail);
             continue;
-        for (size_t j = 0; j < f->n_peers; j++) {
-            const struct smsa_peer *p = f->peers[j];
-            if (!reported(f, p))
-                continue;
-            size_t need = p->n_addrs && p->kind != PROBE_LISTEN ? p->n_addrs : 1;
-            if (n + need > cap) {
-                cap = (n + need) * 2;
-                struct row *g = realloc(rows, cap * sizeof(*g));
-                if (!g) {
-                    free(rows);
-                    *out = NULL;
-                    return 0;
-                }
-                rows = g;
-            }
-            if (p->kind == PROBE_LISTEN || p->n_addrs == 0) {
-                struct row *r = &rows[n++];
-                memset(r, 0, sizeof(*r));
-                peer_cells(r, f, p);
-                snprintf(r->cell[C_ADDR], sizeof(r->cell[0]), "%s",
-                         p->kind == PROBE_LISTEN ? "local" : "-");
-                snprintf(r->cell[C_STATE], sizeof(r->cell[0]), "%s", smsa_state_name(p->state));
-                snprintf(r->cell[C_CAUSE], sizeof(r->cell[0]), "%s", smsa_cause_name(p->cause));
-                fmt_rtt(r->cell[C_RTT], sizeof(r->cell[0]), p->rtt_us);
-                fmt_detail(r->cell[C_DETAIL], sizeof(r->cell[0]), p, NULL, p->detail);
-                continue;
-            }
-            for (size_t a = 0; a < p->n_addrs; a++) {
-                const struct smsa_addr *ad = &p->addrs[a];
-                struct row *r = &rows[n++];
-                memset(r, 0, sizeof(*r));
-                peer_cells(r, f, p);
-                snprintf(r->cell[C_ADDR], sizeof(r->cell[0]), "%s", ad->text);
-                snprintf(r->cell[C_STATE], sizeof(r->cell[0]), "%s", smsa_state_name(ad->state));
-                snprintf(r->cell[C_CAUSE], sizeof(r->cell[0]), "%s", smsa_cause_name(ad->cause));
-                fmt_rtt(r->cell[C_RTT], sizeof(r->cell[0]), ad->state == ST_UP ? ad->rtt_us : -1);
-                fmt_detail(r->cell[C_DETAIL], sizeof(r->cell[0]), p,
-                           p->kind == PROBE_NTP ? &ad->ntp : NULL, ad->detail);
-            }
+        }
+        for (size_t a = 0; a < p->n_addrs; a++) {
+            const struct smsa_addr *ad = &p->addrs[a];
+            struct row *r = &rows[n++];
+            memset(r, 0, sizeof(*r));
+            peer_cells(r, f, p);
+            snprintf(r->cell[C_ADDR], sizeof(r->cell[0]), "%s", ad->text);
+            snprintf(r->cell[C_STATE], sizeof(r->cell[0]), "%s", smsa_state_name(ad->state));
+            snprintf(r->cell[C_CAUSE], sizeof(r->cell[0]), "%s", smsa_cause_name(ad->cause));
+            fmt_rtt(r->cell[C_RTT], sizeof(r->cell[0]), ad->state == ST_UP ? ad->rtt_us : -1);
+            fmt_detail(r->cell[C_DETAIL], sizeof(r->cell[0]), p,
+                       p->kind == PROBE_NTP ? &ad->ntp : NULL, ad->detail);
         }
     }
     *out = rows;
