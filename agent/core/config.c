@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "jsonpos.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -110,257 +112,8 @@ static const struct {
     {"state_dir", RK_STR, offsetof(struct cfg, state_dir), 0},
 };
 
-/* ---------------------------------------------------------------- key paths */
-
-/* The parser and the position finder build paths with the same code, so a path that had to
- * be truncated still matches itself. */
-struct path {
-    char buf[sizeof(((struct cfg_error *)0)->path)];
-    size_t len;
-};
-
-static size_t path_key(struct path *p, const char *key)
-{
-    size_t old = p->len;
-    int n = snprintf(p->buf + p->len, sizeof p->buf - p->len, "%s%s", p->len ? "." : "", key);
-    if (n > 0)
-        p->len += (size_t)n < sizeof p->buf - p->len ? (size_t)n : sizeof p->buf - p->len - 1;
-    return old;
-}
-
-static size_t path_index(struct path *p, size_t i)
-{
-    size_t old = p->len;
-    int n = snprintf(p->buf + p->len, sizeof p->buf - p->len, "[%zu]", i);
-    if (n > 0)
-        p->len += (size_t)n < sizeof p->buf - p->len ? (size_t)n : sizeof p->buf - p->len - 1;
-    return old;
-}
-
-static void path_pop(struct path *p, size_t old)
-{
-    p->len = old;
-    p->buf[old] = '\0';
-}
-
-/* ------------------------------------------------------------ position finder */
-
-/* jansson keeps no positions, so errors find theirs by walking the original text again.
- * The text has already been accepted by jansson, so this scanner only needs to be correct
- * on valid JSON; it gives up quietly on anything else. */
-struct locator {
-    const char *s;
-    size_t len, pos;
-    int line, col;
-    const char *target;
-    bool want_key, found;
-    int found_line, found_col;
-    struct path path;
-};
-
-static void loc_advance(struct locator *l)
-{
-    unsigned char ch = (unsigned char)l->s[l->pos++];
-    if (ch == '\n') {
-        l->line++;
-        l->col = 1;
-    } else if ((ch & 0xC0) != 0x80) {
-        l->col++; /* columns count characters, as jansson's do */
-    }
-}
-
-static void loc_ws(struct locator *l)
-{
-    while (l->pos < l->len && strchr(" \t\r\n", l->s[l->pos]) && l->s[l->pos])
-        loc_advance(l);
-}
-
-static void put_utf8(char *out, size_t *n, size_t cap, unsigned long cp)
-{
-    unsigned char b[4];
-    size_t k;
-    if (cp < 0x80) {
-        b[0] = (unsigned char)cp;
-        k = 1;
-    } else if (cp < 0x800) {
-        b[0] = (unsigned char)(0xC0 | (cp >> 6));
-        b[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        k = 2;
-    } else if (cp < 0x10000) {
-        b[0] = (unsigned char)(0xE0 | (cp >> 12));
-        b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        k = 3;
-    } else {
-        b[0] = (unsigned char)(0xF0 | (cp >> 18));
-        b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-        b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        b[3] = (unsigned char)(0x80 | (cp & 0x3F));
-        k = 4;
-    }
-    for (size_t i = 0; i < k && *n + 1 < cap; i++)
-        out[(*n)++] = (char)b[i];
-}
-
-static unsigned long loc_hex4(struct locator *l)
-{
-    unsigned long v = 0;
-    for (int i = 0; i < 4 && l->pos < l->len; i++) {
-        char ch = l->s[l->pos];
-        v = v * 16 + (unsigned long)(isdigit((unsigned char)ch)
-                                         ? ch - '0'
-                                         : (tolower((unsigned char)ch) - 'a' + 10));
-        loc_advance(l);
-    }
-    return v;
-}
-
-/* Skips a string at pos (on the opening quote); decodes it into out when out is not NULL. */
-static bool loc_string(struct locator *l, char *out, size_t cap)
-{
-    size_t n = 0;
-    loc_advance(l);
-    while (l->pos < l->len && l->s[l->pos] != '"') {
-        char ch = l->s[l->pos];
-        if (ch != '\\') {
-            if (out && n + 1 < cap)
-                out[n++] = ch;
-            loc_advance(l);
-            continue;
-        }
-        loc_advance(l);
-        if (l->pos >= l->len)
-            return false;
-        ch = l->s[l->pos];
-        loc_advance(l);
-        if (ch == 'u') {
-            unsigned long cp = loc_hex4(l);
-            if (cp >= 0xD800 && cp < 0xDC00 && l->pos + 1 < l->len && l->s[l->pos] == '\\' &&
-                l->s[l->pos + 1] == 'u') {
-                loc_advance(l);
-                loc_advance(l);
-                unsigned long lo = loc_hex4(l);
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            if (out)
-                put_utf8(out, &n, cap, cp);
-            continue;
-        }
-        static const char esc_in[] = "bfnrt", esc_out[] = "\b\f\n\r\t";
-        const char *e = strchr(esc_in, ch);
-        if (out && n + 1 < cap)
-            out[n++] = e && ch ? esc_out[e - esc_in] : ch;
-    }
-    if (out)
-        out[n] = '\0';
-    if (l->pos >= l->len)
-        return false;
-    loc_advance(l);
-    return true;
-}
-
-static bool loc_here(struct locator *l, bool is_key)
-{
-    if (l->want_key == is_key && !strcmp(l->path.buf, l->target)) {
-        l->found = true;
-        l->found_line = l->line;
-        l->found_col = l->col;
-    }
-    return l->found;
-}
-
-/* Walks one value; returns false when done (found, or text not understood). */
-static bool loc_value(struct locator *l, int depth)
-{
-    if (loc_here(l, false) || depth > 2 * CFG_MAX_DEPTH || l->pos >= l->len)
-        return false;
-    char ch = l->s[l->pos];
-    if (ch == '{' || ch == '[') {
-        char close = ch == '{' ? '}' : ']';
-        loc_advance(l);
-        loc_ws(l);
-        if (l->pos < l->len && l->s[l->pos] == close) {
-            loc_advance(l);
-            return true;
-        }
-        for (size_t i = 0;; i++) {
-            size_t old = 0;
-            if (close == '}') {
-                char key[sizeof l->path.buf];
-                int kline = l->line, kcol = l->col;
-                if (l->pos >= l->len || l->s[l->pos] != '"' || !loc_string(l, key, sizeof key))
-                    return false;
-                old = path_key(&l->path, key);
-                if (l->want_key && !strcmp(l->path.buf, l->target)) {
-                    l->found = true;
-                    l->found_line = kline;
-                    l->found_col = kcol;
-                    return false;
-                }
-                loc_ws(l);
-                if (l->pos >= l->len || l->s[l->pos] != ':')
-                    return false;
-                loc_advance(l);
-                loc_ws(l);
-            } else {
-                old = path_index(&l->path, i);
-            }
-            if (!loc_value(l, depth + 1))
-                return false;
-            path_pop(&l->path, old);
-            loc_ws(l);
-            if (l->pos >= l->len)
-                return false;
-            ch = l->s[l->pos];
-            loc_advance(l);
-            if (ch == close)
-                return true;
-            if (ch != ',')
-                return false;
-            loc_ws(l);
-        }
-    }
-    if (ch == '"')
-        return loc_string(l, NULL, 0);
-    while (l->pos < l->len &&
-           (isalnum((unsigned char)l->s[l->pos]) || strchr("+-.", l->s[l->pos])) && l->s[l->pos])
-        loc_advance(l);
-    return true;
-}
-
-/* Line and column of the value (or key) at path; falls back to the nearest enclosing value
- * that is in the text (a missing key is reported where its object starts). */
-static void locate(const char *text, size_t len, const char *path, bool want_key, int *line,
-                   int *col)
-{
-    char target[sizeof(((struct cfg_error *)0)->path)];
-    snprintf(target, sizeof target, "%s", path);
-    *line = *col = 0;
-    if (!text)
-        return;
-    for (;;) {
-        struct locator l = {
-            .s = text, .len = len, .line = 1, .col = 1, .target = target, .want_key = want_key};
-        loc_ws(&l);
-        loc_value(&l, 0);
-        if (l.found) {
-            *line = l.found_line;
-            *col = l.found_col;
-            return;
-        }
-        if (!*target)
-            return;
-        char *cut = strrchr(target, '[');
-        char *dot = strrchr(target, '.');
-        if (!cut || (dot && dot > cut))
-            cut = dot;
-        if (cut)
-            *cut = '\0';
-        else
-            *target = '\0';
-        want_key = false;
-    }
-}
+_Static_assert(JPOS_PATH_MAX == sizeof(((struct cfg_error *)0)->path),
+               "an error's path is a key path");
 
 /* ------------------------------------------------------------- error helpers */
 
@@ -368,7 +121,7 @@ struct pctx {
     const char *text; /* original document, for positions; NULL when there is none */
     size_t len;
     struct cfg_error *err;
-    struct path path;
+    struct jpos_path path;
 };
 
 static int fail_at(struct pctx *p, bool at_key, const char *fmt, ...)
@@ -389,7 +142,7 @@ static int fail_at(struct pctx *p, bool at_key, const char *fmt, ...)
         snprintf(e->message, sizeof e->message, "%.200s: %.300s", p->path.buf, what);
     else
         snprintf(e->message, sizeof e->message, "%s", what);
-    locate(p->text, p->len, p->path.buf, at_key, &e->line, &e->column);
+    jpos_locate(p->text, p->len, p->path.buf, at_key, &e->line, &e->column);
     return -1;
 }
 
@@ -1072,7 +825,7 @@ static int check_keys(struct pctx *p, json_t *obj, const char *const *keys)
         for (i = 0; keys[i]; i++)
             snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s",
                      i ? ", " : "", keys[i]);
-        path_key(&p->path, key);
+        jpos_path_key(&p->path, key);
         return fail_at(p, true, "unknown key (expected one of: %s)", expected);
     }
     return 0;
@@ -1083,7 +836,7 @@ static json_t *enter(struct pctx *p, json_t *obj, const char *key, size_t *old)
 {
     json_t *v = json_object_get(obj, key);
     if (v)
-        *old = path_key(&p->path, key);
+        *old = jpos_path_key(&p->path, key);
     return v;
 }
 
@@ -1103,7 +856,7 @@ static int read_bool(struct pctx *p, json_t *obj, const char *key, bool *out)
     if (!json_is_boolean(v))
         return fail_type(p, v, "true or false");
     *out = json_is_true(v);
-    path_pop(&p->path, old);
+    jpos_path_pop(&p->path, old);
     return 0;
 }
 
@@ -1126,7 +879,7 @@ static int read_uint(struct pctx *p, json_t *obj, const char *key, unsigned *out
     if (n < (json_int_t)min || n > (json_int_t)max)
         return fail(p, "%" JSON_INTEGER_FORMAT " is out of range (%u..%u)", n, min, max);
     *out = (unsigned)n;
-    path_pop(&p->path, old);
+    jpos_path_pop(&p->path, old);
     return 0;
 }
 
@@ -1172,7 +925,7 @@ static int read_str(struct pctx *p, json_t *obj, const char *key, bool nullable,
         return -1;
     if (replace_str(p, out, s) < 0)
         return -1;
-    path_pop(&p->path, old);
+    jpos_path_pop(&p->path, old);
     return 0;
 }
 
@@ -1209,17 +962,17 @@ static int read_peer_list(struct pctx *p, json_t *obj, const char *key, struct c
         return oom(p);
     json_array_foreach(v, i, item)
     {
-        size_t o = path_index(&p->path, i);
+        size_t o = jpos_path_index(&p->path, i);
         if (peer_value(p, item, &l.items[i]) < 0) {
             list_free(&l);
             return -1;
         }
         l.n++;
-        path_pop(&p->path, o);
+        jpos_path_pop(&p->path, o);
     }
     list_free(out);
     *out = l;
-    path_pop(&p->path, old);
+    jpos_path_pop(&p->path, old);
     return 0;
 }
 
@@ -1237,7 +990,7 @@ static int read_str_list(struct pctx *p, json_t *obj, const char *key,
         return oom(p);
     json_array_foreach(v, i, item)
     {
-        size_t o = path_index(&p->path, i);
+        size_t o = jpos_path_index(&p->path, i);
         const char *s;
         if (string_value(p, item, check, &s) < 0) {
             strv_free(&l, &n);
@@ -1248,12 +1001,12 @@ static int read_str_list(struct pctx *p, json_t *obj, const char *key,
             return oom(p);
         }
         n++;
-        path_pop(&p->path, o);
+        jpos_path_pop(&p->path, o);
     }
     strv_free(out, n_out);
     *out = l;
     *n_out = n;
-    path_pop(&p->path, old);
+    jpos_path_pop(&p->path, old);
     return 0;
 }
 
@@ -1276,7 +1029,7 @@ static int read_trap_sinks(struct pctx *p, json_t *obj, struct cfg *c)
     }
     json_array_foreach(v, i, item)
     {
-        size_t o = path_index(&p->path, i), ko = 0;
+        size_t o = jpos_path_index(&p->path, i), ko = 0;
         const char *s;
         json_t *a = item;
         if (json_is_object(item)) {
@@ -1296,15 +1049,15 @@ static int read_trap_sinks(struct pctx *p, json_t *obj, struct cfg *c)
         }
         n++;
         if (a != item)
-            path_pop(&p->path, ko);
-        path_pop(&p->path, o);
+            jpos_path_pop(&p->path, ko);
+        jpos_path_pop(&p->path, o);
     }
     strv_free(&c->snmp.trap_sinks, &c->snmp.n_trap_sinks);
     free(c->snmp.trap_sink_inform);
     c->snmp.trap_sinks = l;
     c->snmp.trap_sink_inform = inform;
     c->snmp.n_trap_sinks = n;
-    path_pop(&p->path, old);
+    jpos_path_pop(&p->path, old);
     return 0;
 fail:
     strv_free(&l, &n);
@@ -1329,7 +1082,7 @@ static int parse_appliance(struct pctx *p, json_t *o, struct cfg *c)
         if (cat_role_parse(s, &c->role) < 0)
             return fail(p, "%s is not a role (expected control-center, scanner or all-in-one)",
                         quote(s, shown, sizeof shown));
-        path_pop(&p->path, old);
+        jpos_path_pop(&p->path, old);
     }
     return read_bool(p, o, "http_management", &c->http_management);
 }
@@ -1349,11 +1102,11 @@ static int parse_scanner(struct pctx *p, json_t *o, struct cfg_scanner *out)
         return -1;
     if (!(out->name = strdup(s)))
         return oom(p);
-    path_pop(&p->path, old);
+    jpos_path_pop(&p->path, old);
     v = enter(p, o, "host", &old);
     if (peer_value(p, v, &out->peer) < 0)
         return -1;
-    path_pop(&p->path, old);
+    jpos_path_pop(&p->path, old);
     return 0;
 }
 
@@ -1370,18 +1123,18 @@ static int read_scanners(struct pctx *p, json_t *obj, const char *key, struct cf
         return oom(p);
     json_array_foreach(v, i, item)
     {
-        size_t o = path_index(&p->path, i);
+        size_t o = jpos_path_index(&p->path, i);
         tmp.n_scanners++; /* counted before filling, so a half-built entry is freed too */
         if (parse_scanner(p, item, &tmp.scanners[i]) < 0) {
             scanners_free(&tmp);
             return -1;
         }
-        path_pop(&p->path, o);
+        jpos_path_pop(&p->path, o);
     }
     scanners_free(c);
     c->scanners = tmp.scanners;
     c->n_scanners = tmp.n_scanners;
-    path_pop(&p->path, old);
+    jpos_path_pop(&p->path, old);
     return 0;
 }
 
@@ -1398,7 +1151,7 @@ static int parse_peers(struct pctx *p, json_t *o, struct cfg *c)
         free(c->control_center);
         c->control_center = pe.host;
         c->control_center_port = pe.port;
-        path_pop(&p->path, old);
+        jpos_path_pop(&p->path, old);
     }
     if (read_scanners(p, o, "scanners", c) < 0 ||
         read_peer_list(p, o, "dns_servers", &c->dns_servers) < 0 ||
@@ -1436,7 +1189,7 @@ static int parse_update(struct pctx *p, json_t *o, struct cfg_update *out)
                     quote(s, shown, sizeof shown));
     if (!(out->purpose = strdup(s)))
         return oom(p);
-    path_pop(&p->path, old);
+    jpos_path_pop(&p->path, old);
     if (read_str(p, o, "host", false, check_host, &out->host) < 0)
         return -1;
     /* Without a port, the source is checked on its flow's port (6: 443, 19: 80, 20: 21). */
@@ -1450,7 +1203,7 @@ static int parse_update(struct pctx *p, json_t *o, struct cfg_update *out)
         if (n < 1 || n > 65535)
             return fail(p, "%" JSON_INTEGER_FORMAT " is out of range (1..65535)", n);
         port = (unsigned)n;
-        path_pop(&p->path, old);
+        jpos_path_pop(&p->path, old);
     }
     out->port = (uint16_t)port;
     return read_bool(p, o, "enabled", &out->enabled);
@@ -1468,13 +1221,13 @@ static int updates_value(struct pctx *p, json_t *v, struct cfg *c)
         return oom(p);
     json_array_foreach(v, i, item)
     {
-        size_t o = path_index(&p->path, i);
+        size_t o = jpos_path_index(&p->path, i);
         tmp.n_updates++;
         if (parse_update(p, item, &tmp.updates[i]) < 0) {
             updates_free(&tmp);
             return -1;
         }
-        path_pop(&p->path, o);
+        jpos_path_pop(&p->path, o);
     }
     updates_free(c);
     c->updates = tmp.updates;
@@ -1523,7 +1276,7 @@ static int parse_snmp(struct pctx *p, json_t *o, struct cfg *c)
         else
             return fail(p, "%s is not an SNMP mode (expected subagent, master or off)",
                         quote(s, shown, sizeof shown));
-        path_pop(&p->path, old);
+        jpos_path_pop(&p->path, old);
     }
     if (read_str(p, o, "agentx_socket", false, check_agentx, &c->snmp.agentx_socket) < 0 ||
         read_str(p, o, "master_listen", false, check_master_listen, &c->snmp.master_listen) < 0 ||
@@ -1574,20 +1327,20 @@ static int check_depth(struct pctx *p, json_t *v, int depth)
         json_t *m;
         json_object_foreach(v, key, m)
         {
-            size_t old = path_key(&p->path, key);
+            size_t old = jpos_path_key(&p->path, key);
             if (check_depth(p, m, depth + 1) < 0)
                 return -1;
-            path_pop(&p->path, old);
+            jpos_path_pop(&p->path, old);
         }
     } else {
         size_t i;
         json_t *m;
         json_array_foreach(v, i, m)
         {
-            size_t old = path_index(&p->path, i);
+            size_t old = jpos_path_index(&p->path, i);
             if (check_depth(p, m, depth + 1) < 0)
                 return -1;
-            path_pop(&p->path, old);
+            jpos_path_pop(&p->path, old);
         }
     }
     return 0;
@@ -1647,7 +1400,7 @@ static int section(struct pctx *p, json_t *root, const char *key,
         return 0;
     if (parse(p, v, c) < 0)
         return -1;
-    path_pop(&p->path, old);
+    jpos_path_pop(&p->path, old);
     return 0;
 }
 
@@ -1675,7 +1428,7 @@ struct cfg *cfg_parse(const char *text, size_t len, struct cfg_error *err)
     if (rc == 0 && (v = enter(&p, root, "updates", &old))) {
         rc = updates_value(&p, v, c);
         if (rc == 0)
-            path_pop(&p.path, old);
+            jpos_path_pop(&p.path, old);
     }
     rc = rc < 0 ? rc : section(&p, root, "probe", parse_probe, c);
     rc = rc < 0 ? rc : section(&p, root, "snmp", parse_snmp, c);
@@ -1761,16 +1514,16 @@ static unsigned *num_field(struct cfg *c, size_t i)
 
 static int validate_list(struct pctx *p, const char *path, const struct cfg_list *l)
 {
-    size_t old = path_key(&p->path, path);
+    size_t old = jpos_path_key(&p->path, path);
     if (l->n > CFG_MAX_LIST)
         return fail(p, "has %zu entries (at most %d)", l->n, CFG_MAX_LIST);
     for (size_t i = 0; i < l->n; i++) {
-        size_t o = path_index(&p->path, i);
+        size_t o = jpos_path_index(&p->path, i);
         if (!l->items[i].host || !cfg_host_valid(l->items[i].host))
             return fail(p, "is not a valid host name or address");
-        path_pop(&p->path, o);
+        jpos_path_pop(&p->path, o);
     }
-    path_pop(&p->path, old);
+    jpos_path_pop(&p->path, old);
     return 0;
 }
 
@@ -1798,48 +1551,48 @@ static int validate(struct pctx *p, struct cfg *c)
     for (size_t i = 0; i < sizeof num_fields / sizeof num_fields[0]; i++) {
         unsigned v = *num_field(c, i);
         if (v < num_fields[i].min || v > num_fields[i].max) {
-            path_key(&p->path, num_fields[i].path);
+            jpos_path_key(&p->path, num_fields[i].path);
             return fail(p, "%u is out of range (%u..%u)", v, num_fields[i].min, num_fields[i].max);
         }
     }
     if (c->probe.timeout_ms >= c->probe.interval_ms) {
-        path_key(&p->path, "probe.timeout_ms");
+        jpos_path_key(&p->path, "probe.timeout_ms");
         return fail(p, "%u must be less than probe.interval_ms (%u)", c->probe.timeout_ms,
                     c->probe.interval_ms);
     }
     if (c->http.per_ip_connections > c->http.max_connections) {
-        path_key(&p->path, "http.per_ip_connections");
+        jpos_path_key(&p->path, "http.per_ip_connections");
         return fail(p, "%u is more than http.max_connections (%u)", c->http.per_ip_connections,
                     c->http.max_connections);
     }
     if (!c->name || check_name(c->name)) {
-        path_key(&p->path, "appliance.name");
+        jpos_path_key(&p->path, "appliance.name");
         return fail(p, "is not a valid name (1..63 letters, digits, '.', '_', '-')");
     }
     if (c->control_center && !cfg_host_valid(c->control_center)) {
-        path_key(&p->path, "peers.control_center");
+        jpos_path_key(&p->path, "peers.control_center");
         return fail(p, "is not a valid host name or address");
     }
     if (c->n_scanners > CFG_MAX_LIST) {
-        path_key(&p->path, "peers.scanners");
+        jpos_path_key(&p->path, "peers.scanners");
         return fail(p, "has %zu entries (at most %d)", c->n_scanners, CFG_MAX_LIST);
     }
     for (size_t i = 0; i < c->n_scanners; i++) {
         const struct cfg_scanner *s = &c->scanners[i];
-        path_key(&p->path, "peers.scanners");
-        path_index(&p->path, i);
-        path_key(&p->path, "name");
+        jpos_path_key(&p->path, "peers.scanners");
+        jpos_path_index(&p->path, i);
+        jpos_path_key(&p->path, "name");
         if (!s->name || check_name(s->name))
             return fail(p, "is not a valid name (1..63 letters, digits, '.', '_', '-')");
         for (size_t j = 0; j < i; j++)
             if (!strcmp(c->scanners[j].name, s->name))
                 return fail(p, "duplicate scanner name %s (also peers.scanners[%zu])",
                             quote(s->name, shown, sizeof shown), j);
-        path_pop(&p->path, 0);
+        jpos_path_pop(&p->path, 0);
         if (!s->peer.host || !cfg_host_valid(s->peer.host)) {
-            path_key(&p->path, "peers.scanners");
-            path_index(&p->path, i);
-            path_key(&p->path, "host");
+            jpos_path_key(&p->path, "peers.scanners");
+            jpos_path_index(&p->path, i);
+            jpos_path_key(&p->path, "host");
             return fail(p, "is not a valid host name or address");
         }
     }
@@ -1851,50 +1604,51 @@ static int validate(struct pctx *p, struct cfg *c)
         validate_list(p, "ntp.servers", &c->ntp_servers) < 0)
         return -1;
     if (c->n_updates > CFG_MAX_LIST) {
-        path_key(&p->path, "updates");
+        jpos_path_key(&p->path, "updates");
         return fail(p, "has %zu entries (at most %d)", c->n_updates, CFG_MAX_LIST);
     }
     for (size_t i = 0; i < c->n_updates; i++) {
         const struct cfg_update *u = &c->updates[i];
-        path_key(&p->path, "updates");
-        path_index(&p->path, i);
+        jpos_path_key(&p->path, "updates");
+        jpos_path_index(&p->path, i);
         if (!u->purpose || !cat_update_flow(u->purpose)) {
-            path_key(&p->path, "purpose");
+            jpos_path_key(&p->path, "purpose");
             return fail(p, "is not an update purpose");
         }
         if (!u->host || !cfg_host_valid(u->host)) {
-            path_key(&p->path, "host");
+            jpos_path_key(&p->path, "host");
             return fail(p, "is not a valid host name or address");
         }
         if (!u->port) {
-            path_key(&p->path, "port");
+            jpos_path_key(&p->path, "port");
             return fail(p, "0 is out of range (1..65535)");
         }
-        path_pop(&p->path, 0);
+        jpos_path_pop(&p->path, 0);
     }
     if (!c->probe.dns_query_name || !c->snmp.agentx_socket || !c->snmp.master_listen ||
         !c->snmp.trap_community) {
-        path_key(&p->path, !c->probe.dns_query_name ? "probe.dns_query_name"
-                           : !c->snmp.agentx_socket ? "snmp.agentx_socket"
-                           : !c->snmp.master_listen ? "snmp.master_listen"
-                                                    : "snmp.trap_community");
+        jpos_path_key(&p->path, !c->probe.dns_query_name ? "probe.dns_query_name"
+                                : !c->snmp.agentx_socket ? "snmp.agentx_socket"
+                                : !c->snmp.master_listen ? "snmp.master_listen"
+                                                         : "snmp.trap_community");
         return fail(p, "must be set");
     }
     if (c->snmp.usm_user && (!c->snmp.usm_auth_key || !c->snmp.usm_priv_key)) {
-        path_key(&p->path, c->snmp.usm_auth_key ? "snmp.usm_priv_key" : "snmp.usm_auth_key");
+        jpos_path_key(&p->path, c->snmp.usm_auth_key ? "snmp.usm_priv_key" : "snmp.usm_auth_key");
         return fail(p, "must be set when snmp.usm_user is (USM users here are authPriv)");
     }
     if (!c->http.tls_cert != !c->http.tls_key) {
-        path_key(&p->path, c->http.tls_cert ? "http.tls_key" : "http.tls_cert");
+        jpos_path_key(&p->path, c->http.tls_cert ? "http.tls_key" : "http.tls_cert");
         return fail(p, "must be set together with %s",
                     c->http.tls_cert ? "http.tls_cert" : "http.tls_key");
     }
     if (c->snmp.n_trap_sinks > CFG_MAX_LIST || c->http.n_allow > CFG_MAX_LIST) {
-        path_key(&p->path, c->snmp.n_trap_sinks > CFG_MAX_LIST ? "snmp.trap_sinks" : "http.allow");
+        jpos_path_key(&p->path,
+                      c->snmp.n_trap_sinks > CFG_MAX_LIST ? "snmp.trap_sinks" : "http.allow");
         return fail(p, "has too many entries (at most %d)", CFG_MAX_LIST);
     }
     if (!c->state_dir || check_state_dir(c->state_dir)) {
-        path_key(&p->path, "state_dir");
+        jpos_path_key(&p->path, "state_dir");
         return fail(p, "is not an absolute path");
     }
     if (c->ntp_enabled && c->ntp_servers.n == 0)
@@ -2465,7 +2219,7 @@ static struct cfg *with_finish(struct pctx *p, struct cfg *next, json_t *root)
 {
     json_decref(root);
     /* Cross-key checks of the whole result; their paths are document paths. */
-    path_pop(&p->path, 0);
+    jpos_path_pop(&p->path, 0);
     p->text = NULL;
     if (validate(p, next) < 0) {
         cfg_free(next);
