@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "atomic.h"
 #include "catalogue.h"
 
 #define CFG_MAX_FILE_BYTES (1024 * 1024)
@@ -124,18 +125,15 @@ int cfg_validate(struct cfg *c, struct cfg_error *err);
 
 /* The whole configuration as a JSON document (malloc'd, caller frees). */
 char *cfg_serialise(const struct cfg *c);
-/* temp file in the same folder, fsync, rename, fsync of the folder. On failure the file is
- * exactly the old one (or still absent). */
+/* Replaces the file atomically (atomic.h). On failure the file is exactly the old one (or
+ * still absent). */
 int cfg_save(const struct cfg *c, const char *path, struct cfg_error *err);
 
-/* A save in two steps, for a caller that has more to do before the change counts: begin puts
- * the new file in place durably and keeps the old one under path + CFG_SAVE_OLD_SUFFIX; then
- * commit drops the old one, or undo puts it back (a file the save created is removed). */
-#define CFG_SAVE_OLD_SUFFIX ".saving"
+/* A save in two steps (atomic_begin): for a caller that has more to do before the change
+ * counts; commit drops the old file, undo puts it back. */
+#define CFG_SAVE_OLD_SUFFIX ATOMIC_OLD_SUFFIX
 struct cfg_saved {
-    char *path, *old;
-    int folder; /* the folder, open for fsync */
-    bool had_old, created;
+    struct atomic_save file;
 };
 int cfg_save_begin(const struct cfg *c, const char *path, struct cfg_saved *s,
                    struct cfg_error *err);
@@ -144,10 +142,6 @@ int cfg_save_undo(struct cfg_saved *s);
 /* The key paths where b differs from a, comma-separated into buf (e.g. "ntp.enabled,
  * ntp.servers (0 -> 3 items)"); "" when equal. Returns the length written. */
 size_t cfg_diff(const struct cfg *a, const struct cfg *b, char *buf, size_t len);
-
-/* Writes text to path atomically: temp file in the same folder, fsync, rename, fsync of the
- * folder. On failure returns -1 with errno set and *step naming what failed. */
-int cfg_write_atomic(const char *path, const char *text, const char **step);
 
 /* Keys whose change needs a restart (http.listen, snmp.mode, ...): the names of those that
  * differ between running and wanted, at most max of them; returns how many. */
