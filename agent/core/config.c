@@ -1435,6 +1435,7 @@ struct cfg *cfg_parse(const char *text, size_t len, struct cfg_error *err)
     rc = rc < 0 ? rc : section(&p, root, "http", parse_http, c);
     rc = rc < 0 ? rc : read_str(&p, root, "state_dir", false, check_state_dir, &c->state_dir);
     rc = rc < 0 ? rc : validate(&p, c);
+    rc = rc < 0 ? rc : cfg_fill_ntp_servers(c) < 0 ? oom(&p) : 0;
     json_decref(root);
     if (rc < 0) {
         cfg_free(c);
@@ -1527,16 +1528,18 @@ static int validate_list(struct pctx *p, const char *path, const struct cfg_list
     return 0;
 }
 
-static int fill_ntp_defaults(struct pctx *p, struct cfg *c)
+int cfg_fill_ntp_servers(struct cfg *c)
 {
+    if (!c->ntp_enabled || c->ntp_servers.n)
+        return 0;
     size_t n = sizeof default_ntp_servers / sizeof default_ntp_servers[0];
     struct cfg_list l = {calloc(n, sizeof *l.items), 0};
     if (!l.items)
-        return oom(p);
+        return -1;
     for (; l.n < n; l.n++) {
         if (!(l.items[l.n].host = strdup(default_ntp_servers[l.n]))) {
             list_free(&l);
-            return oom(p);
+            return -1;
         }
     }
     list_free(&c->ntp_servers);
@@ -1651,8 +1654,6 @@ static int validate(struct pctx *p, struct cfg *c)
         jpos_path_key(&p->path, "state_dir");
         return fail(p, "is not an absolute path");
     }
-    if (c->ntp_enabled && c->ntp_servers.n == 0)
-        return fill_ntp_defaults(p, c);
     return 0;
 }
 
@@ -2020,7 +2021,7 @@ static struct cfg *with_finish(struct pctx *p, struct cfg *next, json_t *root)
     /* Cross-key checks of the whole result; their paths are document paths. */
     jpos_path_pop(&p->path, 0);
     p->text = NULL;
-    if (validate(p, next) < 0) {
+    if (validate(p, next) < 0 || (cfg_fill_ntp_servers(next) < 0 && oom(p) < 0)) {
         cfg_free(next);
         return NULL;
     }

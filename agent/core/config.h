@@ -119,9 +119,14 @@ struct cfg *cfg_clone(const struct cfg *c);
 struct cfg *cfg_parse(const char *text, size_t len, struct cfg_error *err);
 /* Read and parse a file, refusing files over CFG_MAX_FILE_BYTES without reading them. */
 struct cfg *cfg_load(const char *path, struct cfg_error *err);
-/* Checks that span keys (unique scanner names, ...) and fills NTP defaults when enabled
- * with no servers. Run by cfg_parse; writers call it on a changed copy. */
+/* Checks that span keys (unique scanner names, ...); changes nothing. Run by cfg_parse;
+ * writers call it on a changed copy. */
 int cfg_validate(struct cfg *c, struct cfg_error *err);
+/* NTP enabled with no servers takes the vendor's (pool.ntp.org, clock.isc.org,
+ * time.nist.gov), written into c so that they are persisted too. A step of its own where a
+ * configuration is completed: cfg_parse, the REST write bodies and core_change. -1: no
+ * memory. */
+int cfg_fill_ntp_servers(struct cfg *c);
 
 /* The whole configuration as a JSON document (malloc'd, caller frees). */
 char *cfg_serialise(const struct cfg *c);

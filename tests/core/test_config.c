@@ -941,10 +941,12 @@ static void test_ntp_enable_fills_defaults(void **state)
     /* Disabled with no servers stays empty. */
     c = parse_ok("{\"ntp\": {\"enabled\": false, \"servers\": []}}");
     assert_int_equal(c->ntp_servers.n, 0);
-    /* cfg_validate fills them on a copy changed in memory. */
+    /* A copy changed in memory: validation changes nothing, the explicit fill step does. */
     struct cfg_error err;
     c->ntp_enabled = true;
     assert_int_equal(cfg_validate(c, &err), 0);
+    assert_int_equal(c->ntp_servers.n, 0);
+    assert_int_equal(cfg_fill_ntp_servers(c), 0);
     assert_int_equal(c->ntp_servers.n, 3);
     cfg_free(c);
 }
