@@ -36,81 +36,16 @@ static const struct {
 /* The vendor's NTP servers, filled in when NTP is enabled with none (SPEC §4). */
 static const char *const default_ntp_servers[] = {"pool.ntp.org", "clock.isc.org", "time.nist.gov"};
 
-static const char *const default_allow[] = {"127.0.0.0/8", "::1/128"};
+static const char *const default_allow[] = {"127.0.0.0/8", "::1/128", NULL};
 
 static const char *const update_purposes[] = {"software", "registration", "rules", "antivirus",
                                               "rapid-response"};
 
-/* Keys of each object, in the order cfg_serialise writes them. */
-static const char *const top_keys[] = {"appliance", "peers", "ntp",       "updates", "probe",
-                                       "snmp",      "http",  "state_dir", NULL};
-static const char *const appliance_keys[] = {"name", "role", "http_management", NULL};
-static const char *const peers_keys[] = {"control_center",        "scanners",
-                                         "dns_servers",           "ldap_servers",
-                                         "internal_mail_servers", "internet_mail_hosts",
-                                         "management_hosts",      NULL};
+/* The objects inside lists and REST bodies; the keys of the file are in fields[] below. */
 static const char *const scanner_keys[] = {"name", "host", NULL};
-static const char *const ntp_keys[] = {"enabled", "servers", NULL};
 static const char *const update_keys[] = {"purpose", "host", "port", "enabled", NULL};
-static const char *const probe_keys[] = {
-    "interval_ms", "timeout_ms", "fail_threshold", "recover_threshold", "dns_query_name",
-    "resolver",    NULL};
-static const char *const snmp_keys[] = {
-    "mode",       "agentx_socket",  "master_listen",     "ping_interval_s",
-    "community",  "usm_user",       "usm_auth_key",      "usm_priv_key",
-    "trap_sinks", "trap_community", "notify_rate_limit", "notify_queue",
-    NULL};
-static const char *const http_keys[] = {
-    "listen",          "token_file",         "allow",     "tls_cert", "tls_key",
-    "max_connections", "per_ip_connections", "timeout_s", NULL};
 static const char *const updates_body_keys[] = {"items", NULL};
 static const char *const trap_sink_keys[] = {"address", "inform", NULL};
-
-/* Numeric bounds, shared by the parser (which reports the value as written) and
- * cfg_validate (which re-checks copies changed in memory). */
-static const struct {
-    const char *path;
-    size_t off;
-    unsigned min, max;
-} num_fields[] = {
-    {"probe.interval_ms", offsetof(struct cfg, probe.interval_ms), 100, 3600000},
-    {"probe.timeout_ms", offsetof(struct cfg, probe.timeout_ms), 50, 60000},
-    {"probe.fail_threshold", offsetof(struct cfg, probe.fail_threshold), 1, 100},
-    {"probe.recover_threshold", offsetof(struct cfg, probe.recover_threshold), 1, 100},
-    {"snmp.ping_interval_s", offsetof(struct cfg, snmp.ping_interval_s), 1, 3600},
-    {"snmp.notify_rate_limit", offsetof(struct cfg, snmp.notify_rate_limit), 0, 100000},
-    {"snmp.notify_queue", offsetof(struct cfg, snmp.notify_queue), 1, 100000},
-    {"http.max_connections", offsetof(struct cfg, http.max_connections), 1, 10000},
-    {"http.per_ip_connections", offsetof(struct cfg, http.per_ip_connections), 1, 10000},
-    {"http.timeout_s", offsetof(struct cfg, http.timeout_s), 1, 3600},
-};
-
-/* The keys a running daemon cannot apply: the sockets it listens on, what net-snmp read at
- * start (its access control and trap sinks cannot be re-initialised in place) and where its
- * state lives. Every other key is applied by a reload. */
-enum restart_kind { RK_STR, RK_STRV, RK_UINT, RK_MODE };
-static const struct {
-    const char *path;
-    enum restart_kind kind;
-    size_t off, count_off;
-} restart_keys[] = {
-    {"snmp.mode", RK_MODE, offsetof(struct cfg, snmp.mode), 0},
-    {"snmp.master_listen", RK_STR, offsetof(struct cfg, snmp.master_listen), 0},
-    {"snmp.community", RK_STR, offsetof(struct cfg, snmp.community), 0},
-    {"snmp.usm_user", RK_STR, offsetof(struct cfg, snmp.usm_user), 0},
-    {"snmp.usm_auth_key", RK_STR, offsetof(struct cfg, snmp.usm_auth_key), 0},
-    {"snmp.usm_priv_key", RK_STR, offsetof(struct cfg, snmp.usm_priv_key), 0},
-    {"snmp.trap_sinks", RK_STRV, offsetof(struct cfg, snmp.trap_sinks),
-     offsetof(struct cfg, snmp.n_trap_sinks)},
-    {"snmp.trap_community", RK_STR, offsetof(struct cfg, snmp.trap_community), 0},
-    {"http.listen", RK_STR, offsetof(struct cfg, http.listen), 0},
-    {"http.tls_cert", RK_STR, offsetof(struct cfg, http.tls_cert), 0},
-    {"http.tls_key", RK_STR, offsetof(struct cfg, http.tls_key), 0},
-    {"http.max_connections", RK_UINT, offsetof(struct cfg, http.max_connections), 0},
-    {"http.per_ip_connections", RK_UINT, offsetof(struct cfg, http.per_ip_connections), 0},
-    {"http.timeout_s", RK_UINT, offsetof(struct cfg, http.timeout_s), 0},
-    {"state_dir", RK_STR, offsetof(struct cfg, state_dir), 0},
-};
 
 _Static_assert(JPOS_PATH_MAX == sizeof(((struct cfg_error *)0)->path),
                "an error's path is a key path");
@@ -548,7 +483,7 @@ static const char *check_passphrase(const char *s)
     return strlen(s) >= 8 ? NULL : "is shorter than 8 characters";
 }
 
-/* ------------------------------------------------------------- allocation */
+/* ------------------------------------------------------------- memory */
 
 static void list_free(struct cfg_list *l)
 {
@@ -588,41 +523,6 @@ static void updates_free(struct cfg *c)
     free(c->updates);
     c->updates = NULL;
     c->n_updates = 0;
-}
-
-void cfg_free(struct cfg *c)
-{
-    if (!c)
-        return;
-    free(c->name);
-    free(c->control_center);
-    scanners_free(c);
-    list_free(&c->dns_servers);
-    list_free(&c->ldap_servers);
-    list_free(&c->internal_mail_servers);
-    list_free(&c->internet_mail_hosts);
-    list_free(&c->management_hosts);
-    list_free(&c->ntp_servers);
-    updates_free(c);
-    free(c->probe.dns_query_name);
-    free(c->probe.resolver);
-    free(c->snmp.agentx_socket);
-    free(c->snmp.master_listen);
-    free(c->snmp.community);
-    free(c->snmp.usm_user);
-    free(c->snmp.usm_auth_key);
-    free(c->snmp.usm_priv_key);
-    strv_free(&c->snmp.trap_sinks, &c->snmp.n_trap_sinks);
-    free(c->snmp.trap_sink_inform);
-    c->snmp.trap_sink_inform = NULL;
-    free(c->snmp.trap_community);
-    free(c->http.listen);
-    free(c->http.token_file);
-    strv_free(&c->http.allow, &c->http.n_allow);
-    free(c->http.tls_cert);
-    free(c->http.tls_key);
-    free(c->state_dir);
-    free(c);
 }
 
 /* strdup that keeps NULL as NULL and records a failure in *ok. */
@@ -665,150 +565,10 @@ static void strv_copy(char ***dst, size_t *dn, char *const *src, size_t n, bool 
         (*dst)[i] = dup_opt(src[i], ok);
 }
 
-struct cfg *cfg_clone(const struct cfg *c)
-{
-    bool ok = true;
-    struct cfg *d = malloc(sizeof *d);
-    if (!d)
-        return NULL;
-    *d = *c; /* scalars; every pointer is replaced below */
-    d->name = dup_opt(c->name, &ok);
-    d->control_center = dup_opt(c->control_center, &ok);
-    d->scanners = dup_array(c->scanners, c->n_scanners, sizeof *c->scanners, &ok);
-    d->n_scanners = d->scanners ? c->n_scanners : 0;
-    for (size_t i = 0; i < d->n_scanners; i++) {
-        d->scanners[i].name = dup_opt(c->scanners[i].name, &ok);
-        d->scanners[i].peer.host = dup_opt(c->scanners[i].peer.host, &ok);
-    }
-    list_copy(&d->dns_servers, &c->dns_servers, &ok);
-    list_copy(&d->ldap_servers, &c->ldap_servers, &ok);
-    list_copy(&d->internal_mail_servers, &c->internal_mail_servers, &ok);
-    list_copy(&d->internet_mail_hosts, &c->internet_mail_hosts, &ok);
-    list_copy(&d->management_hosts, &c->management_hosts, &ok);
-    list_copy(&d->ntp_servers, &c->ntp_servers, &ok);
-    d->updates = dup_array(c->updates, c->n_updates, sizeof *c->updates, &ok);
-    d->n_updates = d->updates ? c->n_updates : 0;
-    for (size_t i = 0; i < d->n_updates; i++) {
-        d->updates[i].purpose = dup_opt(c->updates[i].purpose, &ok);
-        d->updates[i].host = dup_opt(c->updates[i].host, &ok);
-    }
-    d->probe.dns_query_name = dup_opt(c->probe.dns_query_name, &ok);
-    d->probe.resolver = dup_opt(c->probe.resolver, &ok);
-    d->snmp.agentx_socket = dup_opt(c->snmp.agentx_socket, &ok);
-    d->snmp.master_listen = dup_opt(c->snmp.master_listen, &ok);
-    d->snmp.community = dup_opt(c->snmp.community, &ok);
-    d->snmp.usm_user = dup_opt(c->snmp.usm_user, &ok);
-    d->snmp.usm_auth_key = dup_opt(c->snmp.usm_auth_key, &ok);
-    d->snmp.usm_priv_key = dup_opt(c->snmp.usm_priv_key, &ok);
-    strv_copy(&d->snmp.trap_sinks, &d->snmp.n_trap_sinks, c->snmp.trap_sinks, c->snmp.n_trap_sinks,
-              &ok);
-    if (c->snmp.trap_sink_inform && c->snmp.n_trap_sinks) {
-        d->snmp.trap_sink_inform = malloc(c->snmp.n_trap_sinks * sizeof(bool));
-        if (d->snmp.trap_sink_inform)
-            memcpy(d->snmp.trap_sink_inform, c->snmp.trap_sink_inform,
-                   c->snmp.n_trap_sinks * sizeof(bool));
-        else
-            ok = false;
-    }
-    d->snmp.trap_community = dup_opt(c->snmp.trap_community, &ok);
-    d->http.listen = dup_opt(c->http.listen, &ok);
-    d->http.token_file = dup_opt(c->http.token_file, &ok);
-    strv_copy(&d->http.allow, &d->http.n_allow, c->http.allow, c->http.n_allow, &ok);
-    d->http.tls_cert = dup_opt(c->http.tls_cert, &ok);
-    d->http.tls_key = dup_opt(c->http.tls_key, &ok);
-    d->state_dir = dup_opt(c->state_dir, &ok);
-    if (!ok) {
-        cfg_free(d);
-        return NULL;
-    }
-    return d;
-}
+/* ------------------------------------------------------------- JSON readers */
 
-static bool set_default_updates(struct cfg *c)
-{
-    size_t n = sizeof default_updates / sizeof default_updates[0];
-    c->updates = calloc(n, sizeof *c->updates);
-    if (!c->updates)
-        return false;
-    c->n_updates = n;
-    for (size_t i = 0; i < n; i++) {
-        c->updates[i].purpose = strdup(default_updates[i].purpose);
-        c->updates[i].host = strdup(default_updates[i].host);
-        c->updates[i].port = default_updates[i].port;
-        c->updates[i].enabled = true;
-        if (!c->updates[i].purpose || !c->updates[i].host)
-            return false;
-    }
-    return true;
-}
-
-/* The short host name, when it is usable as an appliance name. */
-static char *default_name(void)
-{
-    char host[256];
-    if (gethostname(host, sizeof host) == 0) {
-        host[sizeof host - 1] = '\0';
-        host[strcspn(host, ".")] = '\0';
-        if (!check_name(host))
-            return strdup(host);
-    }
-    return strdup("smsa");
-}
-
-struct cfg *cfg_defaults(void)
-{
-    bool ok = true;
-    struct cfg *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    c->name = default_name();
-    c->role = ROLE_CONTROL_CENTER;
-    c->http_management = false;
-    c->ntp_enabled = false;
-    ok = c->name && set_default_updates(c);
-    c->probe.interval_ms = 10000;
-    c->probe.timeout_ms = 3000;
-    c->probe.fail_threshold = 3;
-    c->probe.recover_threshold = 1;
-    c->probe.dns_query_name = dup_opt(".", &ok);
-    c->snmp.mode = SNMP_MODE_SUBAGENT;
-    c->snmp.agentx_socket = dup_opt("/var/agentx/master", &ok);
-    c->snmp.master_listen = dup_opt("udp:127.0.0.1:1161", &ok);
-    c->snmp.ping_interval_s = 5;
-    c->snmp.community = dup_opt("public", &ok);
-    c->snmp.trap_community = dup_opt("public", &ok);
-    c->snmp.notify_rate_limit = 60;
-    c->snmp.notify_queue = 1000;
-    c->http.listen = dup_opt("127.0.0.1:8161", &ok);
-    strv_copy(&c->http.allow, &c->http.n_allow, (char *const *)default_allow,
-              sizeof default_allow / sizeof default_allow[0], &ok);
-    c->http.max_connections = 256;
-    c->http.per_ip_connections = 64;
-    c->http.timeout_s = 30;
-    c->state_dir = dup_opt(CFG_DEFAULT_STATE_DIR, &ok);
-    if (!ok) {
-        cfg_free(c);
-        return NULL;
-    }
-    return c;
-}
-
-const char *cfg_snmp_mode_name(enum cfg_snmp_mode m)
-{
-    switch (m) {
-    case SNMP_MODE_SUBAGENT:
-        return "subagent";
-    case SNMP_MODE_MASTER:
-        return "master";
-    case SNMP_MODE_OFF:
-        return "off";
-    }
-    return "?";
-}
-
-/* ------------------------------------------------------------- typed readers */
-
-/* Each reader leaves the field alone when the key is absent (the default stands). */
+/* Each reader gets the value with p's path at its key, and replaces the field only when the
+ * whole value is good. */
 
 static int check_keys(struct pctx *p, json_t *obj, const char *const *keys)
 {
@@ -847,39 +607,20 @@ static int want_object(struct pctx *p, json_t *v, const char *const *keys)
     return check_keys(p, v, keys);
 }
 
-static int read_bool(struct pctx *p, json_t *obj, const char *key, bool *out)
+static int want_array(struct pctx *p, json_t *v)
 {
-    size_t old = 0;
-    json_t *v = enter(p, obj, key, &old);
-    if (!v)
-        return 0;
-    if (!json_is_boolean(v))
-        return fail_type(p, v, "true or false");
-    *out = json_is_true(v);
-    jpos_path_pop(&p->path, old);
+    if (!json_is_array(v))
+        return fail_type(p, v, "an array");
+    if (json_array_size(v) > CFG_MAX_LIST)
+        return fail(p, "has %zu entries (at most %d)", json_array_size(v), CFG_MAX_LIST);
     return 0;
 }
 
-static int read_uint(struct pctx *p, json_t *obj, const char *key, unsigned *out)
+static int bool_value(struct pctx *p, json_t *v, bool *out)
 {
-    size_t old = 0;
-    json_t *v = enter(p, obj, key, &old);
-    if (!v)
-        return 0;
-    unsigned min = 0, max = UINT_MAX;
-    for (size_t i = 0; i < sizeof num_fields / sizeof num_fields[0]; i++) {
-        if (!strcmp(num_fields[i].path, p->path.buf)) {
-            min = num_fields[i].min;
-            max = num_fields[i].max;
-        }
-    }
-    if (!json_is_integer(v))
-        return fail_type(p, v, "an integer");
-    json_int_t n = json_integer_value(v);
-    if (n < (json_int_t)min || n > (json_int_t)max)
-        return fail(p, "%" JSON_INTEGER_FORMAT " is out of range (%u..%u)", n, min, max);
-    *out = (unsigned)n;
-    jpos_path_pop(&p->path, old);
+    if (!json_is_boolean(v))
+        return fail_type(p, v, "true or false");
+    *out = json_is_true(v);
     return 0;
 }
 
@@ -913,22 +654,6 @@ static int replace_str(struct pctx *p, char **field, const char *s)
     return 0;
 }
 
-static int read_str(struct pctx *p, json_t *obj, const char *key, bool nullable,
-                    const char *(*check)(const char *), char **out)
-{
-    size_t old = 0;
-    const char *s = NULL;
-    json_t *v = enter(p, obj, key, &old);
-    if (!v)
-        return 0;
-    if (!(nullable && json_is_null(v)) && string_value(p, v, check, &s) < 0)
-        return -1;
-    if (replace_str(p, out, s) < 0)
-        return -1;
-    jpos_path_pop(&p->path, old);
-    return 0;
-}
-
 static int peer_value(struct pctx *p, json_t *v, struct cfg_peer *out)
 {
     const char *s;
@@ -940,21 +665,268 @@ static int peer_value(struct pctx *p, json_t *v, struct cfg_peer *out)
     return 0;
 }
 
-static int want_array(struct pctx *p, json_t *v)
+/* For the members of a list's objects: reads key of obj with fn when present. */
+static int read_member(struct pctx *p, json_t *obj, const char *key,
+                       int (*fn)(struct pctx *, json_t *, void *), void *out)
 {
-    if (!json_is_array(v))
-        return fail_type(p, v, "an array");
-    if (json_array_size(v) > CFG_MAX_LIST)
-        return fail(p, "has %zu entries (at most %d)", json_array_size(v), CFG_MAX_LIST);
+    size_t old = 0;
+    json_t *v = enter(p, obj, key, &old);
+    if (!v)
+        return 0;
+    if (fn(p, v, out) < 0)
+        return -1;
+    jpos_path_pop(&p->path, old);
     return 0;
 }
 
-static int read_peer_list(struct pctx *p, json_t *obj, const char *key, struct cfg_list *out)
+static int bool_member(struct pctx *p, json_t *v, void *out)
 {
-    size_t old = 0, i;
-    json_t *v = enter(p, obj, key, &old), *item;
-    if (!v)
-        return 0;
+    return bool_value(p, v, out);
+}
+
+static int host_member(struct pctx *p, json_t *v, void *out)
+{
+    const char *s;
+    if (string_value(p, v, check_host, &s) < 0)
+        return -1;
+    return replace_str(p, out, s);
+}
+
+/* ------------------------------------------------------------- field types */
+
+struct field;
+
+/* What a kind of field knows: read its JSON value (p's path at the key), write it back, set
+ * its default, copy it deeply from another configuration (always replacing every pointer of
+ * the field, NULL when memory ran out) and free it. */
+struct ftype {
+    int (*read)(struct pctx *p, json_t *v, struct cfg *c, const struct field *f);
+    json_t *(*write)(const struct cfg *c, const struct field *f);
+    bool (*set_default)(struct cfg *c, const struct field *f);
+    bool (*copy)(struct cfg *dst, const struct cfg *src, const struct field *f);
+    void (*release)(struct cfg *c, const struct field *f);
+};
+
+enum {
+    F_NULLABLE = 1, /* null is a value: "not set" */
+    F_RESTART = 2,  /* a running daemon cannot apply a change (cfg_restart_keys) */
+    F_SECRET = 4,   /* never shown outside the box (cfg_serialise_masked) */
+};
+
+/* One configuration key: the only place its name, type, default and bounds are written. */
+struct field {
+    const char *path; /* "section.key", or "key" at the top */
+    const struct ftype *type;
+    size_t off;                          /* the value in struct cfg */
+    size_t n_off;                        /* a list's count; control_center's port */
+    unsigned def, min, max;              /* booleans, numbers, enums */
+    const char *def_str;                 /* strings */
+    const char *const *def_strv;         /* string lists, NULL-terminated */
+    const char *(*check)(const char *s); /* strings and string lists: NULL or why not */
+    const char *(*name)(unsigned v);     /* enums: the name of each value below n_names */
+    unsigned n_names;
+    const char *what; /* enums: "a role (expected ...)" */
+    unsigned flags;
+    bool (*set_default)(struct cfg *c, const struct field *f); /* instead of the type's */
+};
+
+#define FIELD(c, f, T) ((T *)((char *)(c) + (f)->off))
+#define CFIELD(c, f, T) ((const T *)((const char *)(c) + (f)->off))
+#define COUNT(c, f) ((size_t *)((char *)(c) + (f)->n_off))
+#define CCOUNT(c, f) ((const size_t *)((const char *)(c) + (f)->n_off))
+
+static void no_release(struct cfg *c, const struct field *f)
+{
+    (void)c, (void)f;
+}
+
+/* booleans */
+
+static int bool_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
+{
+    return bool_value(p, v, FIELD(c, f, bool));
+}
+
+static json_t *bool_write(const struct cfg *c, const struct field *f)
+{
+    return json_boolean(*CFIELD(c, f, bool));
+}
+
+static bool bool_default(struct cfg *c, const struct field *f)
+{
+    *FIELD(c, f, bool) = f->def != 0;
+    return true;
+}
+
+static bool bool_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
+{
+    *FIELD(dst, f, bool) = *CFIELD(src, f, bool);
+    return true;
+}
+
+static const struct ftype t_bool = {bool_read, bool_write, bool_default, bool_copy, no_release};
+
+/* unsigned numbers within [min, max] */
+
+static int uint_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
+{
+    if (!json_is_integer(v))
+        return fail_type(p, v, "an integer");
+    json_int_t n = json_integer_value(v);
+    if (n < (json_int_t)f->min || n > (json_int_t)f->max)
+        return fail(p, "%" JSON_INTEGER_FORMAT " is out of range (%u..%u)", n, f->min, f->max);
+    *FIELD(c, f, unsigned) = (unsigned)n;
+    return 0;
+}
+
+static json_t *uint_write(const struct cfg *c, const struct field *f)
+{
+    return json_integer((json_int_t)*CFIELD(c, f, unsigned));
+}
+
+static bool uint_default(struct cfg *c, const struct field *f)
+{
+    *FIELD(c, f, unsigned) = f->def;
+    return true;
+}
+
+static bool uint_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
+{
+    *FIELD(dst, f, unsigned) = *CFIELD(src, f, unsigned);
+    return true;
+}
+
+static const struct ftype t_uint = {uint_read, uint_write, uint_default, uint_copy, no_release};
+
+/* enums, written by name (stored as int: both enums here are int-sized) */
+_Static_assert(sizeof(enum smsa_role) == sizeof(int) && sizeof(enum cfg_snmp_mode) == sizeof(int),
+               "enum fields are stored as int");
+
+static int enum_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
+{
+    const char *s;
+    char shown[96];
+    if (string_value(p, v, NULL, &s) < 0)
+        return -1;
+    for (unsigned i = 0; i < f->n_names; i++) {
+        if (!strcmp(s, f->name(i))) {
+            *FIELD(c, f, int) = (int)i;
+            return 0;
+        }
+    }
+    return fail(p, "%s is not %s", quote(s, shown, sizeof shown), f->what);
+}
+
+static json_t *enum_write(const struct cfg *c, const struct field *f)
+{
+    return json_string(f->name((unsigned)*CFIELD(c, f, int)));
+}
+
+static bool enum_default(struct cfg *c, const struct field *f)
+{
+    *FIELD(c, f, int) = (int)f->def;
+    return true;
+}
+
+static bool enum_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
+{
+    *FIELD(dst, f, int) = *CFIELD(src, f, int);
+    return true;
+}
+
+static const struct ftype t_enum = {enum_read, enum_write, enum_default, enum_copy, no_release};
+
+/* strings (NULL: not set) */
+
+static int str_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
+{
+    const char *s = NULL;
+    if (!((f->flags & F_NULLABLE) && json_is_null(v)) && string_value(p, v, f->check, &s) < 0)
+        return -1;
+    return replace_str(p, FIELD(c, f, char *), s);
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *str_write(const struct cfg *c, const struct field *f)
+{
+    return str_or_null(*CFIELD(c, f, char *));
+}
+
+static bool str_default(struct cfg *c, const struct field *f)
+{
+    bool ok = true;
+    *FIELD(c, f, char *) = dup_opt(f->def_str, &ok);
+    return ok;
+}
+
+static bool str_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
+{
+    bool ok = true;
+    *FIELD(dst, f, char *) = dup_opt(*CFIELD(src, f, char *), &ok);
+    return ok;
+}
+
+static void str_release(struct cfg *c, const struct field *f)
+{
+    free(*FIELD(c, f, char *));
+    *FIELD(c, f, char *) = NULL;
+}
+
+static const struct ftype t_str = {str_read, str_write, str_default, str_copy, str_release};
+
+/* one peer, host at off and port at n_off (peers.control_center) */
+
+static int peer_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
+{
+    struct cfg_peer pe = {NULL, 0};
+    if (!json_is_null(v) && peer_value(p, v, &pe) < 0)
+        return -1;
+    free(*FIELD(c, f, char *));
+    *FIELD(c, f, char *) = pe.host;
+    *(uint16_t *)((char *)c + f->n_off) = pe.port;
+    return 0;
+}
+
+static json_t *peer_json(const char *host, uint16_t port)
+{
+    char buf[CFG_MAX_HOST + 16];
+    struct cfg_peer pe = {(char *)host, port};
+    if (!host)
+        return json_null();
+    cfg_peer_format(&pe, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static json_t *peer_write(const struct cfg *c, const struct field *f)
+{
+    return peer_json(*CFIELD(c, f, char *), *(const uint16_t *)((const char *)c + f->n_off));
+}
+
+static bool peer_default(struct cfg *c, const struct field *f)
+{
+    *FIELD(c, f, char *) = NULL;
+    *(uint16_t *)((char *)c + f->n_off) = 0;
+    return true;
+}
+
+static bool peer_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
+{
+    *(uint16_t *)((char *)dst + f->n_off) = *(const uint16_t *)((const char *)src + f->n_off);
+    return str_copy(dst, src, f);
+}
+
+static const struct ftype t_peer = {peer_read, peer_write, peer_default, peer_copy, str_release};
+
+/* a list of peers (struct cfg_list at off) */
+
+static int peers_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
+{
+    size_t i;
+    json_t *item;
     if (want_array(p, v) < 0)
         return -1;
     struct cfg_list l = {calloc(json_array_size(v) + 1, sizeof *l.items), 0};
@@ -970,19 +942,51 @@ static int read_peer_list(struct pctx *p, json_t *obj, const char *key, struct c
         l.n++;
         jpos_path_pop(&p->path, o);
     }
-    list_free(out);
-    *out = l;
-    jpos_path_pop(&p->path, old);
+    list_free(FIELD(c, f, struct cfg_list));
+    *FIELD(c, f, struct cfg_list) = l;
     return 0;
 }
 
-static int read_str_list(struct pctx *p, json_t *obj, const char *key,
-                         const char *(*check)(const char *), char ***out, size_t *n_out)
+static json_t *list_json(const struct cfg_list *l)
 {
-    size_t old = 0, i, n = 0;
-    json_t *v = enter(p, obj, key, &old), *item;
-    if (!v)
-        return 0;
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < l->n; i++)
+        json_array_append_new(a, peer_json(l->items[i].host, l->items[i].port));
+    return a;
+}
+
+static json_t *peers_write(const struct cfg *c, const struct field *f)
+{
+    return list_json(CFIELD(c, f, struct cfg_list));
+}
+
+static bool peers_default(struct cfg *c, const struct field *f)
+{
+    *FIELD(c, f, struct cfg_list) = (struct cfg_list){NULL, 0};
+    return true;
+}
+
+static bool peers_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
+{
+    bool ok = true;
+    list_copy(FIELD(dst, f, struct cfg_list), CFIELD(src, f, struct cfg_list), &ok);
+    return ok;
+}
+
+static void peers_release(struct cfg *c, const struct field *f)
+{
+    list_free(FIELD(c, f, struct cfg_list));
+}
+
+static const struct ftype t_peers = {peers_read, peers_write, peers_default, peers_copy,
+                                     peers_release};
+
+/* a list of strings (char ** at off, count at n_off), each passing check */
+
+static int strv_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
+{
+    size_t i, n = 0;
+    json_t *item;
     if (want_array(p, v) < 0)
         return -1;
     char **l = calloc(json_array_size(v) + 1, sizeof *l);
@@ -992,7 +996,7 @@ static int read_str_list(struct pctx *p, json_t *obj, const char *key,
     {
         size_t o = jpos_path_index(&p->path, i);
         const char *s;
-        if (string_value(p, item, check, &s) < 0) {
+        if (string_value(p, item, f->check, &s) < 0) {
             strv_free(&l, &n);
             return -1;
         }
@@ -1003,89 +1007,47 @@ static int read_str_list(struct pctx *p, json_t *obj, const char *key,
         n++;
         jpos_path_pop(&p->path, o);
     }
-    strv_free(out, n_out);
-    *out = l;
-    *n_out = n;
-    jpos_path_pop(&p->path, old);
+    strv_free(FIELD(c, f, char **), COUNT(c, f));
+    *FIELD(c, f, char **) = l;
+    *COUNT(c, f) = n;
     return 0;
 }
 
-/* snmp.trap_sinks: each entry is a transport address (an SNMPv2c trap) or an object
- * {"address": ..., "inform": true|false} (an inform when true, resent until acknowledged). */
-static int read_trap_sinks(struct pctx *p, json_t *obj, struct cfg *c)
+static json_t *strv_write(const struct cfg *c, const struct field *f)
 {
-    size_t old = 0, i, n = 0;
-    json_t *v = enter(p, obj, "trap_sinks", &old), *item;
-    if (!v)
-        return 0;
-    if (want_array(p, v) < 0)
-        return -1;
-    char **l = calloc(json_array_size(v) + 1, sizeof *l);
-    bool *inform = calloc(json_array_size(v) + 1, sizeof *inform);
-    if (!l || !inform) {
-        free(l);
-        free(inform);
-        return oom(p);
-    }
-    json_array_foreach(v, i, item)
-    {
-        size_t o = jpos_path_index(&p->path, i), ko = 0;
-        const char *s;
-        json_t *a = item;
-        if (json_is_object(item)) {
-            if (want_object(p, item, trap_sink_keys) < 0 ||
-                read_bool(p, item, "inform", &inform[n]) < 0)
-                goto fail;
-            if (!(a = enter(p, item, "address", &ko))) {
-                fail(p, "missing key \"address\" (a sink object has an address and inform)");
-                goto fail;
-            }
-        }
-        if (string_value(p, a, check_trap_sink, &s) < 0)
-            goto fail;
-        if (!(l[n] = strdup(s))) {
-            oom(p);
-            goto fail;
-        }
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < *CCOUNT(c, f); i++)
+        json_array_append_new(a, json_string((*CFIELD(c, f, char **))[i]));
+    return a;
+}
+
+static bool strv_default(struct cfg *c, const struct field *f)
+{
+    bool ok = true;
+    size_t n = 0;
+    while (f->def_strv && f->def_strv[n])
         n++;
-        if (a != item)
-            jpos_path_pop(&p->path, ko);
-        jpos_path_pop(&p->path, o);
-    }
-    strv_free(&c->snmp.trap_sinks, &c->snmp.n_trap_sinks);
-    free(c->snmp.trap_sink_inform);
-    c->snmp.trap_sinks = l;
-    c->snmp.trap_sink_inform = inform;
-    c->snmp.n_trap_sinks = n;
-    jpos_path_pop(&p->path, old);
-    return 0;
-fail:
-    strv_free(&l, &n);
-    free(inform);
-    return -1;
+    strv_copy(FIELD(c, f, char **), COUNT(c, f), (char *const *)f->def_strv, n, &ok);
+    return ok;
 }
 
-/* ------------------------------------------------------------- sections */
-
-static int parse_appliance(struct pctx *p, json_t *o, struct cfg *c)
+static bool strv_copy_field(struct cfg *dst, const struct cfg *src, const struct field *f)
 {
-    size_t old = 0;
-    json_t *v;
-    char shown[96];
-    if (want_object(p, o, appliance_keys) < 0 ||
-        read_str(p, o, "name", false, check_name, &c->name) < 0)
-        return -1;
-    if ((v = enter(p, o, "role", &old))) {
-        const char *s;
-        if (string_value(p, v, NULL, &s) < 0)
-            return -1;
-        if (cat_role_parse(s, &c->role) < 0)
-            return fail(p, "%s is not a role (expected control-center, scanner or all-in-one)",
-                        quote(s, shown, sizeof shown));
-        jpos_path_pop(&p->path, old);
-    }
-    return read_bool(p, o, "http_management", &c->http_management);
+    bool ok = true;
+    strv_copy(FIELD(dst, f, char **), COUNT(dst, f), *(char **const *)((const char *)src + f->off),
+              *CCOUNT(src, f), &ok);
+    return ok;
 }
+
+static void strv_release(struct cfg *c, const struct field *f)
+{
+    strv_free(FIELD(c, f, char **), COUNT(c, f));
+}
+
+static const struct ftype t_strv = {strv_read, strv_write, strv_default, strv_copy_field,
+                                    strv_release};
+
+/* peers.scanners: [{"name", "host"}] */
 
 static int parse_scanner(struct pctx *p, json_t *o, struct cfg_scanner *out)
 {
@@ -1110,12 +1072,11 @@ static int parse_scanner(struct pctx *p, json_t *o, struct cfg_scanner *out)
     return 0;
 }
 
-static int read_scanners(struct pctx *p, json_t *obj, const char *key, struct cfg *c)
+static int scanners_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
 {
-    size_t old = 0, i;
-    json_t *v = enter(p, obj, key, &old), *item;
-    if (!v)
-        return 0;
+    size_t i;
+    json_t *item;
+    (void)f;
     if (want_array(p, v) < 0)
         return -1;
     struct cfg tmp = {.scanners = calloc(json_array_size(v) + 1, sizeof *tmp.scanners)};
@@ -1134,34 +1095,51 @@ static int read_scanners(struct pctx *p, json_t *obj, const char *key, struct cf
     scanners_free(c);
     c->scanners = tmp.scanners;
     c->n_scanners = tmp.n_scanners;
-    jpos_path_pop(&p->path, old);
     return 0;
 }
 
-static int parse_peers(struct pctx *p, json_t *o, struct cfg *c)
+static json_t *scanners_write(const struct cfg *c, const struct field *f)
 {
-    size_t old = 0;
-    json_t *v;
-    if (want_object(p, o, peers_keys) < 0)
-        return -1;
-    if ((v = enter(p, o, "control_center", &old))) {
-        struct cfg_peer pe = {NULL, 0};
-        if (!json_is_null(v) && peer_value(p, v, &pe) < 0)
-            return -1;
-        free(c->control_center);
-        c->control_center = pe.host;
-        c->control_center_port = pe.port;
-        jpos_path_pop(&p->path, old);
-    }
-    if (read_scanners(p, o, "scanners", c) < 0 ||
-        read_peer_list(p, o, "dns_servers", &c->dns_servers) < 0 ||
-        read_peer_list(p, o, "ldap_servers", &c->ldap_servers) < 0 ||
-        read_peer_list(p, o, "internal_mail_servers", &c->internal_mail_servers) < 0 ||
-        read_peer_list(p, o, "internet_mail_hosts", &c->internet_mail_hosts) < 0 ||
-        read_peer_list(p, o, "management_hosts", &c->management_hosts) < 0)
-        return -1;
-    return 0;
+    json_t *a = json_array();
+    (void)f;
+    for (size_t i = 0; a && i < c->n_scanners; i++)
+        json_array_append_new(
+            a, json_pack("{s:s, s:o}", "name", c->scanners[i].name, "host",
+                         peer_json(c->scanners[i].peer.host, c->scanners[i].peer.port)));
+    return a;
 }
+
+static bool scanners_default(struct cfg *c, const struct field *f)
+{
+    (void)f;
+    c->scanners = NULL;
+    c->n_scanners = 0;
+    return true;
+}
+
+static bool scanners_copy(struct cfg *d, const struct cfg *c, const struct field *f)
+{
+    bool ok = true;
+    (void)f;
+    d->scanners = dup_array(c->scanners, c->n_scanners, sizeof *c->scanners, &ok);
+    d->n_scanners = d->scanners ? c->n_scanners : 0;
+    for (size_t i = 0; i < d->n_scanners; i++) {
+        d->scanners[i].name = dup_opt(c->scanners[i].name, &ok);
+        d->scanners[i].peer.host = dup_opt(c->scanners[i].peer.host, &ok);
+    }
+    return ok;
+}
+
+static void scanners_release(struct cfg *c, const struct field *f)
+{
+    (void)f;
+    scanners_free(c);
+}
+
+static const struct ftype t_scanners = {scanners_read, scanners_write, scanners_default,
+                                        scanners_copy, scanners_release};
+
+/* updates: [{"purpose", "host", "port", "enabled"}], the vendor's sources by default */
 
 static int parse_update(struct pctx *p, json_t *o, struct cfg_update *out)
 {
@@ -1190,7 +1168,7 @@ static int parse_update(struct pctx *p, json_t *o, struct cfg_update *out)
     if (!(out->purpose = strdup(s)))
         return oom(p);
     jpos_path_pop(&p->path, old);
-    if (read_str(p, o, "host", false, check_host, &out->host) < 0)
+    if (read_member(p, o, "host", host_member, &out->host) < 0)
         return -1;
     /* Without a port, the source is checked on its flow's port (6: 443, 19: 80, 20: 21). */
     out->port = cat_flow(cat_update_flow(out->purpose))->port;
@@ -1206,14 +1184,14 @@ static int parse_update(struct pctx *p, json_t *o, struct cfg_update *out)
         jpos_path_pop(&p->path, old);
     }
     out->port = (uint16_t)port;
-    return read_bool(p, o, "enabled", &out->enabled);
+    return read_member(p, o, "enabled", bool_member, &out->enabled);
 }
 
-/* The updates array at v (path already pushed); replaces c's list. */
-static int updates_value(struct pctx *p, json_t *v, struct cfg *c)
+static int updates_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
 {
     size_t i;
     json_t *item;
+    (void)f;
     if (want_array(p, v) < 0)
         return -1;
     struct cfg tmp = {.updates = calloc(json_array_size(v) + 1, sizeof *tmp.updates)};
@@ -1235,62 +1213,183 @@ static int updates_value(struct pctx *p, json_t *v, struct cfg *c)
     return 0;
 }
 
-static int parse_ntp(struct pctx *p, json_t *o, struct cfg *c)
+static json_t *updates_write(const struct cfg *c, const struct field *f)
 {
-    if (want_object(p, o, ntp_keys) < 0 || read_bool(p, o, "enabled", &c->ntp_enabled) < 0 ||
-        read_peer_list(p, o, "servers", &c->ntp_servers) < 0)
-        return -1;
-    return 0;
+    json_t *a = json_array();
+    (void)f;
+    for (size_t i = 0; a && i < c->n_updates; i++)
+        json_array_append_new(a,
+                              json_pack("{s:s, s:s, s:i, s:b}", "purpose", c->updates[i].purpose,
+                                        "host", c->updates[i].host, "port", (int)c->updates[i].port,
+                                        "enabled", c->updates[i].enabled));
+    return a;
 }
 
-static int parse_probe(struct pctx *p, json_t *o, struct cfg *c)
+static bool updates_default(struct cfg *c, const struct field *f)
 {
-    if (want_object(p, o, probe_keys) < 0 ||
-        read_uint(p, o, "interval_ms", &c->probe.interval_ms) < 0 ||
-        read_uint(p, o, "timeout_ms", &c->probe.timeout_ms) < 0 ||
-        read_uint(p, o, "fail_threshold", &c->probe.fail_threshold) < 0 ||
-        read_uint(p, o, "recover_threshold", &c->probe.recover_threshold) < 0 ||
-        read_str(p, o, "dns_query_name", false, check_query_name, &c->probe.dns_query_name) < 0 ||
-        read_str(p, o, "resolver", true, check_resolver, &c->probe.resolver) < 0)
-        return -1;
-    return 0;
-}
-
-static int parse_snmp(struct pctx *p, json_t *o, struct cfg *c)
-{
-    size_t old = 0;
-    json_t *v;
-    char shown[96];
-    if (want_object(p, o, snmp_keys) < 0)
-        return -1;
-    if ((v = enter(p, o, "mode", &old))) {
-        const char *s;
-        if (string_value(p, v, NULL, &s) < 0)
-            return -1;
-        if (!strcmp(s, "subagent"))
-            c->snmp.mode = SNMP_MODE_SUBAGENT;
-        else if (!strcmp(s, "master"))
-            c->snmp.mode = SNMP_MODE_MASTER;
-        else if (!strcmp(s, "off"))
-            c->snmp.mode = SNMP_MODE_OFF;
-        else
-            return fail(p, "%s is not an SNMP mode (expected subagent, master or off)",
-                        quote(s, shown, sizeof shown));
-        jpos_path_pop(&p->path, old);
+    size_t n = sizeof default_updates / sizeof default_updates[0];
+    (void)f;
+    c->updates = calloc(n, sizeof *c->updates);
+    if (!c->updates)
+        return false;
+    c->n_updates = n;
+    for (size_t i = 0; i < n; i++) {
+        c->updates[i].purpose = strdup(default_updates[i].purpose);
+        c->updates[i].host = strdup(default_updates[i].host);
+        c->updates[i].port = default_updates[i].port;
+        c->updates[i].enabled = true;
+        if (!c->updates[i].purpose || !c->updates[i].host)
+            return false;
     }
-    if (read_str(p, o, "agentx_socket", false, check_agentx, &c->snmp.agentx_socket) < 0 ||
-        read_str(p, o, "master_listen", false, check_master_listen, &c->snmp.master_listen) < 0 ||
-        read_uint(p, o, "ping_interval_s", &c->snmp.ping_interval_s) < 0 ||
-        read_str(p, o, "community", true, check_nonempty, &c->snmp.community) < 0 ||
-        read_str(p, o, "usm_user", true, check_nonempty, &c->snmp.usm_user) < 0 ||
-        read_str(p, o, "usm_auth_key", true, check_passphrase, &c->snmp.usm_auth_key) < 0 ||
-        read_str(p, o, "usm_priv_key", true, check_passphrase, &c->snmp.usm_priv_key) < 0 ||
-        read_trap_sinks(p, o, c) < 0 ||
-        read_str(p, o, "trap_community", false, check_nonempty, &c->snmp.trap_community) < 0 ||
-        read_uint(p, o, "notify_rate_limit", &c->snmp.notify_rate_limit) < 0 ||
-        read_uint(p, o, "notify_queue", &c->snmp.notify_queue) < 0)
+    return true;
+}
+
+static bool updates_copy(struct cfg *d, const struct cfg *c, const struct field *f)
+{
+    bool ok = true;
+    (void)f;
+    d->updates = dup_array(c->updates, c->n_updates, sizeof *c->updates, &ok);
+    d->n_updates = d->updates ? c->n_updates : 0;
+    for (size_t i = 0; i < d->n_updates; i++) {
+        d->updates[i].purpose = dup_opt(c->updates[i].purpose, &ok);
+        d->updates[i].host = dup_opt(c->updates[i].host, &ok);
+    }
+    return ok;
+}
+
+static void updates_release(struct cfg *c, const struct field *f)
+{
+    (void)f;
+    updates_free(c);
+}
+
+static const struct ftype t_updates = {updates_read, updates_write, updates_default, updates_copy,
+                                       updates_release};
+
+/* snmp.trap_sinks: each entry is a transport address (an SNMPv2c trap) or an object
+ * {"address": ..., "inform": true|false} (an inform when true, resent until acknowledged). */
+
+static int trap_sinks_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
+{
+    size_t i, n = 0;
+    json_t *item;
+    (void)f;
+    if (want_array(p, v) < 0)
         return -1;
+    char **l = calloc(json_array_size(v) + 1, sizeof *l);
+    bool *inform = calloc(json_array_size(v) + 1, sizeof *inform);
+    if (!l || !inform) {
+        free(l);
+        free(inform);
+        return oom(p);
+    }
+    json_array_foreach(v, i, item)
+    {
+        size_t o = jpos_path_index(&p->path, i), ko = 0;
+        const char *s;
+        json_t *a = item;
+        if (json_is_object(item)) {
+            if (want_object(p, item, trap_sink_keys) < 0 ||
+                read_member(p, item, "inform", bool_member, &inform[n]) < 0)
+                goto fail;
+            if (!(a = enter(p, item, "address", &ko))) {
+                fail(p, "missing key \"address\" (a sink object has an address and inform)");
+                goto fail;
+            }
+        }
+        if (string_value(p, a, check_trap_sink, &s) < 0)
+            goto fail;
+        if (!(l[n] = strdup(s))) {
+            oom(p);
+            goto fail;
+        }
+        n++;
+        if (a != item)
+            jpos_path_pop(&p->path, ko);
+        jpos_path_pop(&p->path, o);
+    }
+    strv_free(&c->snmp.trap_sinks, &c->snmp.n_trap_sinks);
+    free(c->snmp.trap_sink_inform);
+    c->snmp.trap_sinks = l;
+    c->snmp.trap_sink_inform = inform;
+    c->snmp.n_trap_sinks = n;
     return 0;
+fail:
+    strv_free(&l, &n);
+    free(inform);
+    return -1;
+}
+
+/* A trap sink as written: its address, or {"address", "inform": true} for an inform. */
+static json_t *trap_sinks_write(const struct cfg *c, const struct field *f)
+{
+    json_t *a = json_array();
+    (void)f;
+    for (size_t i = 0; a && i < c->snmp.n_trap_sinks; i++)
+        json_array_append_new(
+            a, c->snmp.trap_sink_inform && c->snmp.trap_sink_inform[i]
+                   ? json_pack("{s:s, s:b}", "address", c->snmp.trap_sinks[i], "inform", 1)
+                   : json_string(c->snmp.trap_sinks[i]));
+    return a;
+}
+
+static bool trap_sinks_default(struct cfg *c, const struct field *f)
+{
+    (void)f;
+    c->snmp.trap_sinks = NULL;
+    c->snmp.trap_sink_inform = NULL;
+    c->snmp.n_trap_sinks = 0;
+    return true;
+}
+
+static bool trap_sinks_copy(struct cfg *d, const struct cfg *c, const struct field *f)
+{
+    bool ok = true;
+    (void)f;
+    strv_copy(&d->snmp.trap_sinks, &d->snmp.n_trap_sinks, c->snmp.trap_sinks, c->snmp.n_trap_sinks,
+              &ok);
+    d->snmp.trap_sink_inform = NULL;
+    if (c->snmp.trap_sink_inform && d->snmp.n_trap_sinks)
+        d->snmp.trap_sink_inform =
+            dup_array(c->snmp.trap_sink_inform, d->snmp.n_trap_sinks, sizeof(bool), &ok);
+    return ok;
+}
+
+static void trap_sinks_release(struct cfg *c, const struct field *f)
+{
+    (void)f;
+    strv_free(&c->snmp.trap_sinks, &c->snmp.n_trap_sinks);
+    free(c->snmp.trap_sink_inform);
+    c->snmp.trap_sink_inform = NULL;
+}
+
+static const struct ftype t_trap_sinks = {trap_sinks_read, trap_sinks_write, trap_sinks_default,
+                                          trap_sinks_copy, trap_sinks_release};
+
+/* ------------------------------------------------------------- the keys */
+
+static const char *role_name(unsigned v)
+{
+    return cat_role_name((enum smsa_role)v);
+}
+
+static const char *mode_name(unsigned v)
+{
+    return cfg_snmp_mode_name((enum cfg_snmp_mode)v);
+}
+
+/* The short host name, when it is usable as an appliance name. */
+static bool default_name(struct cfg *c, const struct field *f)
+{
+    char host[256];
+    (void)f;
+    if (gethostname(host, sizeof host) == 0) {
+        host[sizeof host - 1] = '\0';
+        host[strcspn(host, ".")] = '\0';
+        if (!check_name(host))
+            return (c->name = strdup(host)) != NULL;
+    }
+    return (c->name = strdup("smsa")) != NULL;
 }
 
 static const char *check_listen_opt(const char *s)
@@ -1298,19 +1397,288 @@ static const char *check_listen_opt(const char *s)
     return *s ? check_listen(s) : NULL; /* "" turns REST off, like null */
 }
 
-static int parse_http(struct pctx *p, json_t *o, struct cfg *c)
+#define AT(m) offsetof(struct cfg, m)
+#define UINT_KEY(p, m, d, lo, hi, fl)                                                              \
+    {                                                                                              \
+        .path = p, .type = &t_uint, .off = AT(m), .def = d, .min = lo, .max = hi, .flags = fl      \
+    }
+#define STR_KEY(p, m, d, chk, fl)                                                                  \
+    {                                                                                              \
+        .path = p, .type = &t_str, .off = AT(m), .def_str = d, .check = chk, .flags = fl           \
+    }
+#define PEERS_KEY(p, m)                                                                            \
+    {                                                                                              \
+        .path = p, .type = &t_peers, .off = AT(m)                                                  \
+    }
+
+/* Every key of the file, in the order cfg_serialise writes them (grouped by section). Parse,
+ * defaults, serialise, clone, free, diff and the restart keys are all driven from here. */
+static const struct field fields[] = {
+    {.path = "appliance.name",
+     .type = &t_str,
+     .off = AT(name),
+     .check = check_name,
+     .set_default = default_name},
+    {.path = "appliance.role",
+     .type = &t_enum,
+     .off = AT(role),
+     .def = ROLE_CONTROL_CENTER,
+     .name = role_name,
+     .n_names = ROLE_ALL_IN_ONE + 1,
+     .what = "a role (expected control-center, scanner or all-in-one)"},
+    /* flow 14, port 41080: disabled by default (TECH85204) */
+    {.path = "appliance.http_management", .type = &t_bool, .off = AT(http_management)},
+    {.path = "peers.control_center",
+     .type = &t_peer,
+     .off = AT(control_center),
+     .n_off = AT(control_center_port),
+     .flags = F_NULLABLE},
+    {.path = "peers.scanners", .type = &t_scanners},
+    PEERS_KEY("peers.dns_servers", dns_servers),
+    PEERS_KEY("peers.ldap_servers", ldap_servers),
+    PEERS_KEY("peers.internal_mail_servers", internal_mail_servers),
+    PEERS_KEY("peers.internet_mail_hosts", internet_mail_hosts),
+    PEERS_KEY("peers.management_hosts", management_hosts),
+    {.path = "ntp.enabled", .type = &t_bool, .off = AT(ntp_enabled)},
+    PEERS_KEY("ntp.servers", ntp_servers),
+    {.path = "updates", .type = &t_updates},
+    UINT_KEY("probe.interval_ms", probe.interval_ms, 10000, 100, 3600000, 0),
+    UINT_KEY("probe.timeout_ms", probe.timeout_ms, 3000, 50, 60000, 0),
+    UINT_KEY("probe.fail_threshold", probe.fail_threshold, 3, 1, 100, 0),
+    UINT_KEY("probe.recover_threshold", probe.recover_threshold, 1, 1, 100, 0),
+    STR_KEY("probe.dns_query_name", probe.dns_query_name, ".", check_query_name, 0),
+    STR_KEY("probe.resolver", probe.resolver, NULL, check_resolver, F_NULLABLE),
+    {.path = "snmp.mode",
+     .type = &t_enum,
+     .off = AT(snmp.mode),
+     .def = SNMP_MODE_SUBAGENT,
+     .name = mode_name,
+     .n_names = SNMP_MODE_OFF + 1,
+     .what = "an SNMP mode (expected subagent, master or off)",
+     .flags = F_RESTART},
+    STR_KEY("snmp.agentx_socket", snmp.agentx_socket, "/var/agentx/master", check_agentx, 0),
+    STR_KEY("snmp.master_listen", snmp.master_listen, "udp:127.0.0.1:1161", check_master_listen,
+            F_RESTART),
+    UINT_KEY("snmp.ping_interval_s", snmp.ping_interval_s, 5, 1, 3600, 0),
+    STR_KEY("snmp.community", snmp.community, CFG_WELL_KNOWN_COMMUNITY, check_nonempty,
+            F_NULLABLE | F_RESTART | F_SECRET),
+    STR_KEY("snmp.usm_user", snmp.usm_user, NULL, check_nonempty, F_NULLABLE | F_RESTART),
+    STR_KEY("snmp.usm_auth_key", snmp.usm_auth_key, NULL, check_passphrase,
+            F_NULLABLE | F_RESTART | F_SECRET),
+    STR_KEY("snmp.usm_priv_key", snmp.usm_priv_key, NULL, check_passphrase,
+            F_NULLABLE | F_RESTART | F_SECRET),
+    {.path = "snmp.trap_sinks", .type = &t_trap_sinks, .flags = F_RESTART},
+    STR_KEY("snmp.trap_community", snmp.trap_community, CFG_WELL_KNOWN_COMMUNITY, check_nonempty,
+            F_RESTART | F_SECRET),
+    UINT_KEY("snmp.notify_rate_limit", snmp.notify_rate_limit, 60, 0, 100000, 0),
+    UINT_KEY("snmp.notify_queue", snmp.notify_queue, 1000, 1, 100000, 0),
+    STR_KEY("http.listen", http.listen, "127.0.0.1:8161", check_listen_opt, F_NULLABLE | F_RESTART),
+    STR_KEY("http.token_file", http.token_file, NULL, check_nonempty, F_NULLABLE),
+    {.path = "http.allow",
+     .type = &t_strv,
+     .off = AT(http.allow),
+     .n_off = AT(http.n_allow),
+     .def_strv = default_allow,
+     .check = check_cidr},
+    STR_KEY("http.tls_cert", http.tls_cert, NULL, check_nonempty, F_NULLABLE | F_RESTART),
+    STR_KEY("http.tls_key", http.tls_key, NULL, check_nonempty, F_NULLABLE | F_RESTART),
+    UINT_KEY("http.max_connections", http.max_connections, 256, 1, 10000, F_RESTART),
+    UINT_KEY("http.per_ip_connections", http.per_ip_connections, 64, 1, 10000, F_RESTART),
+    UINT_KEY("http.timeout_s", http.timeout_s, 30, 1, 3600, F_RESTART),
+    STR_KEY("state_dir", state_dir, CFG_DEFAULT_STATE_DIR, check_state_dir, F_RESTART),
+};
+
+#define N_FIELDS (sizeof fields / sizeof fields[0])
+
+static const struct field *field_at(const char *path)
 {
-    if (want_object(p, o, http_keys) < 0 ||
-        read_str(p, o, "listen", true, check_listen_opt, &c->http.listen) < 0 ||
-        read_str(p, o, "token_file", true, check_nonempty, &c->http.token_file) < 0 ||
-        read_str_list(p, o, "allow", check_cidr, &c->http.allow, &c->http.n_allow) < 0 ||
-        read_str(p, o, "tls_cert", true, check_nonempty, &c->http.tls_cert) < 0 ||
-        read_str(p, o, "tls_key", true, check_nonempty, &c->http.tls_key) < 0 ||
-        read_uint(p, o, "max_connections", &c->http.max_connections) < 0 ||
-        read_uint(p, o, "per_ip_connections", &c->http.per_ip_connections) < 0 ||
-        read_uint(p, o, "timeout_s", &c->http.timeout_s) < 0)
+    for (size_t i = 0; i < N_FIELDS; i++)
+        if (!strcmp(fields[i].path, path))
+            return &fields[i];
+    return NULL;
+}
+
+/* The length of the section part of a path ("snmp" of "snmp.mode"); 0 for a top-level key. */
+static size_t section_len(const char *path)
+{
+    const char *dot = strchr(path, '.');
+    return dot ? (size_t)(dot - path) : 0;
+}
+
+static bool same_section(const struct field *a, const struct field *b)
+{
+    size_t n = section_len(a->path);
+    return n && n == section_len(b->path) && !strncmp(a->path, b->path, n);
+}
+
+/* The keys of the object at section (NULL: the document), in table order, NULL-terminated.
+ * The document's keys are the sections and the top-level keys. */
+static void keys_of(const char *section, const char **keys, char names[][32])
+{
+    size_t n = 0, slen = section ? strlen(section) : 0;
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        const char *path = fields[i].path;
+        size_t len = section_len(path);
+        if (section) {
+            if (len == slen && !strncmp(path, section, slen))
+                keys[n++] = path + slen + 1;
+        } else if (!len) {
+            keys[n++] = path;
+        } else if (!i || !same_section(&fields[i - 1], &fields[i])) {
+            snprintf(names[n], sizeof names[n], "%.*s", (int)len, path);
+            keys[n] = names[n];
+            n++;
+        }
+    }
+    keys[n] = NULL;
+}
+
+static int read_field(struct pctx *p, json_t *obj, const char *key, const struct field *f,
+                      struct cfg *c)
+{
+    size_t old = 0;
+    json_t *v = enter(p, obj, key, &old);
+    if (!v)
+        return 0;
+    if (f->type->read(p, v, c, f) < 0)
         return -1;
+    jpos_path_pop(&p->path, old);
     return 0;
+}
+
+/* An object with no key that section lacks. */
+static int want_section(struct pctx *p, json_t *obj, const char *section)
+{
+    const char *keys[N_FIELDS + 1];
+    keys_of(section, keys, NULL);
+    return want_object(p, obj, keys);
+}
+
+/* The object of one section ("snmp"), every key it has replacing its default. */
+static int read_section(struct pctx *p, json_t *obj, const char *section, struct cfg *c)
+{
+    size_t slen = strlen(section);
+    if (want_section(p, obj, section) < 0)
+        return -1;
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        const struct field *f = &fields[i];
+        if (section_len(f->path) == slen && !strncmp(f->path, section, slen) &&
+            read_field(p, obj, f->path + slen + 1, f, c) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The whole document, section by section in table order. */
+static int read_document(struct pctx *p, json_t *root, struct cfg *c)
+{
+    const char *keys[N_FIELDS + 1];
+    char names[N_FIELDS + 1][32];
+    keys_of(NULL, keys, names);
+    if (want_object(p, root, keys) < 0)
+        return -1;
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        const struct field *f = &fields[i];
+        size_t len = section_len(f->path), old = 0;
+        if (!len) {
+            if (read_field(p, root, f->path, f, c) < 0)
+                return -1;
+            continue;
+        }
+        if (i && same_section(&fields[i - 1], f))
+            continue;
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)len, f->path);
+        json_t *v = enter(p, root, name, &old);
+        if (!v)
+            continue;
+        if (read_section(p, v, name, c) < 0)
+            return -1;
+        jpos_path_pop(&p->path, old);
+    }
+    return 0;
+}
+
+/* The configuration as JSON; secrets as "********" when masked. */
+static json_t *to_json(const struct cfg *c, bool masked)
+{
+    json_t *doc = json_object(), *sec = NULL;
+    for (size_t i = 0; doc && i < N_FIELDS; i++) {
+        const struct field *f = &fields[i];
+        size_t len = section_len(f->path);
+        json_t *v = masked && (f->flags & F_SECRET) && *CFIELD(c, f, char *)
+                        ? json_string("********")
+                        : f->type->write(c, f);
+        if (len && (!i || !same_section(&fields[i - 1], f))) {
+            char name[32];
+            snprintf(name, sizeof name, "%.*s", (int)len, f->path);
+            sec = json_object();
+            if (json_object_set_new(doc, name, sec) < 0)
+                sec = NULL;
+        }
+        json_t *into = len ? sec : doc;
+        if (!v || !into || json_object_set_new(into, f->path + (len ? len + 1 : 0), v) < 0) {
+            json_decref(doc);
+            return NULL;
+        }
+    }
+    return doc;
+}
+
+void cfg_free(struct cfg *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < N_FIELDS; i++)
+        fields[i].type->release(c, &fields[i]);
+    free(c);
+}
+
+struct cfg *cfg_clone(const struct cfg *c)
+{
+    bool ok = true;
+    struct cfg *d = malloc(sizeof *d);
+    if (!d)
+        return NULL;
+    *d = *c;
+    /* every field is copied, even after a failure, so that d shares no pointer with c */
+    for (size_t i = 0; i < N_FIELDS; i++)
+        ok = fields[i].type->copy(d, c, &fields[i]) && ok;
+    if (!ok) {
+        cfg_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+struct cfg *cfg_defaults(void)
+{
+    bool ok = true;
+    struct cfg *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        const struct field *f = &fields[i];
+        ok = (f->set_default ? f->set_default : f->type->set_default)(c, f) && ok;
+    }
+    if (!ok) {
+        cfg_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+const char *cfg_snmp_mode_name(enum cfg_snmp_mode m)
+{
+    switch (m) {
+    case SNMP_MODE_SUBAGENT:
+        return "subagent";
+    case SNMP_MODE_MASTER:
+        return "master";
+    case SNMP_MODE_OFF:
+        return "off";
+    }
+    return "?";
 }
 
 /* ------------------------------------------------------------- documents */
@@ -1391,28 +1759,14 @@ static void pctx_init(struct pctx *p, const char *text, size_t len, struct cfg_e
     memset(err, 0, sizeof *err);
 }
 
-static int section(struct pctx *p, json_t *root, const char *key,
-                   int (*parse)(struct pctx *, json_t *, struct cfg *), struct cfg *c)
-{
-    size_t old = 0;
-    json_t *v = enter(p, root, key, &old);
-    if (!v)
-        return 0;
-    if (parse(p, v, c) < 0)
-        return -1;
-    jpos_path_pop(&p->path, old);
-    return 0;
-}
-
 static int validate(struct pctx *p, struct cfg *c);
 
 struct cfg *cfg_parse(const char *text, size_t len, struct cfg_error *err)
 {
     struct cfg_error dummy;
     struct pctx p;
-    size_t old = 0;
     pctx_init(&p, text, len, err ? err : &dummy);
-    json_t *root = load_json(&p, text, len), *v;
+    json_t *root = load_json(&p, text, len);
     if (!root)
         return NULL;
     struct cfg *c = cfg_defaults();
@@ -1421,19 +1775,7 @@ struct cfg *cfg_parse(const char *text, size_t len, struct cfg_error *err)
         json_decref(root);
         return NULL;
     }
-    int rc = want_object(&p, root, top_keys);
-    rc = rc < 0 ? rc : section(&p, root, "appliance", parse_appliance, c);
-    rc = rc < 0 ? rc : section(&p, root, "peers", parse_peers, c);
-    rc = rc < 0 ? rc : section(&p, root, "ntp", parse_ntp, c);
-    if (rc == 0 && (v = enter(&p, root, "updates", &old))) {
-        rc = updates_value(&p, v, c);
-        if (rc == 0)
-            jpos_path_pop(&p.path, old);
-    }
-    rc = rc < 0 ? rc : section(&p, root, "probe", parse_probe, c);
-    rc = rc < 0 ? rc : section(&p, root, "snmp", parse_snmp, c);
-    rc = rc < 0 ? rc : section(&p, root, "http", parse_http, c);
-    rc = rc < 0 ? rc : read_str(&p, root, "state_dir", false, check_state_dir, &c->state_dir);
+    int rc = read_document(&p, root, c);
     rc = rc < 0 ? rc : validate(&p, c);
     rc = rc < 0 ? rc : cfg_fill_ntp_servers(c) < 0 ? oom(&p) : 0;
     json_decref(root);
@@ -1508,11 +1850,6 @@ struct cfg *cfg_load(const char *path, struct cfg_error *err)
 
 /* ------------------------------------------------------------- validation */
 
-static unsigned *num_field(struct cfg *c, size_t i)
-{
-    return (unsigned *)((char *)c + num_fields[i].off);
-}
-
 static int validate_list(struct pctx *p, const char *path, const struct cfg_list *l)
 {
     size_t old = jpos_path_key(&p->path, path);
@@ -1551,11 +1888,12 @@ int cfg_fill_ntp_servers(struct cfg *c)
 static int validate(struct pctx *p, struct cfg *c)
 {
     char shown[96];
-    for (size_t i = 0; i < sizeof num_fields / sizeof num_fields[0]; i++) {
-        unsigned v = *num_field(c, i);
-        if (v < num_fields[i].min || v > num_fields[i].max) {
-            jpos_path_key(&p->path, num_fields[i].path);
-            return fail(p, "%u is out of range (%u..%u)", v, num_fields[i].min, num_fields[i].max);
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        const struct field *f = &fields[i];
+        unsigned v = f->type == &t_uint ? *CFIELD(c, f, unsigned) : 0;
+        if (f->type == &t_uint && (v < f->min || v > f->max)) {
+            jpos_path_key(&p->path, f->path);
+            return fail(p, "%u is out of range (%u..%u)", v, f->min, f->max);
         }
     }
     if (c->probe.timeout_ms >= c->probe.interval_ms) {
@@ -1667,95 +2005,9 @@ int cfg_validate(struct cfg *c, struct cfg_error *err)
 
 /* ------------------------------------------------------------- serialise */
 
-static json_t *str_or_null(const char *s)
+static char *serialise(const struct cfg *c, bool masked)
 {
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *peer_json(const char *host, uint16_t port)
-{
-    char buf[CFG_MAX_HOST + 16];
-    struct cfg_peer pe = {(char *)host, port};
-    if (!host)
-        return json_null();
-    cfg_peer_format(&pe, buf, sizeof buf);
-    return json_string(buf);
-}
-
-static json_t *list_json(const struct cfg_list *l)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < l->n; i++)
-        json_array_append_new(a, peer_json(l->items[i].host, l->items[i].port));
-    return a;
-}
-
-static json_t *strv_json(char *const *v, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < n; i++)
-        json_array_append_new(a, json_string(v[i]));
-    return a;
-}
-
-/* A trap sink as written: its address, or {"address", "inform": true} for an inform. */
-static json_t *trap_sinks_json(const struct cfg *c)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < c->snmp.n_trap_sinks; i++)
-        json_array_append_new(
-            a, c->snmp.trap_sink_inform && c->snmp.trap_sink_inform[i]
-                   ? json_pack("{s:s, s:b}", "address", c->snmp.trap_sinks[i], "inform", 1)
-                   : json_string(c->snmp.trap_sinks[i]));
-    return a;
-}
-
-static json_t *to_json(const struct cfg *c)
-{
-    json_t *scanners = json_array(), *updates = json_array();
-    for (size_t i = 0; scanners && i < c->n_scanners; i++)
-        json_array_append_new(
-            scanners, json_pack("{s:s, s:o}", "name", c->scanners[i].name, "host",
-                                peer_json(c->scanners[i].peer.host, c->scanners[i].peer.port)));
-    for (size_t i = 0; updates && i < c->n_updates; i++)
-        json_array_append_new(updates,
-                              json_pack("{s:s, s:s, s:i, s:b}", "purpose", c->updates[i].purpose,
-                                        "host", c->updates[i].host, "port", (int)c->updates[i].port,
-                                        "enabled", c->updates[i].enabled));
-    /* "o" steals each reference, even when packing fails, so nothing leaks on error. */
-    return json_pack(
-        "{s:{s:s, s:s, s:b}, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:{s:b, s:o}, s:o,"
-        " s:{s:i, s:i, s:i, s:i, s:s, s:o},"
-        " s:{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:s, s:i, s:i},"
-        " s:{s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:i}, s:s}",
-        "appliance", "name", c->name, "role", cat_role_name(c->role), "http_management",
-        c->http_management, "peers", "control_center",
-        peer_json(c->control_center, c->control_center_port), "scanners", scanners, "dns_servers",
-        list_json(&c->dns_servers), "ldap_servers", list_json(&c->ldap_servers),
-        "internal_mail_servers", list_json(&c->internal_mail_servers), "internet_mail_hosts",
-        list_json(&c->internet_mail_hosts), "management_hosts", list_json(&c->management_hosts),
-        "ntp", "enabled", c->ntp_enabled, "servers", list_json(&c->ntp_servers), "updates", updates,
-        "probe", "interval_ms", (int)c->probe.interval_ms, "timeout_ms", (int)c->probe.timeout_ms,
-        "fail_threshold", (int)c->probe.fail_threshold, "recover_threshold",
-        (int)c->probe.recover_threshold, "dns_query_name", c->probe.dns_query_name, "resolver",
-        str_or_null(c->probe.resolver), "snmp", "mode", cfg_snmp_mode_name(c->snmp.mode),
-        "agentx_socket", c->snmp.agentx_socket, "master_listen", c->snmp.master_listen,
-        "ping_interval_s", (int)c->snmp.ping_interval_s, "community",
-        str_or_null(c->snmp.community), "usm_user", str_or_null(c->snmp.usm_user), "usm_auth_key",
-        str_or_null(c->snmp.usm_auth_key), "usm_priv_key", str_or_null(c->snmp.usm_priv_key),
-        "trap_sinks", trap_sinks_json(c), "trap_community", c->snmp.trap_community,
-        "notify_rate_limit", (int)c->snmp.notify_rate_limit, "notify_queue",
-        (int)c->snmp.notify_queue, "http", "listen", str_or_null(c->http.listen), "token_file",
-        str_or_null(c->http.token_file), "allow", strv_json(c->http.allow, c->http.n_allow),
-        "tls_cert", str_or_null(c->http.tls_cert), "tls_key", str_or_null(c->http.tls_key),
-        "max_connections", (int)c->http.max_connections, "per_ip_connections",
-        (int)c->http.per_ip_connections, "timeout_s", (int)c->http.timeout_s, "state_dir",
-        c->state_dir);
-}
-
-char *cfg_serialise(const struct cfg *c)
-{
-    json_t *doc = to_json(c);
+    json_t *doc = to_json(c, masked);
     if (!doc)
         return NULL;
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -1771,6 +2023,16 @@ char *cfg_serialise(const struct cfg *c)
     out[n] = '\n';
     out[n + 1] = '\0';
     return out;
+}
+
+char *cfg_serialise(const struct cfg *c)
+{
+    return serialise(c, false);
+}
+
+char *cfg_serialise_masked(const struct cfg *c)
+{
+    return serialise(c, true);
 }
 
 /* ------------------------------------------------------------- diff */
@@ -1835,7 +2097,7 @@ size_t cfg_diff(const struct cfg *a, const struct cfg *b, char *buf, size_t len)
     if (len == 0)
         return 0;
     buf[0] = '\0';
-    json_t *ja = to_json(a), *jb = to_json(b);
+    json_t *ja = to_json(a, false), *jb = to_json(b, false);
     if (ja && jb) {
         char path[512] = "";
         diff_json(ja, jb, path, sizeof(path), buf, len, &k);
@@ -1847,82 +2109,35 @@ size_t cfg_diff(const struct cfg *a, const struct cfg *b, char *buf, size_t len)
 
 /* ------------------------------------------------------------- restart keys */
 
-static bool restart_key_equal(const struct cfg *a, const struct cfg *b, size_t i)
+/* Compared as written, so a list is equal when every item is. */
+static bool field_equal(const struct cfg *a, const struct cfg *b, const struct field *f)
 {
-    const char *pa = (const char *)a + restart_keys[i].off;
-    const char *pb = (const char *)b + restart_keys[i].off;
-    switch (restart_keys[i].kind) {
-    case RK_STR: {
-        const char *x = *(char *const *)pa, *y = *(char *const *)pb;
-        return (!x && !y) || (x && y && !strcmp(x, y));
-    }
-    case RK_STRV: {
-        char *const *x = *(char **const *)pa, *const *y = *(char **const *)pb;
-        size_t n = *(const size_t *)((const char *)a + restart_keys[i].count_off);
-        if (n != *(const size_t *)((const char *)b + restart_keys[i].count_off))
-            return false;
-        for (size_t k = 0; k < n; k++)
-            if (strcmp(x[k], y[k]) != 0)
-                return false;
-        return true;
-    }
-    case RK_UINT:
-        return *(const unsigned *)pa == *(const unsigned *)pb;
-    case RK_MODE:
-        return *(const enum cfg_snmp_mode *)pa == *(const enum cfg_snmp_mode *)pb;
-    }
-    return true;
+    json_t *x = f->type->write(a, f), *y = f->type->write(b, f);
+    bool eq = x && y && json_equal(x, y);
+    json_decref(x);
+    json_decref(y);
+    return eq;
 }
 
 size_t cfg_restart_keys(const struct cfg *running, const struct cfg *wanted, const char **keys,
                         size_t max)
 {
     size_t n = 0;
-    for (size_t i = 0; i < sizeof restart_keys / sizeof restart_keys[0]; i++)
-        if (!restart_key_equal(running, wanted, i) && n < max)
-            keys[n++] = restart_keys[i].path;
+    for (size_t i = 0; i < N_FIELDS; i++)
+        if ((fields[i].flags & F_RESTART) && !field_equal(running, wanted, &fields[i]) && n < max)
+            keys[n++] = fields[i].path;
     return n;
 }
 
 int cfg_keep_restart_values(struct cfg *dst, const struct cfg *src)
 {
-    bool ok = true;
-    for (size_t i = 0; i < sizeof restart_keys / sizeof restart_keys[0]; i++) {
-        if (restart_key_equal(dst, src, i))
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        const struct field *f = &fields[i];
+        if (!(f->flags & F_RESTART) || field_equal(dst, src, f))
             continue;
-        char *pd = (char *)dst + restart_keys[i].off;
-        const char *ps = (const char *)src + restart_keys[i].off;
-        switch (restart_keys[i].kind) {
-        case RK_STR: {
-            char *copy = dup_opt(*(char *const *)ps, &ok);
-            if (!ok)
-                return -1;
-            free(*(char **)pd);
-            *(char **)pd = copy;
-            break;
-        }
-        case RK_STRV: {
-            size_t *nd = (size_t *)((char *)dst + restart_keys[i].count_off);
-            size_t ns = *(const size_t *)((const char *)src + restart_keys[i].count_off);
-            char **v = NULL;
-            size_t n = 0;
-            strv_copy(&v, &n, *(char **const *)ps, ns, &ok);
-            if (!ok) {
-                strv_free(&v, &n);
-                return -1;
-            }
-            strv_free((char ***)pd, nd);
-            *(char ***)pd = v;
-            *nd = n;
-            break;
-        }
-        case RK_UINT:
-            *(unsigned *)pd = *(const unsigned *)ps;
-            break;
-        case RK_MODE:
-            *(enum cfg_snmp_mode *)pd = *(const enum cfg_snmp_mode *)ps;
-            break;
-        }
+        f->type->release(dst, f);
+        if (!f->type->copy(dst, src, f))
+            return -1;
     }
     return 0;
 }
@@ -2038,7 +2253,7 @@ struct cfg *cfg_with_ntp(const struct cfg *base, const char *json, size_t len,
     if (!root)
         return NULL;
     struct cfg *next = NULL;
-    if (want_object(&p, root, ntp_keys) < 0)
+    if (want_section(&p, root, "ntp") < 0)
         goto refuse;
     if (!json_object_get(root, "enabled")) {
         fail(&p, "missing key \"enabled\"");
@@ -2049,7 +2264,7 @@ struct cfg *cfg_with_ntp(const struct cfg *base, const char *json, size_t len,
         goto refuse;
     }
     list_free(&next->ntp_servers); /* absent "servers" means none */
-    if (parse_ntp(&p, root, next) < 0)
+    if (read_section(&p, root, "ntp", next) < 0)
         goto refuse;
     return with_finish(&p, next, root);
 refuse:
@@ -2081,7 +2296,7 @@ struct cfg *cfg_with_updates(const struct cfg *base, const char *json, size_t le
         oom(&p);
         goto refuse;
     }
-    if (updates_value(&p, items, next) < 0)
+    if (t_updates.read(&p, items, next, field_at("updates")) < 0)
         goto refuse;
     return with_finish(&p, next, root);
 refuse:

@@ -130,6 +130,9 @@ int cfg_fill_ntp_servers(struct cfg *c);
 
 /* The whole configuration as a JSON document (malloc'd, caller frees). */
 char *cfg_serialise(const struct cfg *c);
+/* The same with every secret (communities, USM passphrases) that is set written as
+ * "********": what may leave the box. */
+char *cfg_serialise_masked(const struct cfg *c);
 /* Replaces the file atomically (atomic.h). On failure the file is exactly the old one (or
  * still absent). */
 int cfg_save(const struct cfg *c, const char *path, struct cfg_error *err);
