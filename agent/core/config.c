@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "addr.h"
 #include "jsonpos.h"
 
 #include <arpa/inet.h>
@@ -182,212 +183,64 @@ static int oom(struct pctx *p)
 
 /* ------------------------------------------------------------- host syntax */
 
-static bool ip_literal(const char *s, int af)
-{
-    unsigned char buf[16];
-    return inet_pton(af, s, buf) == 1;
-}
-
 bool cfg_host_valid(const char *host)
 {
-    if (!host || !*host)
-        return false;
-    if (ip_literal(host, AF_INET) || ip_literal(host, AF_INET6))
-        return true;
-    size_t len = strlen(host), start = 0, last = 0;
-    if (host[len - 1] == '.') /* the root's trailing dot is optional */
-        len--;
-    if (len == 0 || len > CFG_MAX_HOST)
-        return false;
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || host[i] == '.') {
-            size_t l = i - start;
-            if (l < 1 || l > 63 || host[start] == '-' || host[i - 1] == '-')
-                return false;
-            last = start;
-            start = i + 1;
-        } else if (!isalnum((unsigned char)host[i]) && host[i] != '-') {
-            return false;
-        }
-    }
-    /* An all-numeric last label is a mistyped address ("192.0.2.300"), not a name. */
-    for (size_t i = last; i < len; i++)
-        if (!isdigit((unsigned char)host[i]))
-            return true;
-    return false;
-}
-
-static bool parse_port(const char *s, uint16_t *out)
-{
-    unsigned long v = 0;
-    if (!*s || strlen(s) > 5)
-        return false;
-    for (; *s; s++) {
-        if (!isdigit((unsigned char)*s))
-            return false;
-        v = v * 10 + (unsigned long)(*s - '0');
-    }
-    if (v < 1 || v > 65535)
-        return false;
-    *out = (uint16_t)v;
-    return true;
+    return addr_host_valid(host);
 }
 
 int cfg_parse_peer(const char *s, struct cfg_peer *out, char *why, size_t why_len)
 {
-    char host[CFG_MAX_HOST + 2];
-    const char *port = NULL;
-    size_t hlen;
+    struct addr_hostport hp;
     out->host = NULL;
     out->port = 0;
-    if (!s || !*s) {
-        snprintf(why, why_len, "is empty (expected host or host:port)");
+    if (addr_parse_hostport(s, &hp, why, why_len) < 0)
         return -1;
-    }
-    if (*s == '[') {
-        const char *end = strchr(s, ']');
-        if (!end) {
-            snprintf(why, why_len, "has '[' without ']'");
-            return -1;
-        }
-        hlen = (size_t)(end - s - 1);
-        if (end[1] == ':')
-            port = end + 2;
-        else if (end[1]) {
-            snprintf(why, why_len, "has text after ']' (expected [address]:port)");
-            return -1;
-        }
-        if (hlen >= sizeof host) {
-            snprintf(why, why_len, "is not a valid IPv6 address in brackets");
-            return -1;
-        }
-        memcpy(host, s + 1, hlen);
-        host[hlen] = '\0';
-        if (!ip_literal(host, AF_INET6)) {
-            snprintf(why, why_len, "is not a valid IPv6 address in brackets");
-            return -1;
-        }
-    } else {
-        const char *colon = strchr(s, ':');
-        if (colon && strchr(colon + 1, ':')) {
-            /* Two colons or more: an IPv6 literal, which can carry a port only in brackets. */
-            if (!ip_literal(s, AF_INET6)) {
-                snprintf(why, why_len,
-                         "is neither host:port nor an IPv6 address (write [address]:port)");
-                return -1;
-            }
-            hlen = strlen(s);
-        } else {
-            hlen = colon ? (size_t)(colon - s) : strlen(s);
-            port = colon ? colon + 1 : NULL;
-        }
-        if (hlen >= sizeof host) {
-            snprintf(why, why_len, "has a host name longer than %d characters", CFG_MAX_HOST);
-            return -1;
-        }
-        memcpy(host, s, hlen);
-        host[hlen] = '\0';
-        if (!cfg_host_valid(host)) {
-            snprintf(why, why_len, "is not a valid host name or address");
-            return -1;
-        }
-    }
-    if (port && !parse_port(port, &out->port)) {
-        snprintf(why, why_len, "has port \"%.8s%s\" (expected 1..65535)", port,
-                 strlen(port) > 8 ? "..." : "");
-        return -1;
-    }
-    out->host = strdup(host);
-    if (!out->host) {
+    if (!(out->host = strdup(hp.host))) {
         snprintf(why, why_len, "out of memory");
         return -1;
     }
+    out->port = hp.port;
     return 0;
 }
 
 void cfg_peer_format(const struct cfg_peer *p, char *buf, size_t len)
 {
-    bool v6 = strchr(p->host, ':') != NULL;
-    if (!p->port)
-        snprintf(buf, len, "%s", p->host);
-    else if (v6)
-        snprintf(buf, len, "[%s]:%u", p->host, (unsigned)p->port);
-    else
-        snprintf(buf, len, "%s:%u", p->host, (unsigned)p->port);
-}
-
-/* Address with an optional prefix length: "192.0.2.0/24", "2001:db8::/32", "::1". */
-static bool cidr_valid(const char *s)
-{
-    char addr[INET6_ADDRSTRLEN + 1];
-    const char *slash = strchr(s, '/');
-    size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-    if (alen == 0 || alen >= sizeof addr)
-        return false;
-    memcpy(addr, s, alen);
-    addr[alen] = '\0';
-    int max = ip_literal(addr, AF_INET) ? 32 : ip_literal(addr, AF_INET6) ? 128 : -1;
-    if (max < 0)
-        return false;
-    if (!slash)
-        return true;
-    const char *d = slash + 1;
-    if (!*d || strlen(d) > 3)
-        return false;
-    int v = 0;
-    for (; *d; d++) {
-        if (!isdigit((unsigned char)*d))
-            return false;
-        v = v * 10 + (*d - '0');
-    }
-    return v <= max;
+    addr_format_hostport(p->host, p->port, buf, len);
 }
 
 /* host:port with the port required; v6 says the host must be an IPv6 literal (or a name),
- * !v6 that it must not be one. */
-static const char *check_endpoint(const char *s, int v6)
+ * !v6 that it must not be one, -1 either. */
+static const char *endpoint_fits(const struct addr_hostport *hp, int v6)
 {
-    struct cfg_peer pe;
-    char why[128];
-    if (cfg_parse_peer(s, &pe, why, sizeof why) < 0)
-        return "is not host:port or [address]:port";
-    bool port = pe.port != 0, is6 = ip_literal(pe.host, AF_INET6),
-         is4 = ip_literal(pe.host, AF_INET);
-    free(pe.host);
-    if (!port)
+    if (!hp->port)
         return "has no port (expected host:port or [address]:port)";
-    if (v6 == 1 && is4)
+    if (v6 == 1 && hp->family == AF_INET)
         return "names an IPv4 address for an IPv6 transport";
-    if (v6 == 0 && is6)
+    if (v6 == 0 && hp->family == AF_INET6)
         return "names an IPv6 address for an IPv4 transport (use udp6: or tcp6:)";
     return NULL;
+}
+
+static const char *check_endpoint(const char *s, int v6)
+{
+    struct addr_hostport hp;
+    char why[128];
+    if (addr_parse_hostport(s, &hp, why, sizeof why) < 0)
+        return "is not host:port or [address]:port";
+    return endpoint_fits(&hp, v6);
 }
 
 /* A net-snmp transport address: [udp:|tcp:|udp6:|tcp6:]host:port. */
 static const char *check_transport(const char *s, bool port_optional)
 {
-    static const struct {
-        const char *prefix;
-        int v6;
-    } transports[] = {{"udp:", 0}, {"tcp:", 0}, {"udp6:", 1}, {"tcp6:", 1}};
-    int v6 = 0;
-    for (size_t i = 0; i < sizeof transports / sizeof transports[0]; i++) {
-        size_t n = strlen(transports[i].prefix);
-        if (!strncmp(s, transports[i].prefix, n)) {
-            s += n;
-            v6 = transports[i].v6;
-            break;
-        }
-    }
-    if (port_optional) {
-        struct cfg_peer pe;
-        char why[128];
-        if (cfg_parse_peer(s, &pe, why, sizeof why) < 0)
-            return "is not [udp:|tcp:|udp6:|tcp6:]host[:port]";
-        free(pe.host);
+    struct addr_endpoint e;
+    char why[128];
+    if (addr_parse_transport(s, &e, why, sizeof why) < 0)
+        return port_optional ? "is not [udp:|tcp:|udp6:|tcp6:]host[:port]"
+                             : "is not host:port or [address]:port";
+    if (port_optional)
         return NULL;
-    }
-    return check_endpoint(s, v6);
+    return endpoint_fits(&e.hp, e.transport == ADDR_UDP6 || e.transport == ADDR_TCP6);
 }
 
 static const char *check_master_listen(const char *s)
@@ -416,7 +269,10 @@ static const char *check_listen(const char *s)
 
 static const char *check_cidr(const char *s)
 {
-    return cidr_valid(s) ? NULL : "is not an address or CIDR (e.g. 192.0.2.0/24, 2001:db8::/32)";
+    struct addr_cidr c;
+    return addr_parse_cidr(s, &c) == 0
+               ? NULL
+               : "is not an address or CIDR (e.g. 192.0.2.0/24, 2001:db8::/32)";
 }
 
 static const char *check_name(const char *s)
@@ -449,16 +305,14 @@ static const char *check_resolver(const char *s)
     while (*s) {
         char item[CFG_MAX_HOST + 16], why[128];
         size_t n = strcspn(s, ",");
-        struct cfg_peer pe;
+        struct addr_hostport hp;
         if (n == 0 || n >= sizeof item)
             return "is not a list of address[:port] separated by commas";
         memcpy(item, s, n);
         item[n] = '\0';
-        if (cfg_parse_peer(item, &pe, why, sizeof why) < 0)
+        if (addr_parse_hostport(item, &hp, why, sizeof why) < 0)
             return "is not a list of address[:port] separated by commas";
-        bool ip = ip_literal(pe.host, AF_INET) || ip_literal(pe.host, AF_INET6);
-        free(pe.host);
-        if (!ip)
+        if (!hp.family)
             return "names a host: resolvers must be addresses (address[:port],...)";
         s += n;
         if (*s == ',' && !*++s)
@@ -2183,30 +2037,13 @@ int cfg_save(const struct cfg *c, const char *path, struct cfg_error *err)
 
 /* ------------------------------------------------------------- exposure */
 
-/* Whether a master_listen address ([transport:]host:port) reaches only this host. A name
- * other than "localhost" may resolve anywhere, so it counts as beyond loopback. */
+/* Whether a master_listen address ([transport:]host:port) reaches only this host. */
 static bool listen_is_loopback(const char *listen)
 {
-    static const char *const transports[] = {"udp:", "tcp:", "udp6:", "tcp6:"};
-    for (size_t i = 0; i < sizeof transports / sizeof transports[0]; i++) {
-        size_t n = strlen(transports[i]);
-        if (!strncmp(listen, transports[i], n)) {
-            listen += n;
-            break;
-        }
-    }
-    struct cfg_peer pe;
+    struct addr_endpoint e;
     char why[128];
-    if (cfg_parse_peer(listen, &pe, why, sizeof why) < 0)
-        return false;
-    unsigned char a[16];
-    bool lo = !strcmp(pe.host, "localhost") ||
-              (inet_pton(AF_INET, pe.host, a) == 1 && a[0] == 127) ||
-              (inet_pton(AF_INET6, pe.host, a) == 1 &&
-               (IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a) ||
-                (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a) && a[12] == 127)));
-    free(pe.host);
-    return lo;
+    return addr_parse_transport(listen, &e, why, sizeof why) == 0 &&
+           addr_hostport_is_loopback(&e.hp);
 }
 
 int cfg_check_master_exposure(const struct cfg *c, struct cfg_error *err)
