@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
+
 /* The vendor's own words about the update, licensing and rule hosts (TECH85204). */
 #define VENDOR_WARNING                                                                             \
     "It is imperative that you do not use specific IP addresses for these hostnames when "         \
@@ -133,12 +135,8 @@ static void add_rule(struct plan *p, const struct rule *r)
 
 static int literal_family(const char *host)
 {
-    unsigned char buf[16];
-    if (inet_pton(AF_INET, host, buf) == 1)
-        return 4;
-    if (inet_pton(AF_INET6, host, buf) == 1)
-        return 6;
-    return 0;
+    int af = addr_literal_family(host);
+    return af == AF_INET ? 4 : af == AF_INET6 ? 6 : 0;
 }
 
 static int text_family(const char *addr)
