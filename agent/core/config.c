@@ -45,7 +45,6 @@ static const char *const update_purposes[] = {"software", "registration", "rules
 /* The objects inside lists and REST bodies; the keys of the file are in fields[] below. */
 static const char *const scanner_keys[] = {"name", "host", NULL};
 static const char *const update_keys[] = {"purpose", "host", "port", "enabled", NULL};
-static const char *const updates_body_keys[] = {"items", NULL};
 static const char *const trap_sink_keys[] = {"address", "inform", NULL};
 
 _Static_assert(JPOS_PATH_MAX == sizeof(((struct cfg_error *)0)->path),
@@ -2080,28 +2079,42 @@ static struct cfg *with_finish(struct pctx *p, struct cfg *next, json_t *root)
     return next;
 }
 
-struct cfg *cfg_with_ntp(const struct cfg *base, const char *json, size_t len,
-                         struct cfg_error *err)
+struct cfg *cfg_with_section(const struct cfg *base, const char *section,
+                             const char *const *required, const char *text, size_t len,
+                             struct cfg_error *err)
 {
     struct cfg_error dummy;
     struct pctx p;
-    pctx_init(&p, json, len, err ? err : &dummy);
-    json_t *root = load_json(&p, json, len);
+    size_t slen = strlen(section);
+    pctx_init(&p, text, len, err ? err : &dummy);
+    json_t *root = load_json(&p, text, len);
     if (!root)
         return NULL;
     struct cfg *next = NULL;
-    if (want_section(&p, root, "ntp") < 0)
+    if (want_section(&p, root, section) < 0)
         goto refuse;
-    if (!json_object_get(root, "enabled")) {
-        fail(&p, "missing key \"enabled\"");
-        goto refuse;
+    for (const char *const *k = required; k && *k; k++) {
+        if (!json_object_get(root, *k)) {
+            fail(&p, "missing key \"%s\"", *k);
+            goto refuse;
+        }
     }
     if (!(next = cfg_clone(base))) {
         oom(&p);
         goto refuse;
     }
-    list_free(&next->ntp_servers); /* absent "servers" means none */
-    if (read_section(&p, root, "ntp", next) < 0)
+    /* the section is replaced whole: what the text leaves out takes its default */
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        const struct field *f = &fields[i];
+        if (section_len(f->path) != slen || strncmp(f->path, section, slen))
+            continue;
+        f->type->release(next, f);
+        if (!(f->set_default ? f->set_default : f->type->set_default)(next, f)) {
+            oom(&p);
+            goto refuse;
+        }
+    }
+    if (read_section(&p, root, section, next) < 0)
         goto refuse;
     return with_finish(&p, next, root);
 refuse:
@@ -2110,22 +2123,28 @@ refuse:
     return NULL;
 }
 
-struct cfg *cfg_with_updates(const struct cfg *base, const char *json, size_t len,
-                             struct cfg_error *err)
+struct cfg *cfg_with_value(const struct cfg *base, const char *key, const char *wrapper,
+                           const char *text, size_t len, struct cfg_error *err)
 {
     struct cfg_error dummy;
     struct pctx p;
     size_t old = 0;
-    pctx_init(&p, json, len, err ? err : &dummy);
-    json_t *root = load_json(&p, json, len), *items = root;
+    const struct field *f = field_at(key);
+    pctx_init(&p, text, len, err ? err : &dummy);
+    json_t *root = load_json(&p, text, len), *v = root;
     if (!root)
         return NULL;
     struct cfg *next = NULL;
-    if (!json_is_array(root)) {
-        if (want_object(&p, root, updates_body_keys) < 0)
+    if (!f) {
+        fail(&p, "no configuration key %s", key);
+        goto refuse;
+    }
+    if (wrapper && !json_is_array(root)) {
+        const char *keys[] = {wrapper, NULL};
+        if (want_object(&p, root, keys) < 0)
             goto refuse;
-        if (!(items = enter(&p, root, "items", &old))) {
-            fail(&p, "missing key \"items\" (expected {\"items\": [...]} or an array)");
+        if (!(v = enter(&p, root, wrapper, &old))) {
+            fail(&p, "missing key \"%s\" (expected {\"%s\": [...]} or an array)", wrapper, wrapper);
             goto refuse;
         }
     }
@@ -2133,7 +2152,7 @@ struct cfg *cfg_with_updates(const struct cfg *base, const char *json, size_t le
         oom(&p);
         goto refuse;
     }
-    if (t_updates.read(&p, items, next, field_at("updates")) < 0)
+    if (f->type->read(&p, v, next, f) < 0)
         goto refuse;
     return with_finish(&p, next, root);
 refuse:

@@ -172,12 +172,19 @@ const char *cfg_snmp_mode_name(enum cfg_snmp_mode m);
 #define CFG_WELL_KNOWN_COMMUNITY "public"
 int cfg_check_master_exposure(const struct cfg *c, struct cfg_error *err);
 
-/* Sub-section parsers shared with REST writes: each takes a JSON text, validates it whole and
- * returns a changed clone of base; NULL on error with err->path relative to the document. */
-struct cfg *cfg_with_ntp(const struct cfg *base, const char *json, size_t len,
-                         struct cfg_error *err);
-struct cfg *cfg_with_updates(const struct cfg *base, const char *json, size_t len,
+/* Changes written as JSON text other than the file (the REST write bodies, whose shapes are
+ * the REST face's): each validates the result whole and returns a changed clone of base; NULL
+ * on error with err->path relative to the text and the line and column in it. */
+/* The object in text replaces section ("ntp"): a key it leaves out takes its default; each
+ * key of required (NULL-terminated, may be NULL) must be there. */
+struct cfg *cfg_with_section(const struct cfg *base, const char *section,
+                             const char *const *required, const char *text, size_t len,
                              struct cfg_error *err);
+/* The value in text replaces key ("updates"); with a wrapper, the text may also be an object
+ * that holds the value under that one member ({"items": [...]}). */
+struct cfg *cfg_with_value(const struct cfg *base, const char *key, const char *wrapper,
+                           const char *text, size_t len, struct cfg_error *err);
+/* One scanner added (its name must be new) or removed by name (CFG_ERR_NOT_FOUND). */
 struct cfg *cfg_with_scanner(const struct cfg *base, const char *json, size_t len,
                              struct cfg_error *err);
 struct cfg *cfg_without_scanner(const struct cfg *base, const char *name, struct cfg_error *err);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "http_bodies.h"
 #include "http_internal.h"
 #include "http_parse.h"
 #include "log.h"
@@ -542,13 +543,13 @@ static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request 
     const char *body = rq->body ? rq->body : "";
     switch (rq->rd->route) {
     case R_NTP:
-        next = cfg_with_ntp(cur, body, rq->len, &err);
+        next = httpb_ntp(cur, body, rq->len, &err);
         break;
     case R_UPDATES:
-        next = cfg_with_updates(cur, body, rq->len, &err);
+        next = httpb_updates(cur, body, rq->len, &err);
         break;
     case R_SCANNERS:
-        next = cfg_with_scanner(cur, body, rq->len, &err);
+        next = httpb_scanner_add(cur, body, rq->len, &err);
         if (next) {
             /* Valid by now: the name is there and unique. */
             json_t *doc = json_loadb(body, rq->len, 0, NULL);
@@ -558,7 +559,7 @@ static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request 
         }
         break;
     case R_SCANNER:
-        next = cfg_without_scanner(cur, rq->item, &err);
+        next = httpb_scanner_remove(cur, rq->item, &err);
         break;
     default:
         return problem(conn, 500, "internal", "no write handler", NULL);

@@ -40,6 +40,21 @@ static struct cfg *parse_ok(const char *text)
     return c;
 }
 
+/* The builders as the REST face calls them for PUT /api/v1/ntp and PUT /api/v1/updates
+ * (agent/http/http_bodies.c owns those shapes). */
+static struct cfg *cfg_with_ntp(const struct cfg *base, const char *json, size_t len,
+                                struct cfg_error *err)
+{
+    static const char *const required[] = {"enabled", NULL};
+    return cfg_with_section(base, "ntp", required, json, len, err);
+}
+
+static struct cfg *cfg_with_updates(const struct cfg *base, const char *json, size_t len,
+                                    struct cfg_error *err)
+{
+    return cfg_with_value(base, "updates", "items", json, len, err);
+}
+
 /* A fresh empty folder under TMPDIR; removed by rm_tree. */
 static char *temp_dir(void)
 {
