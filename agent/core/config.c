@@ -1478,6 +1478,44 @@ static json_t *to_json(const struct cfg *c, bool masked)
     return doc;
 }
 
+/* Each number within its bounds (a copy changed in memory may not be). */
+static int check_numbers(struct pctx *p, const struct cfg *c)
+{
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        const struct field *f = &fields[i];
+        unsigned v = f->type == &t_uint ? *CFIELD(c, f, unsigned) : 0;
+        if (f->type == &t_uint && (v < f->min || v > f->max)) {
+            jpos_path_key(&p->path, f->path);
+            return fail(p, "%u is out of range (%u..%u)", v, f->min, f->max);
+        }
+    }
+    return 0;
+}
+
+/* Every key of section back to its default; -1: no memory. */
+static int reset_section(struct cfg *c, const char *section)
+{
+    size_t slen = strlen(section);
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        const struct field *f = &fields[i];
+        if (section_len(f->path) != slen || strncmp(f->path, section, slen))
+            continue;
+        f->type->release(c, f);
+        if (!(f->set_default ? f->set_default : f->type->set_default)(c, f))
+            return -1;
+    }
+    return 0;
+}
+
+/* The value v (p's path at it) as the key at path. */
+static int read_key(struct pctx *p, json_t *v, struct cfg *c, const char *path)
+{
+    const struct field *f = field_at(path);
+    if (!f)
+        return fail(p, "no configuration key %s", path);
+    return f->type->read(p, v, c, f);
+}
+
 void cfg_free(struct cfg *c)
 {
     if (!c)
@@ -1532,6 +1570,41 @@ const char *cfg_snmp_mode_name(enum cfg_snmp_mode m)
         return "off";
     }
     return "?";
+}
+
+/* ------------------------------------------------------------- restart keys */
+
+/* Compared as written, so a list is equal when every item is. */
+static bool field_equal(const struct cfg *a, const struct cfg *b, const struct field *f)
+{
+    json_t *x = f->type->write(a, f), *y = f->type->write(b, f);
+    bool eq = x && y && json_equal(x, y);
+    json_decref(x);
+    json_decref(y);
+    return eq;
+}
+
+size_t cfg_restart_keys(const struct cfg *running, const struct cfg *wanted, const char **keys,
+                        size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < N_FIELDS; i++)
+        if ((fields[i].flags & F_RESTART) && !field_equal(running, wanted, &fields[i]) && n < max)
+            keys[n++] = fields[i].path;
+    return n;
+}
+
+int cfg_keep_restart_values(struct cfg *dst, const struct cfg *src)
+{
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        const struct field *f = &fields[i];
+        if (!(f->flags & F_RESTART) || field_equal(dst, src, f))
+            continue;
+        f->type->release(dst, f);
+        if (!f->type->copy(dst, src, f))
+            return -1;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------- documents */
@@ -1741,14 +1814,8 @@ int cfg_fill_ntp_servers(struct cfg *c)
 static int validate(struct pctx *p, struct cfg *c)
 {
     char shown[96];
-    for (size_t i = 0; i < N_FIELDS; i++) {
-        const struct field *f = &fields[i];
-        unsigned v = f->type == &t_uint ? *CFIELD(c, f, unsigned) : 0;
-        if (f->type == &t_uint && (v < f->min || v > f->max)) {
-            jpos_path_key(&p->path, f->path);
-            return fail(p, "%u is out of range (%u..%u)", v, f->min, f->max);
-        }
-    }
+    if (check_numbers(p, c) < 0)
+        return -1;
     if (c->probe.timeout_ms >= c->probe.interval_ms) {
         jpos_path_key(&p->path, "probe.timeout_ms");
         return fail(p, "%u must be less than probe.interval_ms (%u)", c->probe.timeout_ms,
@@ -1960,41 +2027,6 @@ size_t cfg_diff(const struct cfg *a, const struct cfg *b, char *buf, size_t len)
     return k < len ? k : len - 1;
 }
 
-/* ------------------------------------------------------------- restart keys */
-
-/* Compared as written, so a list is equal when every item is. */
-static bool field_equal(const struct cfg *a, const struct cfg *b, const struct field *f)
-{
-    json_t *x = f->type->write(a, f), *y = f->type->write(b, f);
-    bool eq = x && y && json_equal(x, y);
-    json_decref(x);
-    json_decref(y);
-    return eq;
-}
-
-size_t cfg_restart_keys(const struct cfg *running, const struct cfg *wanted, const char **keys,
-                        size_t max)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < N_FIELDS; i++)
-        if ((fields[i].flags & F_RESTART) && !field_equal(running, wanted, &fields[i]) && n < max)
-            keys[n++] = fields[i].path;
-    return n;
-}
-
-int cfg_keep_restart_values(struct cfg *dst, const struct cfg *src)
-{
-    for (size_t i = 0; i < N_FIELDS; i++) {
-        const struct field *f = &fields[i];
-        if (!(f->flags & F_RESTART) || field_equal(dst, src, f))
-            continue;
-        f->type->release(dst, f);
-        if (!f->type->copy(dst, src, f))
-            return -1;
-    }
-    return 0;
-}
-
 int cfg_save_begin(const struct cfg *c, const char *path, struct cfg_saved *s,
                    struct cfg_error *err)
 {
@@ -2085,7 +2117,6 @@ struct cfg *cfg_with_section(const struct cfg *base, const char *section,
 {
     struct cfg_error dummy;
     struct pctx p;
-    size_t slen = strlen(section);
     pctx_init(&p, text, len, err ? err : &dummy);
     json_t *root = load_json(&p, text, len);
     if (!root)
@@ -2104,15 +2135,9 @@ struct cfg *cfg_with_section(const struct cfg *base, const char *section,
         goto refuse;
     }
     /* the section is replaced whole: what the text leaves out takes its default */
-    for (size_t i = 0; i < N_FIELDS; i++) {
-        const struct field *f = &fields[i];
-        if (section_len(f->path) != slen || strncmp(f->path, section, slen))
-            continue;
-        f->type->release(next, f);
-        if (!(f->set_default ? f->set_default : f->type->set_default)(next, f)) {
-            oom(&p);
-            goto refuse;
-        }
+    if (reset_section(next, section) < 0) {
+        oom(&p);
+        goto refuse;
     }
     if (read_section(&p, root, section, next) < 0)
         goto refuse;
@@ -2129,16 +2154,11 @@ struct cfg *cfg_with_value(const struct cfg *base, const char *key, const char *
     struct cfg_error dummy;
     struct pctx p;
     size_t old = 0;
-    const struct field *f = field_at(key);
     pctx_init(&p, text, len, err ? err : &dummy);
     json_t *root = load_json(&p, text, len), *v = root;
     if (!root)
         return NULL;
     struct cfg *next = NULL;
-    if (!f) {
-        fail(&p, "no configuration key %s", key);
-        goto refuse;
-    }
     if (wrapper && !json_is_array(root)) {
         const char *keys[] = {wrapper, NULL};
         if (want_object(&p, root, keys) < 0)
@@ -2152,7 +2172,7 @@ struct cfg *cfg_with_value(const struct cfg *base, const char *key, const char *
         oom(&p);
         goto refuse;
     }
-    if (f->type->read(&p, v, next, f) < 0)
+    if (read_key(&p, v, next, key) < 0)
         goto refuse;
     return with_finish(&p, next, root);
 refuse:
