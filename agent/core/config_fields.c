@@ -1165,7 +1165,12 @@ json_t *cfgi_to_json(const struct cfg *c, bool masked)
                 sec = NULL;
         }
         json_t *into = len ? sec : doc;
-        if (!v || !into || json_object_set_new(into, f->path + (len ? len + 1 : 0), v) < 0) {
+        if (!v || !into) {
+            json_decref(v);
+            json_decref(doc);
+            return NULL;
+        }
+        if (json_object_set_new(into, f->path + (len ? len + 1 : 0), v) < 0) {
             json_decref(doc);
             return NULL;
         }
