@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "atomic.h"
 #include "catalogue.h"
 
 #define CFG_MAX_FILE_BYTES (1024 * 1024)
@@ -118,24 +119,29 @@ struct cfg *cfg_clone(const struct cfg *c);
 struct cfg *cfg_parse(const char *text, size_t len, struct cfg_error *err);
 /* Read and parse a file, refusing files over CFG_MAX_FILE_BYTES without reading them. */
 struct cfg *cfg_load(const char *path, struct cfg_error *err);
-/* Checks that span keys (unique scanner names, ...) and fills NTP defaults when enabled
- * with no servers. Run by cfg_parse; writers call it on a changed copy. */
+/* Checks that span keys (unique scanner names, ...); changes nothing. Run by cfg_parse;
+ * writers call it on a changed copy. */
 int cfg_validate(struct cfg *c, struct cfg_error *err);
+/* NTP enabled with no servers takes the vendor's (pool.ntp.org, clock.isc.org,
+ * time.nist.gov), written into c so that they are persisted too. A step of its own where a
+ * configuration is completed: cfg_parse, the REST write bodies and core_change. -1: no
+ * memory. */
+int cfg_fill_ntp_servers(struct cfg *c);
 
 /* The whole configuration as a JSON document (malloc'd, caller frees). */
 char *cfg_serialise(const struct cfg *c);
-/* temp file in the same folder, fsync, rename, fsync of the folder. On failure the file is
- * exactly the old one (or still absent). */
+/* The same with every secret (communities, USM passphrases) that is set written as
+ * "********": what may leave the box. */
+char *cfg_serialise_masked(const struct cfg *c);
+/* Replaces the file atomically (atomic.h). On failure the file is exactly the old one (or
+ * still absent). */
 int cfg_save(const struct cfg *c, const char *path, struct cfg_error *err);
 
-/* A save in two steps, for a caller that has more to do before the change counts: begin puts
- * the new file in place durably and keeps the old one under path + CFG_SAVE_OLD_SUFFIX; then
- * commit drops the old one, or undo puts it back (a file the save created is removed). */
-#define CFG_SAVE_OLD_SUFFIX ".saving"
+/* A save in two steps (atomic_begin): for a caller that has more to do before the change
+ * counts; commit drops the old file, undo puts it back. */
+#define CFG_SAVE_OLD_SUFFIX ATOMIC_OLD_SUFFIX
 struct cfg_saved {
-    char *path, *old;
-    int folder; /* the folder, open for fsync */
-    bool had_old, created;
+    struct atomic_save file;
 };
 int cfg_save_begin(const struct cfg *c, const char *path, struct cfg_saved *s,
                    struct cfg_error *err);
@@ -144,10 +150,6 @@ int cfg_save_undo(struct cfg_saved *s);
 /* The key paths where b differs from a, comma-separated into buf (e.g. "ntp.enabled,
  * ntp.servers (0 -> 3 items)"); "" when equal. Returns the length written. */
 size_t cfg_diff(const struct cfg *a, const struct cfg *b, char *buf, size_t len);
-
-/* Writes text to path atomically: temp file in the same folder, fsync, rename, fsync of the
- * folder. On failure returns -1 with errno set and *step naming what failed. */
-int cfg_write_atomic(const char *path, const char *text, const char **step);
 
 /* Keys whose change needs a restart (http.listen, snmp.mode, ...): the names of those that
  * differ between running and wanted, at most max of them; returns how many. */
@@ -170,12 +172,19 @@ const char *cfg_snmp_mode_name(enum cfg_snmp_mode m);
 #define CFG_WELL_KNOWN_COMMUNITY "public"
 int cfg_check_master_exposure(const struct cfg *c, struct cfg_error *err);
 
-/* Sub-section parsers shared with REST writes: each takes a JSON text, validates it whole and
- * returns a changed clone of base; NULL on error with err->path relative to the document. */
-struct cfg *cfg_with_ntp(const struct cfg *base, const char *json, size_t len,
-                         struct cfg_error *err);
-struct cfg *cfg_with_updates(const struct cfg *base, const char *json, size_t len,
+/* Changes written as JSON text other than the file (the REST write bodies, whose shapes are
+ * the REST face's): each validates the result whole and returns a changed clone of base; NULL
+ * on error with err->path relative to the text and the line and column in it. */
+/* The object in text replaces section ("ntp"): a key it leaves out takes its default; each
+ * key of required (NULL-terminated, may be NULL) must be there. */
+struct cfg *cfg_with_section(const struct cfg *base, const char *section,
+                             const char *const *required, const char *text, size_t len,
                              struct cfg_error *err);
+/* The value in text replaces key ("updates"); with a wrapper, the text may also be an object
+ * that holds the value under that one member ({"items": [...]}). */
+struct cfg *cfg_with_value(const struct cfg *base, const char *key, const char *wrapper,
+                           const char *text, size_t len, struct cfg_error *err);
+/* One scanner added (its name must be new) or removed by name (CFG_ERR_NOT_FOUND). */
 struct cfg *cfg_with_scanner(const struct cfg *base, const char *json, size_t len,
                              struct cfg_error *err);
 struct cfg *cfg_without_scanner(const struct cfg *base, const char *name, struct cfg_error *err);

@@ -1097,6 +1097,14 @@ int core_change(struct cfg *next, struct cfg_error *err)
 
 int core_change_by(struct cfg *next, const char *who, struct cfg_error *err)
 {
+    if (cfg_fill_ntp_servers(next) < 0) {
+        err->kind = CFG_ERR_IO;
+        err->path[0] = '\0';
+        err->line = err->column = 0;
+        snprintf(err->message, sizeof(err->message), "out of memory preparing the change");
+        cfg_free(next);
+        return -1;
+    }
     if (cfg_validate(next, err) < 0) {
         cfg_free(next);
         return -1;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
 #include "core.h"
 
 /* The vendor's own words about the update, licensing and rule hosts (TECH85204). */
@@ -135,12 +136,8 @@ static void add_rule(struct plan *p, const struct rule *r)
 
 static int literal_family(const char *host)
 {
-    unsigned char buf[16];
-    if (inet_pton(AF_INET, host, buf) == 1)
-        return 4;
-    if (inet_pton(AF_INET6, host, buf) == 1)
-        return 6;
-    return 0;
+    int af = addr_literal_family(host);
+    return af == AF_INET ? 4 : af == AF_INET6 ? 6 : 0;
 }
 
 static int text_family(const char *addr)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "atomic.h"
 
 #define IDX_FILE_VERSION 1
 #define IDX_MAX_FILE_BYTES (16 * 1024 * 1024)
@@ -287,7 +287,7 @@ int idx_save(struct idx_map *m, const char *path, char *why, size_t why_len)
         return -1;
     }
     const char *step = "";
-    int rc = cfg_write_atomic(path, text, &step);
+    int rc = atomic_write(path, text, &step);
     if (rc < 0)
         snprintf(why, why_len, "cannot %s %s: %s", step, path, strerror(errno));
     else

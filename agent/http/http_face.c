@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "http_bodies.h"
 #include "http_helpers.h"
 #include "http_internal.h"
 #include "http_parse.h"
@@ -77,7 +78,7 @@ static struct log_limit refused_log, drain_log;
 static char token[TOKEN_MAX];
 static size_t token_len;
 static bool token_set;
-static struct httpf_cidr *allow;
+static struct addr_cidr *allow;
 static size_t n_allow;
 static struct cache_entry cache[HTTPF_MAX_ROUTES];
 static struct httpf_stats stats;
@@ -375,13 +376,13 @@ static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request 
     const char *body = rq->body ? rq->body : "";
     switch (rq->rd->route) {
     case R_NTP:
-        next = cfg_with_ntp(cur, body, rq->len, &err);
+        next = httpb_ntp(cur, body, rq->len, &err);
         break;
     case R_UPDATES:
-        next = cfg_with_updates(cur, body, rq->len, &err);
+        next = httpb_updates(cur, body, rq->len, &err);
         break;
     case R_SCANNERS:
-        next = cfg_with_scanner(cur, body, rq->len, &err);
+        next = httpb_scanner_add(cur, body, rq->len, &err);
         if (next) {
             /* Valid by now: the name is there and unique. */
             json_t *doc = json_loadb(body, rq->len, 0, NULL);
@@ -391,7 +392,7 @@ static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request 
         }
         break;
     case R_SCANNER:
-        next = cfg_without_scanner(cur, rq->item, &err);
+        next = httpb_scanner_remove(cur, rq->item, &err);
         break;
     default:
         return problem(conn, 500, "internal", "no write handler", NULL);
@@ -952,25 +953,6 @@ static int read_token(const char *path, char *out, size_t *out_len)
     return 0;
 }
 
-static int split_listen(const char *listen, char *host, size_t hlen, char *port, size_t plen)
-{
-    const char *colon;
-    if (listen[0] == '[') {
-        const char *close = strchr(listen, ']');
-        if (!close || close[1] != ':')
-            return -1;
-        snprintf(host, hlen, "%.*s", (int)(close - listen - 1), listen + 1);
-        colon = close + 1;
-    } else {
-        colon = strrchr(listen, ':');
-        if (!colon)
-            return -1;
-        snprintf(host, hlen, "%.*s", (int)(colon - listen), listen);
-    }
-    snprintf(port, plen, "%s", colon + 1);
-    return port[0] ? 0 : -1;
-}
-
 static bool is_loopback(const struct sockaddr *sa)
 {
     if (sa->sa_family == AF_INET)
@@ -1020,13 +1002,13 @@ static void reset_state(void)
 static void apply_access(const struct cfg *cfg)
 {
     size_t n = cfg->http.n_allow;
-    struct httpf_cidr *next = calloc(n ? n : 1, sizeof(*next));
+    struct addr_cidr *next = calloc(n ? n : 1, sizeof(*next));
     if (!next) {
         log_err("http: out of memory: http.allow not changed");
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        if (httpf_parse_cidr(cfg->http.allow[i], &next[i]) < 0) {
+        if (addr_parse_cidr(cfg->http.allow[i], &next[i]) < 0) {
             log_err("http: http.allow[%zu] \"%s\" is not an address/prefix: http.allow not changed",
                     i, cfg->http.allow[i]);
             free(next);
@@ -1082,14 +1064,16 @@ static int tls_pair_ok(const struct cfg *cfg)
  * on error it is logged, the state is reset and -1 returned. */
 static int prepare(const struct cfg *cfg, struct sockaddr_storage *ss, bool *tls)
 {
-    char host[256], port[16];
-    if (split_listen(cfg->http.listen, host, sizeof(host), port, sizeof(port)) < 0) {
+    struct addr_hostport hp;
+    char port[8], why[128];
+    if (addr_parse_hostport(cfg->http.listen, &hp, why, sizeof(why)) < 0 || !hp.port) {
         log_err("http: http.listen \"%s\" is not host:port", cfg->http.listen);
         return -1;
     }
+    snprintf(port, sizeof(port), "%u", (unsigned)hp.port);
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
-    int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+    int rc = getaddrinfo(hp.host, port, &hints, &ai);
     if (rc != 0 || !ai) {
         log_err("http: cannot resolve http.listen \"%s\": %s", cfg->http.listen, gai_strerror(rc));
         return -1;
@@ -1117,7 +1101,7 @@ static int prepare(const struct cfg *cfg, struct sockaddr_storage *ss, bool *tls
         return -1;
     }
     for (size_t i = 0; i < cfg->http.n_allow; i++) {
-        if (httpf_parse_cidr(cfg->http.allow[i], &allow[n_allow]) < 0) {
+        if (addr_parse_cidr(cfg->http.allow[i], &allow[n_allow]) < 0) {
             log_err("http: http.allow[%zu] \"%s\" is not an address/prefix", i, cfg->http.allow[i]);
             reset_state();
             return -1;

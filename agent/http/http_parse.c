@@ -7,53 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int httpf_parse_cidr(const char *s, struct httpf_cidr *out)
-{
-    char buf[INET6_ADDRSTRLEN + 8];
-    if (strlen(s) >= sizeof(buf))
-        return -1;
-    strcpy(buf, s);
-    char *slash = strchr(buf, '/');
-    long bits = -1;
-    if (slash) {
-        *slash = 0;
-        char *end;
-        /* digits only: strtol would take " 8", "+8" or "-0" */
-        if (slash[1] < '0' || slash[1] > '9' || strlen(slash + 1) > 3)
-            return -1;
-        bits = strtol(slash + 1, &end, 10);
-        if (*end)
-            return -1;
-    }
-    memset(out, 0, sizeof(*out));
-    if (inet_pton(AF_INET, buf, out->addr) == 1) {
-        out->family = AF_INET;
-        if (bits < 0)
-            bits = 32;
-        if (bits > 32)
-            return -1;
-    } else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
-        out->family = AF_INET6;
-        if (bits < 0)
-            bits = 128;
-        if (bits > 128)
-            return -1;
-        if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)out->addr) && bits >= 96) {
-            /* Clients are matched with mapped addresses unwrapped (httpf_cidr_match): an
-             * "::ffff:192.0.2.0/120" entry is the IPv4 prefix it spells. */
-            memmove(out->addr, out->addr + 12, 4);
-            memset(out->addr + 4, 0, 12);
-            out->family = AF_INET;
-            bits -= 96;
-        }
-    } else {
-        return -1;
-    }
-    out->bits = (unsigned)bits;
-    return 0;
-}
-
-bool httpf_cidr_match(const struct httpf_cidr *list, size_t n, const struct sockaddr *sa)
+bool httpf_cidr_match(const struct addr_cidr *list, size_t n, const struct sockaddr *sa)
 {
     int family;
     uint8_t a[16];
@@ -76,7 +30,7 @@ bool httpf_cidr_match(const struct httpf_cidr *list, size_t n, const struct sock
         return false;
     }
     for (size_t i = 0; i < n; i++) {
-        const struct httpf_cidr *c = &list[i];
+        const struct addr_cidr *c = &list[i];
         if (c->family != family)
             continue;
         unsigned full = c->bits / 8, rest = c->bits % 8;

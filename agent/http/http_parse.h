@@ -9,16 +9,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-struct httpf_cidr {
-    int family; /* AF_INET or AF_INET6 */
-    uint8_t addr[16];
-    unsigned bits;
-};
+#include "addr.h"
 
-/* "192.0.2.0/24", "2001:db8::/32" or a bare address (a host prefix). -1 when it is not. */
-int httpf_parse_cidr(const char *s, struct httpf_cidr *out);
-/* Whether the socket address (IPv4, IPv6, or IPv4-mapped IPv6) is inside one of the n. */
-bool httpf_cidr_match(const struct httpf_cidr *list, size_t n, const struct sockaddr *sa);
+/* Whether the socket address (IPv4, IPv6, or IPv4-mapped IPv6) is inside one of the n
+ * prefixes (http.allow, parsed by addr_parse_cidr). */
+bool httpf_cidr_match(const struct addr_cidr *list, size_t n, const struct sockaddr *sa);
 
 /* Writes s into out (at most out_len bytes, NUL included) as valid UTF-8 text: bytes that are
  * not part of a well-formed UTF-8 sequence, and control characters, become "\xHH". Text taken

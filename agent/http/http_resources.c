@@ -124,46 +124,16 @@ char *httpf_scanner_text(const struct smsa_model *m, const struct cfg *c, const 
     return NULL;
 }
 
-/* Secrets never leave the box: SNMP communities and USM passphrases are masked wherever
- * cfg_serialise puts them. The token file is a path and is shown; its contents are not in
+/* Secrets never leave the box: the keys the configuration marks secret (SNMP communities,
+ * USM passphrases) are masked. The token file is a path and is shown; its contents are not in
  * the configuration at all. */
-static void mask_secrets(json_t *v)
-{
-    static const char *const secret[] = {"community",    "trap_community", "usm_auth_key",
-                                         "usm_priv_key", "auth_key",       "priv_key",
-                                         "token",        "password",       "passphrase"};
-    if (json_is_array(v)) {
-        size_t i;
-        json_t *x;
-        json_array_foreach(v, i, x) mask_secrets(x);
-        return;
-    }
-    if (!json_is_object(v))
-        return;
-    const char *k;
-    json_t *x;
-    json_object_foreach(v, k, x)
-    {
-        bool hide = false;
-        for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
-            if (!strcmp(k, secret[i]))
-                hide = true;
-        if (hide && json_is_string(x))
-            json_object_set_new(v, k, json_string("********"));
-        else
-            mask_secrets(x);
-    }
-}
-
 json_t *httpf_config_json(const struct cfg *c)
 {
-    char *s = cfg_serialise(c);
+    char *s = cfg_serialise_masked(c);
     if (!s)
         return NULL;
     json_t *doc = json_loads(s, 0, NULL);
     free(s);
-    if (doc)
-        mask_secrets(doc);
     return doc;
 }
 

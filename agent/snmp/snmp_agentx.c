@@ -35,6 +35,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "core.h"
 #include "log.h"
 #include "loop.h"
@@ -173,22 +174,18 @@ static int ax_address(const char *spec, struct sockaddr_storage *ss, socklen_t *
         snprintf(err, errlen, "not /path, unix:/path or tcp:host:port");
         return -1;
     }
-    char host[256];
-    const char *hp = spec + 4, *colon = strrchr(hp, ':');
-    if (!colon || colon == hp || (size_t)(colon - hp) >= sizeof(host)) {
+    struct addr_hostport hp;
+    char port[8];
+    if (addr_parse_hostport(spec + 4, &hp, err, errlen) < 0)
+        return -1;
+    if (!hp.port) {
         snprintf(err, errlen, "no port");
         return -1;
     }
-    size_t hl = (size_t)(colon - hp);
-    if (hp[0] == '[' && hl >= 2 && hp[hl - 1] == ']') {
-        hp++;
-        hl -= 2;
-    }
-    memcpy(host, hp, hl);
-    host[hl] = '\0';
+    snprintf(port, sizeof(port), "%u", (unsigned)hp.port);
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
     struct addrinfo *res = NULL;
-    int rc = getaddrinfo(host, colon + 1, &hints, &res);
+    int rc = getaddrinfo(hp.host, port, &hints, &res);
     if (rc != 0 || !res) {
         snprintf(err, errlen, "%s", gai_strerror(rc));
         return -1;

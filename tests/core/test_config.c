@@ -40,6 +40,21 @@ static struct cfg *parse_ok(const char *text)
     return c;
 }
 
+/* The builders as the REST face calls them for PUT /api/v1/ntp and PUT /api/v1/updates
+ * (agent/http/http_bodies.c owns those shapes). */
+static struct cfg *cfg_with_ntp(const struct cfg *base, const char *json, size_t len,
+                                struct cfg_error *err)
+{
+    static const char *const required[] = {"enabled", NULL};
+    return cfg_with_section(base, "ntp", required, json, len, err);
+}
+
+static struct cfg *cfg_with_updates(const struct cfg *base, const char *json, size_t len,
+                                    struct cfg_error *err)
+{
+    return cfg_with_value(base, "updates", "items", json, len, err);
+}
+
 /* A fresh empty folder under TMPDIR; removed by rm_tree. */
 static char *temp_dir(void)
 {
@@ -941,10 +956,12 @@ static void test_ntp_enable_fills_defaults(void **state)
     /* Disabled with no servers stays empty. */
     c = parse_ok("{\"ntp\": {\"enabled\": false, \"servers\": []}}");
     assert_int_equal(c->ntp_servers.n, 0);
-    /* cfg_validate fills them on a copy changed in memory. */
+    /* A copy changed in memory: validation changes nothing, the explicit fill step does. */
     struct cfg_error err;
     c->ntp_enabled = true;
     assert_int_equal(cfg_validate(c, &err), 0);
+    assert_int_equal(c->ntp_servers.n, 0);
+    assert_int_equal(cfg_fill_ntp_servers(c), 0);
     assert_int_equal(c->ntp_servers.n, 3);
     cfg_free(c);
 }

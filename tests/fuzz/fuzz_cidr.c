@@ -1,6 +1,7 @@
-/* http.allow entries: what the REST face accepts as address/prefix, the configuration loader
- * accepts too (one can never pass the loader and fail at start, or the other way); an
- * accepted prefix contains its own address and prints back to the same prefix. */
+/* http.allow entries: the typed prefix parser (addr_parse_cidr, which the REST face matches
+ * clients with) accepts exactly what the configuration loader accepts (one can never pass the
+ * loader and fail at start, or the other way); an accepted prefix contains its own address
+ * and prints back to the same prefix. */
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <netinet/in.h>
@@ -32,11 +33,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *s = strndup((const char *)data, size);
     if (!s)
         return 0;
-    struct httpf_cidr c;
-    bool ok = httpf_parse_cidr(s, &c) == 0;
+    struct addr_cidr c;
+    bool ok = addr_parse_cidr(s, &c) == 0;
     json_t *probe = json_string(s);
     if (probe && ok != loader_accepts(s)) {
-        fprintf(stderr, "\"%s\": REST face %s, loader disagrees\n", s, ok ? "accepts" : "refuses");
+        fprintf(stderr, "\"%s\": addr_parse_cidr %s, loader disagrees\n", s,
+                ok ? "accepts" : "refuses");
         abort();
     }
     json_decref(probe);
@@ -70,8 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!mapped && !httpf_cidr_match(&c, 1, (struct sockaddr *)&ss))
             abort();
         snprintf(text, sizeof(text), "%s/%u", addr, c.bits);
-        struct httpf_cidr d;
-        if (httpf_parse_cidr(text, &d) || d.family != c.family || d.bits != c.bits ||
+        struct addr_cidr d;
+        if (addr_parse_cidr(text, &d) || d.family != c.family || d.bits != c.bits ||
             memcmp(d.addr, c.addr, 16))
             abort();
     }

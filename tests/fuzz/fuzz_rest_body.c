@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "http_bodies.h"
 
 static const char base_doc[] = "{\"appliance\":{\"name\":\"cc1\",\"role\":\"control-center\"},"
                                "\"peers\":{\"scanners\":[{\"name\":\"s1\",\"host\":\"192.0.2.1\"},"
@@ -34,19 +35,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cfg *next = NULL;
     switch (data[0] % 4) {
     case 0:
-        next = cfg_with_ntp(base, body, len, &err);
+        next = httpb_ntp(base, body, len, &err);
         break;
     case 1:
-        next = cfg_with_updates(base, body, len, &err);
+        next = httpb_updates(base, body, len, &err);
         break;
     case 2:
-        next = cfg_with_scanner(base, body, len, &err);
+        next = httpb_scanner_add(base, body, len, &err);
         break;
     default: {
         char *name = strndup(body, len); /* a URL item never holds a NUL: it stops there */
         if (!name)
             return 0;
-        next = cfg_without_scanner(base, name, &err);
+        next = httpb_scanner_remove(base, name, &err);
         free(name);
         break;
     }
