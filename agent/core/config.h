@@ -1,4 +1,5 @@
-/* The configuration file (SPEC §4): load, validate, defaults, serialise, atomic save. */
+/* The configuration file (README, Configuration): load, validate, defaults, serialise, atomic save.
+ */
 #ifndef SMSA_CONFIG_H
 #define SMSA_CONFIG_H
 
@@ -110,7 +111,7 @@ struct cfg {
     char *state_dir; /* absolute path */
 };
 
-/* A configuration of embedded defaults (SPEC §4). */
+/* A configuration of embedded defaults (README, Configuration). */
 struct cfg *cfg_defaults(void);
 void cfg_free(struct cfg *c);
 struct cfg *cfg_clone(const struct cfg *c);

@@ -724,8 +724,8 @@ static struct smsa_link *link_of(const struct smsa_peer *p)
     return NULL;
 }
 
-/* A link is up while any address answers and down when none does (SPEC §3), after the
- * peer's hysteresis. */
+/* A link is up while any address answers and down when none does (README, What it checks), after
+ * the peer's hysteresis. */
 static void update_link(struct smsa_peer *p, const char *address)
 {
     struct smsa_link *l = link_of(p);

@@ -325,7 +325,7 @@ void engine_start(struct smsa_model *m, const struct cfg *cfg)
             peers[n_peers++] = ep;
         }
     }
-    /* Rounds spread over the interval (SPEC §3): peer k of n runs at k/n of it. The phase
+    /* Rounds spread over the interval, never a burst: peer k of n runs at k/n of it. The phase
      * is anchored to the monotonic clock, not to this call, so that configuration changes in
      * quick succession cannot keep pushing a peer's round out of reach. */
     if (once_on) {

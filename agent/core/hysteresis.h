@@ -1,5 +1,5 @@
-/* Damping of probe verdicts (SPEC §3): down after fail_threshold consecutive failures, up
- * after recover_threshold consecutive successes. */
+/* Damping of probe verdicts (README, What it checks): down after fail_threshold consecutive
+ * failures, up after recover_threshold consecutive successes. */
 #ifndef SMSA_HYSTERESIS_H
 #define SMSA_HYSTERESIS_H
 

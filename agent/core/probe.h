@@ -36,7 +36,7 @@ struct probe *probe_start(const struct probe_params *p, probe_cb cb, void *arg);
 /* Abandons a probe in flight: the callback will not be called. */
 void probe_cancel(struct probe *pr);
 
-/* The errno of a failed connect/send/recv as a cause (SPEC §3). */
+/* The errno of a failed connect/send/recv as a cause (the causes of README, What it checks). */
 enum smsa_cause probe_cause_from_errno(int err);
 /* Its detail text: "connection refused", "no route to host", ... */
 void probe_errno_detail(int err, char *buf, size_t len);

@@ -12,8 +12,7 @@
 #include "firewall.h"
 #include "http_helpers.h"
 
-
-/* Largest request body read (SPEC §5: 413 beyond it). */
+/* Largest request body read: 413 beyond it (README, REST API). */
 #define HTTPF_MAX_BODY (64 * 1024)
 
 /* ---- http_text.c: output buffer and writers for the large documents ---- */
