@@ -1,5 +1,5 @@
-/* The configuration file (README, Configuration): load, validate, defaults, serialise, atomic save.
- */
+/* The configuration file (README, Configuration): load, validate, defaults, serialise,
+ * atomic save. */
 #ifndef SMSA_CONFIG_H
 #define SMSA_CONFIG_H
 
