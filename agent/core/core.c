@@ -147,7 +147,7 @@ static void log_event(const struct smsa_event *ev)
     }
 }
 
-void core_emit(struct smsa_event *ev)
+static void emit(struct smsa_event *ev)
 {
     ev->seq = ++event_seq;
     if (ev->at.mono_us == 0)
@@ -705,7 +705,7 @@ static void update_flow(unsigned flow_id)
     f->since = stamp_now();
     ev.at = f->since;
     recompute_overall();
-    core_emit(&ev);
+    emit(&ev);
 }
 
 /* Links are sorted by index: a binary search, since every round of a linked peer asks. */
@@ -751,7 +751,7 @@ static void update_link(struct smsa_peer *p, const char *address)
     ev.at = l->since;
     if (s == ST_DOWN)
         l->down_count++;
-    core_emit(&ev);
+    emit(&ev);
 }
 
 static int cmp_addr(const void *a, const void *b)
@@ -842,7 +842,7 @@ void core_set_addresses(struct smsa_peer *p, const struct sockaddr_storage *addr
     if (n)
         snprintf(ev.address, sizeof(ev.address), "%s", p->addrs[0].text);
     ev.at = p->addrset_since;
-    core_emit(&ev);
+    emit(&ev);
 }
 
 static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum smsa_cause cause,
@@ -884,10 +884,10 @@ static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum sms
         ev.old_state = old;
         snprintf(ev.address, sizeof(ev.address), "%s", address);
         ev.at = p->since;
-        core_emit(&ev);
+        emit(&ev);
         if (p->kind == PROBE_NTP) {
             ev.kind = EV_NTP;
-            core_emit(&ev);
+            emit(&ev);
         }
     }
     update_link(p, address);
@@ -1087,7 +1087,7 @@ static void applied(const char *why)
 {
     struct smsa_event ev = {.kind = EV_CONFIG};
     snprintf(ev.name, sizeof(ev.name), "%s", why);
-    core_emit(&ev);
+    emit(&ev);
 }
 
 int core_change(struct cfg *next, struct cfg_error *err)

@@ -96,12 +96,9 @@ void core_set_listening(struct smsa_peer *p, const char *addrs);
  * set p->kod_stopped until the configuration changes; the engine schedules by both. */
 void core_round_done(struct smsa_peer *p, const struct probe_addr_result *results, size_t n);
 
-/* Address sets: sort and deduplicate (returns the new count); compare two normalised sets.
- * Exposed for tests. */
+/* Address sets as the core keeps them: sorted and deduplicated (returns the new count);
+ * equality of two such sets decides whether an address-set event is raised. */
 size_t core_addrset_normalise(struct smsa_addr *a, size_t n);
 bool core_addrset_equal(const struct smsa_addr *a, size_t na, const struct smsa_addr *b, size_t nb);
-
-/* For tests and the engine: raise an event to all subscribers. */
-void core_emit(struct smsa_event *ev);
 
 #endif
