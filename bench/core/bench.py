@@ -233,12 +233,14 @@ def main():
           % (a.seconds, resource.getrlimit(resource.RLIMIT_NOFILE)[0],
              ", daemon SCHED_FIFO" if a.rt else ""), flush=True)
     rows = []
-    for n in names:
-        print("running %s ..." % n, flush=True)
-        r = run(n, binary, a.seconds, warmup_limit=60, realtime=a.rt)
-        print("  all peers up after %.1f s; %d probes in %.1f s; CPU %.2f s"
-              % (r["ready_s"], r["probes"], r["window_s"], r["cpu_s"]), flush=True)
-        rows.append(r)
+    # the scanner peers listen on 41002, which the system tests' fake scanners share
+    with h.PortLock(SCANNER_PORTS[0]):
+        for n in names:
+            print("running %s ..." % n, flush=True)
+            r = run(n, binary, a.seconds, warmup_limit=60, realtime=a.rt)
+            print("  all peers up after %.1f s; %d probes in %.1f s; CPU %.2f s"
+                  % (r["ready_s"], r["probes"], r["window_s"], r["cpu_s"]), flush=True)
+            rows.append(r)
     print()
     table(rows)
     print("\ntargets: VmRSS < 16 MiB, longest loop turn < 5000 us")
