@@ -344,6 +344,13 @@ int main(int argc, char **argv)
         cfg_free(cfg);
         return check ? 1 : EXIT_CONFIG;
     }
+    /* Master mode beyond loopback needs a secret of its own; snmpf_init refuses it too. */
+    if (check && (master || cfg->snmp.mode == SNMP_MODE_MASTER) &&
+        cfg_check_master_exposure(cfg, &err) < 0) {
+        print_cfg_error(path, &err);
+        cfg_free(cfg);
+        return 1;
+    }
     if (check) {
         printf("%s: configuration is valid%s\n", no_config ? "--no-config" : path,
                embedded ? " (no file: embedded defaults)" : "");

@@ -9,7 +9,8 @@ test_pkgs=(libcmocka-dev snmpd snmptrapd smitools dnsmasq chrony prometheus valg
            python3 python3-pytest python3-pysnmp4 python3-yaml e2fsprogs openssl wrk
            nginx-light clang-format
            nftables iptables ipset prometheus-snmp-exporter prometheus-alertmanager chromium
-           dpkg-dev debhelper lintian adduser iproute2)
+           dpkg-dev debhelper lintian adduser iproute2
+           clang-14 libclang-rt-14-dev)
 pkgs=("${run_pkgs[@]}")
 if [ "$what" = test ]; then
     pkgs+=("${test_pkgs[@]}")

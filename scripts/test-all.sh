@@ -1,6 +1,8 @@
 #!/bin/bash
 # One command on a fresh Debian 12, as root: install what is missing, build with warnings as
-# errors, and run every test (unit and system) under ctest.
+# errors, and run every test (unit and system) under ctest. With clang-14 there, the tests
+# include the fuzz targets: fuzz.build builds them in build/build-fuzz (clang, ASan, UBSan)
+# and fuzz.<target> replays each seed corpus and fuzzes for 20 s (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test

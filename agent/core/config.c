@@ -2106,8 +2106,10 @@ static int write_all(int fd, const char *s, size_t n)
     return 0;
 }
 
-/* Makes the rename durable: the new directory entry reaches the disk too. */
-static int sync_folder(const char *path)
+/* The folder of path, opened for fsync: the new directory entry of a rename reaches the disk
+ * only when the folder is synced. Opened before anything changes, so that a folder we cannot
+ * sync (no read permission) refuses the save while the old file is still in place. */
+static int open_folder(const char *path)
 {
     char *dir = strdup(path);
     if (!dir)
@@ -2120,16 +2122,17 @@ static int sync_folder(const char *path)
     else
         *slash = '\0';
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int saved = errno;
     free(dir);
-    if (fd < 0)
-        return -1;
+    errno = saved;
+    return fd;
+}
+
+static int sync_folder(int fd)
+{
     /* Some file systems cannot sync a folder (EINVAL); the rename is then as durable as
      * they make it. */
-    int rc = fsync(fd) < 0 && errno != EINVAL ? -1 : 0;
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return rc;
+    return fsync(fd) < 0 && errno != EINVAL ? -1 : 0;
 }
 
 /* Writes text to a new temporary file next to path; its name is left in tmp. */
@@ -2153,17 +2156,21 @@ static int write_temp(char *tmp, const char *text, const char **step)
     return 0;
 }
 
+/* Writes text to path atomically (for files other than the configuration, e.g. the index
+ * map): temp file in the same folder, fsync, rename, fsync of the folder. */
 int cfg_write_atomic(const char *path, const char *text, const char **step)
 {
     size_t plen = strlen(path);
     char *tmp = malloc(plen + sizeof ".XXXXXX");
-    int rc = -1;
+    int rc = -1, folder = -1;
     errno = ENOMEM;
     *step = "allocate memory for";
     if (tmp) {
         memcpy(tmp, path, plen);
         memcpy(tmp + plen, ".XXXXXX", sizeof ".XXXXXX");
-        rc = write_temp(tmp, text, step);
+        *step = "open for syncing the folder of";
+        if ((folder = open_folder(path)) >= 0)
+            rc = write_temp(tmp, text, step);
     }
     if (rc == 0) {
         *step = "rename a temporary file over";
@@ -2173,28 +2180,116 @@ int cfg_write_atomic(const char *path, const char *text, const char **step)
             errno = saved;
         }
     }
-    if (rc == 0 && (rc = sync_folder(path)) < 0)
+    if (rc == 0 && (rc = sync_folder(folder)) < 0)
         *step = "sync the folder of"; /* the new file is in place, but may not survive a crash */
     int saved = errno;
+    if (folder >= 0)
+        close(folder);
     free(tmp);
     errno = saved;
     return rc;
 }
 
-int cfg_save(const struct cfg *c, const char *path, struct cfg_error *err)
+/* A copy of the old file where a hard link is refused: fs.protected_hardlinks forbids linking
+ * a file we do not own, e.g. one an operator wrote as root. The copy is synced like the new
+ * file. */
+static int copy_file(const char *from, const char *to)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return -1;
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    int rc = out < 0 ? -1 : 0;
+    char buf[16384];
+    while (rc == 0) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = n < 0 ? -1 : 0;
+            break;
+        }
+        rc = write_all(out, buf, (size_t)n);
+    }
+    if (rc == 0 && fsync(out) < 0)
+        rc = -1;
+    int saved = errno;
+    close(in);
+    if (out >= 0 && close(out) < 0 && rc == 0)
+        rc = -1, saved = errno;
+    if (rc < 0 && out >= 0)
+        unlink(to);
+    errno = saved;
+    return rc;
+}
+
+/* Crash safety: at every instant path names either the whole old file or the whole new one.
+ * The new text is complete and synced in a temporary file before the rename; the old file
+ * stays reachable under a second name (a hard link) until the caller commits, so that any
+ * failure after the rename (the folder's fsync, applying the change) renames it back. A crash
+ * leaves at most that second name behind; the next save removes it. */
+int cfg_save_begin(const struct cfg *c, const char *path, struct cfg_saved *s,
+                   struct cfg_error *err)
 {
     struct cfg_error dummy;
     const char *step = "serialise the configuration for";
     err = err ? err : &dummy;
     memset(err, 0, sizeof *err);
-    char *text = cfg_serialise(c);
+    memset(s, 0, sizeof *s);
+    s->folder = -1;
+    size_t plen = strlen(path);
+    char *text = cfg_serialise(c), *tmp = malloc(plen + sizeof ".XXXXXX");
+    s->path = strdup(path);
+    s->old = malloc(plen + sizeof CFG_SAVE_OLD_SUFFIX);
     int rc = -1;
     errno = ENOMEM;
-    if (text)
-        rc = cfg_write_atomic(path, text, &step);
-    if (rc < 0)
+    if (text && tmp && s->path && s->old) {
+        memcpy(tmp, path, plen);
+        memcpy(tmp + plen, ".XXXXXX", sizeof ".XXXXXX");
+        memcpy(s->old, path, plen);
+        memcpy(s->old + plen, CFG_SAVE_OLD_SUFFIX, sizeof CFG_SAVE_OLD_SUFFIX);
+        step = "open for syncing the folder of";
+        if ((s->folder = open_folder(path)) >= 0)
+            rc = write_temp(tmp, text, &step);
+    }
+    if (rc == 0) {
+        step = "keep the old file beside";
+        if (unlink(s->old) < 0 && errno != ENOENT) /* left by a crash during a save */
+            rc = -1;
+        else if (link(path, s->old) == 0 || (errno != ENOENT && copy_file(path, s->old) == 0))
+            s->had_old = true;
+        else if (errno != ENOENT) /* ENOENT: the first save creates the file */
+            rc = -1;
+        if (rc < 0) {
+            int saved = errno;
+            unlink(tmp);
+            errno = saved;
+        }
+    }
+    if (rc == 0) {
+        step = "rename a temporary file over";
+        if ((rc = rename(tmp, path)) < 0) {
+            int saved = errno;
+            unlink(tmp);
+            if (s->had_old)
+                unlink(s->old);
+            s->had_old = false;
+            errno = saved;
+        }
+    }
+    if (rc == 0) {
+        s->created = !s->had_old;
+        /* The new file is in place but may not survive a crash: the save failed, and the
+         * undo below puts the old one back. */
+        step = "sync the folder of";
+        rc = sync_folder(s->folder);
+    }
+    if (rc < 0) {
         set_error(err, CFG_ERR_IO, "cannot %s %s: %s", step, path, strerror(errno));
+        cfg_save_undo(s);
+    }
     free(text);
+    free(tmp);
     return rc;
 }
 
@@ -2276,6 +2371,90 @@ int cfg_keep_restart_values(struct cfg *dst, const struct cfg *src)
             *(enum cfg_snmp_mode *)pd = *(const enum cfg_snmp_mode *)ps;
             break;
         }
+    }
+    return 0;
+}
+
+void cfg_save_commit(struct cfg_saved *s)
+{
+    if (s->had_old)
+        unlink(s->old); /* not synced: after a crash it is only a stale copy */
+    s->had_old = s->created = false;
+    cfg_save_undo(s); /* with nothing to undo: releases the rest */
+}
+
+int cfg_save_undo(struct cfg_saved *s)
+{
+    int rc = 0;
+    if (s->path && s->folder >= 0) {
+        if (s->had_old)
+            rc = rename(s->old, s->path);
+        else if (s->created)
+            rc = unlink(s->path);
+        if (s->had_old || s->created)
+            sync_folder(s->folder);
+    }
+    if (s->folder >= 0)
+        close(s->folder);
+    free(s->path);
+    free(s->old);
+    memset(s, 0, sizeof *s);
+    s->folder = -1;
+    return rc;
+}
+
+int cfg_save(const struct cfg *c, const char *path, struct cfg_error *err)
+{
+    struct cfg_saved s;
+    if (cfg_save_begin(c, path, &s, err) < 0)
+        return -1;
+    cfg_save_commit(&s);
+    return 0;
+}
+
+/* ------------------------------------------------------------- exposure */
+
+/* Whether a master_listen address ([transport:]host:port) reaches only this host. A name
+ * other than "localhost" may resolve anywhere, so it counts as beyond loopback. */
+static bool listen_is_loopback(const char *listen)
+{
+    static const char *const transports[] = {"udp:", "tcp:", "udp6:", "tcp6:"};
+    for (size_t i = 0; i < sizeof transports / sizeof transports[0]; i++) {
+        size_t n = strlen(transports[i]);
+        if (!strncmp(listen, transports[i], n)) {
+            listen += n;
+            break;
+        }
+    }
+    struct cfg_peer pe;
+    char why[128];
+    if (cfg_parse_peer(listen, &pe, why, sizeof why) < 0)
+        return false;
+    unsigned char a[16];
+    bool lo = !strcmp(pe.host, "localhost") ||
+              (inet_pton(AF_INET, pe.host, a) == 1 && a[0] == 127) ||
+              (inet_pton(AF_INET6, pe.host, a) == 1 &&
+               (IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a) ||
+                (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a) && a[12] == 127)));
+    free(pe.host);
+    return lo;
+}
+
+int cfg_check_master_exposure(const struct cfg *c, struct cfg_error *err)
+{
+    struct cfg_error dummy;
+    err = err ? err : &dummy;
+    memset(err, 0, sizeof *err);
+    if (!c->snmp.master_listen || listen_is_loopback(c->snmp.master_listen))
+        return 0;
+    if (c->snmp.community && !strcmp(c->snmp.community, CFG_WELL_KNOWN_COMMUNITY)) {
+        set_error(err, CFG_ERR_VALUE,
+                  "snmp.community: master mode on \"%s\" (beyond loopback) refuses the "
+                  "well-known community \"%s\"; set snmp.community to a secret of your own, or "
+                  "to null with an snmp.usm_user",
+                  c->snmp.master_listen, CFG_WELL_KNOWN_COMMUNITY);
+        snprintf(err->path, sizeof err->path, "snmp.community");
+        return -1;
     }
     return 0;
 }

@@ -124,11 +124,26 @@ int cfg_validate(struct cfg *c, struct cfg_error *err);
 
 /* The whole configuration as a JSON document (malloc'd, caller frees). */
 char *cfg_serialise(const struct cfg *c);
+/* temp file in the same folder, fsync, rename, fsync of the folder. On failure the file is
+ * exactly the old one (or still absent). */
+int cfg_save(const struct cfg *c, const char *path, struct cfg_error *err);
+
+/* A save in two steps, for a caller that has more to do before the change counts: begin puts
+ * the new file in place durably and keeps the old one under path + CFG_SAVE_OLD_SUFFIX; then
+ * commit drops the old one, or undo puts it back (a file the save created is removed). */
+#define CFG_SAVE_OLD_SUFFIX ".saving"
+struct cfg_saved {
+    char *path, *old;
+    int folder; /* the folder, open for fsync */
+    bool had_old, created;
+};
+int cfg_save_begin(const struct cfg *c, const char *path, struct cfg_saved *s,
+                   struct cfg_error *err);
+void cfg_save_commit(struct cfg_saved *s);
+int cfg_save_undo(struct cfg_saved *s);
 /* The key paths where b differs from a, comma-separated into buf (e.g. "ntp.enabled,
  * ntp.servers (0 -> 3 items)"); "" when equal. Returns the length written. */
 size_t cfg_diff(const struct cfg *a, const struct cfg *b, char *buf, size_t len);
-/* temp file in the same folder, fsync, rename, fsync of the folder. */
-int cfg_save(const struct cfg *c, const char *path, struct cfg_error *err);
 
 /* Writes text to path atomically: temp file in the same folder, fsync, rename, fsync of the
  * folder. On failure returns -1 with errno set and *step naming what failed. */
@@ -148,6 +163,12 @@ void cfg_peer_format(const struct cfg_peer *p, char *buf, size_t len);
 bool cfg_host_valid(const char *host);
 
 const char *cfg_snmp_mode_name(enum cfg_snmp_mode m);
+
+/* Master mode beyond loopback needs an access secret, as REST needs a token: the community
+ * "public" (the default) is refused there. -1 with err
+ * (CFG_ERR_VALUE, path snmp.community) when c must not run as a master agent. */
+#define CFG_WELL_KNOWN_COMMUNITY "public"
+int cfg_check_master_exposure(const struct cfg *c, struct cfg_error *err);
 
 /* Sub-section parsers shared with REST writes: each takes a JSON text, validates it whole and
  * returns a changed clone of base; NULL on error with err->path relative to the document. */

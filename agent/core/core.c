@@ -1089,8 +1089,10 @@ int core_change_by(struct cfg *next, const char *who, struct cfg_error *err)
         cfg_free(next);
         return -1;
     }
-    /* persist first: a change that could not be written is not applied */
-    if (cfg_save(next, config_path, err) < 0) {
+    /* persist first: a change that could not be written is not applied; and one that could
+     * not be applied is taken back from the file, so the next reload finds what runs */
+    struct cfg_saved saved;
+    if (cfg_save_begin(next, config_path, &saved, err) < 0) {
         cfg_free(next);
         return -1;
     }
@@ -1100,9 +1102,13 @@ int core_change_by(struct cfg *next, const char *who, struct cfg_error *err)
     if (settle(next) < 0 || apply(next) < 0) {
         err->kind = CFG_ERR_IO;
         snprintf(err->message, sizeof(err->message), "out of memory applying the configuration");
+        if (cfg_save_undo(&saved) < 0)
+            log_err("cannot put the previous %s back (%s): it holds a change not applied",
+                    config_path, strerror(errno));
         cfg_free(next);
         return -1;
     }
+    cfg_save_commit(&saved);
     log_info("configuration changed by %s and saved to %s: %s", who ? who : "the daemon",
              config_path, changed[0] ? changed : "no value changed");
     applied("change");

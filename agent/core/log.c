@@ -49,3 +49,31 @@ void log_msg(enum log_level level, const char *fmt, ...)
     }
     va_end(ap);
 }
+
+void log_limited(struct log_limit *rl, enum log_level level, const char *fmt, ...)
+{
+    if (level > max_level)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (rl->in_window == 0 || ts.tv_sec - rl->window_start_s >= LOG_LIMIT_PERIOD_S) {
+        rl->window_start_s = ts.tv_sec;
+        rl->in_window = 0;
+    }
+    if (rl->in_window >= LOG_LIMIT_BURST) {
+        rl->suppressed++;
+        return;
+    }
+    rl->in_window++;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (rl->suppressed) {
+        log_msg(level, "%s (%llu more like it suppressed before this one)", msg, rl->suppressed);
+        rl->suppressed = 0;
+    } else {
+        log_msg(level, "%s", msg);
+    }
+}

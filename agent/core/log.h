@@ -10,6 +10,20 @@ void log_init(const char *ident, bool foreground, enum log_level level);
 void log_fini(void);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Lines caused by peers or clients go through a limit of their own, one per kind of line
+ * (a static struct at the call site): at most LOG_LIMIT_BURST lines per LOG_LIMIT_PERIOD_S;
+ * the first line after a quiet spell says how many were suppressed. Remote input can then
+ * never write more than a few lines a minute whatever it sends. */
+#define LOG_LIMIT_BURST 5
+#define LOG_LIMIT_PERIOD_S 60
+struct log_limit {
+    long long window_start_s; /* CLOCK_MONOTONIC seconds */
+    unsigned in_window;
+    unsigned long long suppressed;
+};
+void log_limited(struct log_limit *rl, enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #define log_err(...) log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)

@@ -54,7 +54,9 @@ static void append(struct client *c, const char *s, size_t n)
     if (c->len - c->off + n > CLIENT_BUFFER) {
         c->dropped = true;
         dropped++;
-        log_info("http: event stream client dropped: %zu bytes unread", c->len - c->off);
+        static struct log_limit drop_log; /* a client's pace: a few lines a minute */
+        log_limited(&drop_log, LOG_LVL_WARN, "http: event stream client dropped: %zu bytes unread",
+                    c->len - c->off);
         wake(c);
         return;
     }

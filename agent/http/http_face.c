@@ -17,13 +17,16 @@
 #include <unistd.h>
 
 #include "http_internal.h"
+#include "http_parse.h"
 #include "log.h"
 #include "loop.h"
 
 #define TOKEN_MAX 512
-#define DEFAULT_MAX_CONNECTIONS 256
-#define DEFAULT_PER_IP 0 /* MHD: 0 is no per-IP limit */
-#define DEFAULT_TIMEOUT_S 30
+/* Under pressure (connections past PRESSURE_PERCENT of http.max_connections) a connection with
+ * no request in progress is closed after IDLE_UNDER_PRESSURE_S of silence instead of
+ * http.timeout_s: idle keep-alives and half-sent headers give way to clients that talk. */
+#define PRESSURE_PERCENT 75
+#define IDLE_UNDER_PRESSURE_S 2
 /* Per connection: request line, headers and the read/write buffers all come from this pool;
  * MHD answers 431/414 by itself when headers or URL do not fit. */
 #define CONNECTION_MEMORY (96 * 1024)
@@ -87,12 +90,6 @@ struct request {
     bool too_big;
 };
 
-struct cidr {
-    int family;
-    uint8_t addr[16];
-    unsigned bits;
-};
-
 /* Cached serialised GET responses: built once per (generation, configuration generation,
  * extra) and shared by every request through MHD's response reference count. /metrics and
  * /flows are not here: they are streamed from snapshots (http_metrics.c, http_flows.c). */
@@ -118,11 +115,23 @@ static struct MHD_Daemon *daemon_h;
 static int mhd_epoll_fd = -1;
 static struct loop_timer mhd_timer;
 static bool kicked; /* MHD_run wanted on the next turn, whatever MHD_get_timeout says */
-static unsigned connection_limit; /* http.max_connections, as given to MHD */
+static unsigned connection_limit;     /* http.max_connections, as given to MHD */
+static unsigned connection_timeout_s; /* http.timeout_s */
+static bool listen_loopback;          /* http.listen is a loopback address */
+
+/* Every open connection, to find the idle ones under pressure (MHD_OPTION_NOTIFY_CONNECTION). */
+struct conn_track {
+    struct MHD_Connection *conn;
+    struct conn_track *prev, *next;
+    bool busy;      /* a request is in progress (or an event stream is open) */
+    bool shortened; /* its timeout is IDLE_UNDER_PRESSURE_S */
+};
+static struct conn_track *tracked;
+static struct log_limit refused_log, drain_log;
 static char token[TOKEN_MAX];
 static size_t token_len;
 static bool token_set;
-static struct cidr *allow;
+static struct httpf_cidr *allow;
 static size_t n_allow;
 static struct cache_entry cache[C_COUNT];
 static struct httpf_stats stats;
@@ -149,62 +158,10 @@ static void make_etag(char *buf, size_t len, uint64_t cgen, uint64_t gen, const 
                       size_t n)
 {
     /* The configuration generation leads so that If-Match can be judged on it (see
-     * if_match_ok); the body hash makes the tag strong even when one generation is shown
+     * httpf_if_match_ok); the body hash makes the tag strong even when one generation is shown
      * with different bytes (uptime). */
     snprintf(buf, len, "\"c%llu-g%llu-%08x\"", (unsigned long long)cgen, (unsigned long long)gen,
              fnv1a(body, n));
-}
-
-static bool header_has_token(const char *list, const char *etag)
-{
-    /* A comma-separated list of entity tags, "*" matching any. Weak tags never match:
-     * RFC 9110 §13.1.2 asks for the weak comparison, and our tags are strong, so a "W/" tag
-     * compares equal only by its opaque part. */
-    size_t elen = strlen(etag);
-    const char *p = list;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        const char *start = p;
-        while (*p && *p != ',')
-            p++;
-        const char *end = p;
-        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-            end--;
-        if (end - start == 1 && *start == '*')
-            return true;
-        if (end - start > 2 && start[0] == 'W' && start[1] == '/')
-            start += 2;
-        if ((size_t)(end - start) == elen && !memcmp(start, etag, elen))
-            return true;
-    }
-    return false;
-}
-
-/* Writes must not overwrite a configuration the client has not seen: If-Match holds when
- * one of its tags was issued under the current configuration generation. Comparing the whole
- * tag would also fail on every probe result, which changes the status parts of the same
- * representation, and make If-Match useless on a busy appliance. */
-static bool if_match_ok(const char *list, uint64_t cgen)
-{
-    char want[32];
-    int n = snprintf(want, sizeof(want), "\"c%llu-", (unsigned long long)cgen);
-    const char *p = list;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        if (*p == '*' && (p[1] == 0 || p[1] == ',' || p[1] == ' '))
-            return true;
-        if (!strncmp(p, want, (size_t)n))
-            return true;
-        while (*p && *p != ',')
-            p++;
-    }
-    return false;
 }
 
 static bool const_time_equal(const char *a, size_t alen, const char *b, size_t blen)
@@ -276,8 +233,12 @@ static enum MHD_Result problem_allow(struct MHD_Connection *conn, unsigned statu
 {
     char type[96];
     snprintf(type, sizeof(type), PROBLEM_TYPE "%s", slug);
+    /* A detail may quote the request (a scanner name from the URL): jansson refuses text that
+     * is not UTF-8, and the client would get a closed connection instead of an answer. */
+    char text[1024];
+    httpf_escape_text(detail ? detail : "", text, sizeof(text));
     json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", status_title(status),
-                          "status", (int)status, "detail", detail ? detail : "");
+                          "status", (int)status, "detail", text);
     if (!o) {
         json_decref(extra);
         return MHD_NO;
@@ -328,8 +289,11 @@ static enum MHD_Result problem_from_cfg(struct MHD_Connection *conn, const struc
     case CFG_ERR_SYNTAX:
         return problem(conn, 400, "bad-json", err->message,
                        json_pack("{s:i, s:i}", "line", err->line, "column", err->column));
-    case CFG_ERR_VALUE:
-        return problem(conn, 422, "bad-value", err->message, json_pack("{s:s}", "path", err->path));
+    case CFG_ERR_VALUE: {
+        char path[4 * sizeof(err->path)];
+        httpf_escape_text(err->path, path, sizeof(path));
+        return problem(conn, 422, "bad-value", err->message, json_pack("{s:s}", "path", path));
+    }
     case CFG_ERR_NOT_FOUND:
         return problem(conn, 404, "not-found", err->message, NULL);
     case CFG_ERR_IO:
@@ -426,7 +390,7 @@ static enum MHD_Result send_cached(struct MHD_Connection *conn, struct cache_ent
         return problem(conn, 500, "internal", "out of memory", NULL);
     const char *inm =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (status == 200 && inm && header_has_token(inm, e->etag))
+    if (status == 200 && inm && httpf_etag_list_has(inm, e->etag))
         return send_not_modified(conn, e->etag);
     /* MHD_queue_response takes its own reference: the cache keeps ours. */
     return MHD_queue_response(conn, status, e->resp);
@@ -440,7 +404,7 @@ static enum MHD_Result send_stream(struct MHD_Connection *conn, struct MHD_Respo
         return problem(conn, 500, "internal", "out of memory", NULL);
     const char *inm =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (inm && header_has_token(inm, etag)) {
+    if (inm && httpf_etag_list_has(inm, etag)) {
         MHD_destroy_response(r);
         return send_not_modified(conn, etag);
     }
@@ -459,7 +423,7 @@ static enum MHD_Result send_fresh(struct MHD_Connection *conn, unsigned status, 
     make_etag(etag, sizeof(etag), m->config_generation, m->generation, s, n);
     const char *inm =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (cacheable && status == 200 && inm && header_has_token(inm, etag)) {
+    if (cacheable && status == 200 && inm && httpf_etag_list_has(inm, etag)) {
         free(s);
         return send_not_modified(conn, etag);
     }
@@ -550,7 +514,7 @@ static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request 
 {
     const struct smsa_model *m = core_model();
     const char *im = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
-    if (im && !if_match_ok(im, m->config_generation)) {
+    if (im && !httpf_if_match_ok(im, m->config_generation)) {
         char detail[128];
         snprintf(detail, sizeof(detail),
                  "the configuration changed since that ETag was issued (now generation %llu)",
@@ -731,42 +695,101 @@ static bool client_allowed(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!ci || !ci->client_addr)
-        return false;
-    const struct sockaddr *sa = ci->client_addr;
-    int family;
-    uint8_t a[16];
-    if (sa->sa_family == AF_INET) {
-        family = AF_INET;
-        memcpy(a, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-    } else if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *in6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(in6)) {
-            /* A dual-stack socket shows IPv4 clients as ::ffff:a.b.c.d. */
-            family = AF_INET;
-            memcpy(a, in6->s6_addr + 12, 4);
-        } else {
-            family = AF_INET6;
-            memcpy(a, in6->s6_addr, 16);
-        }
-    } else {
-        return false;
+    return ci && httpf_cidr_match(allow, n_allow, ci->client_addr);
+}
+
+static void format_addr(const struct sockaddr *sa, char *buf, size_t len)
+{
+    const void *a = sa->sa_family == AF_INET6
+                        ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                        : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+    if (!inet_ntop(sa->sa_family, a, buf, (socklen_t)len))
+        snprintf(buf, len, "?");
+}
+
+/* MHD_OPTION_APPLY_ACCEPT_POLICY: a client outside http.allow is closed as soon as it is
+ * accepted, before it can hold a connection slot. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    if (addrlen >= sizeof(struct sockaddr_in) && httpf_cidr_match(allow, n_allow, addr))
+        return MHD_YES;
+    stats.refused_clients++;
+    char who[INET6_ADDRSTRLEN];
+    format_addr(addr, who, sizeof(who));
+    log_limited(&refused_log, LOG_LVL_WARN, "http: connection from %s refused: not in http.allow",
+                who);
+    return MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct conn_track *t = calloc(1, sizeof(*t));
+        if (!t)
+            return; /* untracked: never shortened, still closed by http.timeout_s */
+        t->conn = conn;
+        t->next = tracked;
+        if (tracked)
+            tracked->prev = t;
+        tracked = t;
+        *socket_context = t;
+    } else if (*socket_context) {
+        struct conn_track *t = *socket_context;
+        if (t->prev)
+            t->prev->next = t->next;
+        else
+            tracked = t->next;
+        if (t->next)
+            t->next->prev = t->prev;
+        free(t);
+        *socket_context = NULL;
     }
-    for (size_t i = 0; i < n_allow; i++) {
-        const struct cidr *c = &allow[i];
-        if (c->family != family)
-            continue;
-        unsigned full = c->bits / 8, rest = c->bits % 8;
-        if (memcmp(a, c->addr, full))
-            continue;
-        if (rest) {
-            uint8_t mask = (uint8_t)(0xffu << (8 - rest));
-            if ((a[full] & mask) != (c->addr[full] & mask))
-                continue;
-        }
-        return true;
+}
+
+static struct conn_track *track_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void set_busy(struct MHD_Connection *conn, bool busy)
+{
+    struct conn_track *t = track_of(conn);
+    if (!t)
+        return;
+    t->busy = busy;
+    if (busy && t->shortened) {
+        t->shortened = false;
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, connection_timeout_s);
     }
-    return false;
+}
+
+static unsigned connections(void);
+
+/* Run outside MHD_run (from on_prepare): near the connection limit, every connection without
+ * a request in progress gets the short idle timeout, so that the quiet ones close first and
+ * a client with a request finds a slot. libmicrohttpd keeps the time of last activity, so a
+ * connection that was silent for longer closes on its next timeout check. */
+static void relieve_pressure(void)
+{
+    if (connections() * 100 < connection_limit * PRESSURE_PERCENT)
+        return;
+    unsigned n = 0;
+    for (struct conn_track *t = tracked; t; t = t->next) {
+        if (t->busy || t->shortened || IDLE_UNDER_PRESSURE_S >= connection_timeout_s)
+            continue;
+        t->shortened = true;
+        MHD_set_connection_option(t->conn, MHD_CONNECTION_OPTION_TIMEOUT, IDLE_UNDER_PRESSURE_S);
+        n++;
+    }
+    if (n) {
+        static struct log_limit pressure_log;
+        log_limited(&pressure_log, LOG_LVL_WARN,
+                    "http: %u of %u connections open: %u idle ones now close after %d s",
+                    connections(), connection_limit, n, IDLE_UNDER_PRESSURE_S);
+    }
 }
 
 static bool authorised(struct MHD_Connection *conn)
@@ -871,6 +894,15 @@ static const struct route_def *find_route(const char *url, struct request *rq, b
     return NULL;
 }
 
+const char *httpf_route_path(const char *url, unsigned *flow_id, char **item, bool *bad_item)
+{
+    struct request rq = {0};
+    const struct route_def *rd = find_route(url, &rq, bad_item);
+    *flow_id = rq.flow_id;
+    *item = rq.item;
+    return rd ? rd->path : NULL;
+}
+
 /* The first call for a request: everything that can be refused before the body is read. */
 static enum MHD_Result first_call(struct MHD_Connection *conn, struct request *rq, const char *url,
                                   const char *method)
@@ -930,6 +962,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
+        set_busy(conn, true);
         return first_call(conn, rq, url, method);
     }
     if (*upload_data_size > 0) {
@@ -950,7 +983,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             }
             rq->len += n;
             if (rq->len > DRAIN_LIMIT) {
-                log_info("http: request body over %d bytes, connection closed", DRAIN_LIMIT);
+                log_limited(&drain_log, LOG_LVL_WARN,
+                            "http: request body over %d bytes, connection closed", DRAIN_LIMIT);
                 return MHD_NO;
             }
             return MHD_YES;
@@ -993,6 +1027,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct request *rq = *con_cls;
     if (!rq)
         return;
+    set_busy(conn, false);
     free(rq->body);
     free(rq->item);
     free(rq);
@@ -1072,10 +1107,14 @@ static void on_prep_timer(void *arg)
     }
 }
 
+static void apply_access(const struct cfg *cfg);
+
 static void on_core_event(const struct smsa_event *ev, void *arg)
 {
-    if (ev->kind == EV_CONFIG)
+    if (ev->kind == EV_CONFIG) {
         prep_next = 1;
+        apply_access(core_config());
+    }
 }
 
 /* Before every wait: MHD's own deadline (idle timeouts, data already buffered in a
@@ -1085,6 +1124,7 @@ static void on_prepare(void *arg)
     MHD_UNSIGNED_LONG_LONG ms;
     if (!daemon_h)
         return;
+    relieve_pressure();
     if (prep_next && !loop_timer_armed(&prep_timer))
         loop_timer_start(&prep_timer, 0, on_prep_timer, NULL);
     if (kicked) {
@@ -1099,7 +1139,8 @@ static void on_prepare(void *arg)
 
 /* ---- start-up ---- */
 
-static int read_token(const char *path)
+/* The token of http.token_file into out (TOKEN_MAX bytes); -1, logged, when it will not do. */
+static int read_token(const char *path, char *out, size_t *out_len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
@@ -1119,21 +1160,21 @@ static int read_token(const char *path)
         close(fd);
         return -1;
     }
-    ssize_t n = read(fd, token, sizeof(token) - 1);
+    ssize_t n = read(fd, out, TOKEN_MAX - 1);
     close(fd);
     if (n < 0) {
         log_err("http: cannot read http.token_file %s: %s", path, strerror(errno));
         return -1;
     }
-    if ((size_t)n >= sizeof(token) - 1) {
+    if ((size_t)n >= TOKEN_MAX - 1) {
         log_err("http: http.token_file %s is too long (limit %d bytes)", path, TOKEN_MAX - 2);
         return -1;
     }
-    while (n > 0 && (token[n - 1] == '\n' || token[n - 1] == '\r' || token[n - 1] == ' '))
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
         n--;
-    token[n] = 0;
+    out[n] = 0;
     for (ssize_t i = 0; i < n; i++) {
-        if ((uint8_t)token[i] <= ' ' || (uint8_t)token[i] >= 0x7f) {
+        if ((uint8_t)out[i] <= ' ' || (uint8_t)out[i] >= 0x7f) {
             log_err("http: http.token_file %s holds a token with spaces or control "
                     "characters",
                     path);
@@ -1144,43 +1185,7 @@ static int read_token(const char *path)
         log_err("http: http.token_file %s is empty", path);
         return -1;
     }
-    token_len = (size_t)n;
-    token_set = true;
-    return 0;
-}
-
-static int parse_cidr(const char *s, struct cidr *out)
-{
-    char buf[INET6_ADDRSTRLEN + 8];
-    if (strlen(s) >= sizeof(buf))
-        return -1;
-    strcpy(buf, s);
-    char *slash = strchr(buf, '/');
-    long bits = -1;
-    if (slash) {
-        *slash = 0;
-        char *end;
-        bits = strtol(slash + 1, &end, 10);
-        if (*end || end == slash + 1)
-            return -1;
-    }
-    memset(out, 0, sizeof(*out));
-    if (inet_pton(AF_INET, buf, out->addr) == 1) {
-        out->family = AF_INET;
-        if (bits < 0)
-            bits = 32;
-        if (bits > 32)
-            return -1;
-    } else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
-        out->family = AF_INET6;
-        if (bits < 0)
-            bits = 128;
-        if (bits > 128)
-            return -1;
-    } else {
-        return -1;
-    }
-    out->bits = (unsigned)bits;
+    *out_len = (size_t)n;
     return 0;
 }
 
@@ -1246,6 +1251,50 @@ static void reset_state(void)
     tls_cert_pem = tls_key_pem = NULL;
 }
 
+/* On every configuration change (SIGHUP, REST write): http.allow and the token file take
+ * effect for the next connection and the next request. What cannot be taken is logged and
+ * the previous value stays, so that a mistake never opens the door wider. */
+static void apply_access(const struct cfg *cfg)
+{
+    size_t n = cfg->http.n_allow;
+    struct httpf_cidr *next = calloc(n ? n : 1, sizeof(*next));
+    if (!next) {
+        log_err("http: out of memory: http.allow not changed");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (httpf_parse_cidr(cfg->http.allow[i], &next[i]) < 0) {
+            log_err("http: http.allow[%zu] \"%s\" is not an address/prefix: http.allow not changed",
+                    i, cfg->http.allow[i]);
+            free(next);
+            return;
+        }
+    }
+    free(allow);
+    allow = next;
+    n_allow = n;
+
+    if (cfg->http.token_file) {
+        char fresh[TOKEN_MAX];
+        size_t len;
+        if (read_token(cfg->http.token_file, fresh, &len) < 0) {
+            log_err("http: the bearer token stays the previous one");
+        } else {
+            memcpy(token, fresh, len + 1);
+            token_len = len;
+            token_set = true;
+        }
+        explicit_bzero(fresh, sizeof(fresh));
+    } else if (token_set && !listen_loopback) {
+        log_err("http: http.token_file is needed while listening beyond loopback: the bearer "
+                "token stays");
+    } else if (token_set) {
+        explicit_bzero(token, sizeof(token));
+        token_len = 0;
+        token_set = false;
+    }
+}
+
 /* Whether the key and certificate are what GnuTLS (inside libmicrohttpd) will accept: the
  * same call MHD makes at start, so a file refused here is a file start would refuse. */
 static int tls_pair_ok(const struct cfg *cfg)
@@ -1285,11 +1334,15 @@ static int prepare(const struct cfg *cfg, struct sockaddr_storage *ss, bool *tls
     memcpy(ss, ai->ai_addr, ai->ai_addrlen);
     freeaddrinfo(ai);
 
-    if (cfg->http.token_file && read_token(cfg->http.token_file) < 0) {
-        reset_state();
-        return -1;
+    if (cfg->http.token_file) {
+        if (read_token(cfg->http.token_file, token, &token_len) < 0) {
+            reset_state();
+            return -1;
+        }
+        token_set = true;
     }
-    if (!token_set && !is_loopback((struct sockaddr *)ss)) {
+    listen_loopback = is_loopback((struct sockaddr *)ss);
+    if (!token_set && !listen_loopback) {
         log_err("http: refusing to listen on %s beyond loopback without http.token_file",
                 cfg->http.listen);
         reset_state();
@@ -1301,7 +1354,7 @@ static int prepare(const struct cfg *cfg, struct sockaddr_storage *ss, bool *tls
         return -1;
     }
     for (size_t i = 0; i < cfg->http.n_allow; i++) {
-        if (parse_cidr(cfg->http.allow[i], &allow[n_allow]) < 0) {
+        if (httpf_parse_cidr(cfg->http.allow[i], &allow[n_allow]) < 0) {
             log_err("http: http.allow[%zu] \"%s\" is not an address/prefix", i, cfg->http.allow[i]);
             reset_state();
             return -1;
@@ -1361,17 +1414,18 @@ int httpf_init(const struct cfg *cfg)
     if (prepare(cfg, &ss, &tls) < 0)
         return -1;
     if (n_allow == 0)
-        log_warn("http: http.allow is empty: every client will get 403");
+        log_warn("http: http.allow is empty: every connection will be refused");
 
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (tls)
         flags |= MHD_USE_TLS;
-    unsigned max_conn =
-        cfg->http.max_connections ? cfg->http.max_connections : DEFAULT_MAX_CONNECTIONS;
-    unsigned per_ip = cfg->http.per_ip_connections ? cfg->http.per_ip_connections : DEFAULT_PER_IP;
-    unsigned timeout = cfg->http.timeout_s ? cfg->http.timeout_s : DEFAULT_TIMEOUT_S;
+    /* The defaults and bounds of these keys are the configuration's (per_ip_connections at
+     * most max_connections, none of them 0). */
+    unsigned max_conn = cfg->http.max_connections, per_ip = cfg->http.per_ip_connections;
+    unsigned timeout = cfg->http.timeout_s;
+    connection_timeout_s = timeout;
 
     struct MHD_OptionItem opts[12];
     size_t k = 0;
@@ -1389,9 +1443,10 @@ int httpf_init(const struct cfg *cfg)
     }
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
-    daemon_h = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
-                                on_mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                                MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    daemon_h = MHD_start_daemon(
+        flags, 0, on_accept, NULL, on_request, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!daemon_h) {
         log_err("http: cannot listen on %s: %s", cfg->http.listen, strerror(errno));
         reset_state();

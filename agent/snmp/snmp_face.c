@@ -44,6 +44,7 @@ static struct {
     netsnmp_large_fd_set select_set, read_set;
     struct loop_timer timer;
     char persist_dir[64];
+    bool started;        /* set up: what net-snmp logs now is caused by traffic */
     char log_line[1024]; /* net-snmp may log a line in pieces */
     size_t log_len;
     int log_level;
@@ -82,7 +83,15 @@ static int on_snmp_log(int major, int minor, void *serverarg, void *clientarg)
      * SNMPv1 trap cannot carry (RFC 3584 section 3.2); the v2c traps and informs still go. */
     if (strstr(sf.log_line, "failed to convert v2->v1 template PDU"))
         lvl = LOG_LVL_DEBUG;
-    if (sf.log_len)
+    /* The master agent's "Connection from UDP: [...]" comes once per request: debug only. */
+    if (!strncmp(sf.log_line, "Connection from ", 16))
+        lvl = LOG_LVL_DEBUG;
+    /* Once running, what net-snmp says is mostly about what peers sent (bad packets, at
+     * error level: "Bad PDU type received"): a few lines a minute, with a count of the rest. */
+    static struct log_limit traffic_log;
+    if (sf.log_len && sf.started && lvl != LOG_LVL_DEBUG)
+        log_limited(&traffic_log, lvl, "snmp: %s", sf.log_line);
+    else if (sf.log_len)
         log_msg(lvl, "snmp: %s", sf.log_line);
     sf.log_len = 0;
     sf.log_level = 0;
@@ -338,7 +347,19 @@ int snmpf_init(const struct cfg *cfg, bool force_master)
     netsnmp_ds_set_int(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_RETRIES, 1);
 
     if (sf.master) {
+        struct cfg_error err;
+        if (cfg_check_master_exposure(cfg, &err) < 0) {
+            log_err("snmp: %s", err.message);
+            goto fail;
+        }
         netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 0); /* master */
+        /* init_master_agent also opens an SMUX listener on 0.0.0.0:199 when it may (as
+         * root): the agent listens only where its configuration says. */
+        char no_smux[] = "-smux";
+        add_to_init_list(no_smux);
+        /* "Connection from UDP: ..." for every request, as tcpwrappers would log it. */
+        netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID,
+                               NETSNMP_DS_AGENT_DONT_LOG_TCPWRAPPERS_CONNECTS, 1);
         netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_PORTS,
                               cfg->snmp.master_listen ? cfg->snmp.master_listen
                                                       : "udp:127.0.0.1:1161");
@@ -393,6 +414,7 @@ int snmpf_init(const struct cfg *cfg, bool force_master)
     }
     loop_prepare_add(on_prepare, NULL);
     sync_fds();
+    sf.started = true;
     if (sf.master)
         log_info("snmp: master agent listening on %s", cfg->snmp.master_listen);
     else

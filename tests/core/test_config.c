@@ -877,6 +877,48 @@ static void test_save_rename_fails(void **state)
     free(dir);
 }
 
+/* A save whose change cannot be applied is taken back: the old file returns byte for byte,
+ * and a file the save created goes away; a stale copy left by a crash does not stop the
+ * next save. */
+static void test_save_undo(void **state)
+{
+    (void)state;
+    struct cfg_error err;
+    struct cfg_saved sv;
+    char *dir = temp_dir(), path[PATH_MAX], stale[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/smsa-agent.json", dir);
+    struct cfg *c = cfg_defaults();
+
+    assert_int_equal(cfg_save_begin(c, path, &sv, &err), 0);
+    assert_int_equal(count_entries(dir), 1);
+    assert_int_equal(cfg_save_undo(&sv), 0);
+    assert_int_equal(count_entries(dir), 0); /* there was no file before */
+
+    write_file(path, "{\"appliance\": {\"name\": \"old\"}}\n");
+    snprintf(stale, sizeof stale, "%s" CFG_SAVE_OLD_SUFFIX, path);
+    write_file(stale, "left by a crash");
+    assert_int_equal(cfg_save_begin(c, path, &sv, &err), 0);
+    char *text = read_file(path);
+    assert_null(strstr(text, "\"old\""));
+    free(text);
+    assert_int_equal(cfg_save_undo(&sv), 0);
+    text = read_file(path);
+    assert_string_equal(text, "{\"appliance\": {\"name\": \"old\"}}\n");
+    free(text);
+    assert_int_equal(count_entries(dir), 1);
+
+    assert_int_equal(cfg_save_begin(c, path, &sv, &err), 0);
+    cfg_save_commit(&sv);
+    assert_int_equal(count_entries(dir), 1);
+    struct cfg *back = cfg_load(path, &err);
+    assert_non_null(back);
+    assert_cfg_equal(c, back);
+    cfg_free(back);
+    cfg_free(c);
+    rm_tree(dir);
+    free(dir);
+}
+
 /* ------------------------------------------------------------- NTP defaults */
 
 static void test_ntp_enable_fills_defaults(void **state)
@@ -1333,6 +1375,7 @@ int main(void)
         cmocka_unit_test(test_save_then_load),
         cmocka_unit_test(test_save_read_only_folder),
         cmocka_unit_test(test_save_rename_fails),
+        cmocka_unit_test(test_save_undo),
         cmocka_unit_test(test_ntp_enable_fills_defaults),
         cmocka_unit_test(test_validate_in_memory),
         cmocka_unit_test(test_parse_peer),

@@ -152,13 +152,17 @@ def test_bearer_token():
         assert dm.token not in dm.log()
 
 
-def test_client_outside_allow_gets_403():
+def test_client_outside_allow_is_disconnected():
     with harness.TempDir() as d, \
             restlib.RestDaemon(d, http={"allow": ["127.0.0.2/32"]}) as dm:
-        c = dm.client()  # from 127.0.0.1
+        # from 127.0.0.1: closed at accept, before any request is read
         for path in ("/api/v1/status", "/healthz", "/metrics", "/nope"):
-            st, h, b = c.get(path)
-            restlib.check_problem(st, h, b, 403)
+            try:
+                raw = restlib.raw_exchange(dm.port, b"GET " + path.encode() + b" HTTP/1.1\r\n"
+                                           b"Host: x\r\n\r\n")
+            except (ConnectionResetError, BrokenPipeError):
+                raw = b""
+            assert raw == b"", raw[:200]
         ok = restlib.Client(dm.port, source="127.0.0.2")
         assert ok.get("/api/v1/status")[0] == 200
 
@@ -202,6 +206,6 @@ if __name__ == "__main__":
         test_etags_and_conditional_gets,
         test_wrong_method_is_405_with_allow,
         test_bearer_token,
-        test_client_outside_allow_gets_403,
+        test_client_outside_allow_is_disconnected,
         test_start_refused_when_unsafe,
     ])

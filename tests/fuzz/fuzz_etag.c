@@ -1,0 +1,35 @@
+/* If-None-Match and If-Match header values: any text is judged without reading past its
+ * end, a list holding our tag matches it, and "*" matches anything. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_parse.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *h = strndup((const char *)data, size); /* a header value never holds a NUL */
+    if (!h)
+        return 0;
+    const char *etag = "\"c7-g42-0badcafe\"";
+    bool has = httpf_etag_list_has(h, etag);
+    bool ok = httpf_if_match_ok(h, 7);
+    (void)httpf_if_match_ok(h, UINT64_MAX);
+    if (ok != httpf_if_match_ok(h, 7))
+        abort();
+    if (has && !strstr(h, "c7-g42-0badcafe") && !strchr(h, '*'))
+        abort();
+
+    /* Appending our tag to any list makes both match. */
+    size_t n = strlen(h);
+    char *l = malloc(n + 64);
+    snprintf(l, n + 64, "%s, %s", h, etag);
+    if (!httpf_etag_list_has(l, etag) || !httpf_if_match_ok(l, 7))
+        abort();
+    snprintf(l, n + 64, "%s,W/%s", h, etag);
+    if (!httpf_etag_list_has(l, etag))
+        abort();
+    free(l);
+    free(h);
+    return 0;
+}
