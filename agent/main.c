@@ -16,6 +16,7 @@
 #include "core.h"
 #include "log.h"
 #include "loop.h"
+#include "probing.h"
 #include "firewall_cli.h"
 #include "preflight.h"
 #ifdef SMSA_HAVE_SNMP
@@ -383,7 +384,7 @@ int main(int argc, char **argv)
         log_info("--no-config: running on the embedded defaults; REST writes are refused");
     else if (embedded)
         log_info("no configuration file at %s: running on the embedded defaults", path);
-    if (core_init(cfg, no_config ? NULL : path) < 0) {
+    if (probing_init(cfg, no_config ? NULL : path) < 0) {
         log_err("cannot start the core");
         return 1;
     }
@@ -416,7 +417,7 @@ int main(int argc, char **argv)
 #ifdef SMSA_HAVE_SNMP
     snmpf_fini();
 #endif
-    core_fini();
+    probing_fini();
     struct loop_stats st;
     loop_get_stats(&st);
     log_info("loop: %llu turns, longest %lld us", (unsigned long long)st.turns,

@@ -8,6 +8,7 @@
 #include "engine.h"
 #include "log.h"
 #include "loop.h"
+#include "probing.h"
 #ifdef SMSA_HAVE_HTTP
 #include "http_face.h"
 #endif
@@ -371,7 +372,7 @@ int preflight_run(struct cfg *cfg, const struct preflight_options *o)
     finished = false;
     engine_set_once(&(struct engine_once){.flows = o->flows, .done = all_done});
     int64_t started = loop_now_us();
-    if (core_init(cfg, NULL) < 0) {
+    if (probing_init(cfg, NULL) < 0) {
         engine_set_once(NULL);
         loop_fini();
         log_fini();
@@ -401,7 +402,7 @@ int preflight_run(struct cfg *cfg, const struct preflight_options *o)
         break;
     }
     fflush(stdout);
-    core_fini();
+    probing_fini();
     engine_set_once(NULL);
     loop_fini();
     log_fini();

@@ -29,38 +29,79 @@ const struct cat_flow cat_flows[CAT_NFLOWS] = {
     {20, 21, PROTO_TCP, "appliance", "Internet", "antivirus Rapid Response updates"},
 };
 
-/* Per flow: direction for control-center, scanner, all-in-one (O outbound, I inbound, - n/a),
- * and where outbound peers come from. Mail flows (2-5) belong to boxes that scan mail; the
- * 41xxx flows run between the Control Center end and the Scanner end; an all-in-one box is a
- * Control Center that scans too, and still manages remote scanners. */
-/* entry_port: the flow is its list's own first flow, so a port written in a peer entry
- * ("scanner1:41999") is the port probed; the other flows fed by the same list (13, 16-18,
- * 3268) are served on their catalogue port whatever the entry says. */
+/* Per flow, what the code needs beyond the vendor table:
+ * - dir: direction for control-center, scanner, all-in-one (O outbound, I inbound, - n/a).
+ *   Mail flows (2-5) belong to boxes that scan mail; the 41xxx flows run between the Control
+ *   Center end and the Scanner end; an all-in-one box is a Control Center that scans too, and
+ *   still manages remote scanners.
+ * - src: where the peers of the outbound flow come from in the configuration.
+ * - entry_port: the flow is its list's own first flow, so a port written in a peer entry
+ *   ("scanner1:41999") is the port probed; the other flows fed by the same list (13, 16-18,
+ *   3268) are served on their catalogue port whatever the entry says.
+ * - probe: how the outbound flow is checked (Rapid Response is fetched over FTP).
+ * - from: who connects on the inbound flow.
+ * - sw: the configuration switch the flow depends on. */
 static const struct {
     char dir[3];
     enum cat_peer_source src;
     bool entry_port;
+    enum smsa_probe_kind probe;
+    enum cat_inbound_source from;
+    enum cat_switch sw;
 } rules[CAT_NFLOWS] = {
-    {"III", SRC_NONE, false},           /* 1 SSH */
-    {"-II", SRC_NONE, false},           /* 2 inbound Internet mail */
-    {"-OO", SRC_INTERNAL_MAIL, true},   /* 3 */
-    {"-II", SRC_NONE, false},           /* 4 */
-    {"-OO", SRC_INTERNET_MAIL, true},   /* 5 */
-    {"OOO", SRC_UPDATES, false},        /* 6: each update source has its own port */
-    {"OOO", SRC_DNS_SERVERS, true},     /* 7 */
-    {"OOO", SRC_NTP_SERVERS, true},     /* 8 */
-    {"OOO", SRC_LDAP_SERVERS, true},    /* 9 LDAP */
-    {"OOO", SRC_LDAP_SERVERS, false},   /* 10 Global Catalog: always 3268 */
-    {"OIO", SRC_SCANNERS, true},        /* 11 CC -> scanners: the Control Center-Scanner link */
-    {"IOI", SRC_CONTROL_CENTER, true},  /* 12 scanner -> CC: the link seen from a scanner */
-    {"IOI", SRC_CONTROL_CENTER, false}, /* 13 */
-    {"I-I", SRC_NONE, false},           /* 14 */
-    {"I-I", SRC_NONE, false},           /* 15 */
-    {"OIO", SRC_SCANNERS, false},       /* 16 */
-    {"OIO", SRC_SCANNERS, false},       /* 17 */
-    {"OIO", SRC_SCANNERS, false},       /* 18 */
-    {"OOO", SRC_UPDATES, false},        /* 19 */
-    {"OOO", SRC_UPDATES, false},        /* 20 */
+    [CAT_FLOW_SSH - 1] = {"III", SRC_NONE, false, PROBE_TCP, CAT_FROM_MANAGEMENT, CAT_SWITCH_NONE},
+    [CAT_FLOW_MAIL_FROM_INTERNET - 1] = {"-II", SRC_NONE, false, PROBE_TCP, CAT_FROM_ANY,
+                                         CAT_SWITCH_NONE},
+    [CAT_FLOW_MAIL_TO_INTERNAL - 1] = {"-OO", SRC_INTERNAL_MAIL, true, PROBE_SMTP,
+                                       CAT_FROM_MANAGEMENT, CAT_SWITCH_NONE},
+    [CAT_FLOW_MAIL_FROM_INTERNAL - 1] = {"-II", SRC_NONE, false, PROBE_TCP, CAT_FROM_INTERNAL_MAIL,
+                                         CAT_SWITCH_NONE},
+    [CAT_FLOW_MAIL_TO_INTERNET - 1] = {"-OO", SRC_INTERNET_MAIL, true, PROBE_SMTP,
+                                       CAT_FROM_MANAGEMENT, CAT_SWITCH_NONE},
+    /* each update source has its own port */
+    [CAT_FLOW_UPDATES - 1] = {"OOO", SRC_UPDATES, false, PROBE_TCP, CAT_FROM_MANAGEMENT,
+                              CAT_SWITCH_NONE},
+    [CAT_FLOW_DNS - 1] = {"OOO", SRC_DNS_SERVERS, true, PROBE_DNS, CAT_FROM_MANAGEMENT,
+                          CAT_SWITCH_NONE},
+    [CAT_FLOW_NTP - 1] = {"OOO", SRC_NTP_SERVERS, true, PROBE_NTP, CAT_FROM_MANAGEMENT,
+                          CAT_SWITCH_NTP},
+    [CAT_FLOW_LDAP - 1] = {"OOO", SRC_LDAP_SERVERS, true, PROBE_TCP, CAT_FROM_MANAGEMENT,
+                           CAT_SWITCH_NONE},
+    /* Global Catalog: always 3268 */
+    [CAT_FLOW_LDAP_GC - 1] = {"OOO", SRC_LDAP_SERVERS, false, PROBE_TCP, CAT_FROM_MANAGEMENT,
+                              CAT_SWITCH_NONE},
+    [CAT_FLOW_LINK_CC - 1] = {"OIO", SRC_SCANNERS, true, PROBE_TCP, CAT_FROM_CONTROL_CENTER,
+                              CAT_SWITCH_NONE},
+    [CAT_FLOW_LINK_SCANNER - 1] = {"IOI", SRC_CONTROL_CENTER, true, PROBE_TCP, CAT_FROM_SCANNERS,
+                                   CAT_SWITCH_NONE},
+    [CAT_FLOW_QUARANTINE - 1] = {"IOI", SRC_CONTROL_CENTER, false, PROBE_TCP, CAT_FROM_SCANNERS,
+                                 CAT_SWITCH_NONE},
+    [CAT_FLOW_HTTP_MANAGEMENT - 1] = {"I-I", SRC_NONE, false, PROBE_TCP, CAT_FROM_MANAGEMENT,
+                                      CAT_SWITCH_HTTP_MANAGEMENT},
+    [CAT_FLOW_HTTPS_MANAGEMENT - 1] = {"I-I", SRC_NONE, false, PROBE_TCP, CAT_FROM_MANAGEMENT,
+                                       CAT_SWITCH_NONE},
+    [CAT_FLOW_TRANSFORMATION - 1] = {"OIO", SRC_SCANNERS, false, PROBE_TCP, CAT_FROM_CONTROL_CENTER,
+                                     CAT_SWITCH_NONE},
+    [CAT_FLOW_VIRUS_RELEASE_IN - 1] = {"OIO", SRC_SCANNERS, false, PROBE_TCP,
+                                       CAT_FROM_CONTROL_CENTER, CAT_SWITCH_NONE},
+    [CAT_FLOW_VIRUS_RELEASE_OUT - 1] = {"OIO", SRC_SCANNERS, false, PROBE_TCP,
+                                        CAT_FROM_CONTROL_CENTER, CAT_SWITCH_NONE},
+    [CAT_FLOW_LIVEUPDATE - 1] = {"OOO", SRC_UPDATES, false, PROBE_TCP, CAT_FROM_MANAGEMENT,
+                                 CAT_SWITCH_NONE},
+    [CAT_FLOW_RAPID_RESPONSE - 1] = {"OOO", SRC_UPDATES, false, PROBE_FTP, CAT_FROM_MANAGEMENT,
+                                     CAT_SWITCH_NONE},
+};
+
+/* Update purposes (the updates[].purpose key) onto the flows they travel on. */
+static const struct {
+    const char *purpose;
+    unsigned flow;
+} update_flows[] = {
+    {"software", CAT_FLOW_UPDATES},
+    {"registration", CAT_FLOW_UPDATES},
+    {"rules", CAT_FLOW_UPDATES},
+    {"antivirus", CAT_FLOW_LIVEUPDATE},
+    {"rapid-response", CAT_FLOW_RAPID_RESPONSE},
 };
 
 const struct cat_flow *cat_flow(unsigned id)
@@ -96,29 +137,29 @@ enum smsa_probe_kind cat_probe_kind(unsigned id, enum smsa_role role)
 {
     if (cat_direction(id, role) != DIR_OUTBOUND)
         return PROBE_LISTEN;
-    switch (cat_flows[id - 1].port) {
-    case 25:
-        return PROBE_SMTP;
-    case 21:
-        return PROBE_FTP;
-    case 53:
-        return PROBE_DNS;
-    case 123:
-        return PROBE_NTP;
-    default:
-        return PROBE_TCP;
-    }
+    return rules[id - 1].probe;
+}
+
+enum cat_inbound_source cat_inbound_source(unsigned id)
+{
+    return id >= 1 && id <= CAT_NFLOWS ? rules[id - 1].from : CAT_FROM_MANAGEMENT;
+}
+
+enum cat_switch cat_flow_switch(unsigned id)
+{
+    return id >= 1 && id <= CAT_NFLOWS ? rules[id - 1].sw : CAT_SWITCH_NONE;
+}
+
+unsigned cat_link_flow(enum smsa_role role)
+{
+    return role == ROLE_SCANNER ? CAT_FLOW_LINK_SCANNER : CAT_FLOW_LINK_CC;
 }
 
 unsigned cat_update_flow(const char *purpose)
 {
-    if (!strcmp(purpose, "software") || !strcmp(purpose, "registration") ||
-        !strcmp(purpose, "rules"))
-        return 6;
-    if (!strcmp(purpose, "antivirus"))
-        return 19;
-    if (!strcmp(purpose, "rapid-response"))
-        return 20;
+    for (size_t i = 0; i < sizeof(update_flows) / sizeof(update_flows[0]); i++)
+        if (!strcmp(purpose, update_flows[i].purpose))
+            return update_flows[i].flow;
     return 0;
 }
 

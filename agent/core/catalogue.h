@@ -7,6 +7,31 @@
 
 #define CAT_NFLOWS 20
 
+/* The vendor's flow numbers, which are also the SNMP index and the REST id of each flow:
+ * stable forever, so code names a flow only through these. */
+enum cat_flow_id {
+    CAT_FLOW_SSH = 1,
+    CAT_FLOW_MAIL_FROM_INTERNET = 2,
+    CAT_FLOW_MAIL_TO_INTERNAL = 3,
+    CAT_FLOW_MAIL_FROM_INTERNAL = 4,
+    CAT_FLOW_MAIL_TO_INTERNET = 5,
+    CAT_FLOW_UPDATES = 6, /* rules, software, registration over HTTPS */
+    CAT_FLOW_DNS = 7,
+    CAT_FLOW_NTP = 8,
+    CAT_FLOW_LDAP = 9,
+    CAT_FLOW_LDAP_GC = 10,
+    CAT_FLOW_LINK_CC = 11,      /* Control Center -> Scanners, the link seen from the CC */
+    CAT_FLOW_LINK_SCANNER = 12, /* Scanner -> Control Center, the link seen from a Scanner */
+    CAT_FLOW_QUARANTINE = 13,
+    CAT_FLOW_HTTP_MANAGEMENT = 14,
+    CAT_FLOW_HTTPS_MANAGEMENT = 15,
+    CAT_FLOW_TRANSFORMATION = 16,
+    CAT_FLOW_VIRUS_RELEASE_IN = 17,
+    CAT_FLOW_VIRUS_RELEASE_OUT = 18,
+    CAT_FLOW_LIVEUPDATE = 19,
+    CAT_FLOW_RAPID_RESPONSE = 20,
+};
+
 enum smsa_role { ROLE_CONTROL_CENTER, ROLE_SCANNER, ROLE_ALL_IN_ONE };
 
 enum smsa_direction { DIR_NOT_APPLICABLE, DIR_OUTBOUND, DIR_INBOUND };
@@ -28,6 +53,22 @@ enum cat_peer_source {
     SRC_UPDATES, /* update sources whose purpose maps to this flow */
 };
 
+/* Who connects to this appliance on an inbound flow (the "from" column of the vendor table). */
+enum cat_inbound_source {
+    CAT_FROM_MANAGEMENT, /* management hosts */
+    CAT_FROM_ANY,        /* the Internet */
+    CAT_FROM_INTERNAL_MAIL,
+    CAT_FROM_CONTROL_CENTER, /* on a Scanner */
+    CAT_FROM_SCANNERS,       /* on a Control Center */
+};
+
+/* The configuration switch a flow depends on: off, the flow is neither checked nor opened. */
+enum cat_switch {
+    CAT_SWITCH_NONE,
+    CAT_SWITCH_NTP,             /* ntp.enabled (TECH85204: NTP is off by default) */
+    CAT_SWITCH_HTTP_MANAGEMENT, /* http_management (41080 is off by default) */
+};
+
 struct cat_flow {
     unsigned id; /* 1..20, the SNMP index and REST id, stable forever */
     uint16_t port;
@@ -45,8 +86,14 @@ enum cat_peer_source cat_peer_source(unsigned id);
 /* Whether a port written in a peer entry is the port probed on this flow: true only for the
  * first flow of the entry's list (the link flow 11 or 12, LDAP 389, single-flow lists). */
 bool cat_takes_entry_port(unsigned id);
+/* How an outbound flow is probed; PROBE_LISTEN where the flow is inbound for this role. */
 enum smsa_probe_kind cat_probe_kind(unsigned id, enum smsa_role role);
-/* The flow an update source of this purpose is checked under (6, 19 or 20), 0 if none. */
+enum cat_inbound_source cat_inbound_source(unsigned id);
+enum cat_switch cat_flow_switch(unsigned id);
+/* The flow a role checks its Control Center-Scanner links on (CAT_FLOW_LINK_*). */
+unsigned cat_link_flow(enum smsa_role role);
+/* The flow an update source of this purpose is checked under (CAT_FLOW_UPDATES,
+ * CAT_FLOW_LIVEUPDATE or CAT_FLOW_RAPID_RESPONSE), 0 if none. */
 unsigned cat_update_flow(const char *purpose);
 
 const char *cat_role_name(enum smsa_role role);

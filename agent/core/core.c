@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
 #include "indexes.h"
 #include "log.h"
 #include "loop.h"
@@ -18,6 +17,7 @@ struct subscriber {
 };
 
 static struct smsa_model model;
+static const struct core_prober *prober;
 static struct cfg *running;
 static char *config_path;
 static struct subscriber *subs;
@@ -129,7 +129,7 @@ static void log_event(const struct smsa_event *ev)
                  ev->host, ev->addresses);
         break;
     case EV_NTP: {
-        const struct smsa_flow *f = &model.flows[7];
+        const struct smsa_flow *f = &model.flows[CAT_FLOW_NTP - 1];
         const struct smsa_peer *p = NULL;
         for (size_t i = 0; i < f->n_peers; i++)
             if (f->peers[i]->index == ev->peer_index)
@@ -284,9 +284,17 @@ static int add_list(struct smsa_flow *f, const struct cfg_list *l, enum smsa_pro
     return 0;
 }
 
-static bool flow_disabled(unsigned id, const struct cfg *c)
+bool core_flow_switched_off(const struct cfg *c, unsigned id)
 {
-    return (id == 8 && !c->ntp_enabled) || (id == 14 && !c->http_management);
+    switch (cat_flow_switch(id)) {
+    case CAT_SWITCH_NTP:
+        return !c->ntp_enabled;
+    case CAT_SWITCH_HTTP_MANAGEMENT:
+        return !c->http_management;
+    case CAT_SWITCH_NONE:
+        break;
+    }
+    return false;
 }
 
 static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
@@ -299,7 +307,7 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
         f->state = ST_NOT_APPLICABLE;
         return 0;
     }
-    if (flow_disabled(id, c)) {
+    if (core_flow_switched_off(c, id)) {
         f->state = ST_DISABLED;
         return 0;
     }
@@ -348,9 +356,7 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
             const struct cfg_update *u = &c->updates[i];
             if (cat_update_flow(u->purpose) != id)
                 continue;
-            /* Rapid Response is fetched over FTP whatever the port (TECH85204 flow 20). */
-            struct smsa_peer *p =
-                new_peer(id, u->host, u->port, id == 20 ? PROBE_FTP : kind, u->purpose);
+            struct smsa_peer *p = new_peer(id, u->host, u->port, kind, u->purpose);
             if (flow_add_peer(f, p) < 0)
                 return -1;
             p->update_index = (unsigned)i + 1;
@@ -369,11 +375,7 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
 
 static int build_links(struct smsa_model *m, const struct cfg *c)
 {
-    const struct smsa_flow *f = NULL;
-    if (c->role == ROLE_SCANNER)
-        f = &m->flows[11];
-    else
-        f = &m->flows[10];
+    const struct smsa_flow *f = &m->flows[cat_link_flow(c->role) - 1];
     if (f->n_peers == 0)
         return 0;
     m->links = calloc(f->n_peers, sizeof(*m->links));
@@ -601,7 +603,8 @@ static int apply(struct cfg *next)
         free_model_contents(&fresh);
         return -1;
     }
-    engine_stop(&model);
+    if (prober)
+        prober->stop(&model);
     if (running) {
         carry_over(&fresh, &model);
     }
@@ -625,7 +628,8 @@ static int apply(struct cfg *next)
     }
     recompute_overall();
     save_indexes();
-    engine_start(&model, running);
+    if (prober)
+        prober->start(&model, running);
     return 0;
 }
 
@@ -906,6 +910,27 @@ void core_set_listening(struct smsa_peer *p, const char *addrs)
     }
 }
 
+/* RFC 5905 §7.4: a Kiss-o'-Death asks the client to slow down (RATE) or to stop (DENY,
+ * RSTR). Stopping is a verdict, applied in finish_round. */
+static void kiss_of_death(struct smsa_peer *p, const struct probe_addr_result *results, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct probe_addr_result *r = &results[i];
+        if (r->cause != CAUSE_KISS_OF_DEATH)
+            continue;
+        if (!strcmp(r->ntp.refid, "RATE")) {
+            if (p->poll_multiplier < 64)
+                p->poll_multiplier *= 2;
+            log_warn("NTP server %s sent RATE: polling every %u intervals", p->host,
+                     p->poll_multiplier);
+        } else if (!strcmp(r->ntp.refid, "DENY") || !strcmp(r->ntp.refid, "RSTR")) {
+            p->kod_stopped = true;
+            log_warn("NTP server %s sent %s: no longer polled until the configuration changes",
+                     p->host, r->ntp.refid);
+        }
+    }
+}
+
 void core_round_done(struct smsa_peer *p, const struct probe_addr_result *results, size_t n)
 {
     if (p->kind == PROBE_LISTEN) {
@@ -965,6 +990,7 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
     if (best_rtt >= 0)
         p->rtt_us = best_rtt;
     if (p->kind == PROBE_NTP) {
+        kiss_of_death(p, results, n);
         if (ntp)
             p->ntp = *ntp;
         else
@@ -979,8 +1005,9 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
 
 /* ---- lifecycle and the change API ---- */
 
-int core_init(struct cfg *cfg, const char *path)
+int core_init(struct cfg *cfg, const char *path, const struct core_prober *p)
 {
+    prober = p;
     memset(&model, 0, sizeof(model));
     model.started = stamp_now();
     event_seq = 0;
@@ -991,7 +1018,7 @@ int core_init(struct cfg *cfg, const char *path)
             return -1;
         }
     }
-    if (indexes_init(cfg) < 0 || engine_init(cfg) < 0) {
+    if (indexes_init(cfg) < 0) {
         cfg_free(cfg);
         return -1;
     }
@@ -1004,8 +1031,9 @@ int core_init(struct cfg *cfg, const char *path)
 
 void core_fini(void)
 {
-    engine_stop(&model);
-    engine_fini();
+    if (prober)
+        prober->stop(&model);
+    prober = NULL;
     free_model_contents(&model);
     cfg_free(running);
     running = NULL;

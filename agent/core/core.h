@@ -5,12 +5,13 @@
 
 #include "config.h"
 #include "model.h"
+#include "probe.h"
 
 enum smsa_event_kind {
     EV_PEER,    /* a peer changed state */
     EV_FLOW,    /* a flow changed state */
     EV_LINK,    /* a Control Center-Scanner link went down or came up */
-    EV_NTP,     /* an NTP server changed state (also an EV_PEER of flow 8) */
+    EV_NTP,     /* an NTP server changed state (also an EV_PEER of CAT_FLOW_NTP) */
     EV_ADDRSET, /* a peer's resolved address set changed */
     EV_CONFIG,  /* a new configuration was applied */
 };
@@ -40,9 +41,17 @@ const char *smsa_event_kind_name(enum smsa_event_kind k);
 
 typedef void (*core_event_cb)(const struct smsa_event *ev, void *arg);
 
+/* What probes the model's peers: started once a configuration is applied, stopped before
+ * the model is rebuilt. Its results come back through the core_* functions below. */
+struct core_prober {
+    void (*start)(struct smsa_model *m, const struct cfg *cfg);
+    void (*stop)(struct smsa_model *m);
+};
+
 /* Starts the core on a loaded configuration saved at path (path may be NULL: no persistence,
- * writes are refused). Takes ownership of cfg. Starts probing. */
-int core_init(struct cfg *cfg, const char *path);
+ * writes are refused). Takes ownership of cfg. Starts probing with prober (NULL: nothing
+ * probes; results are fed through core_round_done and friends). */
+int core_init(struct cfg *cfg, const char *path, const struct core_prober *prober);
 void core_fini(void);
 
 const struct smsa_model *core_model(void);
@@ -65,15 +74,11 @@ int core_reload(struct cfg_error *err);
  * next change or reload. */
 size_t core_pending_restart(const char *const **keys);
 
-/* ---- called by the probe engine only ---- */
+/* Whether the configuration switches flow id off (ntp.enabled, http_management): such a
+ * flow is neither checked nor opened in the firewall. */
+bool core_flow_switched_off(const struct cfg *c, unsigned id);
 
-struct probe_addr_result {
-    bool ok;
-    enum smsa_cause cause;
-    char detail[SMSA_DETAIL_TEXT]; /* why, in a few words, when !ok */
-    int64_t rtt_us;
-    struct smsa_ntp_result ntp; /* NTP probes */
-};
+/* ---- probe results: the only way state changes (the engine's sink) ---- */
 
 /* A new resolved address set for a peer (sorted, deduplicated here). */
 void core_set_addresses(struct smsa_peer *p, const struct sockaddr_storage *addrs,
@@ -82,7 +87,9 @@ void core_set_addresses(struct smsa_peer *p, const struct sockaddr_storage *addr
 void core_round_failed(struct smsa_peer *p, enum smsa_cause cause, const char *detail);
 /* The local addresses an inbound check found listening (space-separated). */
 void core_set_listening(struct smsa_peer *p, const char *addrs);
-/* One round's results, one per address of p->addrs (same order). */
+/* One round's results, one per address of p->addrs (same order). An NTP server's
+ * Kiss-o'-Death is handled here: RATE doubles p->poll_multiplier (up to 64), DENY and RSTR
+ * set p->kod_stopped until the configuration changes; the engine schedules by both. */
 void core_round_done(struct smsa_peer *p, const struct probe_addr_result *results, size_t n);
 
 /* Address sets: sort and deduplicate (returns the new count); compare two normalised sets.

@@ -6,7 +6,6 @@
 #include <sys/random.h>
 
 #include "config.h"
-#include "core.h"
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
@@ -32,6 +31,7 @@ struct eng_peer {
     bool busy;
 };
 
+static const struct engine_sink *sink;
 static struct eng_peer **peers;
 static size_t n_peers;
 static unsigned interval_ms, timeout_ms;
@@ -91,7 +91,7 @@ static void round_over(void)
 static void round_failed(struct eng_peer *ep, enum smsa_cause cause, const char *detail)
 {
     ep->busy = false;
-    core_round_failed(ep->peer, cause, detail);
+    sink->round_failed(ep->peer, cause, detail);
     round_over();
 }
 
@@ -116,36 +116,16 @@ static void clear_probes(struct eng_peer *ep)
     ep->n_probes = ep->pending = 0;
 }
 
-static void kod_apply(struct eng_peer *ep)
-{
-    struct smsa_peer *p = ep->peer;
-    for (size_t i = 0; i < ep->n_probes; i++) {
-        const struct probe_addr_result *r = &ep->results[i];
-        if (r->cause != CAUSE_KISS_OF_DEATH)
-            continue;
-        if (!strcmp(r->ntp.refid, "RATE")) {
-            /* RFC 5905 §7.4: RATE asks the client to reduce its rate */
-            if (p->poll_multiplier < 64)
-                p->poll_multiplier *= 2;
-            if (!once_on)
-                schedule_next(ep); /* the next round was planned before this reply came */
-            log_warn("NTP server %s sent RATE: polling every %u intervals", p->host,
-                     p->poll_multiplier);
-        } else if (!strcmp(r->ntp.refid, "DENY") || !strcmp(r->ntp.refid, "RSTR")) {
-            p->kod_stopped = true;
-            log_warn("NTP server %s sent %s: no longer polled until the configuration changes",
-                     p->host, r->ntp.refid);
-        }
-    }
-}
-
 static void round_finish(struct eng_peer *ep)
 {
     struct smsa_peer *p = ep->peer;
+    unsigned multiplier = p->poll_multiplier;
     ep->busy = false;
-    if (p->kind == PROBE_NTP)
-        kod_apply(ep);
-    core_round_done(p, ep->results, ep->n_probes);
+    sink->round_done(p, ep->results, ep->n_probes);
+    /* the result slowed this peer down (an NTP server's RATE): the next round was planned
+     * before this reply came */
+    if (p->poll_multiplier != multiplier && !once_on)
+        schedule_next(ep);
     clear_probes(ep);
     round_over();
 }
@@ -210,7 +190,7 @@ static void resolved(int status, const struct sockaddr_storage *addrs, const soc
                      status != 0 ? resolver_status_text(status) : "no address");
         return;
     }
-    core_set_addresses(ep->peer, addrs, lens, n);
+    sink->addresses(ep->peer, addrs, lens, n);
     probe_addresses(ep);
 }
 
@@ -243,8 +223,8 @@ static void check_listener(struct smsa_peer *p)
         snprintf(res.detail, sizeof(res.detail), "cannot list the local sockets");
         break;
     }
-    core_set_listening(p, addrs);
-    core_round_done(p, &res, 1);
+    sink->listening(p, addrs);
+    sink->round_done(p, &res, 1);
 }
 
 static void round_start(void *arg)
@@ -272,8 +252,9 @@ static void round_start(void *arg)
         round_failed(ep, CAUSE_ERROR, "cannot start the lookup");
 }
 
-int engine_init(const struct cfg *cfg)
+int engine_init(const struct cfg *cfg, const struct engine_sink *s)
 {
+    sink = s;
     resolver_servers = cfg->probe.resolver ? strdup(cfg->probe.resolver) : NULL;
     resolver_timeout_ms = cfg->probe.timeout_ms;
     return resolver_init(cfg->probe.resolver, cfg->probe.timeout_ms);

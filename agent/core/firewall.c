@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core.h"
+
 /* The vendor's own words about the update, licensing and rule hosts (TECH85204). */
 #define VENDOR_WARNING                                                                             \
     "It is imperative that you do not use specific IP addresses for these hostnames when "         \
@@ -203,36 +205,6 @@ static void add_host(struct plan *p, const struct rule *tmpl, const char *host, 
 
 /* ---- where each flow's traffic comes from or goes to ---- */
 
-/* Who connects to this appliance on an inbound flow (the "from" column of the vendor table). */
-enum in_source { IN_MANAGEMENT, IN_ANY, IN_INTERNAL_MAIL, IN_CONTROL_CENTER, IN_SCANNERS };
-
-static enum in_source inbound_source(unsigned id)
-{
-    switch (id) {
-    case 2:
-        return IN_ANY; /* Internet mail */
-    case 4:
-        return IN_INTERNAL_MAIL;
-    case 11:
-    case 16:
-    case 17:
-    case 18:
-        return IN_CONTROL_CENTER; /* on a Scanner */
-    case 12:
-    case 13:
-        return IN_SCANNERS; /* on a Control Center */
-    default:
-        return IN_MANAGEMENT; /* 1, 14, 15 */
-    }
-}
-
-/* Flows the configuration switches off (TECH85204: NTP and HTTP management are off by
- * default); the daemon does not check them either. */
-static bool flow_off(unsigned id, const struct cfg *c)
-{
-    return (id == 8 && !c->ntp_enabled) || (id == 14 && !c->http_management);
-}
-
 static void add_list(struct plan *p, const struct rule *tmpl, const struct cfg_list *l,
                      bool outbound, const char *what)
 {
@@ -250,25 +222,25 @@ static void inbound(struct plan *p, const struct cat_flow *f)
 {
     const struct cfg *c = p->cfg;
     struct rule r = {.flow = f->id, .dir = DIR_INBOUND, .proto = f->proto, .port = f->port};
-    switch (inbound_source(f->id)) {
-    case IN_ANY:
+    switch (cat_inbound_source(f->id)) {
+    case CAT_FROM_ANY:
         r.pinned = true;
         r.label = "any source";
         add_rule(p, &r);
         break;
-    case IN_MANAGEMENT:
+    case CAT_FROM_MANAGEMENT:
         add_list(p, &r, &c->management_hosts, false, "management_hosts");
         break;
-    case IN_INTERNAL_MAIL:
+    case CAT_FROM_INTERNAL_MAIL:
         add_list(p, &r, &c->internal_mail_servers, false, "internal_mail_servers");
         break;
-    case IN_CONTROL_CENTER:
+    case CAT_FROM_CONTROL_CENTER:
         if (c->control_center)
             add_host(p, &r, c->control_center, "control-center");
         else
             add_note(p, f->id, "no control_center configured: nothing is opened%s%s", "", "");
         break;
-    case IN_SCANNERS:
+    case CAT_FROM_SCANNERS:
         if (c->n_scanners == 0)
             add_note(p, f->id, "no scanners configured: nothing is opened%s%s", "", "");
         for (size_t i = 0; i < c->n_scanners; i++)
@@ -439,7 +411,7 @@ static void plan_build(struct plan *p)
         enum smsa_direction d = cat_direction(id, p->cfg->role);
         if (d == DIR_NOT_APPLICABLE)
             continue;
-        if (flow_off(id, p->cfg)) {
+        if (core_flow_switched_off(p->cfg, id)) {
             add_note(p, id, "switched off in the configuration: nothing is opened%s%s", "", "");
             continue;
         }

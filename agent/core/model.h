@@ -120,7 +120,7 @@ struct smsa_flow {
 struct smsa_link {
     unsigned index;         /* tied to the link's name, kept across restarts */
     char *name;             /* scanner name, or "control-center" on a Scanner */
-    struct smsa_peer *peer; /* flow 11 (CC, all-in-one) or flow 12 (Scanner) */
+    struct smsa_peer *peer; /* on the flow cat_link_flow(role) names */
     enum smsa_state state;  /* unknown, up, down */
     enum smsa_cause cause;
     char detail[SMSA_DETAIL_TEXT];
@@ -139,7 +139,7 @@ struct smsa_model {
     size_t n_links;
     struct smsa_peer **updates; /* cfg.updates order: updates[update_index - 1] */
     size_t n_updates;
-    /* NTP servers are flows[7].peers. */
+    /* NTP servers are flows[CAT_FLOW_NTP - 1].peers. */
     uint64_t probes_total, probe_failures_total, events_total;
 };
 

@@ -3,11 +3,22 @@
 #ifndef SMSA_PROBE_H
 #define SMSA_PROBE_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
-#include "core.h"
+#include "model.h"
 
 struct probe;
+
+/* What one probe of one address found. */
+struct probe_addr_result {
+    bool ok;
+    enum smsa_cause cause;
+    char detail[SMSA_DETAIL_TEXT]; /* why, in a few words, when !ok */
+    int64_t rtt_us;
+    struct smsa_ntp_result ntp; /* NTP probes */
+};
 
 typedef void (*probe_cb)(const struct probe_addr_result *r, void *arg);
 

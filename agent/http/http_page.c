@@ -18,7 +18,6 @@
 #include "page_status_js.h"
 
 #define PAGE_MAX_PEERS 50
-#define NTP_FLOW 8
 
 static void html(struct httpf_buf *b, const char *s)
 {
@@ -128,7 +127,7 @@ static void peer_detail(struct httpf_buf *b, const struct smsa_peer *p)
             html(b, p->detail);
         }
     }
-    if (p->flow_id == NTP_FLOW) {
+    if (p->flow_id == CAT_FLOW_NTP) {
         if (p->ntp.valid) {
             httpf_puts(b, p->cause != CAUSE_NONE ? ", stratum " : "stratum ");
             httpf_put_u64(b, p->ntp.stratum);
@@ -282,7 +281,7 @@ static void put_flow(struct httpf_buf *b, const struct smsa_flow *f)
 
 static void put_ntp(struct httpf_buf *b, const struct smsa_model *m)
 {
-    const struct smsa_flow *f = &m->flows[NTP_FLOW - 1];
+    const struct smsa_flow *f = &m->flows[CAT_FLOW_NTP - 1];
     const struct cfg *c = m->cfg;
     httpf_puts(b, "<section id=\"ntp\"><h2>NTP</h2><p>");
     httpf_puts(b, c && c->ntp_enabled ? "Enabled" : "Disabled (the vendor's default)");

@@ -39,17 +39,146 @@ enum {
     SMSA_OBJ_UPDATE_TABLE = 8,
 };
 
-enum { COL_FLOW_PORT = 2, COL_FLOW_PROTOCOL = 3, COL_FLOW_PURPOSE = 6, COL_FLOW_STATUS = 8 };
+/* Every object of SMSA-AGENT-MIB by its number, as the MIB names it (lldpd's agent.c does
+ * the same). tests/snmp/system_mib_columns.py checks these against the MIB. */
+
+/* smsaAppliance (smsaObjects.1), scalars */
 enum {
+    SMSA_APPLIANCE_NAME = 1,
+    SMSA_APPLIANCE_ROLE = 2,
+    SMSA_AGENT_VERSION = 3,
+    SMSA_OVERALL_STATUS = 4,
+    SMSA_AGENT_UP_TIME = 5,
+};
+
+/* smsaNotify (smsaObjects.2), scalars; 6-8 are accessible-for-notify */
+enum {
+    NOTIFY_SENT = 1,
+    NOTIFY_SUPPRESSED = 2,
+    NOTIFY_DROPPED = 3,
+    NOTIFY_QUEUED = 4,
+    NOTIFY_RATE_LIMIT = 5,
+    NOTIFY_EVENT_TIME = 6,
+    NOTIFY_PREVIOUS_STATUS = 7,
+    NOTIFY_SEQUENCE = 8,
+};
+
+/* smsaFlowEntry (smsaObjects.3.1) */
+enum {
+    COL_FLOW_INDEX = 1, /* not-accessible */
+    COL_FLOW_PORT = 2,
+    COL_FLOW_PROTOCOL = 3,
+    COL_FLOW_FROM = 4,
+    COL_FLOW_TO = 5,
+    COL_FLOW_PURPOSE = 6,
+    COL_FLOW_DIRECTION = 7,
+    COL_FLOW_STATUS = 8,
+    COL_FLOW_LAST_CHANGE = 9,
+    COL_FLOW_PEER_COUNT = 10,
+};
+
+/* smsaPeerEntry (smsaObjects.4.1) */
+enum {
+    COL_PEER_INDEX = 1, /* not-accessible */
+    COL_PEER_HOST = 2,
+    COL_PEER_PORT = 3,
+    COL_PEER_LABEL = 4,
+    COL_PEER_STATUS = 5,
+    COL_PEER_CAUSE = 6,
+    COL_PEER_LAST_CHANGE = 7,
+    COL_PEER_RTT = 8,
+    COL_PEER_CHECKS = 9,
+    COL_PEER_FAILURES = 10,
+    COL_PEER_ADDRESS_COUNT = 11,
+    COL_PEER_ADDRESS_CHANGES = 12,
+    COL_PEER_ADDRESS_LAST_CHANGE = 13,
+    COL_PEER_DETAIL = 14,
+};
+
+/* smsaPeerAddressEntry (smsaObjects.5.1) */
+enum {
+    COL_ADDR_TYPE = 1,    /* not-accessible */
+    COL_ADDR_ADDRESS = 2, /* not-accessible */
+    COL_ADDR_STATUS = 3,
+    COL_ADDR_CAUSE = 4,
+    COL_ADDR_STATUS_SINCE = 5,
+    COL_ADDR_RTT = 6,
+    COL_ADDR_CHECKS = 7,
+    COL_ADDR_FAILURES = 8,
+    COL_ADDR_DETAIL = 9,
+};
+
+/* smsaLinkEntry (smsaObjects.6.1) */
+enum {
+    COL_LINK_INDEX = 1, /* not-accessible */
     COL_LINK_NAME = 2,
     COL_LINK_HOST = 3,
+    COL_LINK_PORT = 4,
     COL_LINK_ADDR_TYPE = 5,
     COL_LINK_ADDR = 6,
     COL_LINK_STATUS = 7,
     COL_LINK_CAUSE = 8,
+    COL_LINK_LAST_CHANGE = 9,
+    COL_LINK_DOWN_COUNT = 10,
+    COL_LINK_TRAP_ENABLE = 11,
+    COL_LINK_FLOW_INDEX = 12,
+    COL_LINK_PEER_INDEX = 13,
+    COL_LINK_DETAIL = 14,
 };
-enum { COL_UPD_PURPOSE = 2, COL_UPD_HOST = 3, COL_UPD_ADDRESSES = 8 };
-enum { NOTIFY_EVENT_TIME = 6, NOTIFY_PREVIOUS_STATUS = 7, NOTIFY_SEQUENCE = 8 };
+
+/* smsaNtp (smsaObjects.7): the scalar smsaNtpEnabled, then smsaNtpServerEntry (7.2.1) */
+enum { NTP_ENABLED = 1, NTP_SERVER_TABLE = 2 };
+enum {
+    COL_NTP_INDEX = 1, /* not-accessible */
+    COL_NTP_HOST = 2,
+    COL_NTP_STATUS = 3,
+    COL_NTP_CAUSE = 4,
+    COL_NTP_REPLY_VALID = 5,
+    COL_NTP_STRATUM = 6,
+    COL_NTP_OFFSET = 7,
+    COL_NTP_DELAY = 8,
+    COL_NTP_REFID = 9,
+    COL_NTP_LAST_CHANGE = 10,
+};
+
+/* smsaUpdateSourceEntry (smsaObjects.8.1) */
+enum {
+    COL_UPD_INDEX = 1, /* not-accessible */
+    COL_UPD_PURPOSE = 2,
+    COL_UPD_HOST = 3,
+    COL_UPD_PORT = 4,
+    COL_UPD_ENABLED = 5,
+    COL_UPD_STATUS = 6,
+    COL_UPD_CAUSE = 7,
+    COL_UPD_ADDRESSES = 8,
+    COL_UPD_ADDRESS_CHANGES = 9,
+    COL_UPD_ADDR_LAST_CHANGE = 10,
+    COL_UPD_FLOW_INDEX = 11,
+    COL_UPD_PEER_INDEX = 12,
+};
+
+/* The MIB's value of each enumeration the core publishes (SmsaState, SmsaCause, SmsaRole,
+ * SmsaDirection, smsaFlowProtocol, TruthValue, smsaLinkTrapEnable): the one place that
+ * turns a core enum into what SNMP answers. */
+long snmpf_mib_state(enum smsa_state s);
+long snmpf_mib_cause(enum smsa_cause c);
+long snmpf_mib_role(enum smsa_role r);
+long snmpf_mib_direction(enum smsa_direction d);
+long snmpf_mib_protocol(enum smsa_proto p);
+long snmpf_mib_truth(bool b);
+long snmpf_mib_enabled(bool b);
+
+/* The MIB handler's two layers, without net-snmp's agent around them (the handler and the
+ * unit tests call these). vb->name is a full OID. GET: SNMP_ERR_NOERROR with vb's value set,
+ * or the exception to answer (SNMP_NOSUCHOBJECT, SNMP_NOSUCHINSTANCE). GETNEXT: true with
+ * vb's name and value set to the first instance under smsaObjects after vb->name; false when
+ * there is none here. */
+int snmpf_tables_get(const struct smsa_model *m, netsnmp_variable_list *vb);
+bool snmpf_tables_get_next(const struct smsa_model *m, netsnmp_variable_list *vb);
+/* Every object the handler serves, in OID order: its MIB name and full OID (a column's OID
+ * without an index, a scalar's without .0). */
+void snmpf_tables_describe(void (*cb)(const char *name, const oid *o, size_t len, void *arg),
+                           void *arg);
 
 /* SnmpAdminString and DisplayString hold at most 255 octets. */
 #define SMSA_SNMP_STRING_MAX 255

@@ -259,9 +259,9 @@ static netsnmp_variable_list *build(const struct notif *n)
         len = object_oid(name, SMSA_OBJ_LINK_TABLE, 1, COL_LINK_ADDR, li);
         snmp_varlist_add_variable(&vars, name, len, ASN_OCTET_STR, bytes, blen);
         len = object_oid(name, SMSA_OBJ_LINK_TABLE, 1, COL_LINK_STATUS, li);
-        add_int(&vars, name, len, ASN_INTEGER, (long)ev->new_state + 1);
+        add_int(&vars, name, len, ASN_INTEGER, snmpf_mib_state(ev->new_state));
         len = object_oid(name, SMSA_OBJ_LINK_TABLE, 1, COL_LINK_CAUSE, li);
-        add_int(&vars, name, len, ASN_INTEGER, (long)ev->cause + 1);
+        add_int(&vars, name, len, ASN_INTEGER, snmpf_mib_cause(ev->cause));
         break;
     }
     case N_FLOW: {
@@ -270,13 +270,13 @@ static netsnmp_variable_list *build(const struct notif *n)
         len = object_oid(name, SMSA_OBJ_FLOW_TABLE, 1, COL_FLOW_PORT, fi);
         add_int(&vars, name, len, ASN_UNSIGNED, def ? def->port : ev->port);
         len = object_oid(name, SMSA_OBJ_FLOW_TABLE, 1, COL_FLOW_PROTOCOL, fi);
-        add_int(&vars, name, len, ASN_INTEGER, def && def->proto == PROTO_UDP ? 2 : 1);
+        add_int(&vars, name, len, ASN_INTEGER, snmpf_mib_protocol(def ? def->proto : PROTO_TCP));
         len = object_oid(name, SMSA_OBJ_FLOW_TABLE, 1, COL_FLOW_PURPOSE, fi);
         add_string(&vars, name, len, def ? def->purpose : ev->name, false);
         len = object_oid(name, SMSA_OBJ_FLOW_TABLE, 1, COL_FLOW_STATUS, fi);
-        add_int(&vars, name, len, ASN_INTEGER, (long)ev->new_state + 1);
+        add_int(&vars, name, len, ASN_INTEGER, snmpf_mib_state(ev->new_state));
         len = object_oid(name, SMSA_OBJ_NOTIFY, 0, NOTIFY_PREVIOUS_STATUS, 0);
-        add_int(&vars, name, len, ASN_INTEGER, (long)ev->old_state + 1);
+        add_int(&vars, name, len, ASN_INTEGER, snmpf_mib_state(ev->old_state));
         break;
     }
     case N_ADDRSET: {

@@ -36,14 +36,82 @@ typedef bool (*seek_fn)(const struct smsa_model *m, const oid *suf, size_t len, 
 typedef bool (*value_fn)(const struct smsa_model *m, unsigned col, const struct row *r,
                          netsnmp_variable_list *vb);
 
-/* A scalar group (prefix.N.0 for N in first..last) or a table (prefix is its entry). */
+/* A readable object of a group: its number and its name in the MIB. */
+struct column {
+    unsigned n;
+    const char *name;
+};
+
+/* A scalar group (prefix.N.0 for each N of cols) or a table (prefix is its entry). */
 struct group {
     oid prefix[3];
     size_t prefix_len;
-    unsigned first, last; /* scalar numbers or readable columns */
-    seek_fn seek;         /* NULL: scalars */
+    const struct column *cols; /* readable scalars or columns, in OID order */
+    size_t n_cols;
+    seek_fn seek; /* NULL: scalars */
     value_fn value;
 };
+
+/* ---- enumerations as the MIB numbers them ---- */
+
+long snmpf_mib_state(enum smsa_state s)
+{
+    static const long v[ST_COUNT] = {
+        [ST_UNKNOWN] = 1,  [ST_UP] = 2,           [ST_DEGRADED] = 3,      [ST_DOWN] = 4,
+        [ST_DISABLED] = 5, [ST_UNCONFIGURED] = 6, [ST_NOT_APPLICABLE] = 7};
+    return (unsigned)s < ST_COUNT ? v[s] : 1;
+}
+
+long snmpf_mib_cause(enum smsa_cause c)
+{
+    static const long v[CAUSE_COUNT] = {
+        [CAUSE_NONE] = 1,          [CAUSE_TIMEOUT] = 2,       [CAUSE_REFUSED] = 3,
+        [CAUSE_UNREACHABLE] = 4,   [CAUSE_DNS_FAILURE] = 5,   [CAUSE_PROTOCOL_ERROR] = 6,
+        [CAUSE_KISS_OF_DEATH] = 7, [CAUSE_NOT_LISTENING] = 8, [CAUSE_ERROR] = 9,
+        [CAUSE_LOOPBACK_ONLY] = 10};
+    return (unsigned)c < CAUSE_COUNT ? v[c] : v[CAUSE_ERROR];
+}
+
+long snmpf_mib_role(enum smsa_role r)
+{
+    switch (r) {
+    case ROLE_CONTROL_CENTER:
+        return 1;
+    case ROLE_SCANNER:
+        return 2;
+    case ROLE_ALL_IN_ONE:
+        return 3;
+    }
+    return 1;
+}
+
+long snmpf_mib_direction(enum smsa_direction d)
+{
+    switch (d) {
+    case DIR_NOT_APPLICABLE:
+        return 1;
+    case DIR_OUTBOUND:
+        return 2;
+    case DIR_INBOUND:
+        return 3;
+    }
+    return 1;
+}
+
+long snmpf_mib_protocol(enum smsa_proto p)
+{
+    return p == PROTO_UDP ? 2 : 1; /* tcp(1), udp(2) */
+}
+
+long snmpf_mib_truth(bool b)
+{
+    return b ? 1 : 2; /* TruthValue: true(1), false(2) */
+}
+
+long snmpf_mib_enabled(bool b)
+{
+    return b ? 1 : 2; /* enabled(1), disabled(2) */
+}
 
 /* ---- helpers ---- */
 
@@ -335,7 +403,7 @@ static bool seek_link(const struct smsa_model *m, const oid *suf, size_t len, bo
 static bool seek_ntp(const struct smsa_model *m, const oid *suf, size_t len, bool incl,
                      struct row *out)
 {
-    const struct smsa_flow *f = &m->flows[8 - 1]; /* flow 8: 123/udp to NTP servers */
+    const struct smsa_flow *f = &m->flows[CAT_FLOW_NTP - 1];
     uint64_t min;
     if (!int_lower_bound(suf, len, incl, &min))
         return false;
@@ -374,19 +442,19 @@ static bool value_appliance(const struct smsa_model *m, unsigned n, const struct
                             netsnmp_variable_list *vb)
 {
     switch (n) {
-    case 1:
+    case SMSA_APPLIANCE_NAME:
         set_string(vb, m->cfg ? m->cfg->name : "");
         return true;
-    case 2:
-        set_int(vb, ASN_INTEGER, m->cfg ? (long)m->cfg->role + 1 : 1);
+    case SMSA_APPLIANCE_ROLE:
+        set_int(vb, ASN_INTEGER, snmpf_mib_role(m->cfg ? m->cfg->role : ROLE_CONTROL_CENTER));
         return true;
-    case 3:
+    case SMSA_AGENT_VERSION:
         set_string(vb, SMSA_VERSION);
         return true;
-    case 4:
-        set_int(vb, ASN_INTEGER, (long)m->overall + 1);
+    case SMSA_OVERALL_STATUS:
+        set_int(vb, ASN_INTEGER, snmpf_mib_state(m->overall));
         return true;
-    case 5:
+    case SMSA_AGENT_UP_TIME:
         set_int(vb, ASN_TIMETICKS, (long)snmpf_ticks_since_start(loop_now_us()));
         return true;
     }
@@ -399,19 +467,19 @@ static bool value_notify(const struct smsa_model *m, unsigned n, const struct ro
     struct snmpf_notify_stats st;
     snmpf_notify_get_stats(&st);
     switch (n) {
-    case 1:
+    case NOTIFY_SENT:
         set_c64(vb, st.sent);
         return true;
-    case 2:
+    case NOTIFY_SUPPRESSED:
         set_c64(vb, st.suppressed);
         return true;
-    case 3:
+    case NOTIFY_DROPPED:
         set_c64(vb, st.dropped);
         return true;
-    case 4:
+    case NOTIFY_QUEUED:
         set_int(vb, ASN_GAUGE, (long)st.queued);
         return true;
-    case 5:
+    case NOTIFY_RATE_LIMIT:
         set_int(vb, ASN_UNSIGNED, (long)st.rate_limit);
         return true;
     }
@@ -421,9 +489,9 @@ static bool value_notify(const struct smsa_model *m, unsigned n, const struct ro
 static bool value_ntp_scalar(const struct smsa_model *m, unsigned n, const struct row *r,
                              netsnmp_variable_list *vb)
 {
-    if (n != 1)
+    if (n != NTP_ENABLED)
         return false;
-    set_int(vb, ASN_INTEGER, m->cfg && m->cfg->ntp_enabled ? 1 : 2); /* TruthValue */
+    set_int(vb, ASN_INTEGER, snmpf_mib_truth(m->cfg && m->cfg->ntp_enabled));
     return true;
 }
 
@@ -435,31 +503,31 @@ static bool value_flow(const struct smsa_model *m, unsigned col, const struct ro
     if (!def)
         return false;
     switch (col) {
-    case 2:
+    case COL_FLOW_PORT:
         set_int(vb, ASN_UNSIGNED, def->port);
         return true;
-    case 3:
-        set_int(vb, ASN_INTEGER, def->proto == PROTO_UDP ? 2 : 1);
+    case COL_FLOW_PROTOCOL:
+        set_int(vb, ASN_INTEGER, snmpf_mib_protocol(def->proto));
         return true;
-    case 4:
+    case COL_FLOW_FROM:
         set_string(vb, def->from);
         return true;
-    case 5:
+    case COL_FLOW_TO:
         set_string(vb, def->to);
         return true;
-    case 6:
+    case COL_FLOW_PURPOSE:
         set_string(vb, def->purpose);
         return true;
-    case 7:
-        set_int(vb, ASN_INTEGER, (long)f->direction + 1);
+    case COL_FLOW_DIRECTION:
+        set_int(vb, ASN_INTEGER, snmpf_mib_direction(f->direction));
         return true;
-    case 8:
-        set_int(vb, ASN_INTEGER, (long)f->state + 1);
+    case COL_FLOW_STATUS:
+        set_int(vb, ASN_INTEGER, snmpf_mib_state(f->state));
         return true;
-    case 9:
+    case COL_FLOW_LAST_CHANGE:
         set_stamp(vb, &f->since);
         return true;
-    case 10:
+    case COL_FLOW_PEER_COUNT:
         set_int(vb, ASN_GAUGE, (long)f->n_peers);
         return true;
     }
@@ -471,43 +539,43 @@ static bool value_peer(const struct smsa_model *m, unsigned col, const struct ro
 {
     const struct smsa_peer *p = r->peer;
     switch (col) {
-    case 2:
+    case COL_PEER_HOST:
         set_string(vb, p->host);
         return true;
-    case 3:
+    case COL_PEER_PORT:
         set_int(vb, ASN_UNSIGNED, p->port);
         return true;
-    case 4:
+    case COL_PEER_LABEL:
         set_string(vb, p->label);
         return true;
-    case 5:
-        set_int(vb, ASN_INTEGER, (long)p->state + 1);
+    case COL_PEER_STATUS:
+        set_int(vb, ASN_INTEGER, snmpf_mib_state(p->state));
         return true;
-    case 6:
-        set_int(vb, ASN_INTEGER, (long)p->cause + 1);
+    case COL_PEER_CAUSE:
+        set_int(vb, ASN_INTEGER, snmpf_mib_cause(p->cause));
         return true;
-    case 7:
+    case COL_PEER_LAST_CHANGE:
         set_stamp(vb, &p->since);
         return true;
-    case 8:
+    case COL_PEER_RTT:
         set_int(vb, ASN_INTEGER, rtt_value(p->rtt_us));
         return true;
-    case 9:
+    case COL_PEER_CHECKS:
         set_c64(vb, p->checks);
         return true;
-    case 10:
+    case COL_PEER_FAILURES:
         set_c64(vb, p->failures);
         return true;
-    case 11:
+    case COL_PEER_ADDRESS_COUNT:
         set_int(vb, ASN_GAUGE, (long)p->n_addrs);
         return true;
-    case 12:
+    case COL_PEER_ADDRESS_CHANGES:
         set_c64(vb, p->addrset_changes);
         return true;
-    case 13:
+    case COL_PEER_ADDRESS_LAST_CHANGE:
         set_stamp(vb, &p->addrset_since);
         return true;
-    case 14:
+    case COL_PEER_DETAIL:
         set_string(vb, p->detail);
         return true;
     }
@@ -519,25 +587,25 @@ static bool value_addr(const struct smsa_model *m, unsigned col, const struct ro
 {
     const struct smsa_addr *a = r->addr;
     switch (col) {
-    case 3:
-        set_int(vb, ASN_INTEGER, (long)a->state + 1);
+    case COL_ADDR_STATUS:
+        set_int(vb, ASN_INTEGER, snmpf_mib_state(a->state));
         return true;
-    case 4:
-        set_int(vb, ASN_INTEGER, (long)a->cause + 1);
+    case COL_ADDR_CAUSE:
+        set_int(vb, ASN_INTEGER, snmpf_mib_cause(a->cause));
         return true;
-    case 5:
+    case COL_ADDR_STATUS_SINCE:
         set_stamp(vb, &a->since);
         return true;
-    case 6:
+    case COL_ADDR_RTT:
         set_int(vb, ASN_INTEGER, rtt_value(a->rtt_us));
         return true;
-    case 7:
+    case COL_ADDR_CHECKS:
         set_c64(vb, a->checks);
         return true;
-    case 8:
+    case COL_ADDR_FAILURES:
         set_c64(vb, a->failures);
         return true;
-    case 9:
+    case COL_ADDR_DETAIL:
         set_string(vb, a->detail);
         return true;
     }
@@ -566,47 +634,47 @@ static bool value_link(const struct smsa_model *m, unsigned col, const struct ro
     u_char bytes[16];
     size_t n;
     switch (col) {
-    case 2:
+    case COL_LINK_NAME:
         set_string(vb, l->name);
         return true;
-    case 3:
+    case COL_LINK_HOST:
         set_string(vb, p ? p->host : "");
         return true;
-    case 4:
+    case COL_LINK_PORT:
         set_int(vb, ASN_UNSIGNED, p ? p->port : 0);
         return true;
-    case 5:
+    case COL_LINK_ADDR_TYPE:
         a = link_address(l);
         set_int(vb, ASN_INTEGER, a ? snmpf_inet_from_text(a->text, bytes, &n) : 0);
         return true;
-    case 6:
+    case COL_LINK_ADDR:
         a = link_address(l);
         if (!a || snmpf_inet_from_text(a->text, bytes, &n) == INET_TYPE_UNKNOWN)
             n = 0;
         snmp_set_var_typed_value(vb, ASN_OCTET_STR, bytes, n);
         return true;
-    case 7:
-        set_int(vb, ASN_INTEGER, (long)l->state + 1);
+    case COL_LINK_STATUS:
+        set_int(vb, ASN_INTEGER, snmpf_mib_state(l->state));
         return true;
-    case 8:
-        set_int(vb, ASN_INTEGER, (long)l->cause + 1);
+    case COL_LINK_CAUSE:
+        set_int(vb, ASN_INTEGER, snmpf_mib_cause(l->cause));
         return true;
-    case 9:
+    case COL_LINK_LAST_CHANGE:
         set_stamp(vb, &l->since);
         return true;
-    case 10:
+    case COL_LINK_DOWN_COUNT:
         set_c64(vb, l->down_count);
         return true;
-    case 11:
-        set_int(vb, ASN_INTEGER, 1); /* enabled: every link is reported */
+    case COL_LINK_TRAP_ENABLE:
+        set_int(vb, ASN_INTEGER, snmpf_mib_enabled(true)); /* every link is reported */
         return true;
-    case 12:
+    case COL_LINK_FLOW_INDEX:
         set_int(vb, ASN_UNSIGNED, p ? p->flow_id : 0);
         return true;
-    case 13:
+    case COL_LINK_PEER_INDEX:
         set_int(vb, ASN_UNSIGNED, p ? p->index : 0);
         return true;
-    case 14:
+    case COL_LINK_DETAIL:
         set_string(vb, l->detail);
         return true;
     }
@@ -619,28 +687,28 @@ static bool value_ntp(const struct smsa_model *m, unsigned col, const struct row
     const struct smsa_peer *p = r->peer;
     const struct smsa_ntp_result *nr = &p->ntp;
     switch (col) {
-    case 2:
+    case COL_NTP_HOST:
         set_string(vb, p->host);
         return true;
-    case 3:
-        set_int(vb, ASN_INTEGER, (long)p->state + 1);
+    case COL_NTP_STATUS:
+        set_int(vb, ASN_INTEGER, snmpf_mib_state(p->state));
         return true;
-    case 4:
-        set_int(vb, ASN_INTEGER, (long)p->cause + 1);
+    case COL_NTP_CAUSE:
+        set_int(vb, ASN_INTEGER, snmpf_mib_cause(p->cause));
         return true;
-    case 5:
-        set_int(vb, ASN_INTEGER, nr->valid ? 1 : 2);
+    case COL_NTP_REPLY_VALID:
+        set_int(vb, ASN_INTEGER, snmpf_mib_truth(nr->valid));
         return true;
-    case 6:
+    case COL_NTP_STRATUM:
         set_int(vb, ASN_UNSIGNED, nr->stratum > 16 ? 16 : (long)nr->stratum);
         return true;
-    case 7:
+    case COL_NTP_OFFSET:
         set_int(vb, ASN_INTEGER, clamp32(nr->offset_us));
         return true;
-    case 8:
+    case COL_NTP_DELAY:
         set_int(vb, ASN_INTEGER, clamp32(nr->delay_us));
         return true;
-    case 9: {
+    case COL_NTP_REFID: {
         char refid[sizeof(nr->refid) + 1];
         memcpy(refid, nr->refid, sizeof(nr->refid));
         refid[sizeof(nr->refid)] = '\0';
@@ -648,7 +716,7 @@ static bool value_ntp(const struct smsa_model *m, unsigned col, const struct row
         set_string(vb, refid);
         return true;
     }
-    case 10:
+    case COL_NTP_LAST_CHANGE:
         set_stamp(vb, &p->since);
         return true;
     }
@@ -662,25 +730,25 @@ static bool value_update(const struct smsa_model *m, unsigned col, const struct 
     const struct cfg_update *u =
         m->cfg && r->n <= m->cfg->n_updates ? &m->cfg->updates[r->n - 1] : NULL;
     switch (col) {
-    case 2:
+    case COL_UPD_PURPOSE:
         set_string(vb, p->label ? p->label : u ? u->purpose : "");
         return true;
-    case 3:
+    case COL_UPD_HOST:
         set_string(vb, p->host);
         return true;
-    case 4:
+    case COL_UPD_PORT:
         set_int(vb, ASN_UNSIGNED, p->port);
         return true;
-    case 5:
-        set_int(vb, ASN_INTEGER, p->enabled ? 1 : 2);
+    case COL_UPD_ENABLED:
+        set_int(vb, ASN_INTEGER, snmpf_mib_truth(p->enabled));
         return true;
-    case 6:
-        set_int(vb, ASN_INTEGER, (long)p->state + 1);
+    case COL_UPD_STATUS:
+        set_int(vb, ASN_INTEGER, snmpf_mib_state(p->state));
         return true;
-    case 7:
-        set_int(vb, ASN_INTEGER, (long)p->cause + 1);
+    case COL_UPD_CAUSE:
+        set_int(vb, ASN_INTEGER, snmpf_mib_cause(p->cause));
         return true;
-    case 8: {
+    case COL_UPD_ADDRESSES: {
         char buf[SMSA_SNMP_STRING_MAX + 1];
         size_t n = 0;
         for (size_t i = 0; i < p->n_addrs; i++) {
@@ -695,33 +763,123 @@ static bool value_update(const struct smsa_model *m, unsigned col, const struct 
         snmp_set_var_typed_value(vb, ASN_OCTET_STR, buf, n);
         return true;
     }
-    case 9:
+    case COL_UPD_ADDRESS_CHANGES:
         set_c64(vb, p->addrset_changes);
         return true;
-    case 10:
+    case COL_UPD_ADDR_LAST_CHANGE:
         set_stamp(vb, &p->addrset_since);
         return true;
-    case 11:
+    case COL_UPD_FLOW_INDEX:
         set_int(vb, ASN_UNSIGNED, p->flow_id);
         return true;
-    case 12:
+    case COL_UPD_PEER_INDEX:
         set_int(vb, ASN_UNSIGNED, p->flow_id ? p->index : 0);
         return true;
     }
     return false;
 }
 
+static const struct column appliance_cols[] = {
+    {SMSA_APPLIANCE_NAME, "smsaApplianceName"}, {SMSA_APPLIANCE_ROLE, "smsaApplianceRole"},
+    {SMSA_AGENT_VERSION, "smsaAgentVersion"},   {SMSA_OVERALL_STATUS, "smsaOverallStatus"},
+    {SMSA_AGENT_UP_TIME, "smsaAgentUpTime"},
+};
+/* NOTIFY_EVENT_TIME and the rest are accessible-for-notify: never read */
+static const struct column notify_cols[] = {
+    {NOTIFY_SENT, "smsaNotificationsSent"},
+    {NOTIFY_SUPPRESSED, "smsaNotificationsSuppressed"},
+    {NOTIFY_DROPPED, "smsaNotificationsDropped"},
+    {NOTIFY_QUEUED, "smsaNotificationsQueued"},
+    {NOTIFY_RATE_LIMIT, "smsaNotificationRateLimit"},
+};
+static const struct column flow_cols[] = {
+    {COL_FLOW_PORT, "smsaFlowPort"},
+    {COL_FLOW_PROTOCOL, "smsaFlowProtocol"},
+    {COL_FLOW_FROM, "smsaFlowFrom"},
+    {COL_FLOW_TO, "smsaFlowTo"},
+    {COL_FLOW_PURPOSE, "smsaFlowPurpose"},
+    {COL_FLOW_DIRECTION, "smsaFlowDirection"},
+    {COL_FLOW_STATUS, "smsaFlowStatus"},
+    {COL_FLOW_LAST_CHANGE, "smsaFlowLastChange"},
+    {COL_FLOW_PEER_COUNT, "smsaFlowPeerCount"},
+};
+static const struct column peer_cols[] = {
+    {COL_PEER_HOST, "smsaPeerHost"},
+    {COL_PEER_PORT, "smsaPeerPort"},
+    {COL_PEER_LABEL, "smsaPeerLabel"},
+    {COL_PEER_STATUS, "smsaPeerStatus"},
+    {COL_PEER_CAUSE, "smsaPeerCause"},
+    {COL_PEER_LAST_CHANGE, "smsaPeerLastChange"},
+    {COL_PEER_RTT, "smsaPeerRtt"},
+    {COL_PEER_CHECKS, "smsaPeerChecks"},
+    {COL_PEER_FAILURES, "smsaPeerFailures"},
+    {COL_PEER_ADDRESS_COUNT, "smsaPeerAddressCount"},
+    {COL_PEER_ADDRESS_CHANGES, "smsaPeerAddressChanges"},
+    {COL_PEER_ADDRESS_LAST_CHANGE, "smsaPeerAddressLastChange"},
+    {COL_PEER_DETAIL, "smsaPeerDetail"},
+};
+static const struct column addr_cols[] = {
+    {COL_ADDR_STATUS, "smsaPeerAddressStatus"},
+    {COL_ADDR_CAUSE, "smsaPeerAddressCause"},
+    {COL_ADDR_STATUS_SINCE, "smsaPeerAddressStatusSince"},
+    {COL_ADDR_RTT, "smsaPeerAddressRtt"},
+    {COL_ADDR_CHECKS, "smsaPeerAddressChecks"},
+    {COL_ADDR_FAILURES, "smsaPeerAddressFailures"},
+    {COL_ADDR_DETAIL, "smsaPeerAddressDetail"},
+};
+static const struct column link_cols[] = {
+    {COL_LINK_NAME, "smsaLinkName"},
+    {COL_LINK_HOST, "smsaLinkHost"},
+    {COL_LINK_PORT, "smsaLinkPort"},
+    {COL_LINK_ADDR_TYPE, "smsaLinkAddressType"},
+    {COL_LINK_ADDR, "smsaLinkAddress"},
+    {COL_LINK_STATUS, "smsaLinkStatus"},
+    {COL_LINK_CAUSE, "smsaLinkCause"},
+    {COL_LINK_LAST_CHANGE, "smsaLinkLastChange"},
+    {COL_LINK_DOWN_COUNT, "smsaLinkDownCount"},
+    {COL_LINK_TRAP_ENABLE, "smsaLinkTrapEnable"},
+    {COL_LINK_FLOW_INDEX, "smsaLinkFlowIndex"},
+    {COL_LINK_PEER_INDEX, "smsaLinkPeerIndex"},
+    {COL_LINK_DETAIL, "smsaLinkDetail"},
+};
+static const struct column ntp_scalar_cols[] = {{NTP_ENABLED, "smsaNtpEnabled"}};
+static const struct column ntp_cols[] = {
+    {COL_NTP_HOST, "smsaNtpServerHost"},
+    {COL_NTP_STATUS, "smsaNtpServerStatus"},
+    {COL_NTP_CAUSE, "smsaNtpServerCause"},
+    {COL_NTP_REPLY_VALID, "smsaNtpServerReplyValid"},
+    {COL_NTP_STRATUM, "smsaNtpServerStratum"},
+    {COL_NTP_OFFSET, "smsaNtpServerOffset"},
+    {COL_NTP_DELAY, "smsaNtpServerDelay"},
+    {COL_NTP_REFID, "smsaNtpServerRefId"},
+    {COL_NTP_LAST_CHANGE, "smsaNtpServerLastChange"},
+};
+static const struct column update_cols[] = {
+    {COL_UPD_PURPOSE, "smsaUpdateSourcePurpose"},
+    {COL_UPD_HOST, "smsaUpdateSourceHost"},
+    {COL_UPD_PORT, "smsaUpdateSourcePort"},
+    {COL_UPD_ENABLED, "smsaUpdateSourceEnabled"},
+    {COL_UPD_STATUS, "smsaUpdateSourceStatus"},
+    {COL_UPD_CAUSE, "smsaUpdateSourceCause"},
+    {COL_UPD_ADDRESSES, "smsaUpdateSourceAddresses"},
+    {COL_UPD_ADDRESS_CHANGES, "smsaUpdateSourceAddressChanges"},
+    {COL_UPD_ADDR_LAST_CHANGE, "smsaUpdateSourceAddrLastChange"},
+    {COL_UPD_FLOW_INDEX, "smsaUpdateSourceFlowIndex"},
+    {COL_UPD_PEER_INDEX, "smsaUpdateSourcePeerIndex"},
+};
+#define COLS(a) a, sizeof(a) / sizeof(a[0])
+
 /* In OID order. Relative to smsaObjects. */
 static const struct group groups[] = {
-    {{SMSA_OBJ_APPLIANCE}, 1, 1, 5, NULL, value_appliance},
-    {{SMSA_OBJ_NOTIFY}, 1, 1, 5, NULL, value_notify}, /* 6, 7: accessible-for-notify */
-    {{SMSA_OBJ_FLOW_TABLE, 1}, 2, 2, 10, seek_flow, value_flow},
-    {{SMSA_OBJ_PEER_TABLE, 1}, 2, 2, 14, seek_peer, value_peer},
-    {{SMSA_OBJ_ADDR_TABLE, 1}, 2, 3, 9, seek_addr, value_addr},
-    {{SMSA_OBJ_LINK_TABLE, 1}, 2, 2, 14, seek_link, value_link},
-    {{SMSA_OBJ_NTP}, 1, 1, 1, NULL, value_ntp_scalar},
-    {{SMSA_OBJ_NTP, 2, 1}, 3, 2, 10, seek_ntp, value_ntp},
-    {{SMSA_OBJ_UPDATE_TABLE, 1}, 2, 2, 12, seek_update, value_update},
+    {{SMSA_OBJ_APPLIANCE}, 1, COLS(appliance_cols), NULL, value_appliance},
+    {{SMSA_OBJ_NOTIFY}, 1, COLS(notify_cols), NULL, value_notify},
+    {{SMSA_OBJ_FLOW_TABLE, 1}, 2, COLS(flow_cols), seek_flow, value_flow},
+    {{SMSA_OBJ_PEER_TABLE, 1}, 2, COLS(peer_cols), seek_peer, value_peer},
+    {{SMSA_OBJ_ADDR_TABLE, 1}, 2, COLS(addr_cols), seek_addr, value_addr},
+    {{SMSA_OBJ_LINK_TABLE, 1}, 2, COLS(link_cols), seek_link, value_link},
+    {{SMSA_OBJ_NTP}, 1, COLS(ntp_scalar_cols), NULL, value_ntp_scalar},
+    {{SMSA_OBJ_NTP, NTP_SERVER_TABLE, 1}, 3, COLS(ntp_cols), seek_ntp, value_ntp},
+    {{SMSA_OBJ_UPDATE_TABLE, 1}, 2, COLS(update_cols), seek_update, value_update},
 };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -752,7 +910,8 @@ static bool get_next(const struct smsa_model *m, const oid *rel, size_t rel_len,
         int c = subtree_cmp(rel, rel_len, gr->prefix, gr->prefix_len);
         if (c > 0)
             continue;
-        for (unsigned col = gr->first; col <= gr->last; col++) {
+        for (size_t k = 0; k < gr->n_cols; k++) {
+            unsigned col = gr->cols[k].n;
             oid pfx[4];
             memcpy(pfx, gr->prefix, gr->prefix_len * sizeof(oid));
             pfx[gr->prefix_len] = col;
@@ -785,6 +944,14 @@ static bool get_next(const struct smsa_model *m, const oid *rel, size_t rel_len,
     return false;
 }
 
+static bool has_column(const struct group *gr, oid col)
+{
+    for (size_t k = 0; k < gr->n_cols; k++)
+        if (gr->cols[k].n == col)
+            return true;
+    return false;
+}
+
 /* GET: SNMP_ERR_NOERROR with the value set, or the exception to answer. */
 static int get_exact(const struct smsa_model *m, const oid *rel, size_t rel_len,
                      netsnmp_variable_list *vb)
@@ -796,7 +963,9 @@ static int get_exact(const struct smsa_model *m, const oid *rel, size_t rel_len,
         if (rel_len <= gr->prefix_len)
             return SNMP_NOSUCHOBJECT;
         oid col = rel[gr->prefix_len];
-        if (col < gr->first || col > gr->last)
+        if (!gr->seek && !has_column(gr, col))
+            continue; /* smsaNtp holds a scalar and a table: the table's group is further on */
+        if (!has_column(gr, col))
             return SNMP_NOSUCHOBJECT;
         const oid *suf = rel + gr->prefix_len + 1;
         size_t suf_len = rel_len - gr->prefix_len - 1;
@@ -814,6 +983,38 @@ static int get_exact(const struct smsa_model *m, const oid *rel, size_t rel_len,
     return SNMP_NOSUCHOBJECT;
 }
 
+int snmpf_tables_get(const struct smsa_model *m, netsnmp_variable_list *vb)
+{
+    if (!m || subtree_cmp(vb->name, vb->name_length, objects_oid, OBJECTS_LEN) != 0)
+        return SNMP_NOSUCHOBJECT;
+    return get_exact(m, vb->name + OBJECTS_LEN, vb->name_length - OBJECTS_LEN, vb);
+}
+
+bool snmpf_tables_get_next(const struct smsa_model *m, netsnmp_variable_list *vb)
+{
+    int c = subtree_cmp(vb->name, vb->name_length, objects_oid, OBJECTS_LEN);
+    if (!m || c > 0)
+        return false;
+    const oid *rel = c == 0 ? vb->name + OBJECTS_LEN : no_suffix;
+    size_t rel_len = c == 0 ? vb->name_length - OBJECTS_LEN : 0;
+    return get_next(m, rel, rel_len, vb);
+}
+
+void snmpf_tables_describe(void (*cb)(const char *name, const oid *o, size_t len, void *arg),
+                           void *arg)
+{
+    for (size_t g = 0; g < N_GROUPS; g++) {
+        const struct group *gr = &groups[g];
+        for (size_t k = 0; k < gr->n_cols; k++) {
+            oid full[OBJECTS_LEN + 4];
+            memcpy(full, objects_oid, sizeof(objects_oid));
+            memcpy(full + OBJECTS_LEN, gr->prefix, gr->prefix_len * sizeof(oid));
+            full[OBJECTS_LEN + gr->prefix_len] = gr->cols[k].n;
+            cb(gr->cols[k].name, full, OBJECTS_LEN + gr->prefix_len + 1, arg);
+        }
+    }
+}
+
 static int mib_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
                        netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
@@ -822,12 +1023,9 @@ static int mib_handler(netsnmp_mib_handler *handler, netsnmp_handler_registratio
         if (req->processed)
             continue;
         netsnmp_variable_list *vb = req->requestvb;
-        int c = subtree_cmp(vb->name, vb->name_length, objects_oid, OBJECTS_LEN);
-        const oid *rel = c == 0 ? vb->name + OBJECTS_LEN : no_suffix;
-        size_t rel_len = c == 0 ? vb->name_length - OBJECTS_LEN : 0;
         switch (reqinfo->mode) {
         case MODE_GET: {
-            int rc = c != 0 || !m ? (int)SNMP_NOSUCHOBJECT : get_exact(m, rel, rel_len, vb);
+            int rc = snmpf_tables_get(m, vb);
             if (rc != SNMP_ERR_NOERROR)
                 netsnmp_set_request_error(reqinfo, req, rc);
             break;
@@ -835,8 +1033,7 @@ static int mib_handler(netsnmp_mib_handler *handler, netsnmp_handler_registratio
         case MODE_GETNEXT:
             /* Nothing after it here: leave the varbind unanswered and net-snmp moves on to
              * the next registered subtree (or answers endOfMibView). */
-            if (m && c <= 0)
-                get_next(m, rel, rel_len, vb);
+            snmpf_tables_get_next(m, vb);
             break;
         default:
             /* Every object is read-only: the configuration changes through REST. */

@@ -236,6 +236,48 @@ static void test_entry_port(void **state)
     }
 }
 
+/* The flow numbers the code names: the vendor's, never renumbered. */
+static void test_named_flows(void **state)
+{
+    (void)state;
+    assert_int_equal(CAT_FLOW_SSH, 1);
+    assert_int_equal(CAT_FLOW_UPDATES, 6);
+    assert_int_equal(CAT_FLOW_DNS, 7);
+    assert_int_equal(CAT_FLOW_NTP, 8);
+    assert_int_equal(CAT_FLOW_LINK_CC, 11);
+    assert_int_equal(CAT_FLOW_LINK_SCANNER, 12);
+    assert_int_equal(CAT_FLOW_HTTP_MANAGEMENT, 14);
+    assert_int_equal(CAT_FLOW_LIVEUPDATE, 19);
+    assert_int_equal(CAT_FLOW_RAPID_RESPONSE, 20);
+    assert_int_equal(cat_flow(CAT_FLOW_NTP)->port, 123);
+    assert_int_equal(cat_flow(CAT_FLOW_RAPID_RESPONSE)->port, 21);
+}
+
+/* The link flow per role, the switches, and who connects on each inbound flow. */
+static void test_flow_attributes(void **state)
+{
+    (void)state;
+    assert_int_equal(cat_link_flow(ROLE_CONTROL_CENTER), 11);
+    assert_int_equal(cat_link_flow(ROLE_ALL_IN_ONE), 11);
+    assert_int_equal(cat_link_flow(ROLE_SCANNER), 12);
+    for (unsigned id = 0; id <= CAT_NFLOWS + 1; id++) {
+        enum cat_switch want = id == 8    ? CAT_SWITCH_NTP
+                               : id == 14 ? CAT_SWITCH_HTTP_MANAGEMENT
+                                          : CAT_SWITCH_NONE;
+        assert_int_equal(cat_flow_switch(id), want);
+    }
+    assert_int_equal(cat_inbound_source(2), CAT_FROM_ANY);
+    assert_int_equal(cat_inbound_source(4), CAT_FROM_INTERNAL_MAIL);
+    assert_int_equal(cat_inbound_source(11), CAT_FROM_CONTROL_CENTER);
+    assert_int_equal(cat_inbound_source(16), CAT_FROM_CONTROL_CENTER);
+    assert_int_equal(cat_inbound_source(18), CAT_FROM_CONTROL_CENTER);
+    assert_int_equal(cat_inbound_source(12), CAT_FROM_SCANNERS);
+    assert_int_equal(cat_inbound_source(13), CAT_FROM_SCANNERS);
+    assert_int_equal(cat_inbound_source(1), CAT_FROM_MANAGEMENT);
+    assert_int_equal(cat_inbound_source(14), CAT_FROM_MANAGEMENT);
+    assert_int_equal(cat_inbound_source(15), CAT_FROM_MANAGEMENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +291,8 @@ int main(void)
         cmocka_unit_test(test_roles),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_entry_port),
+        cmocka_unit_test(test_named_flows),
+        cmocka_unit_test(test_flow_attributes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,7 +51,8 @@ static void add_scanner(struct cfg *c, const char *name, const char *host)
     c->n_scanners++;
 }
 
-/* Probing never starts during these tests: the interval is an hour and the loop never runs. */
+/* Nothing probes during these tests: the core runs without a prober (no engine, no
+ * resolver), and every round is fed through the core's result functions by hand. */
 static struct cfg *test_config(enum smsa_role role)
 {
     struct cfg *c = cfg_defaults();
@@ -59,8 +60,6 @@ static struct cfg *test_config(enum smsa_role role)
     c->probe.interval_ms = 3600000;
     c->probe.fail_threshold = 3;
     c->probe.recover_threshold = 1;
-    free(c->probe.resolver);
-    c->probe.resolver = strdup("127.0.0.1:9");
     free(c->state_dir);
     c->state_dir = strdup("/nonexistent/smsa-test-state"); /* indexes kept in memory only */
     add_scanner(c, "scanner1", "127.0.0.2");
@@ -73,7 +72,7 @@ static int setup(void **state)
     (void)state;
     n_events = 0;
     assert_int_equal(loop_init(), 0);
-    assert_int_equal(core_init(test_config(ROLE_CONTROL_CENTER), NULL), 0);
+    assert_int_equal(core_init(test_config(ROLE_CONTROL_CENTER), NULL, NULL), 0);
     assert_int_equal(core_subscribe(collect, NULL), 0);
     return 0;
 }
@@ -287,7 +286,7 @@ static void test_change_persists_then_applies_keeping_state(void **state)
     struct cfg *start = test_config(ROLE_CONTROL_CENTER);
     free(start->state_dir);
     start->state_dir = strdup(dir);
-    assert_int_equal(core_init(start, path), 0);
+    assert_int_equal(core_init(start, path, NULL), 0);
     core_subscribe(collect, NULL);
     struct smsa_peer *p = link_peer(2);
     for (int i = 0; i < 3; i++)
@@ -336,7 +335,7 @@ static void test_change_persists_then_applies_keeping_state(void **state)
 
     /* and after a restart every link and peer keeps its index */
     core_fini();
-    assert_int_equal(core_init(cfg_load(path, &err), path), 0);
+    assert_int_equal(core_init(cfg_load(path, &err), path, NULL), 0);
     m = core_model();
     assert_int_equal(m->n_links, 3);
     assert_int_equal(m->links[0].index, 2);
@@ -357,7 +356,7 @@ static void test_scanner_role_has_one_link_to_the_control_center(void **state)
     core_fini();
     struct cfg *c = test_config(ROLE_SCANNER);
     c->control_center = strdup("127.0.0.7");
-    assert_int_equal(core_init(c, NULL), 0);
+    assert_int_equal(core_init(c, NULL, NULL), 0);
     const struct smsa_model *m = core_model();
     assert_int_equal(m->n_links, 1);
     assert_string_equal(m->links[0].name, "control-center");
@@ -365,6 +364,55 @@ static void test_scanner_role_has_one_link_to_the_control_center(void **state)
     assert_int_equal(m->flows[10].direction, DIR_INBOUND); /* 41002 listen check */
     assert_int_equal(m->flows[10].peers[0]->kind, PROBE_LISTEN);
     assert_int_equal(m->flows[13].state, ST_NOT_APPLICABLE);
+}
+
+static struct smsa_peer *ntp_server(void)
+{
+    core_fini();
+    struct cfg *c = test_config(ROLE_CONTROL_CENTER);
+    c->ntp_enabled = true;
+    c->ntp_servers.items = calloc(1, sizeof(*c->ntp_servers.items));
+    c->ntp_servers.items[0].host = strdup("127.0.0.9");
+    c->ntp_servers.n = 1;
+    assert_int_equal(core_init(c, NULL, NULL), 0);
+    assert_int_equal(core_subscribe(collect, NULL), 0);
+    const struct smsa_flow *f = &core_model()->flows[CAT_FLOW_NTP - 1];
+    assert_int_equal(f->n_peers, 1);
+    assert_int_equal(f->peers[0]->kind, PROBE_NTP);
+    assert_int_equal(f->peers[0]->n_addrs, 1); /* a literal: its address is known at once */
+    return f->peers[0];
+}
+
+static void kiss(struct smsa_peer *p, const char *code)
+{
+    struct probe_addr_result r = {.ok = false, .cause = CAUSE_KISS_OF_DEATH, .rtt_us = -1};
+    snprintf(r.ntp.refid, sizeof(r.ntp.refid), "%s", code);
+    snprintf(r.detail, sizeof(r.detail), "kiss code %s", code);
+    core_round_done(p, &r, 1);
+}
+
+/* RATE slows the server's polling down, up to 64 intervals; DENY stops it at once, down. */
+static void test_kiss_of_death_is_decided_by_the_core(void **state)
+{
+    (void)state;
+    struct smsa_peer *p = ntp_server();
+    assert_int_equal(p->poll_multiplier, 1);
+    kiss(p, "RATE");
+    assert_int_equal(p->poll_multiplier, 2);
+    assert_false(p->kod_stopped);
+    for (int i = 0; i < 10; i++)
+        kiss(p, "RATE");
+    assert_int_equal(p->poll_multiplier, 64);
+    assert_string_equal(p->ntp.refid, "RATE");
+    feed(p, true, CAUSE_NONE);
+    n_events = 0;
+    kiss(p, "DENY");
+    assert_true(p->kod_stopped);
+    assert_int_equal(p->state, ST_DOWN); /* a verdict, not a glitch: no hysteresis */
+    assert_int_equal(p->cause, CAUSE_KISS_OF_DEATH);
+    assert_string_equal(p->ntp.refid, "DENY");
+    assert_non_null(last(EV_NTP));
+    assert_int_equal(last(EV_NTP)->new_state, ST_DOWN);
 }
 
 int main(void)
@@ -383,6 +431,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_scanner_role_has_one_link_to_the_control_center, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_kiss_of_death_is_decided_by_the_core, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
