@@ -21,9 +21,10 @@ ROOT = os.path.dirname(HERE)
 
 
 def parser(doc):
-    """An ArgumentParser with --build and --binary; its description is doc's first line and
-    the rest of doc is shown by --help."""
-    first, _, rest = (doc or "").strip().partition("\n")
+    """An ArgumentParser with --build and --binary; its description is doc's first paragraph
+    and the rest of doc is shown by --help after the options."""
+    first, _, rest = (doc or "").strip().partition("\n\n")
+    first = " ".join(first.split())
     ap = argparse.ArgumentParser(description=first, epilog=rest.strip() or None,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", metavar="DIR", default=None,
