@@ -6,7 +6,8 @@ what=${1:-test}
 run_pkgs=(build-essential cmake pkg-config libsnmp-dev libmicrohttpd-dev libjansson-dev
           libc-ares-dev libgnutls28-dev snmp curl)
 test_pkgs=(libcmocka-dev snmpd snmptrapd smitools dnsmasq chrony prometheus valgrind
-           python3 python3-pysnmp4 python3-yaml e2fsprogs openssl wrk nginx-light clang-format
+           python3 python3-pytest python3-pysnmp4 python3-yaml e2fsprogs openssl wrk
+           nginx-light clang-format
            nftables iptables ipset prometheus-snmp-exporter prometheus-alertmanager chromium
            dpkg-dev debhelper lintian adduser iproute2
            clang-14 libclang-rt-14-dev)

@@ -35,6 +35,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import benchlib  # noqa: E402
 import harness as h  # noqa: E402
 
 SCANNER_PORTS = (41002, 41015, 41016, 41017)
@@ -216,33 +218,29 @@ def table(rows):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--binary", default=None, help="smsa-agentd (default: $SMSA_AGENTD or "
-                    "build/agent/smsa-agentd)")
+    ap = benchlib.parser(__doc__)
     ap.add_argument("--seconds", type=float, default=30.0, help="measurement window")
     ap.add_argument("--stress", action="store_true", help="also 1,000 scanners (4,000 peers)")
     ap.add_argument("--rt", action="store_true", help="run the daemon SCHED_FIFO, so that "
                     "other load on the machine does not stretch its loop turns")
-    ap.add_argument("scenarios", nargs="*", default=None)
-    a = ap.parse_args()
+    ap.add_argument("scenarios", nargs="*", default=None,
+                    help="scanners, updates, scanners-1000 (default: the first two)")
+    a = benchlib.parse(ap, nofile=True)
     names = a.scenarios or ["scanners", "updates"] + (["scanners-1000"] if a.stress else [])
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = 65536 if hard == resource.RLIM_INFINITY else min(65536, hard)
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-    binary = a.binary or h.agentd_path()
+    binary = a.binary
     print("smsa-agentd: %s" % binary)
     print("interval 1000 ms, timeout 500 ms, window %.0f s, RLIMIT_NOFILE %d%s"
           % (a.seconds, resource.getrlimit(resource.RLIMIT_NOFILE)[0],
              ", daemon SCHED_FIFO" if a.rt else ""), flush=True)
     rows = []
-    for n in names:
-        print("running %s ..." % n, flush=True)
-        r = run(n, binary, a.seconds, warmup_limit=60, realtime=a.rt)
-        print("  all peers up after %.1f s; %d probes in %.1f s; CPU %.2f s"
-              % (r["ready_s"], r["probes"], r["window_s"], r["cpu_s"]), flush=True)
-        rows.append(r)
+    # the scanner peers listen on 41002, which the system tests' fake scanners share
+    with h.PortLock(SCANNER_PORTS[0]):
+        for n in names:
+            print("running %s ..." % n, flush=True)
+            r = run(n, binary, a.seconds, warmup_limit=60, realtime=a.rt)
+            print("  all peers up after %.1f s; %d probes in %.1f s; CPU %.2f s"
+                  % (r["ready_s"], r["probes"], r["window_s"], r["cpu_s"]), flush=True)
+            rows.append(r)
     print()
     table(rows)
     print("\ntargets: VmRSS < 16 MiB, longest loop turn < 5000 us")

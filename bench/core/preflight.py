@@ -4,11 +4,12 @@ scanners that answer (one listener on loopback), half DNS servers that never do 
 sockets nobody reads, so every query times out). The checks run at once, so the wall clock
 should stay near one probe timeout whatever the count.
 
-    bench/core/preflight.py [COUNT...]        (default: 100 1000; SMSA_AGENTD or build/)
+    bench/core/preflight.py [--build DIR] [--peers 100,1000,2000]
+    (COUNT... as plain arguments is the same as --peers)
 """
+import argparse
 import json
 import os
-import resource
 import socket
 import subprocess
 import sys
@@ -17,6 +18,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import benchlib  # noqa: E402
+
 TIMEOUT_MS = 1000
 
 
@@ -51,10 +55,13 @@ def run(agentd, count):
 
 
 def main():
-    agentd = os.environ.get("SMSA_AGENTD", os.path.join(ROOT, "build", "agent", "smsa-agentd"))
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    counts = [int(a) for a in sys.argv[1:]] or [100, 1000]
+    ap = benchlib.parser(__doc__)
+    ap.add_argument("--peers", type=benchlib.counts, default=None, metavar="N[,N...]",
+                    help="peer counts to measure (default: 100,1000)")
+    ap.add_argument("counts", nargs="*", type=int, metavar="COUNT", help=argparse.SUPPRESS)
+    a = benchlib.parse(ap, nofile=True)
+    agentd = a.binary
+    counts = (a.peers or []) + a.counts or [100, 1000]
     print("peers  timeout_ms  wall_s  wall/timeout  exit")
     for n in counts:
         wall, rc = run(agentd, n)

@@ -3,7 +3,7 @@
 and GET /api/v1/links with 100 scanners, and against nginx serving the identical bytes as
 static files, in the same run; SNMP GET latency measured while wrk loads the daemon.
 
-Usage: bench/rest/run.sh [build-dir] [seconds]
+    bench/rest/run.sh [--build DIR] [--seconds 10] [--peers 100]
 """
 import json
 import os
@@ -21,6 +21,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 import harness  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import benchlib  # noqa: E402
 
 N_SCANNERS = 100
 CONNECTIONS = 64
@@ -117,7 +120,16 @@ def snmp_latencies(port, stop, out):
 
 
 def main():
-    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    global N_SCANNERS
+    ap = benchlib.parser(__doc__)
+    ap.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
+    ap.add_argument("--peers", type=int, default=N_SCANNERS, metavar="N",
+                    help="scanners of the daemon under load (default: %d)" % N_SCANNERS)
+    a = benchlib.parse(ap, nofile=True)
+    for tool in ("wrk", "nginx"):
+        if not shutil.which(tool):
+            ap.error("missing %s" % tool)
+    seconds, N_SCANNERS = a.seconds, a.peers
     tmp = tempfile.mkdtemp(prefix="smsa-bench-rest-")
     os.chmod(tmp, 0o755)  # nginx's worker runs as another user
     hosts = scanner_hosts()
@@ -215,4 +227,6 @@ http {
 
 
 if __name__ == "__main__":
-    main()
+    # the fake scanners listen on 41002, which the system tests' fake scanners share
+    with harness.PortLock(41002):
+        main()

@@ -1,11 +1,9 @@
 #!/bin/sh
 # REST benchmark: smsa-agentd vs nginx on identical bytes, SNMP latency under load.
-# Usage: bench/rest/run.sh [build-dir] [seconds-per-run]
-set -e
+#
+#   bench/rest/run.sh [--build DIR] [--binary PATH] [--seconds 10] [--peers 100]
+#   cmake --build build --target bench-rest
+#
+# Needs wrk and nginx. --help lists every option.
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../../build}
-export SMSA_AGENTD=${SMSA_AGENTD:-$build/agent/smsa-agentd}
-for tool in wrk nginx; do
-    command -v $tool >/dev/null || { echo "missing $tool" >&2; exit 1; }
-done
-exec /usr/bin/python3 "$here/bench.py" "${2:-10}"
+exec /usr/bin/python3 "$here/bench.py" "$@"

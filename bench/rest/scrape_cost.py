@@ -14,18 +14,16 @@ and the daemon is stopped. Reported:
   latency        time from sending the request to the last byte of the body, median and max
   bytes          body size
 
-    bench/rest/scrape_cost.sh [--binary build/agent/smsa-agentd] [--sizes 250,1000] [--rt]
+    bench/rest/scrape_cost.sh [--build DIR] [--sizes 250,1000] [--rt]
                               [--requests 5] [--endpoints /metrics,/api/v1/flows,...]
 
 Loopback only; every process started is stopped by its pid. Holds the scanner-port lock of
 the system tests (its peers listen on 41002, which the inbound listen check looks for).
 """
-import argparse
 import http.client
 import ipaddress
 import os
 import re
-import resource
 import statistics
 import sys
 import time
@@ -33,6 +31,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import benchlib  # noqa: E402
 import harness as h  # noqa: E402
 
 SCANNER_PORTS = (41002, 41015, 41016, 41017)
@@ -100,24 +100,20 @@ def one_run(tmp, binary, n_scanners, endpoint, requests, realtime=False):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--binary", default=None)
-    ap.add_argument("--sizes", default="250,1000", help="scanner counts (4 peers each)")
+    ap = benchlib.parser(__doc__)
+    ap.add_argument("--sizes", type=benchlib.counts, default=[250, 1000],
+                    metavar="N[,N...]", help="scanner counts (4 peers each; default 250,1000)")
     ap.add_argument("--requests", type=int, default=5)
     ap.add_argument("--endpoints", default=",".join(ENDPOINTS))
     ap.add_argument("--rt", action="store_true", help="run the daemon SCHED_FIFO, so that other "
                     "load on the machine does not stretch its loop turns")
-    a = ap.parse_args()
-    binary = a.binary or h.agentd_path()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = 65536 if hard == resource.RLIM_INFINITY else min(65536, hard)
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    a = benchlib.parse(ap, nofile=True)
+    binary = a.binary
     print("smsa-agentd: %s%s" % (binary, ", daemon SCHED_FIFO" if a.rt else ""))
     print("%-6s %-16s %18s %14s %14s %10s" % ("peers", "endpoint", "longest turn us",
                                               "latency p50 ms", "latency max ms", "bytes"))
     with h.PortLock(SCANNER_PORTS[0]):
-        for n in (int(x) for x in a.sizes.split(",")):
+        for n in a.sizes:
             with h.TempDir(prefix="smsa-scrape-") as tmp:
                 status = os.path.join(tmp, "peers.status")
                 peers = h.Process(["/usr/bin/python3", os.path.join(ROOT, "bench", "core",

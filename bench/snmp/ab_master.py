@@ -2,8 +2,10 @@
 machine: both serve the same N-scanner model in master mode at once, and their bulkwalks of
 smsaObjects are interleaved, so load that comes and goes hits both alike.
 
-Usage: /usr/bin/python3 bench/snmp/ab_master.py BASE_AGENTD NEW_AGENTD [N] [ROUNDS]
-(SMSA_MIB_CACHE as for the tests; defaults N=1000, ROUNDS=8)."""
+    bench/snmp/ab_master.py --base OTHER/agent/smsa-agentd [--build DIR | --binary PATH]
+                            [--peers 1000] [--rounds 8]
+
+"new" is --binary (default: the build folder's daemon), "base" the one it is compared with."""
 import os
 import statistics
 import sys
@@ -14,15 +16,22 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "snmp"))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import benchlib  # noqa: E402
 import harness as h  # noqa: E402
 import snmpenv as s  # noqa: E402
 from bench import daemon_cfg  # noqa: E402
 
 
 def main():
-    bins = {"base": sys.argv[1], "new": sys.argv[2]}
-    n = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
-    rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 8
+    ap = benchlib.parser(__doc__)
+    ap.add_argument("--base", metavar="PATH", required=True,
+                    help="the smsa-agentd to compare with (e.g. a build of main)")
+    ap.add_argument("--peers", type=int, default=1000, metavar="N", help="scanners (1000)")
+    ap.add_argument("--rounds", type=int, default=8, help="walks of each daemon (8)")
+    a = benchlib.parse(ap)
+    bins = {"base": os.path.abspath(a.base), "new": a.binary}
+    n, rounds = a.peers, a.rounds
     with h.TempDir() as tmp:
         daemons, ports = {}, {}
         try:

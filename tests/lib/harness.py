@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -358,23 +359,73 @@ def http_get(port, path, headers=None, host="127.0.0.1", timeout=5):
 
 
 def run_tests(tests):
-    """Runs the given test functions, printing 'N passed, N failed'; exits non-zero on any
-    failure."""
-    passed = failed = 0
-    for t in tests:
-        name = t.__name__
-        t0 = time.monotonic()
-        try:
-            t()
-            passed += 1
-            print("PASS %s (%.1fs)" % (name, time.monotonic() - t0), flush=True)
-        except Exception as e:  # noqa: BLE001 - report every failure and go on
-            failed += 1
-            import traceback
-            traceback.print_exc()
-            print("FAIL %s: %s" % (name, e), flush=True)
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    """`python3 tests/<area>/system_x.py [pytest options]` runs the file under pytest, as
+    ctest does (selection with -k, fixtures of tests/conftest.py); exits with pytest's code.
+    `tests` names the file's tests for the reader: pytest collects every test_* function."""
+    import pytest
+    main = sys.modules["__main__"].__file__
+    sys.exit(pytest.main([os.path.abspath(main), "-q"] + sys.argv[1:]))
+
+
+# ---- State read from the REST face (GET /api/v1/...), not from the log's text. ----
+
+def rest_json(daemon, path):
+    """GET path on the daemon's REST listener (its config's http.listen, with the bearer
+    token of http.token_file when there is one); the decoded body, or None when the answer is
+    not 200 or nothing answers."""
+    import http.client
+    httpc = daemon.config.get("http") or {}
+    host, _, port = httpc["listen"].rpartition(":")
+    headers = {}
+    if httpc.get("token_file"):
+        with open(httpc["token_file"]) as f:
+            headers["Authorization"] = "Bearer " + f.read().strip()
+    c = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=5)
+    try:
+        c.request("GET", path, headers=headers)
+        r = c.getresponse()
+        body = r.read()
+        return json.loads(body) if r.status == 200 else None
+    except OSError:
+        return None
+    finally:
+        c.close()
+
+
+def _wait_rest(daemon, what, read, timeout):
+    def found():
+        if daemon.proc.poll() is not None:
+            raise AssertionError("daemon exited (%s) while waiting for %s; log:\n%s"
+                                 % (daemon.proc.returncode, what, daemon.log()[-4000:]))
+        return read()
+    return wait_until(found, timeout, what=what)
+
+
+def wait_link(daemon, name, state, timeout=10.0):
+    """Waits until GET /api/v1/links shows link `name` in `state`; returns the link."""
+    def read():
+        links = rest_json(daemon, "/api/v1/links") or {"items": []}
+        got = [l for l in links["items"] if l["name"] == name and l["state"] == state]
+        return got[0] if got else None
+    return _wait_rest(daemon, "link %s %s" % (name, state), read, timeout)
+
+
+def wait_flow(daemon, flow, state, timeout=10.0):
+    """Waits until GET /api/v1/flows/<flow> is in `state`; returns the flow."""
+    def read():
+        f = rest_json(daemon, "/api/v1/flows/%d" % int(flow))
+        return f if f and f["state"] == state else None
+    return _wait_rest(daemon, "flow %s %s" % (flow, state), read, timeout)
+
+
+def wait_peer(daemon, flow, state, timeout=10.0):
+    """Waits until a peer of flow `flow` (GET /api/v1/flows/<flow>) is in `state`; returns
+    that peer."""
+    def read():
+        f = rest_json(daemon, "/api/v1/flows/%d" % int(flow))
+        got = [p for p in (f or {}).get("peers", []) if p["state"] == state]
+        return got[0] if got else None
+    return _wait_rest(daemon, "a peer of flow %s %s" % (flow, state), read, timeout)
 
 
 # ---- Added for the core system tests (events, dnsmasq, chronyd, process stats). ----

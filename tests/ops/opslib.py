@@ -6,21 +6,25 @@ import subprocess
 import sys
 import tempfile
 
+import pytest
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 
-SKIP = 77  # ctest's SKIP_RETURN_CODE for this area
 
 
 def skip(why):
-    print("SKIP: " + why, flush=True)
-    sys.exit(SKIP)
+    """Skips the running test with its reason (ctest reports a file whose every test was
+    skipped as skipped)."""
+    pytest.skip(why)
 
 
-def require_root(what):
-    if os.geteuid() != 0:
-        skip("%s needs root (it runs as CI does, as root); run it with sudo" % what)
+def needs_root(what):
+    """A mark for a test (or, as `pytestmark = needs_root(...)`, a whole file) that needs
+    root."""
+    return pytest.mark.skipif(os.geteuid() != 0, reason="%s needs root (it runs as CI does, "
+                              "as root); run it with sudo" % what)
 
 
 def debian_package(name, into):

@@ -245,6 +245,7 @@ def test_package():
                 run(["groupdel", "smsa-agent"])
 
 
+pytestmark = opslib.needs_root("installing and purging the Debian package")
+
 if __name__ == "__main__":
-    opslib.require_root("installing and purging the Debian package")
     h.run_tests([test_package])

@@ -12,6 +12,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import opslib  # noqa: E402
 import harness as h  # noqa: E402
@@ -139,9 +141,14 @@ def check_walk(out):
     assert ("11", "41002") in ports and len(ports) == 20, ports
 
 
-def with_group(fn):
-    """Runs fn with the group smsa-agent present (the package creates it; created here for
-    the test and removed again when it was not there)."""
+pytestmark = opslib.needs_root("running snmpd as Debian does (privileges dropped to "
+                              "Debian-snmp)")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def with_group():
+    """The group smsa-agent is present during the tests (the package creates it; created here
+    for the tests and removed again when it was not there)."""
     try:
         grp.getgrnam(GROUP)
         created = False
@@ -149,7 +156,7 @@ def with_group(fn):
         subprocess.run(["groupadd", "--system", GROUP], check=True)
         created = True
     try:
-        fn()
+        yield
     finally:
         if created:
             subprocess.run(["groupdel", GROUP], check=False)
@@ -202,9 +209,4 @@ def test_other_snmpd_conf():
 
 
 if __name__ == "__main__":
-    opslib.require_root("running snmpd as Debian does (privileges dropped to Debian-snmp)")
-    results = []
-
-    def body():
-        h.run_tests([test_debian_stock_snmpd_conf, test_other_snmpd_conf])
-    with_group(body)
+    h.run_tests([test_debian_stock_snmpd_conf, test_other_snmpd_conf])

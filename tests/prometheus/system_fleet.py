@@ -116,7 +116,7 @@ def test_one_lost_scanner_pages_once():
                 agents[app] = h.Daemon(d, cfg).start()
             for app, scs in FLEET.items():
                 for name in scs:
-                    h.wait_event(agents[app], "link", name=name, state="up")
+                    h.wait_link(agents[app], name, "up")
 
             am_port, prom_port = h.free_port(), h.free_port()
             am = h.Process(["prometheus-alertmanager",
@@ -148,7 +148,7 @@ def test_one_lost_scanner_pages_once():
 
             t_loss = time.monotonic()
             scanners[LOST].stop()
-            h.wait_event(agents[LOSER], "link", name=LOST, state="down")
+            h.wait_link(agents[LOSER], LOST, "down")
             t_agent = time.monotonic()
             h.wait_until(lambda: hook.alerts("SmsaLinkDown", "firing"), 120, step=0.1,
                          what="SmsaLinkDown at the webhook")

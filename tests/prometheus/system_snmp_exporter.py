@@ -73,9 +73,9 @@ def test_module_smsa_labels_states_by_name():
                              log_path=os.path.join(tmp, "exporter.log")).start()
         try:
             d.wait_log(r"AgentX session to the master agent is open")
-            h.wait_event(d, "link", name="edge-up", state="up")
-            h.wait_event(d, "link", name="edge-gone", state="down")
-            h.wait_event(d, "peer", flow="8", state="down", timeout=15)
+            h.wait_link(d, "edge-up", "up")
+            h.wait_link(d, "edge-gone", "down")
+            h.wait_peer(d, "8", "down", timeout=15)
 
             def scrape():
                 try:

@@ -80,18 +80,15 @@ def test_refused_554_kod_and_stratum_16_show_their_detail():
             restlib.check_response("/api/v1/ntp", "GET", code, hdrs, body)
 
 
-def test_connection_refused_reaches_the_link():
-    with h.TempDir() as tmp:
-        port = h.free_port()
-        dm = restlib.RestDaemon(tmp, peers={"scanners": [
-            {"name": "gone", "host": "127.0.0.1:%d" % port}]})
-        with dm:
-            c = dm.client()
-            h.wait_event(dm, "link", name="gone", state="down")
-            link = c.json("/api/v1/links")["items"][0]
-            assert (link["cause"], link["detail"]) == ("refused", "connection refused"), link
-            code, hdrs, body = c.get("/api/v1/links")
-            restlib.check_response("/api/v1/links", "GET", code, hdrs, body)
+def test_connection_refused_reaches_the_link(rest_daemon):
+    port = h.free_port()
+    dm = rest_daemon(peers={"scanners": [{"name": "gone", "host": "127.0.0.1:%d" % port}]})
+    c = dm.client()
+    h.wait_link(dm, "gone", "down")
+    link = c.json("/api/v1/links")["items"][0]
+    assert (link["cause"], link["detail"]) == ("refused", "connection refused"), link
+    code, hdrs, body = c.get("/api/v1/links")
+    restlib.check_response("/api/v1/links", "GET", code, hdrs, body)
 
 
 if __name__ == "__main__":

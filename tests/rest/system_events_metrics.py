@@ -1,5 +1,5 @@
 """A scanner that goes down shows in /links, in /metrics and on the event stream;
-/metrics is clean under promtool (SPEC §5)."""
+/metrics is clean under promtool."""
 import json
 import os
 import re

@@ -15,38 +15,36 @@ def flow11(c):
     return c.json("/api/v1/flows/11")["peers"][0]
 
 
-def test_loopback_only_listener_is_not_up_and_wildcard_is():
-    with h.PortLock(SCANNER_PORT), h.TempDir() as tmp:
-        h.wait_until(lambda: not h.tcp_listeners(SCANNER_PORT), 10,
-                     what="no other listener on %d" % SCANNER_PORT)
-        with restlib.RestDaemon(tmp, appliance={"name": "scan-test", "role": "scanner"}) as d:
-            c = d.client()
-            ev = h.wait_event(d, "peer", flow=11)
-            assert (ev["state"], ev["cause"]) == ("down", "not-listening"), ev
-            p = flow11(c)
-            assert p["listening_on"] == [] and p["detail"] == "nothing listens on port 41002", p
+def wait_flow11(c, pred, what):
+    return h.wait_until(lambda: (lambda p: p if pred(p) else None)(flow11(c)), 10, what=what)
 
-            mark = h.log_mark(d)
-            with h.FakeScanner("127.0.0.1", SCANNER_PORT):
-                ev = h.wait_event(d, "peer", since=mark, flow=11, cause="loopback-only")
-                assert ev["state"] == "down", ev
-                p = h.wait_until(lambda: (lambda p: p if p["listening_on"] else None)(flow11(c)),
-                                 10, what="listening_on filled")
-                assert (p["state"], p["cause"]) == ("down", "loopback-only"), p
-                assert p["listening_on"] == ["127.0.0.1"], p
-                assert p["detail"] == "bound to 127.0.0.1 only", p
-                assert c.json("/api/v1/flows/11")["state"] == "down"
 
-            mark = h.log_mark(d)
-            with h.FakeScanner("0.0.0.0", SCANNER_PORT) as wildcard:
-                h.wait_event(d, "peer", since=mark, flow=11, state="up")
-                p = flow11(c)
-                assert (p["state"], p["cause"], p["detail"]) == ("up", "none", ""), p
-                assert p["listening_on"] == ["0.0.0.0"], p
-                assert wildcard.accepted == 0, "the listen check connected"
-            st, hdrs, body = c.get("/api/v1/flows/11")
-            restlib.check_response("/api/v1/flows/{id}", "GET", st, hdrs, body)
-            json.loads(body)
+def test_loopback_only_listener_is_not_up_and_wildcard_is(scanner_lock, rest_daemon):
+    h.wait_until(lambda: not h.tcp_listeners(SCANNER_PORT), 10,
+                 what="no other listener on %d" % SCANNER_PORT)
+    d = rest_daemon(appliance={"name": "scan-test", "role": "scanner"})
+    c = d.client()
+    p = wait_flow11(c, lambda p: p["state"] != "unknown", "flow 11's first verdict")
+    assert (p["state"], p["cause"]) == ("down", "not-listening"), p
+    assert p["listening_on"] == [] and p["detail"] == "nothing listens on port 41002", p
+
+    with h.FakeScanner("127.0.0.1", SCANNER_PORT):
+        p = wait_flow11(c, lambda p: p["cause"] == "loopback-only" and p["listening_on"],
+                        "flow 11 loopback-only with listening_on filled")
+        assert (p["state"], p["cause"]) == ("down", "loopback-only"), p
+        assert p["listening_on"] == ["127.0.0.1"], p
+        assert p["detail"] == "bound to 127.0.0.1 only", p
+        assert c.json("/api/v1/flows/11")["state"] == "down"
+
+    with h.FakeScanner("0.0.0.0", SCANNER_PORT) as wildcard:
+        h.wait_peer(d, 11, "up")
+        p = flow11(c)
+        assert (p["state"], p["cause"], p["detail"]) == ("up", "none", ""), p
+        assert p["listening_on"] == ["0.0.0.0"], p
+        assert wildcard.accepted == 0, "the listen check connected"
+    st, hdrs, body = c.get("/api/v1/flows/11")
+    restlib.check_response("/api/v1/flows/{id}", "GET", st, hdrs, body)
+    json.loads(body)
 
 
 if __name__ == "__main__":

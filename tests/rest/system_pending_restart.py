@@ -15,10 +15,14 @@ def file_doc(dm):
 
 
 def reload(dm, cfg):
-    mark = dm.log().count("configuration reloaded")
+    """SIGHUP with cfg in the file; returns once the daemon applied it (config_generation of
+    /api/v1/status moved on)."""
+    c = dm.client()
+    generation = c.json("/api/v1/status")["config_generation"]
     dm.write_config(cfg)
     dm.signal(signal.SIGHUP)
-    dm.wait_log(r"configuration reloaded", count=mark + 1)
+    harness.wait_until(lambda: c.json("/api/v1/status")["config_generation"] > generation,
+                       10, what="the configuration reloaded")
 
 
 def test_http_listen_change_waits_for_a_restart_and_says_so():

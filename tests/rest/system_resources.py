@@ -1,5 +1,5 @@
 """REST reads: every resource against api/openapi.yaml, ETags, auth, the allow list and the
-start-up refusals (SPEC §5)."""
+start-up refusals."""
 import json
 import os
 import sys

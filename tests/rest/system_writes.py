@@ -1,5 +1,5 @@
 """REST writes: PUT /ntp, PUT /updates, POST and DELETE /scanners through the core's
-persist-then-apply path; every refusal status; a refused write changes nothing (SPEC §4, §5)."""
+persist-then-apply path; every refusal status; a refused write changes nothing."""
 import json
 import os
 import socket

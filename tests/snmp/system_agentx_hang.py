@@ -46,7 +46,7 @@ def test_rest_answers_while_master_hangs_and_queued_trap_arrives_after():
             port = int(cfg["http"]["listen"].rsplit(":", 1)[1])
             with h.Daemon(tmp, cfg) as d:
                 d.wait_log(r"AgentX session to the master agent is open")
-                h.wait_event(d, "link", name=SCANNER[0], state="up")
+                h.wait_link(d, SCANNER[0], "up")
                 h.wait_until(lambda: s.walk(snmpd.target, s.LINK_STATUS) ==
                              [(s.LINK_STATUS + ".1", "INTEGER", "2")], 10, what="walk")
 
@@ -106,7 +106,7 @@ def test_master_killed_while_hung_then_restarted():
             port = int(cfg["http"]["listen"].rsplit(":", 1)[1])
             with h.Daemon(tmp, cfg) as d:
                 d.wait_log(r"AgentX session to the master agent is open")
-                h.wait_event(d, "link", name=SCANNER[0], state="up")
+                h.wait_link(d, SCANNER[0], "up")
                 snmpd.proc.send_signal(signal.SIGSTOP)
                 lat = []
                 t0 = time.monotonic()

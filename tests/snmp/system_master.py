@@ -32,8 +32,8 @@ def test_master_mode_walk_community_and_traps():
                 d = h.Daemon(tmp, config(tmp, port, trapd.port))
                 with d:
                     d.wait_log(r"master agent listening")
-                    h.wait_event(d, "link", name="scanner1", state="up")
-                    h.wait_event(d, "link", name="scanner2", state="down")
+                    h.wait_link(d, "scanner1", "up")
+                    h.wait_link(d, "scanner2", "down")
                     target = "127.0.0.1:%d" % port
                     w = s.walk(target, community="sesame")
                     names = {o.rsplit(".", 1)[1]: v for o, _, v in w

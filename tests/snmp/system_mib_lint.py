@@ -1,4 +1,4 @@
-"""SMSA-AGENT-MIB lints clean with smilint -l 6 and loads with snmptranslate (SPEC §6)."""
+"""SMSA-AGENT-MIB lints clean with smilint -l 6 and loads with snmptranslate."""
 import os
 import re
 import subprocess
@@ -46,7 +46,7 @@ def test_module_identity_and_values():
     text = open(MIB_FILE).read()
     assert re.search(r"smsaAgentMIB\s+MODULE-IDENTITY", text)
     assert "REVISION" in text and "MODULE-COMPLIANCE" in text
-    # Status words are SPEC's (§2/§3), '-' removed in camelCase.
+    # Status words are the REST API's (State in api/openapi.yaml), '-' removed in camelCase.
     for w in ("unknown(1)", "up(2)", "degraded(3)", "down(4)", "disabled(5)",
               "unconfigured(6)", "notApplicable(7)", "refused(3)", "dnsFailure(5)",
               "kissOfDeath(7)", "notListening(8)"):

@@ -75,7 +75,7 @@ def test_every_link_transition_survives_restarts_and_a_frozen_snmpd():
             with h.Daemon(tmp, cfg) as d:
                 d.wait_log(r"AgentX session to the master agent is open")
                 for n in names:
-                    h.wait_event(d, "link", name=n, state="up")
+                    h.wait_link(d, n, "up")
                 for i in range(10):
                     # flaps just before the restart: notifications in flight when it goes
                     flap(d, boxes, names[i % 4:i % 4 + 2])

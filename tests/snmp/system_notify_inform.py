@@ -32,7 +32,7 @@ def test_informs_wait_for_the_receiver():
             with h.Daemon(tmp, cfg) as d:
                 d.wait_log(r"master agent listening")
                 for n in LOST:
-                    h.wait_event(d, "link", name=n, state="down")
+                    h.wait_link(d, n, "down")
                 time.sleep(1.5)  # the informs go unanswered: nobody listens yet
                 out = s.run(["snmpget", "-v2c", "-c", "sesame", "-On", target, QUEUED])
                 queued = int(s.parse_varbinds(out)[0][2])

@@ -36,8 +36,8 @@ def test_rate_limit_counts_suppressed():
         try:
             with rig(tmp, trapd, snmpd, notify_rate_limit=2) as d:
                 for n in SCANNERS:
-                    h.wait_event(d, "link", name=n, state="down")
-                h.wait_event(d, "flow", flow=11, state="down")
+                    h.wait_link(d, n, "down")
+                h.wait_flow(d, 11, "down")
                 c = counters(snmpd.target)
                 # every link down, and of the flow changes only the burst of the bucket
                 assert c[SENT] == 3 + 2, c
@@ -61,7 +61,7 @@ def test_queue_overflow_drops_oldest_and_delivers_rest_in_order():
         try:
             with rig(tmp, trapd, snmpd, notify_queue=2, notify_rate_limit=0) as d:
                 for n in SCANNERS:
-                    h.wait_event(d, "link", name=n, state="up")
+                    h.wait_link(d, n, "up")
                 time.sleep(1.0)  # leaving unknown for up is no news: nothing to wait for
                 snmpd.kill()
                 d.wait_log(r"AgentX session to the master agent lost")

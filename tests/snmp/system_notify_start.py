@@ -39,9 +39,9 @@ def test_80_lost_scanners_at_start():
         try:
             with rig(tmp, snmpd, dict(HEALTHY, **LOST)) as d:
                 for n in HEALTHY:
-                    h.wait_event(d, "link", name=n, state="up", timeout=20)
+                    h.wait_link(d, n, "up", timeout=20)
                 for n in LOST:
-                    h.wait_event(d, "link", name=n, state="down", timeout=20)
+                    h.wait_link(d, n, "down", timeout=20)
                 h.wait_until(lambda: len(trapd.link_traps("down")) >= len(LOST), 30,
                              what="80 smsaLinkDown")
                 time.sleep(2.0)  # anything extra would arrive now

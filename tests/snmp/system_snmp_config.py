@@ -1,4 +1,4 @@
-"""A malformed snmp section is refused with its key path (SPEC §4), and mode off starts no
+"""A malformed snmp section is refused with its key path, and mode off starts no
 SNMP at all."""
 import json
 import os

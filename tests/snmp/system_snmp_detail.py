@@ -28,9 +28,9 @@ def test_detail_columns_and_probed_ports():
                   "agentx_socket": "unix:" + os.path.join(tmp, "none.sock")})
         with h.Daemon(tmp, cfg) as d:
             d.wait_log(r"master agent listening")
-            h.wait_event(d, "link", name="gone", state="down")
+            h.wait_link(d, "gone", "down")
             for fid in (16, 17, 18):
-                h.wait_event(d, "peer", flow=fid, state="down")
+                h.wait_peer(d, fid, "down")
             target = "127.0.0.1:%d" % port
             assert column(target, LINK + ".14") == {"1": "connection refused"}
             assert column(target, LINK + ".4") == {"1": str(closed)}

@@ -39,8 +39,8 @@ class Rig:
         self.d = h.Daemon(self.tmp, config(self.tmp, self.snmpd)).start()
         self.d.wait_log(r"AgentX session to the master agent is open")
         for n in UP:
-            h.wait_event(self.d, "link", name=n, state="up")
-        h.wait_event(self.d, "link", name="scanner2", state="down")
+            h.wait_link(self.d, n, "up")
+        h.wait_link(self.d, "scanner2", "down")
         return self
 
     def __exit__(self, *a):
@@ -87,7 +87,7 @@ def rest_links(d):
 def test_walk_and_bulkwalk_agree_with_state():
     with Rig() as r:
         for f in (16, 17, 18):  # nothing listens on 41015-41017: wait for their verdicts
-            h.wait_event(r.d, "flow", flow=f, state="down")
+            h.wait_flow(r.d, f, "down")
         for _ in range(5):  # compare a quiet moment: the same walk twice around the bulkwalk
             w = s.walk(r.snmpd.target)
             b = s.walk(r.snmpd.target, bulk=True)
