@@ -949,6 +949,8 @@ struct cfg *cfg_clone(const struct cfg *c)
     d->snmp.usm_priv_key = dup_opt(c->snmp.usm_priv_key, &ok);
     strv_copy(&d->snmp.trap_sinks, &d->snmp.n_trap_sinks, c->snmp.trap_sinks, c->snmp.n_trap_sinks,
               &ok);
+    /* An empty trap_sinks array still has its (empty) inform array: never share it. */
+    d->snmp.trap_sink_inform = NULL;
     if (c->snmp.trap_sink_inform && c->snmp.n_trap_sinks) {
         d->snmp.trap_sink_inform = malloc(c->snmp.n_trap_sinks * sizeof(bool));
         if (d->snmp.trap_sink_inform)
