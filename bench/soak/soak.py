@@ -115,6 +115,7 @@ class Soak:
         self.trapd = s.Snmptrapd(self.tmp).start()
         self.procs.append(self.trapd)
         self.snmpd = s.Snmpd(self.tmp, trap_port=self.trapd.port).start()
+        self.procs.append(self.snmpd)
         base = ipaddress.IPv4Address(FIRST_ADDR)
         self.addrs = [str(base + i) for i in range(self.args.links)]
         self.flap_status = os.path.join(self.tmp, "flapper.status")
@@ -246,8 +247,9 @@ class Soak:
         while not self.sleep(10):
             t0 = now()
             try:
-                vbs = s.walk(self.snmpd.target, s.ROOT_OID, bulk=True,
-                             extra=["-Cr25", "-t", "5"])
+                vbs = s.parse_varbinds(s.run(
+                    ["snmpbulkwalk", "-v2c", "-c", "public", "-On", "-Oe", "-t", "5", "-r", "1",
+                     "-Cr25", self.snmpd.target, s.ROOT_OID], timeout=120))
                 self.st.walks.append((now() - t0, len(vbs)))
             except (AssertionError, subprocess.TimeoutExpired, OSError):
                 self.st.walk_err += 1
@@ -467,6 +469,11 @@ class Soak:
         time.sleep(2)
         self.check_file("at the end", check_config=True)
         self.drained = drained
+        self.daemon.send_signal(signal.SIGTERM)  # its last line tells the longest loop turn
+        try:
+            self.exit_code = self.daemon.wait(30)
+        except subprocess.TimeoutExpired:
+            self.exit_code = "no exit within 30 s of SIGTERM"
         self.report(now() - t_start)
 
     # ---- the report ----
@@ -629,6 +636,8 @@ class Soak:
             p = lambda q: hz[min(len(hz) - 1, int(q * len(hz)))] * 1000  # noqa: E731
             print("/healthz: %d answered, %d failed (the kill window); p50 %.1f ms, p99 %.1f "
                   "ms, max %.1f ms" % (len(hz), st.healthz_err, p(0.5), p(0.99), hz[-1] * 1000))
+        print("daemon exit after SIGTERM at the end: %s" % self.exit_code)
+        ok &= self.exit_code == 0
         crashes = []
         for log in self.logs:
             with open(log, errors="replace") as f:
