@@ -574,7 +574,7 @@ class Soak:
             seqs = got["seqs"]
             top = max(seqs) if seqs else 0
             gaps = sorted(set(range(1, top + 1)) - seqs)
-            order_bad, lost, extra = [], 0, []
+            order_bad, lost = [], 0
             for n in sorted(set(want) | set(got["links"])):
                 w = want.get(n, [])
                 g = [x[1] for x in got["links"].get(n, [])]
