@@ -453,13 +453,16 @@ static void carry_over(struct smsa_model *next, struct smsa_model *old)
                 continue;
             char *host = np->host;
             const char *label = np->label;
-            unsigned index = np->index, update_index = np->update_index;
+            /* Identity comes from the new model (number_model ran): a link index reset here
+             * would leave the link without its peer, and its transitions unreported. */
+            unsigned index = np->index, update_index = np->update_index,
+                     link_index = np->link_index;
             *np = *op;
             np->host = host;
             np->label = label;
             np->index = index;
             np->update_index = update_index;
-            np->link_index = 0;
+            np->link_index = link_index;
             np->engine = NULL;
             op->addrs = NULL; /* moved */
             op->n_addrs = 0;
@@ -526,7 +529,8 @@ static int number_model(struct smsa_model *m)
                 !(f->peers[j]->index = idx_get(indexes, f->def->id, identity)))
                 return -1;
         }
-        qsort(f->peers, f->n_peers, sizeof(*f->peers), cmp_peer_index);
+        if (f->n_peers > 1) /* qsort of a NULL array is undefined even for 0 items */
+            qsort(f->peers, f->n_peers, sizeof(*f->peers), cmp_peer_index);
     }
     for (size_t k = 0; k < m->n_links; k++)
         if (!(m->links[k].index = idx_get(indexes, IDX_LINKS, m->links[k].name)))

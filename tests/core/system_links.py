@@ -136,9 +136,50 @@ def test_hostname_with_one_of_two_addresses_answering_is_degraded_link_up():
                 box.stop()
 
 
+def test_links_still_report_after_a_reload_and_a_rest_write():
+    """A SIGHUP or a REST write rebuilds the model and carries the state over; the links must
+    keep reporting their transitions afterwards (they once went silent: found by bench/soak)."""
+    import json
+    import signal
+    boxes = {"scanner1": "127.0.0.2", "scanner2": "127.0.0.3"}
+    with h.PortLock(SCANNER_PORT), h.TempDir() as tmp:
+        running = {n: ScannerBox(a).start() for n, a in boxes.items()}
+        try:
+            d = h.Daemon(tmp, scanners_config(tmp, boxes.items()))
+            with d:
+                for name in boxes:
+                    h.wait_event(d, "link", name=name, state="up")
+                d.signal(signal.SIGHUP)
+                d.wait_log(r"configuration reloaded")
+                mark = h.log_mark(d)
+                running["scanner1"].stop()
+                h.wait_event(d, "link", since=mark, name="scanner1", state="down")
+
+                port = int(d.config["http"]["listen"].rsplit(":", 1)[1])
+                import http.client
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                c.request("PUT", "/api/v1/ntp", body=json.dumps(
+                    {"enabled": False, "servers": ["127.0.0.1:9"]}),
+                    headers={"Content-Type": "application/json"})
+                assert c.getresponse().status == 200
+                c.close()
+                mark = h.log_mark(d)
+                running["scanner1"].start()
+                running["scanner2"].stop()
+                h.wait_event(d, "link", since=mark, name="scanner1", state="up")
+                h.wait_event(d, "link", since=mark, name="scanner2", state="down")
+                st, _, body = h.http_get(port, "/api/v1/links")
+                states = {x["name"]: x["state"] for x in json.loads(body)["items"]}
+                assert states == {"scanner1": "up", "scanner2": "down"}, states
+        finally:
+            for b in running.values():
+                b.stop()
+
+
 if __name__ == "__main__":
     h.run_tests([
         test_all_links_come_up_and_one_goes_down_alone,
         test_scanner_down_at_start_is_reported,
         test_hostname_with_one_of_two_addresses_answering_is_degraded_link_up,
+        test_links_still_report_after_a_reload_and_a_rest_write,
     ])

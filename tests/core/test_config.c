@@ -1312,6 +1312,29 @@ static void test_without_scanner(void **state)
     cfg_free(base);
 }
 
+/* The file the daemon writes has "trap_sinks": []: a SIGHUP parses that, and every REST write
+ * then clones the running configuration and frees the old one. The clone must own all of its
+ * memory, or the second free is a double free (found by bench/soak). */
+static void test_clone_of_empty_trap_sinks(void **state)
+{
+    (void)state;
+    struct cfg *base = parse_ok("{\"snmp\": {\"trap_sinks\": []}}");
+    assert_int_equal(base->snmp.n_trap_sinks, 0);
+    struct cfg *copy = cfg_clone(base);
+    assert_non_null(copy);
+    assert_true(copy->snmp.trap_sink_inform == NULL ||
+                copy->snmp.trap_sink_inform != base->snmp.trap_sink_inform);
+    struct cfg_error err;
+    const char *ntp = "{\"enabled\": false}";
+    struct cfg *next = cfg_with_ntp(copy, ntp, strlen(ntp), &err);
+    assert_non_null(next);
+    assert_true(next->snmp.trap_sink_inform == NULL ||
+                next->snmp.trap_sink_inform != base->snmp.trap_sink_inform);
+    cfg_free(next);
+    cfg_free(copy);
+    cfg_free(base);
+}
+
 static void test_state_dir(void **state)
 {
     (void)state;
@@ -1373,6 +1396,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_state_dir),
+        cmocka_unit_test(test_clone_of_empty_trap_sinks),
         cmocka_unit_test(test_restart_keys),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_updates_absent_or_empty),
