@@ -144,7 +144,7 @@ static void fmt_detail(char *buf, size_t len, const struct smsa_peer *p,
         off += (size_t)snprintf(buf, len, "%s", fail);
     if (off < len && p->label)
         off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "", p->label);
-    if (off < len && p->kind == PROBE_LISTEN)
+    if (off < len && p->kind == PROBE_LISTEN && !(fail && fail[0])) /* else it names the port */
         off += (size_t)snprintf(buf + off, len - off, "%slocal port %u", off ? ", " : "",
                                 (unsigned)p->port);
     if (off < len && p->kind != PROBE_LISTEN && p->n_addrs == 0)
