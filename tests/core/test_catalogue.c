@@ -1,5 +1,5 @@
-/* The flow catalogue against SPEC §2 (TECH85204), written out here independently of
- * catalogue.c so a slip in either shows. */
+/* The flow catalogue against the vendor's port table (TECH85204, README "What it checks"), written
+ * out here independently of catalogue.c so a slip in either shows. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,7 +14,7 @@
 #define NA DIR_NOT_APPLICABLE
 
 /*
- * From SPEC §2: "from" this role → outbound, "to" this role → inbound. "appliance",
+ * From the port table: "from" this role → outbound, "to" this role → inbound. "appliance",
  * "management hosts" and "Internet" ends bind every role that runs the service. Mail
  * (2-5) is not for a Control Center; the management UI (14, 15) is not for a Scanner; an
  * all-in-one is a Control Center that also scans mail (and still manages remote scanners).
@@ -92,8 +92,8 @@ static void test_direction_out_of_range(void **state)
     assert_int_equal(cat_direction(6, (enum smsa_role) - 1), DIR_NOT_APPLICABLE);
 }
 
-/* The Control Center-Scanner link (SPEC §3) is 11 from a Control Center or all-in-one and
- * 12 from a Scanner: exactly one outbound 41002 flow per role. */
+/* The Control Center-Scanner link (README "What it checks") is 11 from a Control Center or
+ * all-in-one and 12 from a Scanner: exactly one outbound 41002 flow per role. */
 static void test_link_flow_per_role(void **state)
 {
     (void)state;
@@ -124,7 +124,7 @@ static enum smsa_probe_kind expected_kind(unsigned id, enum smsa_role role)
         return PROBE_LISTEN;
     switch (expect[id - 1].port) {
     case 25:
-        return PROBE_SMTP; /* SPEC §3: connect, then a 220 greeting */
+        return PROBE_SMTP; /* connect, then a 220 greeting */
     case 21:
         return PROBE_FTP;
     case 53:
@@ -168,8 +168,8 @@ static void test_probe_kinds(void **state)
 static void test_update_flow(void **state)
 {
     (void)state;
-    /* SPEC §4 update purposes onto the flows of §2: 443 updates/registration, 80
-     * LiveUpdate, 21 Rapid Response. */
+    /* Update purposes (README "Configuration") onto the flows of the port table: 443
+     * updates/registration, 80 LiveUpdate, 21 Rapid Response. */
     assert_int_equal(cat_update_flow("software"), 6);
     assert_int_equal(cat_update_flow("registration"), 6);
     assert_int_equal(cat_update_flow("rules"), 6);
@@ -207,7 +207,7 @@ static void test_roles(void **state)
 static void test_names(void **state)
 {
     (void)state;
-    /* SPEC §2/§5 words. */
+    /* The state and cause words of REST and the README. */
     assert_string_equal(cat_direction_name(DIR_OUTBOUND), "outbound");
     assert_string_equal(cat_direction_name(DIR_INBOUND), "inbound");
     assert_string_equal(cat_direction_name(DIR_NOT_APPLICABLE), "not-applicable");
@@ -223,7 +223,8 @@ static void test_names(void **state)
     assert_string_equal(cat_direction_name((enum smsa_direction)99), "?");
 }
 
-/* A port written in a peer entry is probed on its list's first flow only (SPEC §3). */
+/* A port written in a peer entry is probed on its list's first flow only (README "What it checks").
+ */
 static void test_entry_port(void **state)
 {
     (void)state;

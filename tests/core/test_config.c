@@ -1,5 +1,5 @@
-/* The configuration file (SPEC §4): defaults, errors with key path and line, round trip,
- * atomic save, and the sub-section writers used by REST. */
+/* The configuration file (README "Configuration"): defaults, errors with key path and line, round
+ * trip, atomic save, and the sub-section writers used by REST. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -1,5 +1,5 @@
-/* Verdict damping (SPEC §3): down after fail_threshold consecutive failures, up after
- * recover_threshold consecutive successes; hyst_feed() returns true exactly on a change. */
+/* Verdict damping (README "What it checks"): down after fail_threshold consecutive failures, up
+ * after recover_threshold consecutive successes; hyst_feed() returns true exactly on a change. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
