@@ -180,10 +180,10 @@ static void test_problem_body_of_bytes_that_are_not_utf8(void **state)
         const char *in, *out;
     } cases[] = {
         {"no scanner named \"\xff\"", "no scanner named \"\\xff\""},
-        {"cut \xc3", "cut \\xc3"},                                  /* truncated é */
-        {"\xc0\xaf", "\\xc0\\xaf"},                                /* overlong / */
-        {"\xed\xa0\x80", "\\xed\\xa0\\x80"},                      /* a surrogate */
-        {"\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"},            /* > U+10FFFF */
+        {"cut \xc3", "cut \\xc3"},                    /* truncated é */
+        {"\xc0\xaf", "\\xc0\\xaf"},                   /* overlong / */
+        {"\xed\xa0\x80", "\\xed\\xa0\\x80"},          /* a surrogate */
+        {"\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"}, /* > U+10FFFF */
         {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
