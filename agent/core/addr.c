@@ -138,17 +138,33 @@ void addr_format_hostport(const char *host, uint16_t port, char *buf, size_t len
         snprintf(buf, len, "%s:%u", host, (unsigned)port);
 }
 
+bool addr_in6_is_loopback(const struct in6_addr *a)
+{
+    if (IN6_IS_ADDR_V4MAPPED(a))
+        return a->s6_addr[12] == 127;
+    return IN6_IS_ADDR_LOOPBACK(a);
+}
+
+bool addr_sockaddr_is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) ==
+               127;
+    if (sa->sa_family == AF_INET6)
+        return addr_in6_is_loopback(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
+    return false;
+}
+
 bool addr_hostport_is_loopback(const struct addr_hostport *hp)
 {
-    unsigned char a[16];
+    struct in6_addr a6;
+    struct in_addr a4;
     if (!strcmp(hp->host, "localhost"))
         return true;
     if (hp->family == AF_INET)
-        return inet_pton(AF_INET, hp->host, a) == 1 && a[0] == 127;
-    if (hp->family == AF_INET6 && inet_pton(AF_INET6, hp->host, a) == 1) {
-        const struct in6_addr *in6 = (const struct in6_addr *)(const void *)a;
-        return IN6_IS_ADDR_LOOPBACK(in6) || (IN6_IS_ADDR_V4MAPPED(in6) && a[12] == 127);
-    }
+        return inet_pton(AF_INET, hp->host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
+    if (hp->family == AF_INET6)
+        return inet_pton(AF_INET6, hp->host, &a6) == 1 && addr_in6_is_loopback(&a6);
     return false;
 }
 

@@ -31,6 +31,12 @@ void addr_format_hostport(const char *host, uint16_t port, char *buf, size_t len
 /* Whether the host reaches only this machine: "localhost", 127/8, ::1, ::ffff:127/104. A
  * name other than "localhost" may resolve anywhere, so it does not count. */
 bool addr_hostport_is_loopback(const struct addr_hostport *hp);
+/* The same rule for addresses already in binary: 127/8, ::1 and 127/8 mapped into IPv6 reach
+ * nothing beyond this host; a wildcard (0.0.0.0, ::) or any other address does. */
+struct in6_addr;
+struct sockaddr;
+bool addr_in6_is_loopback(const struct in6_addr *a);
+bool addr_sockaddr_is_loopback(const struct sockaddr *sa);
 
 /* An address with a prefix length: "192.0.2.0/24", "2001:db8::/32", or a bare address (a
  * host prefix). An IPv4-mapped prefix of /96 or longer is the IPv4 prefix it spells. */

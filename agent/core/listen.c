@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
+
 /* TCP_LISTEN in the kernel's state numbering (include/net/tcp_states.h); "0A" in /proc. */
 #define KERNEL_TCP_LISTEN 10
 #define MAX_ADDRS 16
@@ -39,15 +41,6 @@ static void add_v4(struct found *f, uint32_t be_addr)
     a.s6_addr[10] = a.s6_addr[11] = 0xff;
     memcpy(&a.s6_addr[12], &be_addr, 4);
     found_add(f, &a);
-}
-
-/* 127.0.0.0/8 and ::1 (and 127/8 mapped into IPv6) reach nothing beyond this host; a
- * wildcard (0.0.0.0, ::) or any other address does. */
-static bool is_loopback(const struct in6_addr *a)
-{
-    if (IN6_IS_ADDR_V4MAPPED(a))
-        return a->s6_addr[12] == 127;
-    return IN6_IS_ADDR_LOOPBACK(a);
 }
 
 /* "  0: 0100007F:A03A 00000000:0000 0A ..." (tcp) or a 32-hex-digit address (tcp6). */
@@ -187,7 +180,7 @@ enum listen_status listen_check(uint16_t port, char *addrs, size_t len)
     if (f.n == 0)
         return LISTEN_NONE;
     for (size_t i = 0; i < f.n; i++)
-        if (!is_loopback(&f.a[i]))
+        if (!addr_in6_is_loopback(&f.a[i]))
             return LISTEN_REACHABLE;
     return LISTEN_LOOPBACK_ONLY;
 }

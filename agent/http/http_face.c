@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "http_bodies.h"
 #include "http_helpers.h"
 #include "http_internal.h"
@@ -953,17 +954,6 @@ static int read_token(const char *path, char *out, size_t *out_len)
     return 0;
 }
 
-static bool is_loopback(const struct sockaddr *sa)
-{
-    if (sa->sa_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
-    if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-    }
-    return false;
-}
-
 static char *read_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -1088,7 +1078,7 @@ static int prepare(const struct cfg *cfg, struct sockaddr_storage *ss, bool *tls
         }
         token_set = true;
     }
-    listen_loopback = is_loopback((struct sockaddr *)ss);
+    listen_loopback = addr_sockaddr_is_loopback((struct sockaddr *)ss);
     if (!token_set && !listen_loopback) {
         log_err("http: refusing to listen on %s beyond loopback without http.token_file",
                 cfg->http.listen);
