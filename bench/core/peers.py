@@ -30,6 +30,27 @@ def endpoints(args):
         yield host, int(port)
 
 
+def accept_all(s):
+    """Accepts and closes every connection waiting on the non-blocking listener s; returns
+    how many."""
+    n = 0
+    while True:
+        try:
+            c, _ = s.accept()
+        except OSError:  # BlockingIOError and InterruptedError included: nothing more now
+            return n
+        n += 1
+        c.close()
+
+
+def write_status(path, line):
+    """Replaces path with line atomically, for a reader polling it."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(line + "\n")
+    os.replace(tmp, path)
+
+
 def main():
     status, eps = sys.argv[1], list(endpoints(sys.argv[2:]))
     for host, _ in eps:
@@ -60,23 +81,11 @@ def main():
         except InterruptedError:
             continue
         for fd, _ in ready:
-            s = listeners[fd]
-            while True:
-                try:
-                    c, _ = s.accept()
-                except (BlockingIOError, InterruptedError):
-                    break
-                except OSError:
-                    break
-                accepted += 1
-                c.close()
+            accepted += accept_all(listeners[fd])
         now = time.monotonic()
         if now >= next_write:
             next_write = now + 0.1
-            tmp = status + ".tmp"
-            with open(tmp, "w") as f:
-                f.write("%d %.3f\n" % (accepted, now))
-            os.replace(tmp, status)
+            write_status(status, "%d %.3f" % (accepted, now))
     for s in listeners.values():
         s.close()
     with open(status, "w") as f:

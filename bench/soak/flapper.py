@@ -19,6 +19,9 @@ import socket
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "core"))
+from peers import accept_all, write_status  # noqa: E402  (one epoll listener pool's helpers)
+
 
 def main():
     status, port, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -69,15 +72,8 @@ def main():
             continue
         for fd, _ in ready:
             s = by_fd.get(fd)
-            while s is not None:
-                try:
-                    c, _ = s.accept()
-                except (BlockingIOError, InterruptedError):
-                    break
-                except OSError:
-                    break
-                accepted += 1
-                c.close()
+            if s is not None:
+                accepted += accept_all(s)
         now = time.monotonic()
         for a, t in due.items():
             if t <= now and not frozen:
@@ -93,10 +89,7 @@ def main():
                 due[a] = now + rnd.uniform(lo, hi)
         if now >= next_write:
             next_write = now + 1
-            tmp = status + ".tmp"
-            with open(tmp, "w") as f:
-                f.write("%d %d %d\n" % (toggles, accepted, len(socks)))
-            os.replace(tmp, status)
+            write_status(status, "%d %d %d" % (toggles, accepted, len(socks)))
     for s in list(socks.values()):
         s.close()
     with open(status, "w") as f:
