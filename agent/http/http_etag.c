@@ -20,28 +20,36 @@ void httpf_etag_make(char *buf, size_t len, uint64_t cgen, uint64_t gen, const c
              fnv1a(body, n));
 }
 
+/* The next entity tag of a comma-separated header value, with the blanks around it trimmed:
+ * its start, *len its length; NULL at the end of the list. */
+static const char *next_tag(const char **p, size_t *len)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == '\t' || *s == ',')
+        s++;
+    if (!*s)
+        return NULL;
+    const char *end = s;
+    while (*end && *end != ',')
+        end++;
+    *p = end;
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    *len = (size_t)(end - s);
+    return s;
+}
+
 bool httpf_etag_listed(const char *list, const char *etag)
 {
     /* Weak tags never match as such: RFC 9110 §13.1.2 asks for the weak comparison, and our
      * tags are strong, so a "W/" tag compares equal only by its opaque part. */
-    size_t elen = strlen(etag);
-    const char *p = list;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        const char *start = p;
-        while (*p && *p != ',')
-            p++;
-        const char *end = p;
-        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-            end--;
-        if (end - start == 1 && *start == '*')
+    size_t elen = strlen(etag), n;
+    for (const char *t; (t = next_tag(&list, &n));) {
+        if (n == 1 && *t == '*')
             return true;
-        if (end - start > 2 && start[0] == 'W' && start[1] == '/')
-            start += 2;
-        if ((size_t)(end - start) == elen && !memcmp(start, etag, elen))
+        if (n > 2 && t[0] == 'W' && t[1] == '/')
+            t += 2, n -= 2;
+        if (n == elen && !memcmp(t, etag, elen))
             return true;
     }
     return false;
@@ -53,19 +61,9 @@ bool httpf_etag_if_match(const char *list, uint64_t cgen)
      * tag would also fail on every probe result, which changes the status parts of the same
      * representation, and make If-Match useless on a busy appliance. */
     char want[32];
-    int n = snprintf(want, sizeof(want), "\"c%llu-", (unsigned long long)cgen);
-    const char *p = list;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        if (*p == '*' && (p[1] == 0 || p[1] == ',' || p[1] == ' '))
+    size_t wn = (size_t)snprintf(want, sizeof(want), "\"c%llu-", (unsigned long long)cgen), n;
+    for (const char *t; (t = next_tag(&list, &n));)
+        if ((n == 1 && *t == '*') || (n >= wn && !memcmp(t, want, wn)))
             return true;
-        if (!strncmp(p, want, (size_t)n))
-            return true;
-        while (*p && *p != ',')
-            p++;
-    }
     return false;
 }
