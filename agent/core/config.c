@@ -247,6 +247,7 @@ static void pctx_init(struct pctx *p, const char *text, size_t len, struct cfg_e
 }
 
 static int validate(struct pctx *p, struct cfg *c);
+static const char *master_exposure(const struct cfg *c, char *buf, size_t n);
 
 struct cfg *cfg_parse(const char *text, size_t len, struct cfg_error *err)
 {
@@ -469,6 +470,13 @@ static int validate(struct pctx *p, struct cfg *c)
                       c->snmp.n_trap_sinks > CFG_MAX_LIST ? "snmp.trap_sinks" : "http.allow");
         return fail(p, "has too many entries (at most %d)", CFG_MAX_LIST);
     }
+    /* master mode beyond loopback needs a secret of its own (also checked at start with
+     * --master, which a configuration file does not show) */
+    char exposure[300];
+    if (c->snmp.mode == SNMP_MODE_MASTER && master_exposure(c, exposure, sizeof exposure)) {
+        jpos_path_key(&p->path, "snmp.community");
+        return fail(p, "%s", exposure);
+    }
     if (!c->state_dir || cfgi_check_state_dir(c->state_dir)) {
         jpos_path_key(&p->path, "state_dir");
         return fail(p, "is not an absolute path");
@@ -638,23 +646,31 @@ static bool listen_is_loopback(const char *listen)
            addr_hostport_is_loopback(&e.hp);
 }
 
+/* Why master mode cannot run this configuration's access beyond loopback, or NULL. */
+static const char *master_exposure(const struct cfg *c, char *buf, size_t n)
+{
+    if (!c->snmp.master_listen || listen_is_loopback(c->snmp.master_listen))
+        return NULL;
+    if (!c->snmp.community || strcmp(c->snmp.community, CFG_WELL_KNOWN_COMMUNITY))
+        return NULL;
+    snprintf(buf, n,
+             "master mode on \"%s\" (beyond loopback) refuses the well-known community \"%s\"; "
+             "set snmp.community to a secret of your own, or to null with an snmp.usm_user",
+             c->snmp.master_listen, CFG_WELL_KNOWN_COMMUNITY);
+    return buf;
+}
+
 int cfg_check_master_exposure(const struct cfg *c, struct cfg_error *err)
 {
     struct cfg_error dummy;
+    char why[sizeof err->message - 32];
     err = err ? err : &dummy;
     memset(err, 0, sizeof *err);
-    if (!c->snmp.master_listen || listen_is_loopback(c->snmp.master_listen))
+    if (!master_exposure(c, why, sizeof why))
         return 0;
-    if (c->snmp.community && !strcmp(c->snmp.community, CFG_WELL_KNOWN_COMMUNITY)) {
-        set_error(err, CFG_ERR_VALUE,
-                  "snmp.community: master mode on \"%s\" (beyond loopback) refuses the "
-                  "well-known community \"%s\"; set snmp.community to a secret of your own, or "
-                  "to null with an snmp.usm_user",
-                  c->snmp.master_listen, CFG_WELL_KNOWN_COMMUNITY);
-        snprintf(err->path, sizeof err->path, "snmp.community");
-        return -1;
-    }
-    return 0;
+    set_error(err, CFG_ERR_VALUE, "snmp.community: %s", why);
+    snprintf(err->path, sizeof err->path, "snmp.community");
+    return -1;
 }
 
 /* ------------------------------------------------------------- REST writes */

@@ -131,6 +131,19 @@ const char *cfgi_check_nonempty(const char *s)
     return *s ? NULL : "is empty";
 }
 
+/* A community goes into net-snmp's configuration lines as one word. */
+const char *cfgi_check_community(const char *s)
+{
+    if (!*s)
+        return "is empty";
+    for (const char *c = s; *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == '"' || *c == '\'' || *c == '\\' || *c == '#' ||
+            (unsigned char)*c == 0x7f)
+            return "must be one word, without spaces, quotes, backslashes, '#' or control "
+                   "characters";
+    return NULL;
+}
+
 const char *cfgi_check_passphrase(const char *s)
 {
     /* net-snmp refuses USM passphrases shorter than 8 characters (RFC 3414 §11.2). */

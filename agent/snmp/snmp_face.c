@@ -29,6 +29,12 @@ extern void init_vacm_vars(void);
 extern void init_vacm_config_tokens(void);
 extern void init_system_mib(void);
 extern void init_sysORTable(void);
+/* From libnetsnmp and libnetsnmpmibs, without installed headers either: the maps from a
+ * community to a security name, and the handlers of rocommunity and rouser lines. */
+extern void netsnmp_udp_com2SecList_free(void);
+extern void netsnmp_udp6_com2Sec6List_free(void);
+extern void vacm_parse_rocommunity(const char *token, char *confline);
+extern void vacm_parse_rouser(const char *token, char *confline);
 
 struct watched {
     int fd;
@@ -48,6 +54,7 @@ static struct {
     char log_line[1024]; /* net-snmp may log a line in pieces */
     size_t log_len;
     int log_level;
+    char *access; /* master mode: the community and USM user applied (access_shown) */
 } sf;
 
 /* ---- logging ---- */
@@ -81,7 +88,8 @@ static int on_snmp_log(int major, int minor, void *serverarg, void *clientarg)
         lvl = LOG_LVL_DEBUG;
     /* Master mode, every notification: smsaNotificationSequence is a Counter64, which an
      * SNMPv1 trap cannot carry (RFC 3584 section 3.2); the v2c traps and informs still go. */
-    if (strstr(sf.log_line, "failed to convert v2->v1 template PDU"))
+    if (strstr(sf.log_line, "failed to convert v2->v1 template PDU") ||
+        strstr(sf.log_line, "v1 traps can't carry Counter64"))
         lvl = LOG_LVL_DEBUG;
     /* The master agent's "Connection from UDP: [...]" comes once per request: debug only. */
     if (!strncmp(sf.log_line, "Connection from ", 16))
@@ -250,9 +258,24 @@ static void remember(const char *fmt, ...)
     netsnmp_config_remember(line); /* takes a copy; applied by init_snmp's read_configs */
 }
 
-/* Master mode: access and trap sinks from our configuration, as snmpd.conf lines. */
+/* Who may read, as one text: equal texts, equal access. */
+static char *access_shown(const struct cfg *cfg)
+{
+    char *t = NULL;
+    if (asprintf(&t, "%s\n%s", cfg->snmp.community ? cfg->snmp.community : "",
+                 cfg->snmp.usm_user ? cfg->snmp.usm_user : "") < 0)
+        return NULL;
+    return t;
+}
+
+/* Master mode: access from our configuration, as snmpd.conf lines; the sinks are
+ * snmp_notify.c's (snmpf_notify_sinks). */
 static int master_config(const struct cfg *cfg)
 {
+    if (!(sf.access = access_shown(cfg))) {
+        log_err("snmp: no memory");
+        return -1;
+    }
     if (cfg->snmp.community) {
         if (!config_word_ok(cfg->snmp.community)) {
             log_err("snmp: snmp.community must be one word without quotes");
@@ -273,21 +296,55 @@ static int master_config(const struct cfg *cfg)
                  cfg->snmp.usm_priv_key);
         remember("rouser %s priv", cfg->snmp.usm_user);
     }
-    const char *tc = cfg->snmp.trap_community ? cfg->snmp.trap_community : "public";
-    if (!config_word_ok(tc)) {
-        log_err("snmp: snmp.trap_community must be one word without quotes");
-        return -1;
-    }
-    for (size_t i = 0; i < cfg->snmp.n_trap_sinks; i++) {
-        if (!config_word_ok(cfg->snmp.trap_sinks[i])) {
-            log_err("snmp: snmp.trap_sinks[%zu] is not a transport address", i);
-            return -1;
-        }
-        /* Inform sinks are ours (snmp_notify.c): net-snmp gives up after its retries. */
-        if (!cfg->snmp.trap_sink_inform || !cfg->snmp.trap_sink_inform[i])
-            remember("trap2sink %s %s", cfg->snmp.trap_sinks[i], tc);
-    }
     return 0;
+}
+
+/* Master mode: a change of snmp.community applies at once (a USM user needs a restart, its
+ * keys are net-snmp's): the access tables are emptied and filled again with the handlers
+ * that read rocommunity and rouser lines at start. */
+static void on_config(const struct smsa_event *ev, void *arg)
+{
+    const struct cfg *cfg = core_config();
+    if (ev->kind != EV_CONFIG || !sf.master || !sf.started || !cfg)
+        return;
+    char *shown = access_shown(cfg);
+    if (!shown) {
+        log_warn("snmp: no memory to apply snmp.community; the previous access stays");
+        return;
+    }
+    if (sf.access && !strcmp(shown, sf.access)) {
+        free(shown);
+        return;
+    }
+    struct cfg_error err = {0};
+    if ((cfg->snmp.community && !config_word_ok(cfg->snmp.community)) ||
+        cfg_check_master_exposure(cfg, &err) < 0) {
+        /* the configuration's checks refuse both before a change is taken; --master on a
+         * subagent configuration is the one way here */
+        log_err("snmp: snmp.community not applied, the previous access stays: %s",
+                err.message[0] ? err.message : "not one word");
+        free(shown);
+        return;
+    }
+    netsnmp_udp_com2SecList_free();
+    netsnmp_udp6_com2Sec6List_free();
+    /* the views stay: rocommunity and rouser without an OID use net-snmp's standard _all_ */
+    vacm_destroyAllAccessEntries();
+    vacm_destroyAllGroupEntries();
+    char line[512];
+    if (cfg->snmp.community) {
+        snprintf(line, sizeof(line), "%s default", cfg->snmp.community);
+        vacm_parse_rocommunity("rocommunity", line);
+    }
+    if (cfg->snmp.usm_user) {
+        snprintf(line, sizeof(line), "%s priv", cfg->snmp.usm_user);
+        vacm_parse_rouser("rouser", line);
+    }
+    free(sf.access);
+    sf.access = shown;
+    log_info("snmp: master agent access applied: %s%s%s",
+             cfg->snmp.community ? "the configured community" : "no community",
+             cfg->snmp.usm_user ? ", USM user " : "", cfg->snmp.usm_user ? cfg->snmp.usm_user : "");
 }
 
 /* Master mode: the system group names the product (sysDescr, sysObjectID), and sysORTable
@@ -412,6 +469,11 @@ int snmpf_init(const struct cfg *cfg, bool force_master)
         snmpf_fini();
         return -1;
     }
+    if (sf.master && (snmpf_notify_sinks(cfg) != 0 || core_subscribe(on_config, NULL) != 0)) {
+        log_err("snmp: no memory for the trap sinks");
+        snmpf_fini();
+        return -1;
+    }
     loop_prepare_add(on_prepare, NULL);
     sync_fds();
     sf.started = true;
@@ -433,6 +495,8 @@ void snmpf_fini(void)
         return;
     if (sf.running) {
         loop_prepare_remove(on_prepare, NULL);
+        if (sf.master)
+            core_unsubscribe(on_config, NULL);
         snmpf_notify_fini();
         snmpf_tables_unregister();
         if (!sf.master)
@@ -446,6 +510,7 @@ void snmpf_fini(void)
         netsnmp_large_fd_set_cleanup(&sf.read_set);
     }
     free(sf.fds);
+    free(sf.access);
     nftw(sf.persist_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     memset(&sf, 0, sizeof(sf));
 }

@@ -207,6 +207,9 @@ int snmpf_agentx_notify(netsnmp_variable_list *vars, uint64_t seq);
 /* Notifications: started after the agent is initialised. */
 int snmpf_notify_init(const struct cfg *cfg, bool master);
 void snmpf_notify_fini(void);
+/* Master mode: points the trap and inform sinks and the trap community at cfg's; at start,
+ * after init_snmp, and on every configuration change. -1: no memory, nothing changed. */
+int snmpf_notify_sinks(const struct cfg *cfg);
 /* The AgentX session to the master came up or went away (subagent mode). */
 void snmpf_notify_connected(bool up);
 enum snmpf_answer {

@@ -18,7 +18,12 @@
  *   in order. Responses on one stream come in order, so one acknowledges all before it.
  * - master mode: v2c traps go to the trap sinks at once; inform sinks get one inform at a
  *   time, in order, resent with a backoff until acknowledged, and the queue keeps what some
- *   inform sink has not acknowledged yet. */
+ *   inform sink has not acknowledged yet.
+ *
+ * Master mode's sinks and trap community follow the running configuration: a reload that
+ * changes them applies at once. An inform sink that stays keeps its place in the queue; a
+ * new one gets what happens from then on; one that goes is closed, and what only it still
+ * waited for is released. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,9 +67,10 @@ static struct {
     /* subagent mode: what the master acknowledged, and what went out on this session */
     uint64_t ax_acked, ax_sent;
     uint64_t first_unsent; /* a notification sent again is not counted again */
-    struct inform_sink *sinks;
+    struct inform_sink **sinks;
     size_t n_sinks;
-    char *community;
+    char *community;   /* the trap community of every sink */
+    char *sinks_shown; /* the sinks and community applied, to see whether a reload moves them */
     /* token bucket: rate_limit tokens per minute, burst of rate_limit */
     unsigned rate_limit;
     double tokens;
@@ -189,8 +195,8 @@ static uint64_t acked_by_all(void)
         return nt.ax_acked;
     uint64_t low = UINT64_MAX;
     for (size_t i = 0; i < nt.n_sinks; i++)
-        if (nt.sinks[i].acked < low)
-            low = nt.sinks[i].acked;
+        if (nt.sinks[i]->acked < low)
+            low = nt.sinks[i]->acked;
     return low;
 }
 
@@ -425,6 +431,137 @@ static void send_inform(void *arg)
     snmpf_resync();
 }
 
+/* Closes an inform sink's session: its pending inform is answered with a timeout, which
+ * on_inform_response ignores (the session is no longer the sink's), and goes again on the
+ * next session. */
+static void sink_close(struct inform_sink *k)
+{
+    loop_timer_stop(&k->retry_timer);
+    netsnmp_session *s = k->sess;
+    k->sess = NULL;
+    k->inflight = 0;
+    k->backoff_us = INFORM_TIMEOUT_US;
+    if (s)
+        snmp_close(s);
+}
+
+static void sink_free(struct inform_sink *k)
+{
+    if (!k)
+        return;
+    sink_close(k);
+    free(k->address);
+    free(k);
+}
+
+/* The sinks and community of a configuration as one text: equal texts, equal sinks. */
+static char *sinks_shown(const struct cfg *c)
+{
+    const char *community = c->snmp.trap_community ? c->snmp.trap_community : "public";
+    size_t n = strlen(community) + 2;
+    for (size_t i = 0; i < c->snmp.n_trap_sinks; i++)
+        n += strlen(c->snmp.trap_sinks[i]) + 3;
+    char *t = malloc(n);
+    if (!t)
+        return NULL;
+    size_t at = (size_t)snprintf(t, n, "%s\n", community);
+    for (size_t i = 0; i < c->snmp.n_trap_sinks; i++)
+        at += (size_t)snprintf(t + at, n - at, "%c %s\n",
+                               c->snmp.trap_sink_inform && c->snmp.trap_sink_inform[i] ? 'i' : 't',
+                               c->snmp.trap_sinks[i]);
+    return t;
+}
+
+static struct inform_sink *take_sink(const char *address)
+{
+    for (size_t i = 0; i < nt.n_sinks; i++) {
+        struct inform_sink *k = nt.sinks[i];
+        if (k && !strcmp(k->address, address)) {
+            nt.sinks[i] = NULL;
+            return k;
+        }
+    }
+    return NULL;
+}
+
+int snmpf_notify_sinks(const struct cfg *c)
+{
+    if (!nt.active || !nt.master)
+        return 0;
+    char *shown = sinks_shown(c);
+    if (!shown)
+        return -1;
+    if (nt.sinks_shown && !strcmp(shown, nt.sinks_shown)) {
+        free(shown);
+        return 0;
+    }
+    const char *community = c->snmp.trap_community ? c->snmp.trap_community : "public";
+    bool new_community = !nt.community || strcmp(nt.community, community) != 0;
+    char *comm = strdup(community);
+    struct inform_sink **list = calloc(c->snmp.n_trap_sinks + 1, sizeof(*list));
+    size_t n = 0;
+    if (!comm || !list)
+        goto fail;
+    /* everything that can fail first, so that a failure leaves the running sinks as they are */
+    for (size_t i = 0; i < c->snmp.n_trap_sinks; i++) {
+        if (!c->snmp.trap_sink_inform || !c->snmp.trap_sink_inform[i])
+            continue;
+        struct inform_sink *k = calloc(1, sizeof(*k));
+        if (!k || !(k->address = strdup(c->snmp.trap_sinks[i]))) {
+            free(k);
+            goto fail;
+        }
+        list[n++] = k;
+    }
+    /* an inform sink that stays keeps its session and its place; a new one starts now */
+    for (size_t i = 0; i < n; i++) {
+        struct inform_sink *old = take_sink(list[i]->address);
+        if (old) {
+            sink_free(list[i]);
+            list[i] = old;
+            if (new_community) /* a session keeps the community it was opened with */
+                sink_close(old);
+        } else {
+            /* at start: everything; after a reload: what happens from now on */
+            list[i]->acked = nt.sinks_shown ? nt.next_seq : 0;
+            list[i]->backoff_us = INFORM_TIMEOUT_US;
+        }
+    }
+    for (size_t i = 0; i < nt.n_sinks; i++)
+        sink_free(nt.sinks[i]);
+    free(nt.sinks);
+    nt.sinks = list;
+    nt.n_sinks = n;
+    free(nt.community);
+    nt.community = comm;
+    free(nt.sinks_shown);
+    nt.sinks_shown = shown;
+
+    /* v2c trap sinks are net-snmp's trap sessions, fire and forget */
+    snmpd_free_trapsinks();
+    size_t traps = 0;
+    for (size_t i = 0; i < c->snmp.n_trap_sinks; i++) {
+        if (c->snmp.trap_sink_inform && c->snmp.trap_sink_inform[i])
+            continue;
+        char line[512];
+        snprintf(line, sizeof(line), "%s %s", c->snmp.trap_sinks[i], community);
+        snmpd_parse_config_trap2sink("trap2sink", line);
+        traps++;
+    }
+    log_info("snmp: notifications go to %zu trap sink%s and %zu inform sink%s", traps,
+             traps == 1 ? "" : "s", n, n == 1 ? "" : "s");
+    release_acked();
+    flush();
+    return 0;
+fail:
+    for (size_t i = 0; i < n; i++)
+        sink_free(list[i]);
+    free(list);
+    free(comm);
+    free(shown);
+    return -1;
+}
+
 /* ---- delivery ---- */
 
 static void flush(void)
@@ -433,7 +570,7 @@ static void flush(void)
         return;
     if (nt.master) {
         for (size_t i = 0; i < nt.n_sinks; i++)
-            send_inform(&nt.sinks[i]);
+            send_inform(nt.sinks[i]);
     } else if (nt.connected) {
         flush_agentx();
     }
@@ -487,12 +624,14 @@ static void enqueue(enum notif_kind kind, const struct smsa_event *ev)
     flush();
 }
 
-/* A reload may change the rate limit and the queue size; the mode, sockets and sinks need a
- * restart (net-snmp cannot be re-initialised in place). */
+/* A reload may change the rate limit, the queue size and (master mode) the sinks; the mode
+ * needs a restart. */
 static void apply_config(const struct cfg *c)
 {
     if (!c)
         return;
+    if (nt.master && snmpf_notify_sinks(c) < 0)
+        log_warn("snmp: no memory to apply the new trap sinks; the previous ones stay");
     if (c->snmp.notify_rate_limit != nt.rate_limit) {
         nt.rate_limit = c->snmp.notify_rate_limit;
         if (nt.tokens > nt.rate_limit)
@@ -572,21 +711,6 @@ int snmpf_notify_init(const struct cfg *cfg, bool master)
         return -1;
     nt.master = master;
     nt.first_unsent = 1;
-    if (master) {
-        nt.community = strdup(cfg->snmp.trap_community ? cfg->snmp.trap_community : "public");
-        nt.sinks = calloc(cfg->snmp.n_trap_sinks + 1, sizeof(*nt.sinks));
-        if (!nt.community || !nt.sinks)
-            goto fail;
-        for (size_t i = 0; i < cfg->snmp.n_trap_sinks; i++) {
-            if (!cfg->snmp.trap_sink_inform || !cfg->snmp.trap_sink_inform[i])
-                continue;
-            struct inform_sink *k = &nt.sinks[nt.n_sinks];
-            if (!(k->address = strdup(cfg->snmp.trap_sinks[i])))
-                goto fail;
-            k->backoff_us = INFORM_TIMEOUT_US;
-            nt.n_sinks++;
-        }
-    }
     nt.rate_limit = cfg->snmp.notify_rate_limit;
     nt.tokens = nt.rate_limit;
     nt.refilled_us = loop_now_us();
@@ -595,10 +719,6 @@ int snmpf_notify_init(const struct cfg *cfg, bool master)
     nt.active = true;
     return 0;
 fail:
-    for (size_t i = 0; i < nt.n_sinks; i++)
-        free(nt.sinks[i].address);
-    free(nt.sinks);
-    free(nt.community);
     free(nt.ring);
     memset(&nt, 0, sizeof(nt));
     return -1;
@@ -613,18 +733,15 @@ void snmpf_notify_fini(void)
     log_losses(NULL);
     loop_timer_stop(&nt.loss_timer);
     nt.active = false; /* closing a session answers its pending informs with a timeout */
-    for (size_t i = 0; i < nt.n_sinks; i++) {
-        loop_timer_stop(&nt.sinks[i].retry_timer);
-        if (nt.sinks[i].sess)
-            snmp_close(nt.sinks[i].sess);
-        free(nt.sinks[i].address);
-    }
+    for (size_t i = 0; i < nt.n_sinks; i++)
+        sink_free(nt.sinks[i]);
     if (nt.len)
         log_warn("snmp: %zu notifications not acknowledged at shutdown", nt.len);
     while (nt.len)
         remove_at(0);
     free(nt.sinks);
     free(nt.community);
+    free(nt.sinks_shown);
     free(nt.ring);
     memset(&nt, 0, sizeof(nt));
 }

@@ -582,6 +582,13 @@ static const struct bad_case bad_cases[] = {
      "snmp.agentx_socket", 2, 20, "not an AgentX address"},
     {"master_listen without port", "{\"snmp\": {\n  \"master_listen\": \"udp:127.0.0.1\"}}",
      CFG_ERR_VALUE, "snmp.master_listen", 2, 20, "has no port"},
+    {"community of two words", "{\"snmp\": {\n  \"community\": \"open sesame\"}}", CFG_ERR_VALUE,
+     "snmp.community", 2, 16, "must be one word"},
+    {"trap community with a quote", "{\"snmp\": {\n  \"trap_community\": \"a\\\"b\"}}",
+     CFG_ERR_VALUE, "snmp.trap_community", 2, 21, "must be one word"},
+    {"public beyond loopback in master mode",
+     "{\"snmp\": {\"mode\": \"master\",\n  \"master_listen\": \"udp:0.0.0.0:1161\"}}",
+     CFG_ERR_VALUE, "snmp.community", 1, 10, "refuses the well-known community"},
     {"notify_queue 0", "{\"snmp\": {\n  \"notify_queue\": 0}}", CFG_ERR_VALUE, "snmp.notify_queue",
      2, 19, "0 is out of range (1..100000)"},
     {"usm user without keys", "{\n  \"snmp\": {\"usm_user\": \"monitor\"}}", CFG_ERR_VALUE,
@@ -1378,14 +1385,19 @@ static void test_restart_keys(void **state)
     assert_int_equal(effective->probe.interval_ms, 1234);
     assert_string_equal(effective->http.allow[0], "10.0.0.0/8");
 
+    /* trap sinks and communities apply live: the file keeps its own */
     char *sinks[] = {"udp:127.0.0.1:162"};
     file->snmp.trap_sinks = calloc(1, sizeof(char *));
     file->snmp.trap_sinks[0] = strdup(sinks[0]);
     file->snmp.n_trap_sinks = 1;
-    assert_int_equal(cfg_restart_keys(effective, file, keys, 8), 3);
-    assert_int_equal(cfg_keep_restart_values(effective, file), 0);
-    assert_int_equal(effective->snmp.n_trap_sinks, 1);
-    assert_string_equal(effective->snmp.trap_sinks[0], sinks[0]);
+    free(file->snmp.community);
+    file->snmp.community = strdup("s3cret");
+    assert_int_equal(cfg_restart_keys(effective, file, keys, 8), 2);
+    assert_int_equal(cfg_keep_restart_values(file, effective), 0);
+    assert_int_equal(file->snmp.mode, SNMP_MODE_SUBAGENT);
+    assert_int_equal(file->snmp.n_trap_sinks, 1);
+    assert_string_equal(file->snmp.trap_sinks[0], sinks[0]);
+    assert_string_equal(file->snmp.community, "s3cret");
     assert_int_equal(cfg_restart_keys(effective, file, keys, 8), 0);
     cfg_free(effective);
     cfg_free(running);

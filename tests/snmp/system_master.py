@@ -5,13 +5,16 @@ the system group is there; trap sinks from the configuration receive smsaLinkDow
 --master turns a subagent configuration into a master agent.
 """
 import os
+import signal
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 import snmpenv as s  # noqa: E402
 
 SCANNER_PORT = 41002
+QUEUED = s.OBJECTS + ".2.4.0"
 
 
 def config(tmp, port, trap_port, mode="master"):
@@ -55,6 +58,87 @@ def test_master_mode_walk_community_and_traps():
                 assert d.proc.returncode == 0
         finally:
             trapd.stop()
+
+
+def reload(d, cfg):
+    """SIGHUP with cfg in the file; returns once the daemon has applied it."""
+    gen = h.rest_json(d, "/api/v1/status")["config_generation"]
+    d.write_config(cfg)
+    d.signal(signal.SIGHUP)
+    h.wait_until(lambda: h.rest_json(d, "/api/v1/status")["config_generation"] > gen, 10,
+                 what="the configuration reloaded")
+
+
+def answers(target, community):
+    out = s.run(["snmpget", "-v2c", "-c", community, "-t", "0.5", "-r", "0", "-On", target,
+                 s.OBJECTS + ".1.1.0"], check=False)
+    return "cc-test" in out
+
+
+def test_master_reload_applies_community_and_sinks():
+    """A reload that changes the community, the trap sinks or the trap community applies at
+    once, without a restart: the old community no longer answers, the new one does, the next
+    notification goes to the new sink only, and an inform sink added by a reload waits for
+    its receiver."""
+    with h.PortLock(SCANNER_PORT), h.TempDir() as tmp:
+        old_sink = s.Snmptrapd(tmp).start()
+        new_dir = os.path.join(tmp, "new")
+        os.mkdir(new_dir)
+        new_sink = s.Snmptrapd(new_dir).start()
+        port = h.free_port("udp")
+        target = "127.0.0.1:%d" % port
+        box = h.FakeScanner("127.0.0.2", SCANNER_PORT).start()
+        informs = None
+        try:
+            cfg = config(tmp, port, old_sink.port)
+            with h.Daemon(tmp, cfg) as d:
+                d.wait_log(r"master agent listening")
+                h.wait_link(d, "scanner1", "up")
+                h.wait_until(lambda: old_sink.link_traps("down", "scanner2"), 10,
+                             what="smsaLinkDown to the first sink")
+                assert answers(target, "sesame")
+
+                cfg["snmp"].update({"community": "open-sesame", "trap_community": "traps2",
+                                    "trap_sinks": ["127.0.0.1:%d" % new_sink.port]})
+                reload(d, cfg)
+                assert h.rest_json(d, "/api/v1/status")["pending_restart"] == []
+                assert answers(target, "open-sesame")
+                assert not answers(target, "sesame"), "the old community still answers"
+                box.stop()
+                h.wait_until(lambda: new_sink.link_traps("down", "scanner1"), 10,
+                             what="smsaLinkDown to the new sink")
+                time.sleep(0.5)
+                assert not old_sink.link_traps("down", "scanner1"), "the old sink still gets traps"
+                assert len(new_sink.link_traps()) == 1, new_sink.traps()
+                d.wait_log(r"notifications go to 1 trap sink and 0 inform sinks", count=2)
+
+                # an inform sink from a reload: what happens next waits for its receiver
+                inform_port = h.free_port("udp")
+                cfg["snmp"]["trap_sinks"] = [{"address": "127.0.0.1:%d" % inform_port,
+                                              "inform": True}]
+                reload(d, cfg)
+                box = h.FakeScanner("127.0.0.2", SCANNER_PORT).start()
+                h.wait_link(d, "scanner1", "up")
+                h.wait_until(lambda: int(s.parse_varbinds(
+                    s.run(["snmpget", "-v2c", "-c", "open-sesame", "-On", target, QUEUED]))[0][2])
+                    >= 1, 10, what="the inform queued for its absent receiver")
+                inform_dir = os.path.join(tmp, "inform")
+                os.mkdir(inform_dir)
+                informs = s.Snmptrapd(inform_dir, port=inform_port).start()
+                h.wait_until(lambda: informs.link_traps("up", "scanner1"), 30, step=0.2,
+                             what="smsaLinkUp as an inform to the new sink")
+                assert not new_sink.link_traps("up"), new_sink.traps()
+                log = d.log()
+                assert "not applied" not in log, log
+                # every notification carries a Counter64, which only a v1 trap could not: no
+                # warning about v1 traps, which the agent does not send
+                assert "warning: snmp: send_trap" not in log, log
+            assert d.proc.returncode == 0
+        finally:
+            box.stop()
+            for t in (old_sink, new_sink, informs):
+                if t:
+                    t.stop()
 
 
 def test_master_flag_overrides_subagent_mode():
@@ -108,5 +192,7 @@ def test_master_listen_in_use_is_an_error():
 
 
 if __name__ == "__main__":
-    h.run_tests([test_master_mode_walk_community_and_traps, test_master_flag_overrides_subagent_mode,
+    h.run_tests([test_master_mode_walk_community_and_traps,
+                 test_master_reload_applies_community_and_sinks,
+                 test_master_flag_overrides_subagent_mode,
                  test_master_usm_user_authpriv, test_master_listen_in_use_is_an_error])
