@@ -34,6 +34,7 @@ extern void init_sysORTable(void);
 extern void netsnmp_udp_com2SecList_free(void);
 extern void netsnmp_udp6_com2Sec6List_free(void);
 extern void vacm_parse_rocommunity(const char *token, char *confline);
+extern void vacm_parse_rocommunity6(const char *token, char *confline);
 extern void vacm_parse_rouser(const char *token, char *confline);
 
 struct watched {
@@ -281,7 +282,9 @@ static int master_config(const struct cfg *cfg)
             log_err("snmp: snmp.community must be one word without quotes");
             return -1;
         }
+        /* one line per address family: rocommunity maps IPv4 sources only */
         remember("rocommunity %s default", cfg->snmp.community);
+        remember("rocommunity6 %s default", cfg->snmp.community);
     }
     if (cfg->snmp.usm_user) {
         if (!config_word_ok(cfg->snmp.usm_user) || !quotable(cfg->snmp.usm_auth_key) ||
@@ -335,6 +338,8 @@ static void on_config(const struct smsa_event *ev, void *arg)
     if (cfg->snmp.community) {
         snprintf(line, sizeof(line), "%s default", cfg->snmp.community);
         vacm_parse_rocommunity("rocommunity", line);
+        snprintf(line, sizeof(line), "%s default", cfg->snmp.community); /* parsing cuts it */
+        vacm_parse_rocommunity6("rocommunity6", line);
     }
     if (cfg->snmp.usm_user) {
         snprintf(line, sizeof(line), "%s priv", cfg->snmp.usm_user);

@@ -141,6 +141,25 @@ def test_master_reload_applies_community_and_sinks():
                     t.stop()
 
 
+def test_master_over_ipv6_answers_its_community():
+    """A master agent on udp6 answers v2c with its community (rocommunity alone maps IPv4
+    sources only), and still does after a reload changes the community."""
+    with h.TempDir() as tmp:
+        port = h.free_port("udp")
+        cfg = config(tmp, port, h.free_port("udp"))
+        cfg["peers"]["scanners"] = []
+        cfg["snmp"]["master_listen"] = "udp6:[::1]:%d" % port
+        target = "udp6:[::1]:%d" % port
+        with h.Daemon(tmp, cfg) as d:
+            d.wait_log(r"master agent listening")
+            assert answers(target, "sesame")
+            assert not answers(target, "wrong")
+            cfg["snmp"]["community"] = "open-sesame"
+            reload(d, cfg)
+            assert answers(target, "open-sesame")
+            assert not answers(target, "sesame"), "the old community still answers over IPv6"
+
+
 def test_master_flag_overrides_subagent_mode():
     with h.TempDir() as tmp:
         port = h.free_port("udp")
@@ -194,5 +213,6 @@ def test_master_listen_in_use_is_an_error():
 if __name__ == "__main__":
     h.run_tests([test_master_mode_walk_community_and_traps,
                  test_master_reload_applies_community_and_sinks,
+                 test_master_over_ipv6_answers_its_community,
                  test_master_flag_overrides_subagent_mode,
                  test_master_usm_user_authpriv, test_master_listen_in_use_is_an_error])
