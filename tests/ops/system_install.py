@@ -46,6 +46,9 @@ def test_install_layout():
         assert os.path.isfile(at("/usr/share/snmp/mibs/SMSA-AGENT-MIB.txt"))
         unit = open(at(os.path.join(prefix, "lib/systemd/system/smsa-agentd.service"))).read()
         assert "RestartPreventExitStatus=78" in unit and "User=smsa-agent" in unit, unit
+        keys = [l.split("=", 1)[0] for l in unit.splitlines() if "=" in l and l[0] != "#"]
+        assert len(keys) == len(set(keys)), "a directive given twice: %s" % sorted(
+            k for k in set(keys) if keys.count(k) > 1)
         assert "ExecStart=%s/sbin/smsa-agentd -f -c /etc/smsa-agent/smsa-agent.json" % prefix \
             in unit, unit
         conf = at("/etc/smsa-agent/smsa-agent.json")
