@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "indexes.h"
@@ -549,6 +550,17 @@ static void save_indexes(void)
     if (!index_path || !idx_dirty(indexes))
         return;
     if (idx_save(indexes, index_path, why, sizeof(why)) < 0) {
+        struct stat st;
+        char *slash = strrchr(index_path, '/');
+        if (slash && slash != index_path) {
+            *slash = '\0'; /* the state folder, for a moment */
+            if (stat(index_path, &st) < 0 && errno == ENOENT)
+                snprintf(why, sizeof(why),
+                         "the state folder %s does not exist (create it, or set state_dir; the "
+                         "packaged unit's StateDirectory= creates it)",
+                         index_path);
+            *slash = '/';
+        }
         if (!index_unsaved)
             log_warn("indexes: %s; they are kept in memory and may change at the next start", why);
         index_unsaved = true;

@@ -81,7 +81,8 @@ def test_daemon_starts_when_the_state_folder_is_unusable():
         with dm:
             c = dm.client()
             assert links(c) == {"a": 1}
-            dm.wait_log(r"indexes: .*no-such-folder.*kept in memory")
+            dm.wait_log(r"indexes: the state folder .*no-such-folder does not exist \(create it, "
+                        r"or set state_dir.*kept in memory")
         # a corrupt map: logged, numbered afresh, and the daemon runs
         with open(os.path.join(d, "indexes.json"), "w") as f:
             f.write("{not json")
