@@ -165,7 +165,8 @@ static void sync_fds(void)
     /* Same number, new socket: a session closed and reopened inside one net-snmp call (as
      * agentx_check_session does after a failed ping, with the callback pipes too) keeps its
      * number, but epoll dropped the old socket. Sessions only come and go around the
-     * INDEX_START/INDEX_STOP callbacks, so then every descriptor is watched afresh. */
+     * INDEX_START/INDEX_STOP callbacks and when master mode's sinks change
+     * (snmpf_sessions_changed), so then every descriptor is watched afresh. */
     bool all = sf.rewatch_all;
     sf.rewatch_all = false;
     for (size_t i = 0; i < sf.n_fds;) {
@@ -206,6 +207,11 @@ static void on_prepare(void *arg)
 void snmpf_resync(void)
 {
     sync_fds();
+}
+
+void snmpf_sessions_changed(void)
+{
+    sf.rewatch_all = true;
 }
 
 /* ---- AgentX session state ---- */

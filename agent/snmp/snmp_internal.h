@@ -193,6 +193,9 @@ void snmpf_tables_unregister(void);
 /* Re-reads net-snmp's descriptors and timeout into the loop; call after calling into
  * net-snmp from outside the face's own callbacks (a send can close a session). */
 void snmpf_resync(void);
+/* Sessions were closed outside net-snmp's own reconnects: a new socket may come back with a
+ * closed one's number, so the next resync watches every descriptor afresh. */
+void snmpf_sessions_changed(void);
 
 /* The AgentX session (subagent mode, snmp_agentx.c): prepare between init_agent and
  * init_snmp, start after init_snmp, stop before snmp_shutdown. Connects, pings and reconnects

@@ -441,8 +441,10 @@ static void sink_close(struct inform_sink *k)
     k->sess = NULL;
     k->inflight = 0;
     k->backoff_us = INFORM_TIMEOUT_US;
-    if (s)
+    if (s) {
         snmp_close(s);
+        snmpf_sessions_changed();
+    }
 }
 
 static void sink_free(struct inform_sink *k)
@@ -539,6 +541,7 @@ int snmpf_notify_sinks(const struct cfg *c)
 
     /* v2c trap sinks are net-snmp's trap sessions, fire and forget */
     snmpd_free_trapsinks();
+    snmpf_sessions_changed();
     size_t traps = 0;
     for (size_t i = 0; i < c->snmp.n_trap_sinks; i++) {
         if (c->snmp.trap_sink_inform && c->snmp.trap_sink_inform[i])

@@ -141,6 +141,36 @@ def test_master_reload_applies_community_and_sinks():
                     t.stop()
 
 
+def test_master_inform_waits_through_a_new_trap_community():
+    """An inform waiting for its receiver when a reload changes the trap community goes again
+    on a new session, whose socket takes the closed one's number, and still arrives."""
+    with h.TempDir() as tmp:
+        port = h.free_port("udp")
+        inform_port = h.free_port("udp")
+        cfg = h.base_config(
+            tmp, peers={"scanners": [{"name": "lost", "host": "127.0.1.9"}]},
+            snmp={"mode": "master", "master_listen": "udp:127.0.0.1:%d" % port,
+                  "community": "sesame",
+                  "trap_sinks": [{"address": "127.0.0.1:%d" % inform_port, "inform": True}]})
+        receiver = None
+        try:
+            with h.Daemon(tmp, cfg) as d:
+                h.wait_link(d, "lost", "down")
+                target = "127.0.0.1:%d" % port
+                h.wait_until(lambda: int(s.parse_varbinds(s.run(
+                    ["snmpget", "-v2c", "-c", "sesame", "-On", target, QUEUED]))[0][2]) >= 1, 10,
+                    what="the inform queued for its absent receiver")
+                time.sleep(1.5)  # sent and unanswered: in flight on its session
+                cfg["snmp"]["trap_community"] = "traps2"
+                reload(d, cfg)
+                receiver = s.Snmptrapd(tmp, port=inform_port).start()
+                h.wait_until(lambda: receiver.link_traps("down", "lost"), 20, step=0.2,
+                             what="smsaLinkDown as an inform after the reload")
+        finally:
+            if receiver:
+                receiver.stop()
+
+
 def test_master_over_ipv6_answers_its_community():
     """A master agent on udp6 answers v2c with its community (rocommunity alone maps IPv4
     sources only), and still does after a reload changes the community."""
@@ -213,6 +243,7 @@ def test_master_listen_in_use_is_an_error():
 if __name__ == "__main__":
     h.run_tests([test_master_mode_walk_community_and_traps,
                  test_master_reload_applies_community_and_sinks,
+                 test_master_inform_waits_through_a_new_trap_community,
                  test_master_over_ipv6_answers_its_community,
                  test_master_flag_overrides_subagent_mode,
                  test_master_usm_user_authpriv, test_master_listen_in_use_is_an_error])
