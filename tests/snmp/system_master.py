@@ -144,7 +144,7 @@ def test_master_reload_applies_community_and_sinks():
 def test_master_inform_waits_through_a_new_trap_community():
     """An inform waiting for its receiver when a reload changes the trap community goes again
     on a new session, whose socket takes the closed one's number, and still arrives."""
-    with h.TempDir() as tmp:
+    with h.PortLock(SCANNER_PORT), h.TempDir() as tmp:
         port = h.free_port("udp")
         inform_port = h.free_port("udp")
         cfg = h.base_config(
