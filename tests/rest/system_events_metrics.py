@@ -58,7 +58,7 @@ class SseReader:
         self.sock.close()
 
 
-def test_scanner_down_reaches_links_metrics_and_sse():
+def test_scanner_down_reaches_links_metrics_and_sse(scanner_lock):
     host = restlib.unique_loopback()
     scanner = harness.FakeScanner(host, 41002).start()
     try:
@@ -99,7 +99,7 @@ def test_scanner_down_reaches_links_metrics_and_sse():
         scanner.stop()
 
 
-def test_slow_sse_client_does_not_hold_the_daemon():
+def test_slow_sse_client_does_not_hold_the_daemon(scanner_lock):
     host = restlib.unique_loopback()
     with harness.TempDir() as d, restlib.RestDaemon(
             d, peers={"scanners": [{"name": "flappy", "host": host}]},
@@ -125,7 +125,7 @@ def test_slow_sse_client_does_not_hold_the_daemon():
             s.close()
 
 
-def test_metrics_are_clean_under_promtool():
+def test_metrics_are_clean_under_promtool(scanner_lock):
     promtool = shutil.which("promtool")
     assert promtool, "promtool is not installed"
     host = restlib.unique_loopback()
