@@ -131,8 +131,8 @@ const char *cfgi_check_nonempty(const char *s)
     return *s ? NULL : "is empty";
 }
 
-/* A community goes into net-snmp's configuration lines as one word. */
-const char *cfgi_check_community(const char *s)
+/* Communities and the USM user name become words of net-snmp's configuration lines. */
+const char *cfgi_check_word(const char *s)
 {
     if (!*s)
         return "is empty";
@@ -147,5 +147,11 @@ const char *cfgi_check_community(const char *s)
 const char *cfgi_check_passphrase(const char *s)
 {
     /* net-snmp refuses USM passphrases shorter than 8 characters (RFC 3414 §11.2). */
-    return strlen(s) >= 8 ? NULL : "is shorter than 8 characters";
+    if (strlen(s) < 8)
+        return "is shorter than 8 characters";
+    /* it goes into a createUser line as one quoted string */
+    for (const char *c = s; *c; c++)
+        if ((unsigned char)*c < ' ' || *c == '"' || *c == '\\' || (unsigned char)*c == 0x7f)
+            return "must not hold quotes, backslashes or control characters";
+    return NULL;
 }

@@ -47,7 +47,7 @@ const char *cfgi_check_listen(const char *s);
 const char *cfgi_check_cidr(const char *s);
 const char *cfgi_check_state_dir(const char *s);
 const char *cfgi_check_nonempty(const char *s);
-const char *cfgi_check_community(const char *s);
+const char *cfgi_check_word(const char *s);
 const char *cfgi_check_passphrase(const char *s);
 
 /* The table of keys (config_fields.c). Readers take p's path at the value they read. */

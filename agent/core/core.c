@@ -551,16 +551,11 @@ static void save_indexes(void)
         return;
     if (idx_save(indexes, index_path, why, sizeof(why)) < 0) {
         struct stat st;
-        char *slash = strrchr(index_path, '/');
-        if (slash && slash != index_path) {
-            *slash = '\0'; /* the state folder, for a moment */
-            if (stat(index_path, &st) < 0 && errno == ENOENT)
-                snprintf(why, sizeof(why),
-                         "the state folder %s does not exist (create it, or set state_dir; the "
-                         "packaged unit's StateDirectory= creates it)",
-                         index_path);
-            *slash = '/';
-        }
+        if (running && stat(running->state_dir, &st) < 0 && errno == ENOENT)
+            snprintf(why, sizeof(why),
+                     "the state folder %s does not exist (create it, or set state_dir; the "
+                     "packaged unit's StateDirectory= creates it)",
+                     running->state_dir);
         if (!index_unsaved)
             log_warn("indexes: %s; they are kept in memory and may change at the next start", why);
         index_unsaved = true;

@@ -29,13 +29,10 @@ extern void init_vacm_vars(void);
 extern void init_vacm_config_tokens(void);
 extern void init_system_mib(void);
 extern void init_sysORTable(void);
-/* From libnetsnmp and libnetsnmpmibs, without installed headers either: the maps from a
- * community to a security name, and the handlers of rocommunity and rouser lines. */
+/* From libnetsnmp, without installed headers either: the maps from a community to a
+ * security name. */
 extern void netsnmp_udp_com2SecList_free(void);
 extern void netsnmp_udp6_com2Sec6List_free(void);
-extern void vacm_parse_rocommunity(const char *token, char *confline);
-extern void vacm_parse_rocommunity6(const char *token, char *confline);
-extern void vacm_parse_rouser(const char *token, char *confline);
 
 struct watched {
     int fd;
@@ -234,26 +231,6 @@ static int on_index_stop(int major, int minor, void *serverarg, void *clientarg)
 
 /* ---- set-up ---- */
 
-static bool config_word_ok(const char *s)
-{
-    if (!s || !*s)
-        return false;
-    for (const char *p = s; *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == '"' || *p == '\'' || *p == '\\' || *p == '#')
-            return false;
-    return true;
-}
-
-static bool quotable(const char *s)
-{
-    if (!s || !*s)
-        return false;
-    for (const char *p = s; *p; p++)
-        if ((unsigned char)*p < ' ' || *p == '"' || *p == '\\')
-            return false;
-    return true;
-}
-
 static void remember(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void remember(const char *fmt, ...)
 {
@@ -275,36 +252,44 @@ static char *access_shown(const struct cfg *cfg)
     return t;
 }
 
-/* Master mode: access from our configuration, as snmpd.conf lines; the sinks are
- * snmp_notify.c's (snmpf_notify_sinks). */
+/* Who may read, as snmpd.conf lines, each handed to use(): at start remembered (read by
+ * init_snmp), on a reload parsed at once. The configuration's checks made the community and
+ * the user one word each. */
+static void access_lines(const struct cfg *cfg, void (*use)(char *line))
+{
+    char line[512];
+    if (cfg->snmp.community) {
+        /* one line per address family: rocommunity maps IPv4 sources only */
+        snprintf(line, sizeof(line), "rocommunity %s default", cfg->snmp.community);
+        use(line);
+        snprintf(line, sizeof(line), "rocommunity6 %s default", cfg->snmp.community);
+        use(line);
+    }
+    if (cfg->snmp.usm_user) {
+        snprintf(line, sizeof(line), "rouser %s priv", cfg->snmp.usm_user);
+        use(line);
+    }
+}
+
+static void parse_now(char *line)
+{
+    netsnmp_config(line);
+}
+
+/* Master mode: access from our configuration; the sinks are snmp_notify.c's
+ * (snmpf_notify_sinks). */
 static int master_config(const struct cfg *cfg)
 {
     if (!(sf.access = access_shown(cfg))) {
         log_err("snmp: no memory");
         return -1;
     }
-    if (cfg->snmp.community) {
-        if (!config_word_ok(cfg->snmp.community)) {
-            log_err("snmp: snmp.community must be one word without quotes");
-            return -1;
-        }
-        /* one line per address family: rocommunity maps IPv4 sources only */
-        remember("rocommunity %s default", cfg->snmp.community);
-        remember("rocommunity6 %s default", cfg->snmp.community);
-    }
-    if (cfg->snmp.usm_user) {
-        if (!config_word_ok(cfg->snmp.usm_user) || !quotable(cfg->snmp.usm_auth_key) ||
-            !quotable(cfg->snmp.usm_priv_key)) {
-            log_err("snmp: snmp.usm_user must be one word, and its keys without quotes, "
-                    "backslashes or control characters");
-            return -1;
-        }
-        /* Passphrases may hold spaces: net-snmp's config reader (copy_nword) takes a quoted
-         * string as one word. */
+    /* The user's keys are derived once, so the user is a restart key. Passphrases may hold
+     * spaces: net-snmp's config reader (copy_nword) takes a quoted string as one word. */
+    if (cfg->snmp.usm_user)
         remember("createUser %s SHA \"%s\" AES \"%s\"", cfg->snmp.usm_user, cfg->snmp.usm_auth_key,
                  cfg->snmp.usm_priv_key);
-        remember("rouser %s priv", cfg->snmp.usm_user);
-    }
+    access_lines(cfg, netsnmp_config_remember); /* it takes a copy */
     return 0;
 }
 
@@ -325,13 +310,11 @@ static void on_config(const struct smsa_event *ev, void *arg)
         free(shown);
         return;
     }
-    struct cfg_error err = {0};
-    if ((cfg->snmp.community && !config_word_ok(cfg->snmp.community)) ||
-        cfg_check_master_exposure(cfg, &err) < 0) {
-        /* the configuration's checks refuse both before a change is taken; --master on a
+    struct cfg_error err;
+    if (cfg_check_master_exposure(cfg, &err) < 0) {
+        /* the configuration's checks refuse it before a change is taken; --master on a
          * subagent configuration is the one way here */
-        log_err("snmp: snmp.community not applied, the previous access stays: %s",
-                err.message[0] ? err.message : "not one word");
+        log_err("snmp: snmp.community not applied, the previous access stays: %s", err.message);
         free(shown);
         return;
     }
@@ -340,17 +323,7 @@ static void on_config(const struct smsa_event *ev, void *arg)
     /* the views stay: rocommunity and rouser without an OID use net-snmp's standard _all_ */
     vacm_destroyAllAccessEntries();
     vacm_destroyAllGroupEntries();
-    char line[512];
-    if (cfg->snmp.community) {
-        snprintf(line, sizeof(line), "%s default", cfg->snmp.community);
-        vacm_parse_rocommunity("rocommunity", line);
-        snprintf(line, sizeof(line), "%s default", cfg->snmp.community); /* parsing cuts it */
-        vacm_parse_rocommunity6("rocommunity6", line);
-    }
-    if (cfg->snmp.usm_user) {
-        snprintf(line, sizeof(line), "%s priv", cfg->snmp.usm_user);
-        vacm_parse_rouser("rouser", line);
-    }
+    access_lines(cfg, parse_now);
     free(sf.access);
     sf.access = shown;
     log_info("snmp: master agent access applied: %s%s%s",

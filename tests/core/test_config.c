@@ -586,6 +586,14 @@ static const struct bad_case bad_cases[] = {
      "snmp.community", 2, 16, "must be one word"},
     {"trap community with a quote", "{\"snmp\": {\n  \"trap_community\": \"a\\\"b\"}}",
      CFG_ERR_VALUE, "snmp.trap_community", 2, 21, "must be one word"},
+    {"usm user of two words",
+     "{\"snmp\": {\"usm_user\": \"a b\", \"usm_auth_key\": \"long enough\",\n"
+     "  \"usm_priv_key\": \"long enough\"}}",
+     CFG_ERR_VALUE, "snmp.usm_user", 1, 23, "must be one word"},
+    {"usm key with a quote",
+     "{\"snmp\": {\"usm_user\": \"m\", \"usm_auth_key\": \"long enough\",\n"
+     "  \"usm_priv_key\": \"long \\\"enough\"}}",
+     CFG_ERR_VALUE, "snmp.usm_priv_key", 2, 19, "must not hold quotes"},
     {"public beyond loopback in master mode",
      "{\"snmp\": {\"mode\": \"master\",\n  \"master_listen\": \"udp:0.0.0.0:1161\"}}",
      CFG_ERR_VALUE, "snmp.community", 1, 10, "refuses the well-known community"},

@@ -239,6 +239,7 @@ class Daemon:
 
     def start(self, wait=True):
         self.write_config()
+        self.started_config = self.config  # REST listens as this says until a restart
         self._log = open(self.log_path, "ab")
         env = dict(os.environ)
         if self.env:
@@ -273,6 +274,18 @@ class Daemon:
 
     def signal(self, sig):
         os.kill(self.proc.pid, sig)
+
+    def reload(self, config):
+        """SIGHUP with config in the file; returns once the daemon has applied it
+        (config_generation of GET /api/v1/status moved on)."""
+        def generation():
+            status = rest_json(self, "/api/v1/status", config=self.started_config) or {}
+            return status.get("config_generation")
+        before = generation()
+        assert before is not None, "GET /api/v1/status did not answer before the reload"
+        self.write_config(config)
+        self.signal(signal.SIGHUP)
+        wait_until(lambda: (generation() or 0) > before, 10, what="the configuration reloaded")
 
     def stop(self, timeout=10):
         """SIGTERM and wait; returns the exit code."""
@@ -369,12 +382,12 @@ def run_tests(tests):
 
 # ---- State read from the REST face (GET /api/v1/...), not from the log's text. ----
 
-def rest_json(daemon, path):
-    """GET path on the daemon's REST listener (its config's http.listen, with the bearer
-    token of http.token_file when there is one); the decoded body, or None when the answer is
-    not 200 or nothing answers."""
+def rest_json(daemon, path, config=None):
+    """GET path on the daemon's REST listener (its config's http.listen, or that of `config`,
+    with the bearer token of http.token_file when there is one); the decoded body, or None
+    when the answer is not 200 or nothing answers."""
     import http.client
-    httpc = daemon.config.get("http") or {}
+    httpc = (config or daemon.config).get("http") or {}
     host, _, port = httpc["listen"].rpartition(":")
     headers = {}
     if httpc.get("token_file"):
@@ -700,6 +713,7 @@ class ValgrindDaemon(Daemon):
 
     def start(self, wait=True):
         self.write_config()
+        self.started_config = self.config  # REST listens as this says until a restart
         self._log = open(self.log_path, "ab")
         env = dict(os.environ)
         if self.env:

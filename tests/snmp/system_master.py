@@ -5,7 +5,6 @@ the system group is there; trap sinks from the configuration receive smsaLinkDow
 --master turns a subagent configuration into a master agent.
 """
 import os
-import signal
 import sys
 import time
 
@@ -60,15 +59,6 @@ def test_master_mode_walk_community_and_traps():
             trapd.stop()
 
 
-def reload(d, cfg):
-    """SIGHUP with cfg in the file; returns once the daemon has applied it."""
-    gen = h.rest_json(d, "/api/v1/status")["config_generation"]
-    d.write_config(cfg)
-    d.signal(signal.SIGHUP)
-    h.wait_until(lambda: h.rest_json(d, "/api/v1/status")["config_generation"] > gen, 10,
-                 what="the configuration reloaded")
-
-
 def answers(target, community, patient=True):
     """Whether the agent answers with this community: patiently (2 s, one retry) where an
     answer is expected, briefly where silence is."""
@@ -103,7 +93,7 @@ def test_master_reload_applies_community_and_sinks():
 
                 cfg["snmp"].update({"community": "open-sesame", "trap_community": "traps2",
                                     "trap_sinks": ["127.0.0.1:%d" % new_sink.port]})
-                reload(d, cfg)
+                d.reload(cfg)
                 assert h.rest_json(d, "/api/v1/status")["pending_restart"] == []
                 assert answers(target, "open-sesame")
                 assert not answers(target, "sesame", patient=False), "the old community answers"
@@ -119,7 +109,7 @@ def test_master_reload_applies_community_and_sinks():
                 inform_port = h.free_port("udp")
                 cfg["snmp"]["trap_sinks"] = [{"address": "127.0.0.1:%d" % inform_port,
                                               "inform": True}]
-                reload(d, cfg)
+                d.reload(cfg)
                 box = h.FakeScanner("127.0.0.2", SCANNER_PORT).start()
                 h.wait_link(d, "scanner1", "up")
                 h.wait_until(lambda: int(s.parse_varbinds(
@@ -165,7 +155,7 @@ def test_master_inform_waits_through_a_new_trap_community():
                     what="the inform queued for its absent receiver")
                 time.sleep(1.5)  # sent and unanswered: in flight on its session
                 cfg["snmp"]["trap_community"] = "traps2"
-                reload(d, cfg)
+                d.reload(cfg)
                 receiver = s.Snmptrapd(tmp, port=inform_port).start()
                 h.wait_until(lambda: receiver.link_traps("down", "lost"), 20, step=0.2,
                              what="smsaLinkDown as an inform after the reload")
@@ -188,7 +178,7 @@ def test_master_over_ipv6_answers_its_community():
             assert answers(target, "sesame")
             assert not answers(target, "wrong", patient=False)
             cfg["snmp"]["community"] = "open-sesame"
-            reload(d, cfg)
+            d.reload(cfg)
             assert answers(target, "open-sesame")
             assert not answers(target, "sesame", patient=False), "the old one answers over IPv6"
 
