@@ -55,6 +55,13 @@ void loop_stop(void);
 /* One wait of at most timeout_ms (tests use it to drive the loop step by step). */
 int loop_run_once(int timeout_ms);
 
+/* Test seam: from loop_clock_set() until loop_fini(), loop_now_us() and loop_wall_us() read a
+ * virtual clock that only loop_clock_advance() moves, and loop_run_once() never sleeps for a
+ * timer. loop_clock_advance() runs every timer that falls due on the way, each at its own due
+ * time and in order, so a test drives hours of schedule in microseconds. */
+void loop_clock_set(int64_t mono_us, int64_t wall_us);
+void loop_clock_advance(int64_t us);
+
 void loop_get_stats(struct loop_stats *out);
 void loop_reset_max_turn(void);
 

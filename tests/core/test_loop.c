@@ -1,0 +1,140 @@
+/* The loop's virtual clock, the seam every time-driven unit test stands on: timers run at
+ * their own due time and in order, re-arming works, both clocks move together, and a turn of
+ * the loop never sleeps on virtual time. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "loop.h"
+
+#define T0 1000000000LL       /* an arbitrary monotonic start, in us */
+#define W0 1700000000000000LL /* an arbitrary wall-clock start, in us */
+
+struct fired {
+    char tag[16];
+    int64_t at[16];
+    size_t n;
+};
+
+struct tagged {
+    struct fired *log;
+    char tag;
+    struct loop_timer timer;
+    int64_t rearm_us; /* > 0: re-arms itself with this delay */
+    unsigned left;    /* re-arms while > 0 */
+};
+
+static void on_timer(void *arg)
+{
+    struct tagged *t = arg;
+    assert_true(t->log->n < sizeof(t->log->at) / sizeof(t->log->at[0]));
+    t->log->tag[t->log->n] = t->tag;
+    t->log->at[t->log->n++] = loop_now_us();
+    if (t->rearm_us > 0 && t->left-- > 0)
+        loop_timer_start(&t->timer, t->rearm_us, on_timer, t);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    assert_int_equal(loop_init(), 0);
+    loop_clock_set(T0, W0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    loop_fini();
+    return 0;
+}
+
+static void test_clock_is_virtual(void **state)
+{
+    (void)state;
+    assert_int_equal(loop_now_us(), T0);
+    assert_int_equal(loop_wall_us(), W0);
+    usleep(2000); /* real time passes; virtual time does not */
+    assert_int_equal(loop_now_us(), T0);
+    loop_clock_advance(1500);
+    assert_int_equal(loop_now_us(), T0 + 1500);
+    assert_int_equal(loop_wall_us(), W0 + 1500);
+    loop_clock_advance(-5); /* never backwards */
+    assert_int_equal(loop_now_us(), T0 + 1500);
+}
+
+static void test_timers_run_in_order_at_their_time(void **state)
+{
+    (void)state;
+    struct fired log = {0};
+    struct tagged a = {&log, 'a', {0}, 0, 0}, b = {&log, 'b', {0}, 0, 0},
+                  c = {&log, 'c', {0}, 0, 0};
+    loop_timer_start(&c.timer, 30000, on_timer, &c);
+    loop_timer_start(&a.timer, 10000, on_timer, &a);
+    loop_timer_start(&b.timer, 20000, on_timer, &b);
+    loop_clock_advance(19999);
+    assert_int_equal(log.n, 1);
+    assert_true(loop_timer_armed(&b.timer));
+    loop_clock_advance(100000);
+    assert_int_equal(log.n, 3);
+    assert_memory_equal(log.tag, "abc", 3);
+    assert_int_equal(log.at[0], T0 + 10000);
+    assert_int_equal(log.at[1], T0 + 20000);
+    assert_int_equal(log.at[2], T0 + 30000);
+    assert_int_equal(loop_now_us(), T0 + 119999);
+}
+
+static void test_rearming_timer_keeps_its_period(void **state)
+{
+    (void)state;
+    struct fired log = {0};
+    struct tagged p = {&log, 'p', {0}, 250000, 3};
+    loop_timer_start(&p.timer, 250000, on_timer, &p);
+    loop_clock_advance(10 * 1000000);
+    assert_int_equal(log.n, 4); /* the first run and three re-arms */
+    for (size_t i = 0; i < log.n; i++)
+        assert_int_equal(log.at[i], T0 + (int64_t)(i + 1) * 250000);
+    assert_false(loop_timer_armed(&p.timer));
+}
+
+static void test_stopped_timer_never_runs(void **state)
+{
+    (void)state;
+    struct fired log = {0};
+    struct tagged a = {&log, 'a', {0}, 0, 0};
+    loop_timer_start(&a.timer, 1000, on_timer, &a);
+    loop_timer_stop(&a.timer);
+    loop_clock_advance(5000);
+    assert_int_equal(log.n, 0);
+}
+
+static void test_run_once_does_not_sleep_on_virtual_time(void **state)
+{
+    (void)state;
+    struct fired log = {0};
+    struct tagged a = {&log, 'a', {0}, 0, 0};
+    loop_timer_start(&a.timer, 3600LL * 1000000, on_timer, &a); /* an hour away */
+    /* With the real clock this would wait an hour; virtual time returns at once and runs
+     * nothing that is not due. */
+    assert_int_equal(loop_run_once(-1), 0);
+    assert_int_equal(log.n, 0);
+    loop_clock_advance(3600LL * 1000000);
+    assert_int_equal(log.n, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_clock_is_virtual, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timers_run_in_order_at_their_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rearming_timer_keeps_its_period, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stopped_timer_never_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_once_does_not_sleep_on_virtual_time, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
