@@ -1,0 +1,401 @@
+/* The probe engine on the loop's virtual clock, with its I/O scripted (the chrony way: the
+ * module's .c is included and its collaborators are test doubles): rounds spread over the
+ * interval, never a burst; a name is resolved again every round and every address probed; a
+ * round still out is skipped, not piled up; Kiss-o'-Death stops polling and RATE slows it;
+ * resolution failures reach the core with their cause. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "../../agent/core/engine.c"
+
+#define SEC 1000000LL
+#define T0 (100 * SEC)
+
+/* ---- test doubles for the engine's collaborators ---- */
+
+struct probe {
+    probe_cb cb;
+    void *arg;
+    struct sockaddr_storage addr;
+    bool live;
+};
+
+#define MAX_PROBES 256
+static struct probe probes[MAX_PROBES];
+static size_t n_started;
+static int64_t started_at[MAX_PROBES];
+static unsigned started_kind[MAX_PROBES];
+static struct smsa_peer *started_for[MAX_PROBES]; /* the peer whose round started it */
+
+struct probe *probe_start(const struct probe_params *p, probe_cb cb, void *arg)
+{
+    assert_true(n_started < MAX_PROBES);
+    struct probe *pr = &probes[n_started];
+    *pr = (struct probe){cb, arg, *p->addr, true};
+    started_at[n_started] = loop_now_us();
+    started_kind[n_started] = p->kind;
+    started_for[n_started] = ((struct probe_slot *)arg)->ep->peer;
+    n_started++;
+    return pr;
+}
+
+void probe_cancel(struct probe *pr)
+{
+    pr->live = false;
+}
+
+/* Completes a probe in flight as the real one would, from the loop. */
+static void answer(size_t i, bool ok, enum smsa_cause cause)
+{
+    assert_true(i < n_started);
+    assert_true(probes[i].live);
+    probes[i].live = false;
+    struct probe_addr_result r = {.ok = ok, .cause = cause, .rtt_us = ok ? 1000 : -1};
+    probes[i].cb(&r, probes[i].arg);
+}
+
+struct resolver_req {
+    resolver_cb cb;
+    void *arg;
+    bool live;
+};
+static struct resolver_req lookups[MAX_PROBES];
+static size_t n_lookups;
+
+int resolver_init(const char *servers, unsigned timeout)
+{
+    (void)servers;
+    (void)timeout;
+    return 0;
+}
+void resolver_fini(void)
+{
+}
+int resolver_configure(const char *servers, unsigned timeout)
+{
+    (void)servers;
+    (void)timeout;
+    return 0;
+}
+struct resolver_req *resolver_lookup(const char *host, unsigned short port, resolver_cb cb,
+                                     void *arg)
+{
+    (void)host;
+    (void)port;
+    assert_true(n_lookups < MAX_PROBES);
+    lookups[n_lookups] = (struct resolver_req){cb, arg, true};
+    return &lookups[n_lookups++];
+}
+const char *resolver_status_text(int status)
+{
+    return status ? "domain name not found" : "ok";
+}
+void resolver_cancel(struct resolver_req *req)
+{
+    req->live = false;
+}
+
+static struct sockaddr_storage v4(const char *text)
+{
+    struct sockaddr_storage ss = {0};
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+    sin->sin_family = AF_INET;
+    inet_pton(AF_INET, text, &sin->sin_addr);
+    return ss;
+}
+
+static void resolve(size_t i, int status, size_t n)
+{
+    assert_true(lookups[i].live);
+    lookups[i].live = false;
+    struct sockaddr_storage addrs[2] = {v4("192.0.2.1"), v4("192.0.2.2")};
+    socklen_t lens[2] = {sizeof(struct sockaddr_in), sizeof(struct sockaddr_in)};
+    lookups[i].cb(status, addrs, lens, n, lookups[i].arg);
+}
+
+/* ---- the sink: what the core would receive ---- */
+
+struct seen {
+    unsigned rounds, failed, addresses;
+    enum smsa_cause last_fail;
+    size_t last_n;
+    bool last_ok[4];
+};
+static struct seen seen;
+static struct smsa_addr addr_store[8][2];
+
+static void sink_addresses(struct smsa_peer *p, const struct sockaddr_storage *addrs,
+                           const socklen_t *lens, size_t n)
+{
+    seen.addresses++;
+    size_t slot = (size_t)(p->index - 1);
+    p->addrs = addr_store[slot];
+    p->n_addrs = n;
+    for (size_t i = 0; i < n; i++) {
+        p->addrs[i].sa = addrs[i];
+        p->addrs[i].salen = lens[i];
+    }
+}
+static void sink_failed(struct smsa_peer *p, enum smsa_cause cause, const char *detail)
+{
+    (void)p;
+    (void)detail;
+    seen.failed++;
+    seen.last_fail = cause;
+}
+static void sink_listening(struct smsa_peer *p, const char *addrs)
+{
+    (void)p;
+    (void)addrs;
+}
+static void sink_done(struct smsa_peer *p, const struct probe_addr_result *r, size_t n)
+{
+    (void)p;
+    seen.rounds++;
+    seen.last_n = n;
+    for (size_t i = 0; i < n && i < 4; i++)
+        seen.last_ok[i] = r[i].ok;
+}
+static const struct engine_sink test_sink = {sink_addresses, sink_failed, sink_listening,
+                                             sink_done};
+
+/* ---- a hand-built model: n peers on the LDAP flow ---- */
+
+static struct smsa_model model;
+static struct smsa_peer peer_store[8], *peer_ptrs[8];
+static struct smsa_addr literal_store[8];
+static struct cfg *cfg;
+
+static void build(size_t n, bool names)
+{
+    memset(&model, 0, sizeof(model));
+    memset(peer_store, 0, sizeof(peer_store));
+    for (unsigned i = 0; i < CAT_NFLOWS; i++)
+        model.flows[i].state = ST_UNCONFIGURED;
+    struct smsa_flow *f = &model.flows[CAT_FLOW_LDAP - 1];
+    f->state = ST_UNKNOWN;
+    f->peers = peer_ptrs;
+    f->n_peers = n;
+    for (size_t i = 0; i < n; i++) {
+        struct smsa_peer *p = &peer_store[i];
+        p->flow_id = CAT_FLOW_LDAP;
+        p->index = (unsigned)i + 1;
+        p->kind = PROBE_TCP;
+        p->port = 389;
+        p->enabled = true;
+        p->poll_multiplier = 1;
+        if (names) {
+            p->host = "ldap.example.net";
+        } else {
+            p->host = "192.0.2.9";
+            literal_store[i].sa = v4("192.0.2.9");
+            literal_store[i].salen = sizeof(struct sockaddr_in);
+            snprintf(literal_store[i].text, sizeof(literal_store[i].text), "192.0.2.9");
+            p->addrs = &literal_store[i];
+            p->n_addrs = 1;
+        }
+        peer_ptrs[i] = p;
+    }
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    assert_int_equal(loop_init(), 0);
+    loop_clock_set(T0, 1700000000 * SEC);
+    memset(&seen, 0, sizeof(seen));
+    n_started = n_lookups = 0;
+    cfg = cfg_defaults();
+    assert_non_null(cfg);
+    cfg->probe.interval_ms = 10000;
+    cfg->probe.timeout_ms = 3000;
+    assert_int_equal(engine_init(cfg, &test_sink), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    engine_stop(&model);
+    engine_fini();
+    engine_set_once(NULL);
+    cfg_free(cfg);
+    loop_fini();
+    return 0;
+}
+
+static void test_rounds_are_spread_over_the_interval(void **state)
+{
+    (void)state;
+    build(5, false);
+    engine_start(&model, cfg);
+    /* 5 peers over 10 s: phases 0, 2, 4, 6 and 8 s; the first peer's next round comes at
+     * 10 s +- 5 %, so 9 s holds exactly one round each */
+    loop_clock_advance(9 * SEC);
+    assert_int_equal(n_started, 5);
+    for (size_t i = 0; i < n_started; i++)
+        for (size_t j = i + 1; j < n_started; j++) {
+            int64_t gap = started_at[i] - started_at[j];
+            if (gap < 0)
+                gap = -gap;
+            assert_true(gap >= 2 * SEC - 1); /* never a burst */
+        }
+}
+
+/* Advances the clock in 100 ms steps until n probes have started; the time it took. */
+static int64_t until_started(size_t n, int64_t limit_us)
+{
+    int64_t from = loop_now_us();
+    while (n_started < n && loop_now_us() - from < limit_us)
+        loop_clock_advance(100000);
+    assert_int_equal(n_started, n);
+    return loop_now_us() - from;
+}
+
+static void test_next_round_comes_once_per_interval_with_jitter(void **state)
+{
+    (void)state;
+    build(1, false);
+    engine_start(&model, cfg);
+    until_started(1, 11 * SEC);
+    answer(0, true, CAUSE_NONE);
+    assert_int_equal(seen.rounds, 1);
+    until_started(2, 11 * SEC);
+    /* +-5 % of the interval between rounds */
+    int64_t gap = started_at[1] - started_at[0];
+    assert_true(gap >= 9500000 && gap <= 10500000);
+    answer(1, false, CAUSE_REFUSED);
+    assert_int_equal(seen.rounds, 2);
+    assert_false(seen.last_ok[0]);
+}
+
+static void test_round_still_out_is_skipped_not_piled_up(void **state)
+{
+    (void)state;
+    build(1, false);
+    engine_start(&model, cfg);
+    loop_clock_advance(10 * SEC);
+    assert_int_equal(n_started, 1);
+    /* no answer for three intervals: no new probe is started beside the one out */
+    loop_clock_advance(30 * SEC);
+    assert_int_equal(n_started, 1);
+    answer(0, false, CAUSE_TIMEOUT);
+    assert_int_equal(seen.rounds, 1);
+    loop_clock_advance(11 * SEC);
+    assert_int_equal(n_started, 2);
+}
+
+static void test_name_resolved_every_round_every_address_probed(void **state)
+{
+    (void)state;
+    build(1, true);
+    engine_start(&model, cfg);
+    loop_clock_advance(10 * SEC);
+    assert_int_equal(n_lookups, 1);
+    resolve(0, 0, 2);
+    assert_int_equal(seen.addresses, 1);
+    assert_int_equal(n_started, 2); /* both addresses */
+    answer(0, true, CAUSE_NONE);
+    assert_int_equal(seen.rounds, 0); /* the round ends with its last address */
+    answer(1, false, CAUSE_REFUSED);
+    assert_int_equal(seen.rounds, 1);
+    assert_int_equal(seen.last_n, 2);
+    assert_true(seen.last_ok[0]);
+    assert_false(seen.last_ok[1]);
+    loop_clock_advance(11 * SEC);
+    assert_int_equal(n_lookups, 2); /* resolved again, never pinned */
+}
+
+static void test_resolution_failure_reaches_the_core(void **state)
+{
+    (void)state;
+    build(1, true);
+    engine_start(&model, cfg);
+    loop_clock_advance(10 * SEC);
+    resolve(0, 4 /* any c-ares failure */, 0);
+    assert_int_equal(seen.failed, 1);
+    assert_int_equal(seen.last_fail, CAUSE_DNS_FAILURE);
+    assert_int_equal(n_started, 0);
+    /* a name with no address at all is a DNS failure too */
+    loop_clock_advance(11 * SEC);
+    resolve(1, 0, 0);
+    assert_int_equal(seen.failed, 2);
+    assert_int_equal(seen.last_fail, CAUSE_DNS_FAILURE);
+}
+
+static void test_kod_stop_and_rate_slow_down(void **state)
+{
+    (void)state;
+    build(2, false);
+    engine_start(&model, cfg);
+    loop_clock_advance(10 * SEC);
+    assert_int_equal(n_started, 2);
+    /* the core's verdicts on these replies: peer 1 was told DENY, peer 2 RATE */
+    peer_store[0].kod_stopped = true;
+    answer(0, true, CAUSE_NONE);
+    peer_store[1].poll_multiplier = 2;
+    answer(1, true, CAUSE_NONE);
+    size_t before = n_started, rounds_of_2 = 0;
+    for (int step = 0; step < 100; step++) {
+        loop_clock_advance(SEC);
+        for (size_t i = before; i < n_started; i++) {
+            assert_ptr_equal(started_for[i], &peer_store[1]); /* peer 1 is never polled again */
+            if (probes[i].live) {
+                answer(i, true, CAUSE_NONE);
+                rounds_of_2++;
+            }
+        }
+    }
+    /* 100 s at 10 s x 2 (+-5 %): five rounds, where RATE-less polling would give ten */
+    assert_true(rounds_of_2 >= 4 && rounds_of_2 <= 6);
+}
+
+static unsigned once_done_calls;
+static void count_once_done(void *arg)
+{
+    (void)arg;
+    once_done_calls++;
+}
+
+static void test_once_runs_every_peer_at_once(void **state)
+{
+    (void)state;
+    struct engine_once one_shot = {0, count_once_done, NULL};
+    once_done_calls = 0;
+    build(3, false);
+    engine_set_once(&one_shot);
+    engine_start(&model, cfg);
+    loop_clock_advance(0);
+    assert_int_equal(n_started, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(started_at[i], T0);
+    answer(0, true, CAUSE_NONE);
+    answer(1, false, CAUSE_TIMEOUT);
+    assert_int_equal(once_done_calls, 0);
+    answer(2, true, CAUSE_NONE);
+    assert_int_equal(once_done_calls, 1);
+    /* one round each, nothing scheduled after */
+    loop_clock_advance(60 * SEC);
+    assert_int_equal(n_started, 3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_rounds_are_spread_over_the_interval, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_next_round_comes_once_per_interval_with_jitter, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_round_still_out_is_skipped_not_piled_up, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_name_resolved_every_round_every_address_probed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_resolution_failure_reaches_the_core, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kod_stop_and_rate_slow_down, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_once_runs_every_peer_at_once, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
