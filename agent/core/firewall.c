@@ -118,7 +118,8 @@ static void add_warning(struct plan *p, unsigned flow, const char *fmt, const ch
                         const char *b)
 {
     add_note(p, flow, fmt, a, b);
-    if (p->opt->warn && !p->oom)
+    /* a sets-only output opens nothing: its reader has nothing to hear */
+    if (p->opt->warn && !p->oom && p->opt->sets != FW_SETS_ONLY)
         p->opt->warn(p->notes[p->n_notes - 1].text, p->opt->warn_arg);
 }
 
