@@ -244,10 +244,11 @@ static void lookup_sorted(struct plan *p, const char *host, struct fw_addrs *a)
     size_t k = 0;
     for (size_t i = 0; i < a->n; i++) {
         a->addr[i][SMSA_ADDR_TEXT - 1] = '\0';
-        if (literal_family(a->addr[i]) && k != i)
+        if (!literal_family(a->addr[i]))
+            continue;
+        if (k != i)
             memcpy(a->addr[k], a->addr[i], SMSA_ADDR_TEXT);
-        if (literal_family(a->addr[k]))
-            k++;
+        k++;
     }
     a->n = k;
     qsort(a->addr, a->n, sizeof(a->addr[0]), cmp_addr_text);

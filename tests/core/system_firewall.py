@@ -265,6 +265,13 @@ def test_output_refuses_targets_root_must_not_write():
             os.chmod(other, 0o644)
             os.chown(other, 65534, 65534)
             cases.append((other, "is owned by uid 65534, not by uid 0 who runs this"))
+            # a folder the service user owns (the configuration folder of old packages)
+            theirs = os.path.join(tmp, "theirs")
+            os.mkdir(theirs)
+            os.chmod(theirs, 0o755)
+            os.chown(theirs, 65534, 65534)
+            cases.append((os.path.join(theirs, "firewall.nft"),
+                          "is in folder %s, owned by uid 65534" % theirs))
         else:
             print("SKIP (part): another user's file needs root to create")
         for target, why in cases:
