@@ -97,6 +97,36 @@ def test_every_role_renders_rules_the_tools_accept():
             dns.stop()
 
 
+def test_kept_listeners_and_prefixes_pass_the_tools():
+    """The rules that keep this host reachable (prefixes from http.allow, the SNMP master's
+    port, the resolvers) are accepted by nft -c and iptables-restore --test."""
+    if not tools_or_skip():
+        return
+    with h.TempDir() as tmp:
+        cfg = dict(LITERAL_CC, probe={"resolver": "127.0.0.1:9,[::1]:5353"},
+                   http={"listen": "[::]:8161", "token_file": None,
+                         "allow": ["192.0.2.0/24", "2001:db8::/32", "198.51.100.7"]},
+                   snmp={"mode": "master", "master_listen": "udp:0.0.0.0:1161",
+                         "community": "not-the-default"})
+        path = write_config(tmp, cfg)
+        for fmt, argv in (("nft", ["nft", "-c", "-f"]),
+                          ("iptables", ["iptables-restore", "--test", "--noflush"]),
+                          ("ip6tables", ["ip6tables-restore", "--test", "--noflush"])):
+            p = subprocess.run([h.agentd_path(), "--firewall", fmt, "-c", path],
+                               capture_output=True, text=True, timeout=30)
+            assert p.returncode == 0, p.stderr
+            check(tmp, argv, p.stdout, "kept." + fmt)
+            if fmt == "nft":
+                assert "ip saddr 192.0.2.0/24 tcp dport 8161 accept" in p.stdout, p.stdout
+                assert "ip6 saddr 2001:db8::/32 tcp dport 8161 accept" in p.stdout, p.stdout
+                assert "udp dport 1161 accept" in p.stdout, p.stdout
+                assert "ip6 daddr ::1 tcp dport 5353 accept" in p.stdout, p.stdout
+            if fmt == "iptables":
+                assert "-A SMSA-IN -s 192.0.2.0/24 -p tcp -m tcp --dport 8161" in p.stdout
+            if fmt == "ip6tables":
+                assert "-A SMSA-IN -s 2001:db8::/32 -p tcp -m tcp --dport 8161" in p.stdout
+
+
 def test_41002_to_each_scanner_and_from_the_control_center():
     with h.TempDir() as tmp:
         dns = h.Dnsmasq(tmp, RECORDS).start()
@@ -449,6 +479,7 @@ def test_ssh_from_outside_stays_accepted_once_loaded():
 if __name__ == "__main__":
     h.run_tests([
         test_every_role_renders_rules_the_tools_accept,
+        test_kept_listeners_and_prefixes_pass_the_tools,
         test_41002_to_each_scanner_and_from_the_control_center,
         test_update_hosts_are_not_pinned_unless_sets_are_asked_for,
         test_loads_twice_and_leaves_the_users_rules_alone,
