@@ -44,6 +44,7 @@ static void usage(FILE *out)
                  "[--check-config] [--version] [--help]\n"
                  "       smsa-agentd --preflight [-c FILE] [--json | --nagios] [--flow N]...\n"
                  "       smsa-agentd --firewall FORMAT [-c FILE] [--firewall-sets[-only]]\n"
+                 "                   [--output FILE]\n"
                  "  -c, --config FILE  configuration file (default " DEFAULT_CONFIG ")\n"
                  "      --no-config    run on the embedded defaults, read no file (REST writes\n"
                  "                     are refused)\n"
@@ -65,7 +66,10 @@ static void usage(FILE *out)
                  "      --firewall nft|iptables|ip6tables|json\n"
                  "                     what the host firewall must allow, addresses resolved now\n"
                  "        --firewall-sets       keep update hosts in named sets (opt-in)\n"
-                 "        --firewall-sets-only  only those sets, to refresh them on a timer\n");
+                 "        --firewall-sets-only  only those sets, to refresh them on a timer\n"
+                 "                              (also --sets-only)\n"
+                 "        --output FILE         replace FILE, once checked (nft -c,\n"
+                 "                              iptables-restore --test), instead of stdout\n");
 }
 
 /* --flow N: a flow id, 1..20; naming a flow twice is harmless */
@@ -206,7 +210,8 @@ int main(int argc, char **argv)
         {"json", no_argument, NULL, 'J'},          {"nagios", no_argument, NULL, 'N'},
         {"flow", required_argument, NULL, 'L'},    {"firewall", required_argument, NULL, 'W'},
         {"firewall-sets", no_argument, NULL, 'S'}, {"firewall-sets-only", no_argument, NULL, 'O'},
-        {"no-config", no_argument, NULL, 'n'},     {NULL, 0, NULL, 0}};
+        {"no-config", no_argument, NULL, 'n'},     {"sets-only", no_argument, NULL, 'O'},
+        {"output", required_argument, NULL, 'o'},  {NULL, 0, NULL, 0}};
     const char *path = DEFAULT_CONFIG;
     bool path_given = false, no_config = false;
     bool foreground = false, debug = false, master = false, check = false;
@@ -219,6 +224,7 @@ int main(int argc, char **argv)
     struct preflight_options pf = {.output = PREFLIGHT_TABLE};
     const char *firewall = NULL;
     enum fw_sets fw_sets = FW_SETS_NONE;
+    const char *fw_output = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "c:fdh", opts, NULL)) != -1) {
         switch (c) {
@@ -271,6 +277,9 @@ int main(int argc, char **argv)
         case 'O':
             fw_sets = FW_SETS_ONLY;
             break;
+        case 'o':
+            fw_output = optarg;
+            break;
         default:
             usage(stderr);
             return usage_rc;
@@ -300,9 +309,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "smsa-agentd: --json, --nagios and --flow go with --preflight\n");
         return usage_rc;
     }
-    if (!firewall && fw_sets != FW_SETS_NONE) {
-        fprintf(stderr,
-                "smsa-agentd: --firewall-sets and --firewall-sets-only go with --firewall\n");
+    if (!firewall && (fw_sets != FW_SETS_NONE || fw_output)) {
+        fprintf(stderr, "smsa-agentd: --firewall-sets, --firewall-sets-only and --output go "
+                        "with --firewall\n");
         return usage_rc;
     }
 
@@ -339,7 +348,7 @@ int main(int argc, char **argv)
         return preflight_run(cfg, &pf);
     }
     if (firewall)
-        return firewall_cli_run(cfg, fw_format, fw_sets);
+        return firewall_cli_run(cfg, fw_format, fw_sets, fw_output);
     if (start_checks(cfg) < 0 || (check && service_user_can_read(cfg) < 0)) {
         fprintf(stderr, "smsa-agentd: %s: refused by the start-up checks above\n", path);
         cfg_free(cfg);

@@ -74,6 +74,12 @@ static int write_temp(char *tmp, const char *text, const char **step)
 
 int atomic_write(const char *path, const char *text, const char **step)
 {
+    return atomic_write_checked(path, text, NULL, NULL, step);
+}
+
+int atomic_write_checked(const char *path, const char *text,
+                         int (*check)(const char *tmp, void *arg), void *arg, const char **step)
+{
     size_t plen = strlen(path);
     char *tmp = malloc(plen + sizeof ".XXXXXX");
     int rc = -1, folder = -1;
@@ -85,6 +91,12 @@ int atomic_write(const char *path, const char *text, const char **step)
         *step = "open for syncing the folder of";
         if ((folder = open_folder(path)) >= 0)
             rc = write_temp(tmp, text, step);
+    }
+    if (rc == 0 && check && check(tmp, arg) != 0) {
+        *step = "check";
+        unlink(tmp);
+        errno = EINVAL;
+        rc = -1;
     }
     if (rc == 0) {
         *step = "rename a temporary file over";

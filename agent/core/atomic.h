@@ -10,6 +10,10 @@
  * ("rename a temporary file over", ...), for a message "cannot <step> <path>: <errno>"; the
  * file is then exactly the old one (or still absent). */
 int atomic_write(const char *path, const char *text, const char **step);
+/* The same, with check run on the temporary file (synced, not yet renamed): when it returns
+ * non-zero nothing is replaced, the temporary file is removed and *step is "check". */
+int atomic_write_checked(const char *path, const char *text,
+                         int (*check)(const char *tmp, void *arg), void *arg, const char **step);
 
 /* The same in two steps, for a caller that has more to do before the change counts: begin
  * puts the new file in place durably and keeps the old one under path + ATOMIC_OLD_SUFFIX;

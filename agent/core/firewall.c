@@ -1,6 +1,7 @@
 #include "firewall.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,16 +21,19 @@
 /* ---- the plan: rules, sets and notes, whatever the output format ---- */
 
 struct rule {
-    unsigned flow;
+    unsigned flow; /* 0: not in the vendor's table (what keeps this host reachable) */
     enum smsa_direction dir;
     enum smsa_proto proto;
     uint16_t port;
     int family;                /* 4, 6, or 0: any */
     char addr[SMSA_ADDR_TEXT]; /* "" with family 0: any address */
+    unsigned prefix;           /* a prefix length (an allow list's CIDR); 0: one address */
     const char *host;          /* as configured; NULL: any */
     const char *label;         /* scanner name, "control-center", update purpose; may be NULL */
     int64_t resolved_us;       /* when host was resolved; 0: a literal, or any */
     bool pinned;               /* false: an update host's port to any destination */
+    bool open_any;             /* kept open from or to anywhere: a warning comes with it */
+    bool mirror;               /* an update source off the vendor's port: pinned, and why */
     char set[32];              /* the set matched instead of addr; "" for none */
     char comment[COMMENT_MAX];
 };
@@ -58,6 +62,8 @@ struct plan {
     void *arg;
     struct rule *rules;
     size_t n_rules;
+    size_t *seen; /* hash of rules (indexes + 1, 0 empty): de-duplication in O(1) */
+    size_t n_seen;
     struct fwset *sets;
     size_t n_sets;
     struct note *notes;
@@ -65,10 +71,13 @@ struct plan {
     bool oom;
 };
 
+/* Room for element n of an array that grows one element at a time: the capacity doubles
+ * when n reaches a power of two, so thousands of scanners cost O(n) copies, not O(n^2). */
 static void *grow(void *p, size_t n, size_t size, bool *oom)
 {
-    /* arrays grow one element at a time: a plan holds tens of rules */
-    void *q = realloc(p, (n + 1) * size);
+    if (n & (n - 1))
+        return p;
+    void *q = realloc(p, (n ? 2 * n : 1) * size);
     if (!q)
         *oom = true;
     return q;
@@ -100,23 +109,85 @@ static void add_note(struct plan *p, unsigned flow, const char *fmt, const char 
     n = &p->notes[p->n_notes++];
     n->flow = flow;
     snprintf(n->text, sizeof(n->text), fmt, a ? a : "", b ? b : "");
+    /* notes are comment lines: nothing in them may end the line */
+    clean_text(n->text);
+}
+
+/* A note that a person loading the rules must hear: also said through the caller's warn. */
+static void add_warning(struct plan *p, unsigned flow, const char *fmt, const char *a,
+                        const char *b)
+{
+    add_note(p, flow, fmt, a, b);
+    /* a sets-only output opens nothing: its reader has nothing to hear */
+    if (p->opt->warn && !p->oom && p->opt->sets != FW_SETS_ONLY)
+        p->opt->warn(p->notes[p->n_notes - 1].text, p->opt->warn_arg);
 }
 
 static bool same_rule(const struct rule *a, const struct rule *b)
 {
     return a->flow == b->flow && a->dir == b->dir && a->proto == b->proto && a->port == b->port &&
-           a->family == b->family && !strcmp(a->addr, b->addr) && !strcmp(a->set, b->set);
+           a->family == b->family && a->prefix == b->prefix && !strcmp(a->addr, b->addr) &&
+           !strcmp(a->set, b->set);
+}
+
+/* FNV-1a over what same_rule compares. */
+static size_t rule_hash(const struct rule *r)
+{
+    uint64_t h = 14695981039346656037u;
+    unsigned nums[] = {r->flow, (unsigned)r->dir,    (unsigned)r->proto,
+                       r->port, (unsigned)r->family, r->prefix};
+    const unsigned char *b = (const unsigned char *)nums;
+    for (size_t i = 0; i < sizeof(nums); i++)
+        h = (h ^ b[i]) * 1099511628211u;
+    for (const char *s = r->addr; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    h = (h ^ 0xff) * 1099511628211u;
+    for (const char *s = r->set; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return (size_t)h;
+}
+
+/* Index + 1 of the rule equal to r, or the empty slot where it goes (*slot). */
+static size_t seen_find(const struct plan *p, const struct rule *r, size_t *slot)
+{
+    size_t mask = p->n_seen - 1, i = rule_hash(r) & mask;
+    while (p->seen[i] && !same_rule(&p->rules[p->seen[i] - 1], r))
+        i = (i + 1) & mask;
+    *slot = i;
+    return p->seen[i];
+}
+
+/* Keeps the table at most half full, so a probe sequence stays short. */
+static int seen_reserve(struct plan *p)
+{
+    if (p->n_seen && 2 * (p->n_rules + 1) <= p->n_seen)
+        return 0;
+    size_t n = p->n_seen ? 2 * p->n_seen : 64;
+    size_t *t = calloc(n, sizeof(*t));
+    if (!t) {
+        p->oom = true;
+        return -1;
+    }
+    free(p->seen);
+    p->seen = t;
+    p->n_seen = n;
+    for (size_t k = 0, slot; k < p->n_rules; k++) {
+        seen_find(p, &p->rules[k], &slot);
+        p->seen[slot] = k + 1;
+    }
+    return 0;
 }
 
 static void add_rule(struct plan *p, const struct rule *r)
 {
-    for (size_t i = 0; i < p->n_rules; i++)
-        if (same_rule(&p->rules[i], r))
-            return; /* two names for one address: one rule is enough */
+    size_t slot;
+    if (seen_reserve(p) < 0 || seen_find(p, r, &slot))
+        return; /* two names for one address: one rule is enough */
     struct rule *n = grow(p->rules, p->n_rules, sizeof(*n), &p->oom);
     if (!n)
         return;
     p->rules = n;
+    p->seen[slot] = p->n_rules + 1;
     n = &p->rules[p->n_rules++];
     *n = *r;
     /* "flow 11 scanner1 scanner1.example.net resolved 2026-11-30T22:58:01Z" */
@@ -124,7 +195,13 @@ static void add_rule(struct plan *p, const struct rule *r)
     if (r->resolved_us > 0)
         stamp_text(r->resolved_us, when, sizeof(when));
     bool label = r->label && (!r->host || strcmp(r->label, r->host));
-    if (!r->pinned)
+    if (r->flow == 0)
+        snprintf(n->comment, sizeof(n->comment), "kept: %s%s%s", r->label ? r->label : "",
+                 r->host ? " " : "", r->host ? r->host : "");
+    else if (r->open_any)
+        snprintf(n->comment, sizeof(n->comment), "flow %u from anywhere: %s", r->flow,
+                 r->label ? r->label : "");
+    else if (!r->pinned)
         snprintf(n->comment, sizeof(n->comment), "flow %u %s: update hosts are never pinned",
                  r->flow, r->set[0] ? r->set : "any destination");
     else
@@ -163,6 +240,17 @@ static void lookup_sorted(struct plan *p, const char *host, struct fw_addrs *a)
     p->lookup(host, a, p->arg);
     if (a->n > FW_MAX_ADDRS)
         a->n = FW_MAX_ADDRS;
+    /* what a resolver handed over lands in rules and sets: address literals only */
+    size_t k = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        a->addr[i][SMSA_ADDR_TEXT - 1] = '\0';
+        if (!literal_family(a->addr[i]))
+            continue;
+        if (k != i)
+            memcpy(a->addr[k], a->addr[i], SMSA_ADDR_TEXT);
+        k++;
+    }
+    a->n = k;
     qsort(a->addr, a->n, sizeof(a->addr[0]), cmp_addr_text);
 }
 
@@ -202,6 +290,13 @@ static void add_host(struct plan *p, const struct rule *tmpl, const char *host, 
 
 /* ---- where each flow's traffic comes from or goes to ---- */
 
+/* The probes' rule: a peer entry's port applies to its list's first flow only (the link flow,
+ * LDAP's 389, ...); the others (13, 16-18, 3268) are served on the catalogue's port. */
+static uint16_t entry_port(unsigned flow, uint16_t catalogue, uint16_t configured)
+{
+    return configured && cat_takes_entry_port(flow) ? configured : catalogue;
+}
+
 static void add_list(struct plan *p, const struct rule *tmpl, const struct cfg_list *l,
                      bool outbound, const char *what)
 {
@@ -209,10 +304,28 @@ static void add_list(struct plan *p, const struct rule *tmpl, const struct cfg_l
         add_note(p, tmpl->flow, "no %s configured: nothing is opened%s", what, "");
     for (size_t i = 0; i < l->n; i++) {
         struct rule r = *tmpl;
-        if (outbound && l->items[i].port)
-            r.port = l->items[i].port;
+        if (outbound)
+            r.port = entry_port(tmpl->flow, tmpl->port, l->items[i].port);
         add_host(p, &r, l->items[i].host, NULL);
     }
+}
+
+/* Never lock the operator out: with no management host to open SSH to, it stays open from
+ * anywhere, with a warning in the output and to the caller. */
+static void keep_ssh_open(struct plan *p, const struct rule *tmpl, bool had_hosts)
+{
+    struct rule r = *tmpl;
+    r.pinned = true;
+    r.open_any = true;
+    r.label = "no management host to open it to";
+    add_rule(p, &r);
+    add_warning(p, CAT_FLOW_SSH,
+                had_hosts ? "no management host resolved: SSH (22/tcp) stays open from anywhere, "
+                            "so that this ruleset cannot lock the operator out%s%s"
+                          : "management_hosts is empty: SSH (22/tcp) stays open from anywhere, so "
+                            "that this ruleset cannot lock the operator out; set "
+                            "management_hosts to restrict it%s%s",
+                "", "");
 }
 
 static void inbound(struct plan *p, const struct cat_flow *f)
@@ -225,9 +338,14 @@ static void inbound(struct plan *p, const struct cat_flow *f)
         r.label = "any source";
         add_rule(p, &r);
         break;
-    case CAT_FROM_MANAGEMENT:
-        add_list(p, &r, &c->management_hosts, false, "management_hosts");
+    case CAT_FROM_MANAGEMENT: {
+        size_t before = p->n_rules;
+        if (f->id != CAT_FLOW_SSH || c->management_hosts.n)
+            add_list(p, &r, &c->management_hosts, false, "management_hosts");
+        if (f->id == CAT_FLOW_SSH && p->n_rules == before)
+            keep_ssh_open(p, &r, c->management_hosts.n != 0);
         break;
+    }
     case CAT_FROM_INTERNAL_MAIL:
         add_list(p, &r, &c->internal_mail_servers, false, "internal_mail_servers");
         break;
@@ -306,6 +424,13 @@ static void updates(struct plan *p, const struct cat_flow *f)
         any = true;
         uint16_t port = u->port ? u->port : f->port;
         struct rule r = {.flow = f->id, .dir = DIR_OUTBOUND, .proto = f->proto, .port = port};
+        if (port != f->port) {
+            /* Only the vendor's port goes to any destination: another port is an internal
+             * mirror, and opening it to the world would let a REST writer open any port. */
+            r.mirror = true;
+            add_host(p, &r, u->host, "update mirror");
+            continue;
+        }
         if (p->opt->sets == FW_SETS_NONE) {
             add_rule(p, &r);
             continue;
@@ -357,8 +482,7 @@ static void outbound(struct plan *p, const struct cat_flow *f)
             add_note(p, f->id, "no control_center configured: nothing is opened%s%s", "", "");
             break;
         }
-        if (c->control_center_port)
-            r.port = c->control_center_port;
+        r.port = entry_port(f->id, f->port, c->control_center_port);
         add_host(p, &r, c->control_center, "control-center");
         break;
     case SRC_SCANNERS:
@@ -366,8 +490,7 @@ static void outbound(struct plan *p, const struct cat_flow *f)
             add_note(p, f->id, "no scanners configured: nothing is opened%s%s", "", "");
         for (size_t i = 0; i < c->n_scanners; i++) {
             struct rule s = r;
-            if (c->scanners[i].peer.port)
-                s.port = c->scanners[i].peer.port;
+            s.port = entry_port(f->id, f->port, c->scanners[i].peer.port);
             add_host(p, &s, c->scanners[i].peer.host, c->scanners[i].name);
         }
         break;
@@ -401,8 +524,112 @@ static void outbound(struct plan *p, const struct cat_flow *f)
     }
 }
 
+/* ---- what keeps this host reachable, whatever the vendor's table says ---- */
+
+static void keep_resolver(struct plan *p, const char *addr, uint16_t port, const char *what)
+{
+    struct rule r = {.dir = DIR_OUTBOUND, .port = port ? port : 53, .pinned = true};
+    r.family = literal_family(addr);
+    if (!r.family)
+        return;
+    snprintf(r.addr, sizeof(r.addr), "%s", addr);
+    r.label = what;
+    /* DNS falls back to TCP for long answers (RFC 7766): both */
+    r.proto = PROTO_UDP;
+    add_rule(p, &r);
+    r.proto = PROTO_TCP;
+    add_rule(p, &r);
+}
+
+/* This host's own name resolution: the nameservers of resolv.conf, and probe.resolver's. */
+static void keep_resolvers(struct plan *p)
+{
+    const char *path = p->opt->resolv_conf ? p->opt->resolv_conf : FW_RESOLV_CONF;
+    FILE *f = fopen(path, "re");
+    if (!f && errno != ENOENT) {
+        /* unknown resolvers: keep DNS working rather than lock the host's names out */
+        struct rule r = {.dir = DIR_OUTBOUND, .port = 53, .pinned = true, .open_any = true};
+        r.label = "resolvers of this host unknown";
+        r.proto = PROTO_UDP;
+        add_rule(p, &r);
+        r.proto = PROTO_TCP;
+        add_rule(p, &r);
+        add_warning(p, CAT_FLOW_DNS,
+                    "cannot read %s: 53 udp and tcp stay open to any destination, so that this "
+                    "host keeps its name resolution%s",
+                    path, "");
+    }
+    char line[512];
+    while (f && fgets(line, sizeof(line), f)) {
+        char word[16], addr[SMSA_ADDR_TEXT + 1];
+        if (sscanf(line, " %15s %48s", word, addr) != 2 || strcmp(word, "nameserver"))
+            continue;
+        addr[strcspn(addr, "%")] = '\0'; /* a link-local scope: the rule takes the address */
+        keep_resolver(p, addr, 53, "resolver of this host");
+    }
+    if (f)
+        fclose(f);
+    for (const char *s = p->cfg->probe.resolver; s && *s;) {
+        char item[CFG_MAX_HOST + 16], why[8];
+        size_t n = strcspn(s, ",");
+        struct addr_hostport hp;
+        if (n < sizeof(item)) {
+            memcpy(item, s, n);
+            item[n] = '\0';
+            if (addr_parse_hostport(item, &hp, why, sizeof(why)) == 0)
+                keep_resolver(p, hp.host, hp.port, "resolver of the agent");
+        }
+        s += n + (s[n] == ',');
+    }
+}
+
+static void cidr_text(const struct addr_cidr *c, char *buf, size_t len, unsigned *prefix)
+{
+    inet_ntop(c->family, c->addr, buf, (socklen_t)len);
+    *prefix = c->bits == (c->family == AF_INET6 ? 128u : 32u) ? 0 : c->bits;
+}
+
+/* The agent's own REST listener, from http.allow; its SNMP master, from anywhere (SNMP has
+ * no allow list: the community or USM user is its guard). snmpd's 161 is not ours. */
+static void keep_listeners(struct plan *p)
+{
+    const struct cfg *c = p->cfg;
+    struct addr_hostport hp;
+    char why[8];
+    if (c->http.listen && *c->http.listen &&
+        addr_parse_hostport(c->http.listen, &hp, why, sizeof(why)) == 0 && hp.port &&
+        !addr_hostport_is_loopback(&hp)) {
+        struct rule r = {.dir = DIR_INBOUND, .proto = PROTO_TCP, .port = hp.port, .pinned = true};
+        r.label = "REST of the agent (http.allow)";
+        for (size_t i = 0; i < c->http.n_allow; i++) {
+            struct addr_cidr cidr;
+            if (addr_parse_cidr(c->http.allow[i], &cidr) < 0)
+                continue;
+            r.family = cidr.family == AF_INET6 ? 6 : 4;
+            cidr_text(&cidr, r.addr, sizeof(r.addr), &r.prefix);
+            add_rule(p, &r);
+        }
+    }
+    struct addr_endpoint ep;
+    if (c->snmp.mode == SNMP_MODE_MASTER && c->snmp.master_listen &&
+        addr_parse_transport(c->snmp.master_listen, &ep, why, sizeof(why)) == 0 &&
+        !addr_hostport_is_loopback(&ep.hp)) {
+        bool tcp = ep.transport == ADDR_TCP || ep.transport == ADDR_TCP6;
+        struct rule r = {.dir = DIR_INBOUND,
+                         .proto = tcp ? PROTO_TCP : PROTO_UDP,
+                         .port = ep.hp.port ? ep.hp.port : 161,
+                         .pinned = true};
+        r.label = "SNMP master of the agent (snmp.master_listen)";
+        add_rule(p, &r);
+    }
+}
+
 static void plan_build(struct plan *p)
 {
+    if (p->opt->sets != FW_SETS_ONLY) {
+        keep_resolvers(p);
+        keep_listeners(p);
+    }
     for (unsigned id = 1; id <= CAT_NFLOWS && !p->oom; id++) {
         const struct cat_flow *f = cat_flow(id);
         enum smsa_direction d = cat_direction(id, p->cfg->role);
@@ -428,6 +655,7 @@ static void plan_free(struct plan *p)
         free(p->sets[i].addrs);
     }
     free(p->sets);
+    free(p->seen);
     free(p->rules);
     free(p->notes);
 }
@@ -447,9 +675,13 @@ void fw_each_name(const struct cfg *c, enum fw_sets sets, void (*cb)(const char 
     for (size_t i = 0; i < c->n_scanners; i++)
         if (!literal_family(c->scanners[i].peer.host))
             cb(c->scanners[i].peer.host, arg);
-    for (size_t i = 0; sets != FW_SETS_NONE && i < c->n_updates; i++)
-        if (c->updates[i].enabled && !literal_family(c->updates[i].host))
-            cb(c->updates[i].host, arg);
+    for (size_t i = 0; i < c->n_updates; i++) {
+        const struct cfg_update *u = &c->updates[i];
+        unsigned flow = cat_update_flow(u->purpose);
+        bool mirror = flow && u->port && u->port != cat_flow(flow)->port;
+        if (u->enabled && (sets != FW_SETS_NONE || mirror) && !literal_family(u->host))
+            cb(u->host, arg);
+    }
 }
 
 /* ---- writers ---- */
@@ -461,10 +693,12 @@ static const char *dir_word(enum smsa_direction d)
 
 static void header(FILE *out, const struct plan *p, const char *what)
 {
-    char now[32];
+    char now[32], name[CFG_MAX_NAME + 1];
     stamp_text(p->opt->now_us, now, sizeof(now));
-    fprintf(out, "# smsa-agent: what the host firewall of %s (%s) must allow, rendered %s.\n",
-            p->cfg->name, cat_role_name(p->cfg->role), now);
+    snprintf(name, sizeof(name), "%s", p->cfg->name);
+    clean_text(name); /* a comment line, whatever the configuration holds */
+    fprintf(out, "# smsa-agent: what the host firewall of %s (%s) must allow, rendered %s.\n", name,
+            cat_role_name(p->cfg->role), now);
     fprintf(out, "# %s\n", what);
     fprintf(out, "# Addresses are those resolved at the time each rule names: render again when "
                  "they change.\n");
@@ -476,9 +710,27 @@ static void rule_remark(FILE *out, const char *indent, const struct rule *r)
 {
     /* the full story above the rule; the rule's own comment is short */
     const struct cat_flow *f = cat_flow(r->flow);
+    if (!f) {
+        fprintf(out, "%s# kept so that this host stays reachable: %s, %u/%s %s\n", indent, r->label,
+                (unsigned)r->port, cat_proto_name(r->proto), dir_word(r->dir));
+        if (r->open_any)
+            fprintf(out, "%s# WARNING: to any destination, since they cannot be known\n", indent);
+        return;
+    }
     fprintf(out, "%s# flow %u, %s, %u/%s %s", indent, r->flow, f->purpose, (unsigned)r->port,
             cat_proto_name(r->proto), dir_word(r->dir));
-    if (!r->pinned)
+    if (r->open_any)
+        fprintf(out,
+                ": from anywhere\n%s# WARNING: %s, kept open so that this ruleset cannot "
+                "lock the operator out\n",
+                indent, r->label);
+    else if (r->mirror)
+        fprintf(out,
+                ": an update source off the vendor's port (%u)\n%s# An internal mirror: "
+                "pinned to its addresses, since only the vendor's port goes to any "
+                "destination.\n",
+                (unsigned)f->port, indent);
+    else if (!r->pinned)
         fprintf(out, ": %s\n%s# %s\n", r->set[0] ? "update hosts through a set" : "any destination",
                 indent, VENDOR_WARNING);
     else
@@ -494,7 +746,7 @@ static bool family_fits(const struct rule *r, int fam)
 static bool same_group(const struct rule *a, const struct rule *b)
 {
     return a && a->flow == b->flow && a->port == b->port && a->dir == b->dir &&
-           a->pinned == b->pinned;
+           a->pinned == b->pinned && a->proto == b->proto && (a->flow || a->label == b->label);
 }
 
 static void nft_rule(FILE *out, const struct rule *r, const struct rule *prev)
@@ -505,16 +757,38 @@ static void nft_rule(FILE *out, const struct rule *r, const struct rule *prev)
     const char *side = r->dir == DIR_INBOUND ? "saddr" : "daddr";
     if (r->set[0])
         fprintf(out, "%s %s @%s ", r->family == 6 ? "ip6" : "ip", side, r->set);
+    else if (r->addr[0] && r->prefix)
+        fprintf(out, "%s %s %s/%u ", r->family == 6 ? "ip6" : "ip", side, r->addr, r->prefix);
     else if (r->addr[0])
         fprintf(out, "%s %s %s ", r->family == 6 ? "ip6" : "ip", side, r->addr);
     fprintf(out, "%s dport %u accept comment \"%s\"\n", cat_proto_name(r->proto), (unsigned)r->port,
             r->comment);
 }
 
+/* Only address literals of the set's family are ever written: a sets-only output is set
+ * elements and nothing else, whatever reached the plan. */
+static bool element_ok(const struct fwset *s, const char *addr)
+{
+    return literal_family(addr) == s->family;
+}
+
+static size_t nft_n_elements(const struct fwset *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_addrs; i++)
+        n += element_ok(s, s->addrs[i]);
+    return n;
+}
+
 static void nft_set_elements(FILE *out, const struct fwset *s)
 {
-    for (size_t i = 0; i < s->n_addrs; i++)
-        fprintf(out, "%s%s", i ? ", " : "", s->addrs[i]);
+    const char *sep = "";
+    for (size_t i = 0; i < s->n_addrs; i++) {
+        if (!element_ok(s, s->addrs[i]))
+            continue;
+        fprintf(out, "%s%s", sep, s->addrs[i]);
+        sep = ", ";
+    }
 }
 
 static void write_nft_sets_only(FILE *out, const struct plan *p)
@@ -525,7 +799,7 @@ static void write_nft_sets_only(FILE *out, const struct plan *p)
     for (size_t i = 0; i < p->n_sets; i++) {
         const struct fwset *s = &p->sets[i];
         fprintf(out, "flush set inet smsa_agent %s\n", s->name);
-        if (s->n_addrs) {
+        if (nft_n_elements(s)) {
             fprintf(out, "add element inet smsa_agent %s { ", s->name);
             nft_set_elements(out, s);
             fprintf(out, " }\n");
@@ -551,7 +825,7 @@ static void write_nft(FILE *out, const struct plan *p)
         fprintf(out, "\t\ttype %s\n\t\tflags timeout\n\t\ttimeout %us\n",
                 s->family == 6 ? "ipv6_addr" : "ipv4_addr", FW_SET_TIMEOUT_S);
         fprintf(out, "\t\tcomment \"flow %u update hosts, refreshed by a timer\"\n", s->flow);
-        if (s->n_addrs) {
+        if (nft_n_elements(s)) {
             fputs("\t\telements = { ", out);
             nft_set_elements(out, s);
             fputs(" }\n", out);
@@ -594,8 +868,10 @@ static void ipt_rule(FILE *out, const struct rule *r, const struct rule *prev, i
     if (r->set[0])
         fprintf(out, " -m set --match-set %s %s", r->set, side);
     else if (r->addr[0])
-        fprintf(out, " %s %s/%d", r->dir == DIR_INBOUND ? "-s" : "-d", r->addr,
-                fam == 6 ? 128 : 32);
+        fprintf(out, " %s %s/%u", r->dir == DIR_INBOUND ? "-s" : "-d", r->addr,
+                r->prefix  ? r->prefix
+                : fam == 6 ? 128u
+                           : 32u);
     fprintf(out, " -p %s -m %s --dport %u -m comment --comment \"%s\" -j ACCEPT\n",
             cat_proto_name(r->proto), cat_proto_name(r->proto), (unsigned)r->port, r->comment);
 }
@@ -616,7 +892,8 @@ static void write_ipset(FILE *out, const struct plan *p, int fam)
                 FW_SET_TIMEOUT_S);
         fprintf(out, "flush %s_n\n", s->name);
         for (size_t j = 0; j < s->n_addrs; j++)
-            fprintf(out, "add %s_n %s\n", s->name, s->addrs[j]);
+            if (element_ok(s, s->addrs[j]))
+                fprintf(out, "add %s_n %s\n", s->name, s->addrs[j]);
         fprintf(out, "swap %s_n %s\ndestroy %s_n\n", s->name, s->name, s->name);
     }
 }
@@ -711,12 +988,17 @@ static int write_json(FILE *out, const struct plan *p)
         json_t *rules = json_array(), *notes = json_array();
         for (size_t i = 0; i < p->n_rules; i++) {
             const struct rule *r = &p->rules[i];
+            char addr[SMSA_ADDR_TEXT + 8];
+            if (r->prefix)
+                snprintf(addr, sizeof(addr), "%s/%u", r->addr, r->prefix);
+            else
+                snprintf(addr, sizeof(addr), "%s", r->addr);
             json_array_append_new(
                 rules,
                 json_pack("{s:I,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:s}", "flow",
                           (json_int_t)r->flow, "direction", dir_word(r->dir), "protocol",
                           cat_proto_name(r->proto), "port", (json_int_t)r->port, "family",
-                          family_json(r->family), "address", str_or_null(r->addr[0] ? r->addr : 0),
+                          family_json(r->family), "address", str_or_null(addr[0] ? addr : NULL),
                           "set", str_or_null(r->set[0] ? r->set : NULL), "host",
                           str_or_null(r->host), "label", str_or_null(r->label), "resolved",
                           stamp_or_null(r->resolved_us), "pinned", r->pinned, "warning",

@@ -43,7 +43,16 @@ struct fw_options {
     enum fw_format format;
     enum fw_sets sets;
     int64_t now_us; /* wall clock written in the header: injectable for tests */
+    /* This host's own resolvers are kept reachable (53 udp and tcp): read from this file;
+     * NULL: FW_RESOLV_CONF. */
+    const char *resolv_conf;
+    /* Told what a person loading the rules must hear (SSH open from anywhere, ...); may be
+     * NULL. The same text is a comment in the output. */
+    void (*warn)(const char *text, void *arg);
+    void *warn_arg;
 };
+
+#define FW_RESOLV_CONF "/etc/resolv.conf"
 
 int fw_format_parse(const char *s, enum fw_format *out);
 const char *fw_format_name(enum fw_format f);
@@ -52,7 +61,12 @@ const char *fw_format_name(enum fw_format f);
 void fw_each_name(const struct cfg *c, enum fw_sets sets, void (*cb)(const char *host, void *arg),
                   void *arg);
 
-/* Renders what c's appliance must allow; 0, or -1 when out of memory or the write failed. */
+/* Renders what c's appliance must allow; 0, or -1 when out of memory or the write failed.
+ * Whatever the configuration, the ruleset keeps this host reachable: SSH (from
+ * management_hosts, else from anywhere with a warning), its own resolvers on 53 udp and tcp,
+ * the agent's own listeners (http.listen, snmp.master_listen in master mode) from their
+ * allow lists, loopback, and established and related traffic. A sets-only output holds
+ * statements on the product's own sets and nothing else. */
 int fw_render(FILE *out, const struct cfg *c, const struct fw_options *o, fw_lookup_fn lookup,
               void *arg);
 

@@ -163,7 +163,8 @@ void httpf_flows_fini(void);
 /* The query's format (default json) and sets (0, 1 or only); NULL, or what is wrong. */
 const char *httpf_firewall_query(const char *format, const char *sets, enum fw_format *f,
                                  enum fw_sets *s);
-/* The rendered rules (malloc'd, *len its length); NULL when out of memory. */
+/* The rendered rules (malloc'd, *len its length); NULL when out of memory. Rendered once per
+ * configuration and resolution generation, then copied from a cache. */
 char *httpf_firewall_text(const struct smsa_model *m, const struct cfg *c, enum fw_format f,
                           enum fw_sets sets, size_t *len);
 

@@ -97,6 +97,36 @@ def test_every_role_renders_rules_the_tools_accept():
             dns.stop()
 
 
+def test_kept_listeners_and_prefixes_pass_the_tools():
+    """The rules that keep this host reachable (prefixes from http.allow, the SNMP master's
+    port, the resolvers) are accepted by nft -c and iptables-restore --test."""
+    if not tools_or_skip():
+        return
+    with h.TempDir() as tmp:
+        cfg = dict(LITERAL_CC, probe={"resolver": "127.0.0.1:9,[::1]:5353"},
+                   http={"listen": "[::]:8161", "token_file": None,
+                         "allow": ["192.0.2.0/24", "2001:db8::/32", "198.51.100.7"]},
+                   snmp={"mode": "master", "master_listen": "udp:0.0.0.0:1161",
+                         "community": "not-the-default"})
+        path = write_config(tmp, cfg)
+        for fmt, argv in (("nft", ["nft", "-c", "-f"]),
+                          ("iptables", ["iptables-restore", "--test", "--noflush"]),
+                          ("ip6tables", ["ip6tables-restore", "--test", "--noflush"])):
+            p = subprocess.run([h.agentd_path(), "--firewall", fmt, "-c", path],
+                               capture_output=True, text=True, timeout=30)
+            assert p.returncode == 0, p.stderr
+            check(tmp, argv, p.stdout, "kept." + fmt)
+            if fmt == "nft":
+                assert "ip saddr 192.0.2.0/24 tcp dport 8161 accept" in p.stdout, p.stdout
+                assert "ip6 saddr 2001:db8::/32 tcp dport 8161 accept" in p.stdout, p.stdout
+                assert "udp dport 1161 accept" in p.stdout, p.stdout
+                assert "ip6 daddr ::1 tcp dport 5353 accept" in p.stdout, p.stdout
+            if fmt == "iptables":
+                assert "-A SMSA-IN -s 192.0.2.0/24 -p tcp -m tcp --dport 8161" in p.stdout
+            if fmt == "ip6tables":
+                assert "-A SMSA-IN -s 2001:db8::/32 -p tcp -m tcp --dport 8161" in p.stdout
+
+
 def test_41002_to_each_scanner_and_from_the_control_center():
     with h.TempDir() as tmp:
         dns = h.Dnsmasq(tmp, RECORDS).start()
@@ -205,10 +235,256 @@ ipset list -n > ipset.out
         assert "smsa_f6_443_v4" in sets and not [x for x in sets if x.endswith("_n")], sets
 
 
+LITERAL_CC = {
+    "appliance": {"name": "cc-literal", "role": "control-center"},
+    "peers": {"scanners": [{"name": "s1", "host": "192.0.2.11"}]},
+    "updates": [], "ntp": {"enabled": False, "servers": []},
+    "probe": {"resolver": "127.0.0.1:9"}, "snmp": {"mode": "off"}, "http": {"listen": ""},
+}
+
+
+def write_config(tmp, cfg, name="cfg.json"):
+    h.check_loopback_only(cfg)
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    return path
+
+
+def output(cfg_path, fmt, target, *extra, env=None):
+    return subprocess.run([h.agentd_path(), "--firewall", fmt, "-c", cfg_path,
+                           "--output", target] + list(extra),
+                          capture_output=True, text=True, timeout=30, env=env)
+
+
+def leftovers(folder, name):
+    return sorted(f for f in os.listdir(folder) if f.startswith(name + "."))
+
+
+def test_output_refuses_targets_root_must_not_write():
+    """A symlink, a folder, another user's file, a file or folder others can write: refused
+    with the reason, exit non-zero, the target exactly as it was, no temporary file left."""
+    with h.TempDir() as tmp:
+        os.chmod(tmp, 0o755)
+        cfg = write_config(tmp, LITERAL_CC)
+        victim = os.path.join(tmp, "victim")
+        with open(victim, "w") as f:
+            f.write("precious\n")
+        os.chmod(victim, 0o644)
+        cases = []
+        link = os.path.join(tmp, "link.nft")
+        os.symlink(victim, link)
+        cases.append((link, "is a symbolic link"))
+        folder = os.path.join(tmp, "folder.nft")
+        os.mkdir(folder)
+        cases.append((folder, "is a folder"))
+        for mode in (0o664, 0o646):
+            wr = os.path.join(tmp, "writable-%o.nft" % mode)
+            with open(wr, "w") as f:
+                f.write("old\n")
+            os.chmod(wr, mode)
+            cases.append((wr, "is writable by its group or others (mode 0%o)" % mode))
+        shared = os.path.join(tmp, "shared")
+        os.mkdir(shared)
+        os.chmod(shared, 0o777)
+        cases.append((os.path.join(shared, "rules.nft"), "writable by its group or others"))
+        if os.geteuid() == 0:
+            other = os.path.join(tmp, "other.nft")
+            with open(other, "w") as f:
+                f.write("old\n")
+            os.chmod(other, 0o644)
+            os.chown(other, 65534, 65534)
+            cases.append((other, "is owned by uid 65534, not by uid 0 who runs this"))
+            # a folder the service user owns (the configuration folder of old packages)
+            theirs = os.path.join(tmp, "theirs")
+            os.mkdir(theirs)
+            os.chmod(theirs, 0o755)
+            os.chown(theirs, 65534, 65534)
+            cases.append((os.path.join(theirs, "firewall.nft"),
+                          "is in folder %s, owned by uid 65534" % theirs))
+        else:
+            print("SKIP (part): another user's file needs root to create")
+        for target, why in cases:
+            exists = os.path.lexists(target)
+            before = os.lstat(target) if exists else None
+            content = open(target).read() if os.path.isfile(target) else None
+            p = output(cfg, "nft", target)
+            assert p.returncode != 0, (target, p.stderr)
+            assert "refusing to write %s: it " % target in p.stderr and why in p.stderr, p.stderr
+            if exists:
+                after = os.lstat(target)
+                assert (after.st_ino, after.st_mode, after.st_mtime_ns) == \
+                    (before.st_ino, before.st_mode, before.st_mtime_ns), target
+            else:
+                assert not os.path.lexists(target), target
+            if content is not None:
+                assert open(target).read() == content, target
+            assert not leftovers(os.path.dirname(target), os.path.basename(target)), target
+        assert open(victim).read() == "precious\n"
+        assert not os.path.exists(os.path.join(shared, "rules.nft"))
+
+
+def fake_tool(folder, name, exit_code):
+    """A stand-in for nft or iptables-restore that records how it was called."""
+    path = os.path.join(folder, name)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\necho \"$@\" >> %s/%s.calls\n"
+                "for a; do last=$a; done\ncp \"$last\" %s/%s.checked\nexit %d\n"
+                % (folder, name, folder, name, exit_code))
+    os.chmod(path, 0o755)
+
+
+def test_output_replaces_the_file_only_after_the_check():
+    with h.TempDir() as tmp:
+        os.chmod(tmp, 0o755)
+        cfg = write_config(tmp, LITERAL_CC)
+        out = os.path.join(tmp, "out")
+        os.mkdir(out)
+        bins = os.path.join(tmp, "bin")
+        os.mkdir(bins)
+        env = dict(os.environ, PATH=bins + ":/usr/bin:/bin")
+        target = os.path.join(out, "smsa-agent.nft")
+        with open(target, "w") as f:
+            f.write("old rules\n")
+        os.chmod(target, 0o640)
+        for name, fmt, target_name, args in (
+                ("nft", "nft", "smsa-agent.nft", "-c -f"),
+                ("iptables-restore", "iptables", "smsa-agent.v4", "--test --noflush"),
+                ("ip6tables-restore", "ip6tables", "smsa-agent.v6", "--test --noflush")):
+            target = os.path.join(out, target_name)
+            if not os.path.exists(target):
+                with open(target, "w") as f:
+                    f.write("old rules\n")
+                os.chmod(target, 0o640)
+            # the check fails: nothing is replaced
+            fake_tool(bins, name, 1)
+            p = output(cfg, fmt, target, env=env)
+            assert p.returncode == 1, p.stderr
+            assert "was left as it was: the new rules did not pass the check" in p.stderr, p.stderr
+            assert open(target).read() == "old rules\n"
+            assert not leftovers(out, target_name), os.listdir(out)
+            calls = open(os.path.join(bins, name + ".calls")).read().split()
+            # the tool checked a temporary file next to the target, not the target
+            assert calls[:-1] == args.split(), calls
+            assert os.path.dirname(calls[-1]) == out and calls[-1] != target, calls
+            checked = open(os.path.join(bins, name + ".checked")).read()
+            assert "smsa-agent: what the host firewall of cc-literal" in checked
+            # the check passes: the file is replaced by exactly what was checked
+            fake_tool(bins, name, 0)
+            p = output(cfg, fmt, target, env=env)
+            assert p.returncode == 0, p.stderr
+            assert open(target).read() == open(os.path.join(bins, name + ".checked")).read()
+            assert not leftovers(out, target_name), os.listdir(out)
+        # JSON is checked by parsing it back
+        p = output(cfg, "json", os.path.join(out, "fw.json"), env=env)
+        assert p.returncode == 0, p.stderr
+        assert json.load(open(os.path.join(out, "fw.json")))["appliance"] == "cc-literal"
+
+
+def nameservers():
+    try:
+        lines = open("/etc/resolv.conf").read().splitlines()
+    except OSError:
+        return []
+    return [ln.split()[1].split("%")[0] for ln in lines
+            if ln.split()[:1] == ["nameserver"] and len(ln.split()) > 1]
+
+
+def test_no_management_host_keeps_ssh_and_this_hosts_resolvers():
+    """The packaged configuration has no management host: the ruleset still accepts SSH
+    (from anywhere, with a warning on stderr and in the file) and this host's resolvers on
+    53 udp and tcp, and nft -c accepts it."""
+    if not tools_or_skip():
+        return
+    with h.TempDir() as tmp:
+        os.chmod(tmp, 0o755)
+        cfg = write_config(tmp, LITERAL_CC)
+        target = os.path.join(tmp, "smsa-agent.nft")
+        p = output(cfg, "nft", target)  # checked by the real nft -c
+        assert p.returncode == 0, p.stderr
+        assert "warning: management_hosts is empty: SSH (22/tcp) stays open from anywhere" \
+            in p.stderr, p.stderr
+        nft = open(target).read()
+        assert "\t\ttcp dport 22 accept comment \"flow 1 from anywhere" in nft, nft
+        assert "# WARNING: no management host to open it to" in nft, nft
+        for ns in nameservers():
+            fam = "ip6" if ":" in ns else "ip"
+            for proto in ("udp", "tcp"):
+                assert "%s daddr %s %s dport 53 accept" % (fam, ns, proto) in nft, (ns, nft)
+        assert "iif \"lo\" accept" in nft and "ct state established,related accept" in nft
+
+
+def test_ssh_from_outside_stays_accepted_once_loaded():
+    """Loaded for real in a private pair of network namespaces: SSH from the other side is
+    accepted, a port nothing opens is dropped."""
+    if not tools_or_skip() or not shutil.which("ip"):
+        print("SKIP: needs root, nft and ip")
+        return
+    with h.TempDir() as tmp:
+        os.chmod(tmp, 0o755)
+        cfg = write_config(tmp, LITERAL_CC)
+        rules = os.path.join(tmp, "smsa-agent.nft")
+        p = output(cfg, "nft", rules)
+        assert p.returncode == 0, p.stderr
+        a, b = "smsafw%da" % os.getpid(), "smsafw%db" % os.getpid()
+        server = os.path.join(tmp, "server.py")
+        with open(server, "w") as f:
+            f.write("import socket, sys\n"
+                    "ss = []\n"
+                    "for port in (22, 41999):\n"
+                    "    s = socket.socket(); s.bind(('10.251.0.1', port)); s.listen(8)\n"
+                    "    ss.append(s)\n"
+                    "open(sys.argv[1], 'w').close()\n"
+                    "sys.stdin.read()\n")
+        ready = os.path.join(tmp, "ready")
+        run = lambda *argv: subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        setup = run("ip", "netns", "add", a)
+        if setup.returncode != 0:
+            print("SKIP: no network namespaces here: %s" % setup.stderr.strip())
+            return
+        srv = None
+        try:
+            for cmd in (["ip", "netns", "add", b],
+                        ["ip", "link", "add", "va", "netns", a, "type", "veth", "peer", "name",
+                         "vb", "netns", b],
+                        ["ip", "-n", a, "addr", "add", "10.251.0.1/24", "dev", "va"],
+                        ["ip", "-n", b, "addr", "add", "10.251.0.2/24", "dev", "vb"],
+                        ["ip", "-n", a, "link", "set", "va", "up"],
+                        ["ip", "-n", b, "link", "set", "vb", "up"],
+                        ["ip", "-n", a, "link", "set", "lo", "up"],
+                        ["ip", "netns", "exec", a, "nft", "-f", rules]):
+                r = run(*cmd)
+                assert r.returncode == 0, (cmd, r.stderr)
+            srv = subprocess.Popen(["ip", "netns", "exec", a, "/usr/bin/python3", server, ready],
+                                   stdin=subprocess.PIPE)
+            h.wait_until(lambda: os.path.exists(ready), 10, what="the listeners")
+
+            def connect(port):
+                code = ("import socket; s = socket.socket(); s.settimeout(3); "
+                        "s.connect(('10.251.0.1', %d)); print('connected')" % port)
+                return run("ip", "netns", "exec", b, "/usr/bin/python3", "-c", code)
+            ok = connect(22)
+            assert ok.returncode == 0 and "connected" in ok.stdout, ok.stderr
+            dropped = connect(41999)
+            assert dropped.returncode != 0 and "timed out" in dropped.stderr, \
+                (dropped.stdout, dropped.stderr)
+        finally:
+            if srv:
+                srv.stdin.close()
+                srv.wait(timeout=10)
+            run("ip", "netns", "del", a)
+            run("ip", "netns", "del", b)
+
+
 if __name__ == "__main__":
     h.run_tests([
         test_every_role_renders_rules_the_tools_accept,
+        test_kept_listeners_and_prefixes_pass_the_tools,
         test_41002_to_each_scanner_and_from_the_control_center,
         test_update_hosts_are_not_pinned_unless_sets_are_asked_for,
         test_loads_twice_and_leaves_the_users_rules_alone,
+        test_output_refuses_targets_root_must_not_write,
+        test_output_replaces_the_file_only_after_the_check,
+        test_no_management_host_keeps_ssh_and_this_hosts_resolvers,
+        test_ssh_from_outside_stays_accepted_once_loaded,
     ])

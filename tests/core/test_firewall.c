@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <regex.h>
 
 #include "config.h"
 #include "firewall.h"
@@ -41,6 +43,9 @@ static void fake_lookup(const char *host, struct fw_addrs *out, void *arg)
         {"cc.example.net", {"192.0.2.1", NULL, NULL}},
         {"swupdate.example.net", {"198.51.100.7", "198.51.100.8", NULL}},
         {"av.example.net", {"2001:db8:1::80", NULL, NULL}},
+        {"mirror.example.net", {"10.0.0.8", NULL, NULL}},
+        /* a hostile answer: nothing but literals may reach a rule or a set */
+        {"evil.example.net", {"198.51.100.66 }\nflush ruleset", "198.51.100.9", "1.2.3.4;"}},
     };
     lookups++;
     out->resolved = false;
@@ -54,6 +59,18 @@ static void fake_lookup(const char *host, struct fw_addrs *out, void *arg)
     }
 }
 
+/* This host's resolv.conf, as the tests write it (absent: no resolvers to keep). */
+static const char *resolv_conf = "/nonexistent/resolv.conf";
+/* What the renderer warned about, one line each. */
+static char warned[2048];
+
+static void record_warning(const char *text, void *arg)
+{
+    (void)arg;
+    size_t n = strlen(warned);
+    snprintf(warned + n, sizeof(warned) - n, "%s\n", text);
+}
+
 static char *render(const char *cfg_text, enum fw_format f, enum fw_sets sets)
 {
     struct cfg *c = parse_ok(cfg_text);
@@ -61,17 +78,33 @@ static char *render(const char *cfg_text, enum fw_format f, enum fw_sets sets)
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
     assert_non_null(out);
-    struct fw_options o = {.format = f, .sets = sets, .now_us = NOW_US};
+    warned[0] = '\0';
+    struct fw_options o = {.format = f,
+                           .sets = sets,
+                           .now_us = NOW_US,
+                           .resolv_conf = resolv_conf,
+                           .warn = record_warning};
     assert_int_equal(fw_render(out, c, &o, fake_lookup, NULL), 0);
     fclose(out);
     cfg_free(c);
     return text;
 }
 
+static char names_seen[4096];
+
+static void note_name(const char *host, void *arg)
+{
+    (void)arg;
+    size_t n = strlen(names_seen);
+    snprintf(names_seen + n, sizeof(names_seen) - n, "%s\n", host);
+}
+
 static void assert_has(const char *text, const char *needle)
 {
-    if (!strstr(text, needle))
-        fail_msg("expected \"%s\" in:\n%s", needle, text);
+    if (!strstr(text, needle)) {
+        fprintf(stderr, "%s\n", text); /* whole: cmocka cuts its message short */
+        fail_msg("expected \"%s\" in the text above", needle);
+    }
 }
 
 static void assert_lacks(const char *text, const char *needle)
@@ -129,9 +162,11 @@ static void test_scanner_accepts_41002_from_the_control_center(void **state)
     assert_has(t, "\t\ttcp dport 25 accept comment \"flow 2 any source\"");
     assert_has(t, "ip saddr 192.0.2.25 tcp dport 25 accept");
     assert_has(t, "ip daddr 192.0.2.25 tcp dport 25 accept");
-    /* no management_hosts: SSH stays closed, and the header says why */
-    assert_has(t, "# flow 1: no management_hosts configured: nothing is opened");
-    assert_lacks(t, "dport 22 ");
+    /* no management_hosts: SSH stays open from anywhere, and the output says so twice */
+    assert_lacks(t, "# flow 1: no management_hosts configured: nothing is opened");
+    assert_has(t, "# flow 1: management_hosts is empty: SSH (22/tcp) stays open from anywhere");
+    assert_has(t, "\t\ttcp dport 22 accept comment \"flow 1 from anywhere: no management host");
+    assert_has(t, "# WARNING: no management host to open it to");
     free(t);
 }
 
@@ -256,6 +291,276 @@ static void test_json_is_the_same_content_as_data(void **state)
     free(t);
 }
 
+static void test_empty_management_hosts_keeps_ssh_open_and_warns(void **state)
+{
+    (void)state;
+    char *t = render(SCANNER, FW_NFT, FW_SETS_NONE);
+    assert_has(t, "\t\ttcp dport 22 accept");
+    assert_has(warned, "management_hosts is empty: SSH (22/tcp) stays open from anywhere");
+    free(t);
+    /* a management host that does not resolve must not close SSH either */
+    t = render("{\"appliance\":{\"name\":\"s\",\"role\":\"scanner\"},"
+               "\"peers\":{\"management_hosts\":[\"nowhere.example.net\"]},"
+               "\"updates\":[],\"snmp\":{\"mode\":\"off\"}}",
+               FW_IPTABLES, FW_SETS_NONE);
+    assert_has(t,
+               "-A SMSA-IN -p tcp -m tcp --dport 22 -m comment --comment \"flow 1 from anywhere");
+    assert_has(warned, "no management host resolved: SSH (22/tcp) stays open from anywhere");
+    free(t);
+    /* with management hosts, only from them, and no warning */
+    t = render(CC, FW_NFT, FW_SETS_NONE);
+    assert_has(t, "ip saddr 192.0.2.100 tcp dport 22 accept");
+    assert_lacks(t, "\t\ttcp dport 22 accept");
+    assert_string_equal(warned, "");
+    free(t);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_keeps_this_hosts_resolvers(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fw-resolv-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_file(path, "# generated\nsearch example.net\nnameserver 192.0.2.153\n"
+                     "nameserver fe80::53%eth0\n  nameserver\t2001:db8::53\noptions edns0\n");
+    resolv_conf = path;
+    /* a Control Center with no dns_servers: flow 7 opens nothing, the host still resolves */
+    char *t = render("{\"appliance\":{\"name\":\"c\",\"role\":\"control-center\"},"
+                     "\"peers\":{\"management_hosts\":[\"192.0.2.100\"]},\"updates\":[],"
+                     "\"probe\":{\"resolver\":\"192.0.2.154:5353\"},\"snmp\":{\"mode\":\"off\"}}",
+                     FW_NFT, FW_SETS_NONE);
+    assert_has(t,
+               "ip daddr 192.0.2.153 udp dport 53 accept comment \"kept: resolver of this host\"");
+    assert_has(t, "ip daddr 192.0.2.153 tcp dport 53 accept");
+    assert_has(t, "ip6 daddr fe80::53 udp dport 53 accept");
+    assert_has(t, "ip6 daddr 2001:db8::53 tcp dport 53 accept");
+    assert_has(
+        t, "ip daddr 192.0.2.154 udp dport 5353 accept comment \"kept: resolver of the agent\"");
+    assert_has(t, "ip daddr 192.0.2.154 tcp dport 5353 accept");
+    free(t);
+    t = render(SCANNER, FW_IPTABLES, FW_SETS_NONE);
+    assert_has(t, "-A SMSA-OUT -d 192.0.2.153/32 -p udp -m udp --dport 53");
+    assert_has(t, "-A SMSA-OUT -d 192.0.2.153/32 -p tcp -m tcp --dport 53");
+    free(t);
+    /* a resolv.conf that cannot be read: DNS stays open to anywhere, with a warning */
+    resolv_conf = "/etc/passwd/not-a-folder";
+    t = render(SCANNER, FW_NFT, FW_SETS_NONE);
+    assert_has(t, "\t\tudp dport 53 accept comment \"kept: resolvers of this host unknown");
+    assert_has(t, "\t\ttcp dport 53 accept");
+    assert_has(warned, "cannot read /etc/passwd/not-a-folder: 53 udp and tcp stay open");
+    free(t);
+    resolv_conf = "/nonexistent/resolv.conf";
+    unlink(path);
+}
+
+static void test_keeps_the_agents_own_listeners(void **state)
+{
+    (void)state;
+    char *t = render("{\"appliance\":{\"name\":\"c\",\"role\":\"control-center\"},"
+                     "\"updates\":[],\"http\":{\"listen\":\"192.0.2.5:8161\","
+                     "\"allow\":[\"192.0.2.0/24\",\"2001:db8::/32\",\"198.51.100.7\"]},"
+                     "\"snmp\":{\"mode\":\"master\",\"master_listen\":\"udp:0.0.0.0:1161\","
+                     "\"community\":\"s3cret-community\"}}",
+                     FW_NFT, FW_SETS_NONE);
+    assert_has(t, "ip saddr 192.0.2.0/24 tcp dport 8161 accept");
+    assert_has(t, "ip6 saddr 2001:db8::/32 tcp dport 8161 accept");
+    assert_has(t, "ip saddr 198.51.100.7 tcp dport 8161 accept");
+    assert_has(t, "\t\tudp dport 1161 accept comment \"kept: SNMP master of the agent");
+    assert_lacks(t, "dport 161 ");
+    free(t);
+    t = render("{\"appliance\":{\"name\":\"c\",\"role\":\"control-center\"},"
+               "\"updates\":[],\"http\":{\"listen\":\"192.0.2.5:8161\","
+               "\"allow\":[\"192.0.2.0/24\"]},\"snmp\":{\"mode\":\"off\"}}",
+               FW_IPTABLES, FW_SETS_NONE);
+    assert_has(t, "-A SMSA-IN -s 192.0.2.0/24 -p tcp -m tcp --dport 8161");
+    free(t);
+    /* loopback listeners are covered by the loopback rule; a subagent has no listener */
+    t = render(SCANNER, FW_NFT, FW_SETS_NONE);
+    assert_lacks(t, "dport 8161");
+    assert_lacks(t, "dport 1161");
+    free(t);
+}
+
+/* The port rules of flow `flow` in t: "dport N" for each rule line of that flow. */
+static void assert_flow_port(const char *t, unsigned flow, const char *proto, unsigned port)
+{
+    char needle[96];
+    snprintf(needle, sizeof(needle), "%s dport %u accept comment \"flow %u ", proto, port, flow);
+    assert_has(t, needle);
+}
+
+static void assert_no_flow_port(const char *t, unsigned flow, const char *proto, unsigned port)
+{
+    char needle[96];
+    snprintf(needle, sizeof(needle), "%s dport %u accept comment \"flow %u ", proto, port, flow);
+    assert_lacks(t, needle);
+}
+
+static void test_a_peer_port_moves_only_its_lists_first_flow(void **state)
+{
+    (void)state;
+    /* scanners: the link (11) moves; 16-18 stay */
+    char *t = render("{\"appliance\":{\"name\":\"c\",\"role\":\"control-center\"},"
+                     "\"peers\":{\"scanners\":[{\"name\":\"s1\",\"host\":\"192.0.2.11:65535\"}],"
+                     "\"ldap_servers\":[\"192.0.2.9:636\"],\"dns_servers\":[\"192.0.2.53:5353\"],"
+                     "\"management_hosts\":[\"192.0.2.100:2222\"]},"
+                     "\"ntp\":{\"enabled\":true,\"servers\":[\"192.0.2.123:1123\"]},"
+                     "\"updates\":[],\"snmp\":{\"mode\":\"off\"}}",
+                     FW_NFT, FW_SETS_NONE);
+    assert_flow_port(t, 11, "tcp", 65535);
+    assert_no_flow_port(t, 11, "tcp", 41002);
+    assert_flow_port(t, 16, "tcp", 41015);
+    assert_flow_port(t, 17, "tcp", 41016);
+    assert_flow_port(t, 18, "tcp", 41017);
+    assert_no_flow_port(t, 16, "tcp", 65535);
+    /* ldap: 389 moves to 636, the Global Catalog stays on 3268 */
+    assert_flow_port(t, 9, "tcp", 636);
+    assert_flow_port(t, 10, "tcp", 3268);
+    assert_no_flow_port(t, 10, "tcp", 636);
+    /* single-flow lists take it */
+    assert_flow_port(t, 7, "udp", 5353);
+    assert_flow_port(t, 8, "udp", 1123);
+    /* a management host's port says where it is reached, not our SSH port */
+    assert_flow_port(t, 1, "tcp", 22);
+    free(t);
+    /* control_center on a Scanner: 12 moves, 13 stays on 41025 */
+    t = render("{\"appliance\":{\"name\":\"s\",\"role\":\"scanner\"},"
+               "\"peers\":{\"control_center\":\"192.0.2.1:41999\"},"
+               "\"updates\":[],\"snmp\":{\"mode\":\"off\"}}",
+               FW_NFT, FW_SETS_NONE);
+    assert_flow_port(t, 12, "tcp", 41999);
+    assert_flow_port(t, 13, "tcp", 41025);
+    assert_no_flow_port(t, 13, "tcp", 41999);
+    free(t);
+    /* mail lists on an all-in-one: 3 and 5 take the port, 4 (inbound from them) does not */
+    t = render("{\"appliance\":{\"name\":\"a\",\"role\":\"all-in-one\"},"
+               "\"peers\":{\"internal_mail_servers\":[\"192.0.2.25:2525\"],"
+               "\"internet_mail_hosts\":[\"192.0.2.26:587\"]},"
+               "\"updates\":[],\"snmp\":{\"mode\":\"off\"}}",
+               FW_NFT, FW_SETS_NONE);
+    assert_has(t, "ip daddr 192.0.2.25 tcp dport 2525 accept comment \"flow 3 ");
+    assert_has(t, "ip saddr 192.0.2.25 tcp dport 25 accept comment \"flow 4 ");
+    assert_has(t, "ip daddr 192.0.2.26 tcp dport 587 accept comment \"flow 5 ");
+    free(t);
+}
+
+static void test_an_update_mirror_is_pinned_to_its_addresses(void **state)
+{
+    (void)state;
+    static const char MIRROR[] =
+        "{\"appliance\":{\"name\":\"c\",\"role\":\"control-center\"},"
+        "\"peers\":{\"management_hosts\":[\"192.0.2.100\"]},"
+        "\"updates\":[{\"purpose\":\"software\",\"host\":\"mirror.example.net\",\"port\":8080},"
+        "{\"purpose\":\"rules\",\"host\":\"swupdate.example.net\",\"port\":443},"
+        "{\"purpose\":\"antivirus\",\"host\":\"198.51.100.80\",\"port\":65535}],"
+        "\"snmp\":{\"mode\":\"off\"}}";
+    for (int sets = FW_SETS_NONE; sets <= FW_SETS_ON; sets++) {
+        char *t = render(MIRROR, FW_NFT, (enum fw_sets)sets);
+        assert_has(t, "ip daddr 10.0.0.8 tcp dport 8080 accept comment \"flow 6 update mirror "
+                      "mirror.example.net resolved");
+        assert_has(t, "# An internal mirror: pinned to its addresses");
+        assert_has(t, "ip daddr 198.51.100.80 tcp dport 65535 accept comment \"flow 19 ");
+        assert_lacks(t, "\t\ttcp dport 8080 accept");
+        assert_lacks(t, "\t\ttcp dport 65535 accept");
+        /* the vendor's port of flow 6 is still not pinned */
+        assert_has(t, sets == FW_SETS_NONE ? "\t\ttcp dport 443 accept"
+                                           : "ip daddr @smsa_f6_443_v4 tcp dport 443 accept");
+        free(t);
+    }
+    /* the CLI resolves the mirror even without sets */
+    struct cfg *c = parse_ok(MIRROR);
+    names_seen[0] = '\0';
+    fw_each_name(c, FW_SETS_NONE, note_name, NULL);
+    assert_has(names_seen, "mirror.example.net");
+    assert_lacks(names_seen, "swupdate.example.net");
+    cfg_free(c);
+}
+
+/* Every line of a sets-only output is a comment or a statement on the product's own sets. */
+static void assert_only_set_statements(const char *t, const char *pattern)
+{
+    regex_t re;
+    assert_int_equal(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB), 0);
+    char *copy = strdup(t), *save = NULL;
+    unsigned statements = 0;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '#')
+            continue;
+        if (regexec(&re, line, 0, NULL, 0))
+            fail_msg("not a set statement: \"%s\" in:\n%s", line, t);
+        statements++;
+    }
+    assert_true(statements > 0);
+    free(copy);
+    regfree(&re);
+}
+
+static void test_sets_only_is_set_elements_only(void **state)
+{
+    (void)state;
+    static const char HOSTILE[] =
+        "{\"appliance\":{\"name\":\"cc1\",\"role\":\"control-center\"},"
+        "\"peers\":{\"scanners\":[{\"name\":\"s1\",\"host\":\"evil.example.net\"}],"
+        "\"management_hosts\":[\"evil.example.net\"]},"
+        "\"updates\":[{\"purpose\":\"software\",\"host\":\"evil.example.net\",\"port\":443},"
+        "{\"purpose\":\"antivirus\",\"host\":\"nowhere.example.net\",\"port\":80},"
+        "{\"purpose\":\"rapid-response\",\"host\":\"evil.example.net\",\"port\":2121}],"
+        "\"snmp\":{\"mode\":\"off\"}}";
+    char *t = render(HOSTILE, FW_NFT, FW_SETS_ONLY);
+    assert_only_set_statements(t, "^(flush set inet smsa_agent smsa_f[0-9]+_[0-9]+_v[46]|"
+                                  "add element inet smsa_agent smsa_f[0-9]+_[0-9]+_v[46] "
+                                  "\\{ [0-9a-f.:]+(, [0-9a-f.:]+)* \\})$");
+    assert_has(t, "add element inet smsa_agent smsa_f6_443_v4 { 198.51.100.9 }");
+    assert_lacks(t, "flush ruleset");
+    assert_lacks(t, "1.2.3.4");
+    free(t);
+    for (enum fw_format f = FW_IPTABLES; f <= FW_IP6TABLES; f++) {
+        t = render(HOSTILE, f, FW_SETS_ONLY);
+        assert_only_set_statements(t, "^((create|flush|add|swap|destroy) smsa_f[0-9]+_[0-9]+_v[46]"
+                                      "(_n)?( .*)?)$");
+        assert_lacks(t, "flush ruleset");
+        assert_lacks(t, "1.2.3.4");
+        free(t);
+    }
+    /* the full ruleset took only the literal too */
+    t = render(HOSTILE, FW_NFT, FW_SETS_NONE);
+    assert_has(t, "ip daddr 198.51.100.9 tcp dport 41002 accept");
+    assert_lacks(t, "flush ruleset");
+    assert_lacks(t, "198.51.100.66");
+    free(t);
+}
+
+/* Thousands of scanners, each address under two names: one rule per address and flow. */
+static void test_many_scanners_one_rule_per_address(void **state)
+{
+    (void)state;
+    size_t cap = 4096 * 80 + 512, n = 0;
+    char *text = malloc(cap);
+    n += (size_t)snprintf(text + n, cap - n,
+                          "{\"appliance\":{\"name\":\"c\",\"role\":\"control-center\"},"
+                          "\"peers\":{\"management_hosts\":[\"192.0.2.100\"],\"scanners\":[");
+    for (unsigned i = 0; i < 4096; i++)
+        n += (size_t)snprintf(text + n, cap - n, "%s{\"name\":\"s%u\",\"host\":\"10.%u.%u.1\"}",
+                              i ? "," : "", i, (i % 2048) / 250, (i % 2048) % 250);
+    snprintf(text + n, cap - n, "]},\"updates\":[],\"snmp\":{\"mode\":\"off\"}}");
+    char *t = render(text, FW_NFT, FW_SETS_NONE);
+    unsigned rules = 0;
+    for (const char *s = t; (s = strstr(s, "tcp dport 41002 accept")); s++)
+        rules++;
+    assert_int_equal(rules, 2 * 2048); /* flow 11 out and flow 12 in, per address */
+    free(t);
+    free(text);
+}
+
 static void test_format_names(void **state)
 {
     (void)state;
@@ -277,6 +582,13 @@ int main(void)
         cmocka_unit_test(test_a_name_that_does_not_resolve_opens_nothing),
         cmocka_unit_test(test_literals_need_no_lookup),
         cmocka_unit_test(test_json_is_the_same_content_as_data),
+        cmocka_unit_test(test_empty_management_hosts_keeps_ssh_open_and_warns),
+        cmocka_unit_test(test_keeps_this_hosts_resolvers),
+        cmocka_unit_test(test_keeps_the_agents_own_listeners),
+        cmocka_unit_test(test_a_peer_port_moves_only_its_lists_first_flow),
+        cmocka_unit_test(test_an_update_mirror_is_pinned_to_its_addresses),
+        cmocka_unit_test(test_sets_only_is_set_elements_only),
+        cmocka_unit_test(test_many_scanners_one_rule_per_address),
         cmocka_unit_test(test_format_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -105,5 +105,55 @@ def test_etag_and_bad_queries():
                 restlib.check_response("/api/v1/firewall", "GET", st, hd, body)
 
 
+def test_cached_rendering_follows_every_change():
+    """The text is rendered once per generation: repeated GETs give the same bytes, and a
+    change of the configuration (a scanner added, then its port) shows at once."""
+    with h.TempDir() as tmp:
+        with restlib.RestDaemon(tmp, peers={"scanners": [{"name": "s1", "host": "127.0.0.2"}],
+                                            "management_hosts": ["127.0.0.9"]}) as d:
+            c = d.client()
+            bodies = set()
+            for _ in range(3):
+                st, hd, body = c.get("/api/v1/firewall?format=nft")
+                assert st == 200, (st, body)
+                bodies.add(body)
+            assert len(bodies) == 1
+            assert b"127.0.0.5" not in body
+            st, _, b = c.request("POST", "/api/v1/scanners",
+                                 body={"name": "s2", "host": "127.0.0.5:41999"})
+            assert st == 201, (st, b)
+            st, hd, body = c.get("/api/v1/firewall?format=nft")
+            text = body.decode()
+            # the port moves the link (flow 11) only; 16-18 keep theirs
+            assert "ip daddr 127.0.0.5 tcp dport 41999 accept comment \"flow 11 s2" in text, text
+            assert "ip daddr 127.0.0.5 tcp dport 41015 accept comment \"flow 16 s2" in text, text
+            st, hd, body = c.get("/api/v1/firewall?format=json")
+            restlib.check_response("/api/v1/firewall", "GET", st, hd, body)
+            hosts = {r["host"] for r in json.loads(body)["rules"]}
+            assert "127.0.0.5" in hosts, hosts
+
+
+def test_sets_only_is_a_view_of_set_statements():
+    with h.TempDir() as tmp:
+        updates = [{"purpose": "software", "host": "127.0.0.4", "port": 443, "enabled": True},
+                   {"purpose": "rules", "host": "127.0.0.6", "port": 8443, "enabled": True}]
+        with restlib.RestDaemon(tmp, updates=updates) as d:
+            c = d.client()
+            st, hd, body = c.get("/api/v1/firewall?format=nft&sets=only")
+            assert st == 200, (st, body)
+            lines = [ln for ln in body.decode().splitlines() if not ln.startswith("#")]
+            assert lines, body
+            for ln in lines:
+                assert re.match(r"^(flush set inet smsa_agent smsa_f\d+_\d+_v[46]|add element "
+                                r"inet smsa_agent smsa_f\d+_\d+_v[46] \{ [0-9a-f.:, ]+ \})$",
+                                ln), ln
+            assert "add element inet smsa_agent smsa_f6_443_v4 { 127.0.0.4 }" in lines, lines
+            # the mirror on 8443 is pinned in the ruleset, not put in a set
+            st, hd, body = c.get("/api/v1/firewall?format=nft&sets=1")
+            assert "ip daddr 127.0.0.6 tcp dport 8443 accept" in body.decode(), body
+
+
 if __name__ == "__main__":
-    h.run_tests([test_rest_renders_what_the_cli_renders, test_etag_and_bad_queries])
+    h.run_tests([test_rest_renders_what_the_cli_renders, test_etag_and_bad_queries,
+                 test_cached_rendering_follows_every_change,
+                 test_sets_only_is_a_view_of_set_statements])
