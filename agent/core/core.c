@@ -45,9 +45,10 @@ const char *smsa_state_name(enum smsa_state s)
 
 const char *smsa_cause_name(enum smsa_cause c)
 {
-    static const char *const n[CAUSE_COUNT] = {
-        "none",           "timeout",       "refused",       "unreachable", "dns-failure",
-        "protocol-error", "kiss-of-death", "not-listening", "error",       "loopback-only"};
+    static const char *const n[CAUSE_COUNT] = {"none",          "timeout",       "refused",
+                                               "unreachable",   "dns-failure",   "protocol-error",
+                                               "kiss-of-death", "not-listening", "error",
+                                               "loopback-only", "prohibited"};
     return (unsigned)c < CAUSE_COUNT ? n[c] : "error";
 }
 
@@ -921,6 +922,13 @@ void core_set_listening(struct smsa_peer *p, const char *addrs)
     }
 }
 
+/* RFC 5905 §7.4: DENY and RSTR ask the client to stop. */
+static bool kod_stops(const struct probe_addr_result *r)
+{
+    return r->cause == CAUSE_KISS_OF_DEATH &&
+           (!strcmp(r->ntp.refid, "DENY") || !strcmp(r->ntp.refid, "RSTR"));
+}
+
 /* RFC 5905 §7.4: a Kiss-o'-Death asks the client to slow down (RATE) or to stop (DENY,
  * RSTR). Stopping is a verdict, applied in finish_round. */
 static void kiss_of_death(struct smsa_peer *p, const struct probe_addr_result *results, size_t n)
@@ -934,7 +942,7 @@ static void kiss_of_death(struct smsa_peer *p, const struct probe_addr_result *r
                 p->poll_multiplier *= 2;
             log_warn("NTP server %s sent RATE: polling every %u intervals", p->host,
                      p->poll_multiplier);
-        } else if (!strcmp(r->ntp.refid, "DENY") || !strcmp(r->ntp.refid, "RSTR")) {
+        } else if (kod_stops(r)) {
             p->kod_stopped = true;
             log_warn("NTP server %s sent %s: no longer polled until the configuration changes",
                      p->host, r->ntp.refid);
@@ -988,6 +996,8 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
         }
         a->ntp = r->ntp;
         hyst_feed(&a->hyst, r->ok, c->probe.fail_threshold, c->probe.recover_threshold);
+        if (kod_stops(r))
+            a->hyst.verdict = HYST_DOWN; /* no round follows a stop: its verdict is now */
         enum smsa_state s = a->hyst.verdict == HYST_UP     ? ST_UP
                             : a->hyst.verdict == HYST_DOWN ? ST_DOWN
                                                            : ST_UNKNOWN;

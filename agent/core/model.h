@@ -34,8 +34,9 @@ enum smsa_cause {
     CAUSE_NOT_LISTENING,
     CAUSE_ERROR,
     CAUSE_LOOPBACK_ONLY, /* an inbound port listened on by loopback addresses only */
+    CAUSE_PROHIBITED,    /* a firewall answered no: ICMP admin-prohibited, a prohibit route */
 };
-#define CAUSE_COUNT 10
+#define CAUSE_COUNT 11
 
 const char *smsa_state_name(enum smsa_state s); /* "up", "not-applicable", ... */
 const char *smsa_cause_name(enum smsa_cause c); /* "none", "timeout", ... */

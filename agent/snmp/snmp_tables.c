@@ -68,7 +68,7 @@ long snmpf_mib_cause(enum smsa_cause c)
         [CAUSE_NONE] = 1,          [CAUSE_TIMEOUT] = 2,       [CAUSE_REFUSED] = 3,
         [CAUSE_UNREACHABLE] = 4,   [CAUSE_DNS_FAILURE] = 5,   [CAUSE_PROTOCOL_ERROR] = 6,
         [CAUSE_KISS_OF_DEATH] = 7, [CAUSE_NOT_LISTENING] = 8, [CAUSE_ERROR] = 9,
-        [CAUSE_LOOPBACK_ONLY] = 10};
+        [CAUSE_LOOPBACK_ONLY] = 10, [CAUSE_PROHIBITED] = 11};
     return (unsigned)c < CAUSE_COUNT ? v[c] : v[CAUSE_ERROR];
 }
 

@@ -93,6 +93,21 @@ def test_kiss_of_death_deny_and_rstr_stop_polling():
             assert [p["ntp"]["kod_stopped"] for p in peers] == [True, True, False], peers
 
 
+def test_kiss_of_death_deny_is_the_address_verdict_at_once():
+    """With fail_threshold 2, one DENY stops polling: the address must not wait for a second
+    failure that never comes (it stayed `unknown` forever)."""
+    with h.TempDir() as tmp, FakeNtpServer(kod(b"DENY")) as deny:
+        cfg = ntp_config(tmp, [deny.port], fail_threshold=2)
+        with h.Daemon(tmp, cfg) as d:
+            peer = h.wait_peer(d, 8, "down")
+            assert (peer["cause"], peer["detail"]) == ("kiss-of-death", "KoD DENY"), peer
+            addr = h._wait_rest(d, "the address down", lambda: [
+                a for a in (h.rest_json(d, "/api/v1/flows/8") or {"peers": [{}]})["peers"][0]
+                .get("addresses", []) if a["state"] == "down"], 10)[0]
+            assert (addr["cause"], addr["detail"]) == ("kiss-of-death", "KoD DENY"), addr
+            assert deny.requests == 1, deny.requests
+
+
 def test_kiss_of_death_rate_backs_off():
     normal = 8  # good replies, then RATE to every request
 
@@ -151,6 +166,7 @@ if __name__ == "__main__":
     h.run_tests([
         test_chronyd_gives_real_stratum_offset_and_delay,
         test_kiss_of_death_deny_and_rstr_stop_polling,
+        test_kiss_of_death_deny_is_the_address_verdict_at_once,
         test_kiss_of_death_rate_backs_off,
         test_spoofed_short_and_unsynchronised_replies_are_not_trusted,
     ])
