@@ -145,16 +145,16 @@ static void fail_errno(struct probe *pr, int err)
     fail(pr, probe_cause_from_errno(err), "%s", why);
 }
 
-/* A receive that found nothing to read: with LOOP_ERROR set, the error queue holds what
- * the network answered (an ICMP error that left no pending socket error). */
-static bool failed_quietly(struct probe *pr, unsigned events)
+/* recv() failed with err. Nothing to read yet goes on waiting, unless LOOP_ERROR says the
+ * error queue holds what the network answered (an ICMP error that left no socket error). */
+static void recv_failed(struct probe *pr, unsigned events, int err)
 {
     enum smsa_cause cause;
     char why[SMSA_DETAIL_TEXT];
-    if (!(events & LOOP_ERROR) || !icmp_err_read(pr->fd, &pr->dest, &cause, why, sizeof(why)))
-        return false;
-    fail(pr, cause, "%s", why);
-    return true;
+    if (err != EAGAIN && err != EINTR)
+        fail_errno(pr, err);
+    else if ((events & LOOP_ERROR) && icmp_err_read(pr->fd, &pr->dest, &cause, why, sizeof(why)))
+        fail(pr, cause, "%s", why);
 }
 
 static void timed_out(void *arg)
@@ -227,11 +227,7 @@ static void on_greeting(int fd, unsigned events, void *arg)
     }
     ssize_t n = recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
     if (n < 0) {
-        if ((errno == EAGAIN || errno == EINTR) && !failed_quietly(pr, events))
-            return;
-        if (pr->done)
-            return;
-        fail_errno(pr, errno);
+        recv_failed(pr, events, errno);
         return;
     }
     if (n == 0) {
@@ -297,11 +293,7 @@ static void on_dns_reply(int fd, unsigned events, void *arg)
     uint8_t buf[DNSMSG_MAX_UDP + 1];
     ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
     if (n < 0) {
-        if ((errno == EAGAIN || errno == EINTR) && !failed_quietly(pr, events))
-            return;
-        if (pr->done)
-            return;
-        fail_errno(pr, errno);
+        recv_failed(pr, events, errno);
         return;
     }
     /* MSG_TRUNC gives the real length: an oversized datagram is refused, not cut to fit */
@@ -328,11 +320,7 @@ static void on_ntp_reply(int fd, unsigned events, void *arg)
     ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
     int64_t t4 = loop_wall_us();
     if (n < 0) {
-        if ((errno == EAGAIN || errno == EINTR) && !failed_quietly(pr, events))
-            return;
-        if (pr->done)
-            return;
-        fail_errno(pr, errno);
+        recv_failed(pr, events, errno);
         return;
     }
     if ((size_t)n > SNTP_MAX_PACKET_LEN) {
