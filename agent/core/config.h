@@ -72,6 +72,7 @@ struct cfg {
 
     bool ntp_enabled;
     struct cfg_list ntp_servers;
+    unsigned ntp_max_offset_ms; /* the clock is degraded beyond this offset */
 
     struct cfg_update *updates;
     size_t n_updates;

@@ -11,6 +11,7 @@
 #include "indexes.h"
 #include "log.h"
 #include "loop.h"
+#include "ntpclock.h"
 
 struct subscriber {
     core_event_cb cb;
@@ -45,16 +46,17 @@ const char *smsa_state_name(enum smsa_state s)
 
 const char *smsa_cause_name(enum smsa_cause c)
 {
-    static const char *const n[CAUSE_COUNT] = {
-        "none",           "timeout",       "refused",       "unreachable", "dns-failure",
-        "protocol-error", "kiss-of-death", "not-listening", "error",       "loopback-only"};
+    static const char *const n[CAUSE_COUNT] = {"none",          "timeout",       "refused",
+                                               "unreachable",   "dns-failure",   "protocol-error",
+                                               "kiss-of-death", "not-listening", "error",
+                                               "loopback-only", "prohibited",    "offset"};
     return (unsigned)c < CAUSE_COUNT ? n[c] : "error";
 }
 
 const char *smsa_event_kind_name(enum smsa_event_kind k)
 {
-    static const char *const n[] = {"peer", "flow", "link", "ntp", "addrset", "config"};
-    return (unsigned)k <= EV_CONFIG ? n[k] : "?";
+    static const char *const n[] = {"peer", "flow", "link", "ntp", "addrset", "config", "clock"};
+    return (unsigned)k <= EV_CLOCK ? n[k] : "?";
 }
 
 static struct smsa_stamp stamp_now(void)
@@ -144,6 +146,13 @@ static void log_event(const struct smsa_event *ev)
     }
     case EV_CONFIG:
         log_info("event config generation=%" PRIu64, model.config_generation);
+        break;
+    case EV_CLOCK:
+        log_info("event clock state=%s cause=%s offset_us=%s%" PRId64 " servers=%u detail=\"%s\"",
+                 smsa_state_name(ev->new_state), smsa_cause_name(ev->cause),
+                 model.clock.has_offset ? "" : "-",
+                 model.clock.has_offset ? model.clock.offset_us : 0, model.clock.answering,
+                 ev->detail);
         break;
     }
 }
@@ -594,6 +603,7 @@ static int indexes_init(const struct cfg *c)
 
 static void recompute_overall(void);
 static enum smsa_state flow_state_from_peers(const struct smsa_flow *f);
+static void judge_clock(void);
 
 static int build_model(struct smsa_model *m, const struct cfg *c)
 {
@@ -638,6 +648,7 @@ static int apply(struct cfg *next)
             f->state = flow_state_from_peers(f);
     }
     recompute_overall();
+    judge_clock(); /* NTP switched on or off, another bound, other servers */
     save_indexes();
     if (prober)
         prober->start(&model, running);
@@ -903,6 +914,8 @@ static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum sms
     }
     update_link(p, address);
     update_flow(p->flow_id);
+    if (p->kind == PROBE_NTP)
+        judge_clock();
 }
 
 void core_round_failed(struct smsa_peer *p, enum smsa_cause cause, const char *detail)
@@ -921,6 +934,47 @@ void core_set_listening(struct smsa_peer *p, const char *addrs)
     }
 }
 
+/* Whose clock the NTP servers judge: the agent's host, which is the appliance itself when the
+ * agent runs on it (the one place to tell otherwise when the agent runs beside it). */
+static const char *clock_measured_from(const struct cfg *c)
+{
+    (void)c;
+    return "appliance";
+}
+
+/* The clock's verdict is derived here, once, when it may have changed; faces read it. Every
+ * change is an event, but for "disabled" at start (NTP is off by default). */
+static void judge_clock(void)
+{
+    struct smsa_clock *k = &model.clock;
+    enum smsa_state old = k->state;
+    k->measured_from = clock_measured_from(running);
+    if (!ntpclock_judge(k, &model.flows[CAT_FLOW_NTP - 1], running->ntp_enabled,
+                        running->ntp_max_offset_ms))
+        return;
+    bool quiet_start = k->since.mono_us == 0 && k->state == ST_DISABLED; /* NTP off at start */
+    k->since = stamp_now();
+    model.generation++;
+    if (quiet_start)
+        return;
+    struct smsa_event ev = {.kind = EV_CLOCK,
+                            .old_state = old,
+                            .new_state = k->state,
+                            .cause = k->cause,
+                            .flow_id = CAT_FLOW_NTP,
+                            .at = k->since};
+    snprintf(ev.name, sizeof(ev.name), "clock");
+    snprintf(ev.detail, sizeof(ev.detail), "%s", k->detail);
+    emit(&ev);
+}
+
+/* RFC 5905 §7.4: DENY and RSTR ask the client to stop. */
+static bool kod_stops(const struct probe_addr_result *r)
+{
+    return r->cause == CAUSE_KISS_OF_DEATH &&
+           (!strcmp(r->ntp.refid, "DENY") || !strcmp(r->ntp.refid, "RSTR"));
+}
+
 /* RFC 5905 §7.4: a Kiss-o'-Death asks the client to slow down (RATE) or to stop (DENY,
  * RSTR). Stopping is a verdict, applied in finish_round. */
 static void kiss_of_death(struct smsa_peer *p, const struct probe_addr_result *results, size_t n)
@@ -934,7 +988,7 @@ static void kiss_of_death(struct smsa_peer *p, const struct probe_addr_result *r
                 p->poll_multiplier *= 2;
             log_warn("NTP server %s sent RATE: polling every %u intervals", p->host,
                      p->poll_multiplier);
-        } else if (!strcmp(r->ntp.refid, "DENY") || !strcmp(r->ntp.refid, "RSTR")) {
+        } else if (kod_stops(r)) {
             p->kod_stopped = true;
             log_warn("NTP server %s sent %s: no longer polled until the configuration changes",
                      p->host, r->ntp.refid);
@@ -988,6 +1042,8 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
         }
         a->ntp = r->ntp;
         hyst_feed(&a->hyst, r->ok, c->probe.fail_threshold, c->probe.recover_threshold);
+        if (kod_stops(r))
+            a->hyst.verdict = HYST_DOWN; /* no round follows a stop: its verdict is now */
         enum smsa_state s = a->hyst.verdict == HYST_UP     ? ST_UP
                             : a->hyst.verdict == HYST_DOWN ? ST_DOWN
                                                            : ST_UNKNOWN;

@@ -14,6 +14,7 @@ enum smsa_event_kind {
     EV_NTP,     /* an NTP server changed state (also an EV_PEER of CAT_FLOW_NTP) */
     EV_ADDRSET, /* a peer's resolved address set changed */
     EV_CONFIG,  /* a new configuration was applied */
+    EV_CLOCK,   /* the verdict on this host's clock changed (model.clock) */
 };
 
 /* Self-contained: a subscriber may keep a copy after the model has moved on. */

@@ -34,8 +34,10 @@ enum smsa_cause {
     CAUSE_NOT_LISTENING,
     CAUSE_ERROR,
     CAUSE_LOOPBACK_ONLY, /* an inbound port listened on by loopback addresses only */
+    CAUSE_PROHIBITED,    /* a firewall answered no: ICMP admin-prohibited, a prohibit route */
+    CAUSE_OFFSET,        /* the clock: the NTP servers' median offset beyond ntp.max_offset_ms */
 };
-#define CAUSE_COUNT 10
+#define CAUSE_COUNT 12
 
 const char *smsa_state_name(enum smsa_state s); /* "up", "not-applicable", ... */
 const char *smsa_cause_name(enum smsa_cause c); /* "none", "timeout", ... */
@@ -128,6 +130,20 @@ struct smsa_link {
     uint64_t down_count;
 };
 
+/* This host's clock as the NTP servers see it: derived by the core when a server's round ends
+ * (ntpclock.c), published as is by every face. */
+struct smsa_clock {
+    enum smsa_state state; /* unknown, up, degraded (cause offset), down, disabled */
+    enum smsa_cause cause;
+    char detail[SMSA_DETAIL_TEXT];
+    bool has_offset;
+    int64_t offset_us;  /* median of the answering servers' offsets: server clock minus ours */
+    unsigned answering; /* servers whose last round gave a valid reply */
+    /* whose clock this is: "appliance" when the agent runs on the appliance */
+    const char *measured_from;
+    struct smsa_stamp since;
+};
+
 struct smsa_model {
     uint64_t generation;        /* bumps on every change visible through a face (ETag) */
     uint64_t config_generation; /* bumps when the configuration is applied */
@@ -141,6 +157,7 @@ struct smsa_model {
     size_t n_updates;
     /* NTP servers are flows[CAT_FLOW_NTP - 1].peers. */
     uint64_t probes_total, probe_failures_total, events_total;
+    struct smsa_clock clock;
 };
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dnsmsg.h"
+#include "icmp_err.h"
 #include "loop.h"
 #include "sntp.h"
 
@@ -28,6 +29,7 @@ struct probe {
     int64_t start_us;
     unsigned timeout_ms;
     bool done;
+    struct sockaddr_storage dest; /* what the probe talks to, for the ICMP error's words */
     struct probe_addr_result result;
     /* DNS and NTP: what the reply must match */
     uint16_t dns_id;
@@ -52,6 +54,9 @@ enum smsa_cause probe_cause_from_errno(int err)
         return CAUSE_UNREACHABLE;
     case ETIMEDOUT:
         return CAUSE_TIMEOUT;
+    case EACCES: /* a prohibit route, or ICMPv6 admin-prohibited */
+    case EPERM:  /* this host's own firewall dropped the packet on its way out */
+        return CAUSE_PROHIBITED;
     default:
         return CAUSE_ERROR;
     }
@@ -113,15 +118,43 @@ static void fail(struct probe *pr, enum smsa_cause cause, const char *fmt, ...)
 
 void probe_errno_detail(int err, char *buf, size_t len)
 {
+    /* strerror's "Permission denied" would not tell the operator it is a firewall's no */
+    if (err == EACCES) {
+        snprintf(buf, len, "administratively prohibited, by a route of this host");
+        return;
+    }
+    if (err == EPERM) {
+        snprintf(buf, len, "administratively prohibited, by this host's firewall");
+        return;
+    }
     snprintf(buf, len, "%s", strerror(err)); /* "Connection refused" -> "connection refused" */
     buf[0] = (char)tolower((unsigned char)buf[0]);
 }
 
+/* A socket error: the ICMP message behind it when the kernel queued one (it names who
+ * answered, and tells a firewall's no from a missing route), else the errno. */
 static void fail_errno(struct probe *pr, int err)
 {
+    enum smsa_cause cause;
     char why[SMSA_DETAIL_TEXT];
+    if (pr->fd >= 0 && icmp_err_read(pr->fd, &pr->dest, &cause, why, sizeof(why))) {
+        fail(pr, cause, "%s", why);
+        return;
+    }
     probe_errno_detail(err, why, sizeof(why));
     fail(pr, probe_cause_from_errno(err), "%s", why);
+}
+
+/* recv() failed with err. Nothing to read yet goes on waiting, unless LOOP_ERROR says the
+ * error queue holds what the network answered (an ICMP error that left no socket error). */
+static void recv_failed(struct probe *pr, unsigned events, int err)
+{
+    enum smsa_cause cause;
+    char why[SMSA_DETAIL_TEXT];
+    if (err != EAGAIN && err != EINTR)
+        fail_errno(pr, err);
+    else if ((events & LOOP_ERROR) && icmp_err_read(pr->fd, &pr->dest, &cause, why, sizeof(why)))
+        fail(pr, cause, "%s", why);
 }
 
 static void timed_out(void *arg)
@@ -194,9 +227,7 @@ static void on_greeting(int fd, unsigned events, void *arg)
     }
     ssize_t n = recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
     if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR)
-            return;
-        fail_errno(pr, errno);
+        recv_failed(pr, events, errno);
         return;
     }
     if (n == 0) {
@@ -262,9 +293,7 @@ static void on_dns_reply(int fd, unsigned events, void *arg)
     uint8_t buf[DNSMSG_MAX_UDP + 1];
     ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
     if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR)
-            return;
-        fail_errno(pr, errno);
+        recv_failed(pr, events, errno);
         return;
     }
     /* MSG_TRUNC gives the real length: an oversized datagram is refused, not cut to fit */
@@ -291,9 +320,7 @@ static void on_ntp_reply(int fd, unsigned events, void *arg)
     ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
     int64_t t4 = loop_wall_us();
     if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR)
-            return;
-        fail_errno(pr, errno);
+        recv_failed(pr, events, errno);
         return;
     }
     if ((size_t)n > SNTP_MAX_PACKET_LEN) {
@@ -347,6 +374,8 @@ static int open_socket(const struct probe_params *p, int type)
         struct linger lg = {.l_onoff = 1, .l_linger = 0};
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
     }
+    /* without it the ICMP error is lost or reduced to an errno: UDP would time out */
+    icmp_err_enable(fd, p->addr->ss_family);
     return fd;
 }
 
@@ -377,8 +406,8 @@ static void start_udp(struct probe *pr, const struct probe_params *p, const void
         fail_errno(pr, errno);
         return;
     }
-    /* a connected UDP socket only accepts datagrams from the server's address and port, and
-     * reports ICMP port unreachable as ECONNREFUSED */
+    /* a connected UDP socket only accepts datagrams from the server's address and port;
+     * the ICMP errors it is sent come through the error queue (open_socket) */
     if (connect(pr->fd, (const struct sockaddr *)p->addr, p->addrlen) < 0 ||
         send(pr->fd, msg, len, 0) != (ssize_t)len) {
         fail_errno(pr, errno);
@@ -400,6 +429,8 @@ struct probe *probe_start(const struct probe_params *p, probe_cb cb, void *arg)
     pr->start_us = loop_now_us();
     pr->timeout_ms = p->timeout_ms;
     pr->result.rtt_us = -1;
+    if (p->addrlen <= sizeof(pr->dest))
+        memcpy(&pr->dest, p->addr, p->addrlen);
     loop_timer_start(&pr->timer, (int64_t)p->timeout_ms * 1000, timed_out, pr);
 
     switch (p->kind) {

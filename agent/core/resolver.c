@@ -1,7 +1,6 @@
 #include "resolver.h"
 
 #include <ares.h>
-#include <ctype.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -255,8 +254,9 @@ void resolver_cancel(struct resolver_req *req)
 
 const char *resolver_status_text(int status)
 {
-    static char text[64];
-    snprintf(text, sizeof(text), "%s", ares_strerror(status)); /* "Domain name not found" */
-    text[0] = (char)tolower((unsigned char)text[0]);
-    return text;
+    /* the name exists without an A or AAAA record: what the check found, in its words */
+    if (status == ARES_ENODATA)
+        return "no address";
+    /* c-ares' own text, as its users know it: re-casing it made "dNS server returned ..." */
+    return ares_strerror(status);
 }

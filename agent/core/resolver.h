@@ -20,8 +20,8 @@ int resolver_configure(const char *servers, unsigned timeout_ms);
 /* port is stored into every returned address. The callback never runs inside this call. */
 struct resolver_req *resolver_lookup(const char *host, unsigned short port, resolver_cb cb,
                                      void *arg);
-/* A failed status as a few words: "domain name not found", "timeout while contacting DNS
- * servers". */
+/* A failed status as a few words: c-ares' text ("Domain name not found", "Timeout while
+ * contacting DNS servers"), and "no address" for a name that has none. */
 const char *resolver_status_text(int status);
 /* The callback will not be called. */
 void resolver_cancel(struct resolver_req *req);

@@ -110,6 +110,7 @@ struct httpf_snap {
     size_t n_links;
     uint64_t *update_changes; /* per update source, 0 for one that is not probed */
     size_t n_updates;
+    struct smsa_clock clock;
 };
 
 /* The snapshot of m's generation, shared, with a reference for the caller; NULL when out of
@@ -133,6 +134,7 @@ void httpf_json_peer_head(struct httpf_buf *b, const struct smsa_peer *p);
 void httpf_json_peer_state(struct httpf_buf *b, const struct httpf_peer_view *p,
                            const struct httpf_addr_view *addrs, const char *listening);
 void httpf_json_ntp_server(struct httpf_buf *b, const struct smsa_peer *p);
+void httpf_json_clock(struct httpf_buf *b, const struct smsa_clock *c);
 void httpf_json_link(struct httpf_buf *b, const struct smsa_link *l);
 /* index is 1-based; p is the source's peer, NULL when it is not probed. */
 void httpf_json_update(struct httpf_buf *b, size_t index, const struct cfg_update *u,

@@ -195,6 +195,23 @@ void httpf_json_peer_state(struct httpf_buf *b, const struct httpf_peer_view *p,
     httpf_put(b, "}", 1);
 }
 
+/* The clock's verdict as the core derived it (model.clock); nothing is recomputed here. */
+void httpf_json_clock(struct httpf_buf *b, const struct smsa_clock *c)
+{
+    httpf_puts(b, "{\"state\":\"");
+    put_state(b, c->state, c->cause, c->detail, c->since.wall_us);
+    httpf_puts(b, ",\"offset_ms\":");
+    if (c->has_offset)
+        httpf_put_json_ms(b, c->offset_us);
+    else
+        httpf_put(b, "null", 4);
+    httpf_put(b, ",", 1);
+    key_u(b, "answering", c->answering);
+    httpf_put(b, ",", 1);
+    key_s(b, "measured_from", c->measured_from ? c->measured_from : "appliance");
+    httpf_put(b, "}", 1);
+}
+
 void httpf_json_ntp_server(struct httpf_buf *b, const struct smsa_peer *p)
 {
     struct httpf_peer_view v = {0};

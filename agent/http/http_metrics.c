@@ -456,6 +456,18 @@ static void put_ntp(const struct scrape *s, struct httpf_buf *b)
         {"smsa_ntp_delay_seconds", "Round-trip delay of the last valid reply (RFC 5905)."},
         {"smsa_ntp_stratum", "Stratum of the last valid reply."},
     };
+    const struct smsa_clock *clock = &s->snap->clock;
+    family(b, "smsa_clock_state", "gauge",
+           "1 for the verdict on this host's clock: the NTP servers' median offset against "
+           "ntp.max_offset_ms.");
+    one_hot(b, "smsa_clock_state", s->labels, NULL, clock->state);
+    if (clock->has_offset) {
+        family(b, "smsa_clock_offset_seconds", "gauge",
+               "Median offset of the NTP servers that answered: server clock minus ours.");
+        httpf_puts(b, "smsa_clock_offset_seconds ");
+        httpf_put_seconds_us(b, clock->offset_us);
+        httpf_put(b, "\n", 1);
+    }
     if (!s->snap->any_ntp)
         return;
     for (size_t k = 0; k < 3; k++) {

@@ -71,7 +71,9 @@ char *httpf_ntp_text(const struct smsa_model *m, const struct cfg *c, size_t *le
             httpf_put(&b, ",", 1);
         httpf_put_json_str(&b, buf);
     }
-    httpf_puts(&b, "],\"state\":\"");
+    httpf_puts(&b, "],\"max_offset_ms\":");
+    httpf_put_u64(&b, c->ntp_max_offset_ms);
+    httpf_puts(&b, ",\"state\":\"");
     httpf_puts(&b, smsa_state_name(f->state));
     httpf_puts(&b, "\",\"status\":[");
     for (size_t i = 0; i < f->n_peers; i++) {
@@ -79,7 +81,9 @@ char *httpf_ntp_text(const struct smsa_model *m, const struct cfg *c, size_t *le
             httpf_put(&b, ",", 1);
         httpf_json_ntp_server(&b, f->peers[i]);
     }
-    httpf_puts(&b, "]}");
+    httpf_puts(&b, "],\"clock\":");
+    httpf_json_clock(&b, &m->clock);
+    httpf_puts(&b, "}");
     return finish(&b, len);
 }
 

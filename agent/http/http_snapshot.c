@@ -75,6 +75,7 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
     s->probes = m->probes_total;
     s->probe_failures = m->probe_failures_total;
     s->events = m->events_total;
+    s->clock = m->clock;
     size_t n_listen = 0;
     for (unsigned i = 0; i < CAT_NFLOWS; i++) {
         s->n_peers += m->flows[i].n_peers;

@@ -128,6 +128,8 @@ enum {
 
 /* smsaNtp (smsaObjects.7): the scalar smsaNtpEnabled, then smsaNtpServerEntry (7.2.1) */
 enum { NTP_ENABLED = 1, NTP_SERVER_TABLE = 2 };
+/* smsaNtp's scalars after the table: the verdict on this host's clock (model.clock) */
+enum { NTP_CLOCK_STATUS = 3, NTP_CLOCK_OFFSET = 4 };
 enum {
     COL_NTP_INDEX = 1, /* not-accessible */
     COL_NTP_HOST = 2,

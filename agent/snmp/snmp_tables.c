@@ -65,10 +65,10 @@ long snmpf_mib_state(enum smsa_state s)
 long snmpf_mib_cause(enum smsa_cause c)
 {
     static const long v[CAUSE_COUNT] = {
-        [CAUSE_NONE] = 1,          [CAUSE_TIMEOUT] = 2,       [CAUSE_REFUSED] = 3,
-        [CAUSE_UNREACHABLE] = 4,   [CAUSE_DNS_FAILURE] = 5,   [CAUSE_PROTOCOL_ERROR] = 6,
-        [CAUSE_KISS_OF_DEATH] = 7, [CAUSE_NOT_LISTENING] = 8, [CAUSE_ERROR] = 9,
-        [CAUSE_LOOPBACK_ONLY] = 10};
+        [CAUSE_NONE] = 1,           [CAUSE_TIMEOUT] = 2,       [CAUSE_REFUSED] = 3,
+        [CAUSE_UNREACHABLE] = 4,    [CAUSE_DNS_FAILURE] = 5,   [CAUSE_PROTOCOL_ERROR] = 6,
+        [CAUSE_KISS_OF_DEATH] = 7,  [CAUSE_NOT_LISTENING] = 8, [CAUSE_ERROR] = 9,
+        [CAUSE_LOOPBACK_ONLY] = 10, [CAUSE_PROHIBITED] = 11,   [CAUSE_OFFSET] = 12};
     return (unsigned)c < CAUSE_COUNT ? v[c] : v[CAUSE_ERROR];
 }
 
@@ -495,6 +495,20 @@ static bool value_ntp_scalar(const struct smsa_model *m, unsigned n, const struc
     return true;
 }
 
+static bool value_clock(const struct smsa_model *m, unsigned n, const struct row *r,
+                        netsnmp_variable_list *vb)
+{
+    switch (n) {
+    case NTP_CLOCK_STATUS:
+        set_int(vb, ASN_INTEGER, snmpf_mib_state(m->clock.state));
+        return true;
+    case NTP_CLOCK_OFFSET: /* milliseconds, 0 while no server has answered */
+        set_int(vb, ASN_INTEGER, m->clock.has_offset ? clamp32(m->clock.offset_us / 1000) : 0);
+        return true;
+    }
+    return false;
+}
+
 static bool value_flow(const struct smsa_model *m, unsigned col, const struct row *r,
                        netsnmp_variable_list *vb)
 {
@@ -830,6 +844,8 @@ static const struct column link_cols[] = {
     {COL_LINK_DETAIL, "smsaLinkDetail"},
 };
 static const struct column ntp_scalar_cols[] = {{NTP_ENABLED, "smsaNtpEnabled"}};
+static const struct column clock_cols[] = {{NTP_CLOCK_STATUS, "smsaClockStatus"},
+                                           {NTP_CLOCK_OFFSET, "smsaClockOffset"}};
 static const struct column ntp_cols[] = {
     {COL_NTP_HOST, "smsaNtpServerHost"},
     {COL_NTP_STATUS, "smsaNtpServerStatus"},
@@ -866,6 +882,7 @@ static const struct group groups[] = {
     {{SMSA_OBJ_LINK_TABLE, 1}, 2, COLS(link_cols), seek_link, value_link},
     {{SMSA_OBJ_NTP}, 1, COLS(ntp_scalar_cols), NULL, value_ntp_scalar},
     {{SMSA_OBJ_NTP, NTP_SERVER_TABLE, 1}, 3, COLS(ntp_cols), seek_ntp, value_ntp},
+    {{SMSA_OBJ_NTP}, 1, COLS(clock_cols), NULL, value_clock}, /* after the table, in OID order */
     {{SMSA_OBJ_UPDATE_TABLE, 1}, 2, COLS(update_cols), seek_update, value_update},
 };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))

@@ -1,6 +1,7 @@
 """NTP (flow 8) against a real chronyd serving at local stratum 8 on a free port, and against
 fake servers that send Kiss-o'-Death codes, spoofed, short or unsynchronised replies."""
 import json
+import re
 import statistics
 import struct
 import time
@@ -93,6 +94,98 @@ def test_kiss_of_death_deny_and_rstr_stop_polling():
             assert [p["ntp"]["kod_stopped"] for p in peers] == [True, True, False], peers
 
 
+def test_kiss_of_death_deny_is_the_address_verdict_at_once():
+    """With fail_threshold 2, one DENY stops polling: the address must not wait for a second
+    failure that never comes (it stayed `unknown` forever)."""
+    with h.TempDir() as tmp, FakeNtpServer(kod(b"DENY")) as deny:
+        cfg = ntp_config(tmp, [deny.port], fail_threshold=2)
+        with h.Daemon(tmp, cfg) as d:
+            peer = h.wait_peer(d, 8, "down")
+            assert (peer["cause"], peer["detail"]) == ("kiss-of-death", "KoD DENY"), peer
+            addr = h._wait_rest(d, "the address down", lambda: [
+                a for a in (h.rest_json(d, "/api/v1/flows/8") or {"peers": [{}]})["peers"][0]
+                .get("addresses", []) if a["state"] == "down"], 10)[0]
+            assert (addr["cause"], addr["detail"]) == ("kiss-of-death", "KoD DENY"), addr
+            assert deny.requests == 1, deny.requests
+
+
+def clock(d):
+    return (h.rest_json(d, "/api/v1/ntp") or {}).get("clock")
+
+
+def wait_clock(d, state, answering=None, timeout=10.0):
+    """Waits until GET /api/v1/ntp's clock is in `state` (with that many servers answering)."""
+    def read():
+        c = clock(d)
+        ok = c and c["state"] == state and answering in (None, c["answering"])
+        return c if ok else None
+    return h._wait_rest(d, "clock %s" % state, read, timeout)
+
+
+def metric(d, name, **labels):
+    """The value of one series of GET /metrics, or None."""
+    port = int(d.config["http"]["listen"].rsplit(":", 1)[1])
+    want = "%s{%s}" % (name, ",".join('%s="%s"' % kv for kv in labels.items())) \
+        if labels else name
+    for line in h.http_get(port, "/metrics")[2].decode().splitlines():
+        key, _, value = line.rpartition(" ")
+        if key == want:
+            return float(value)
+    return None
+
+
+def clock_events(d):
+    return re.findall(r"event clock state=(\S+) cause=(\S+)", d.log())
+
+
+def test_the_clock_is_judged_by_the_servers_median_offset():
+    """Two servers 5 s ahead of this host: the clock is degraded, cause offset, on every face;
+    within ntp.max_offset_ms it is up; when no server answers it is down; NTP off: disabled.
+    Each change is a clock event."""
+    skew = {"s": 5.0}
+
+    def reply(n, req):
+        return None if skew["s"] is None else ntp_reply(req, skew=skew["s"])
+
+    with h.TempDir() as tmp, FakeNtpServer(reply) as a, FakeNtpServer(reply) as b:
+        cfg = ntp_config(tmp, [a.port, b.port])
+        with h.Daemon(tmp, cfg) as d:
+            c = wait_clock(d, "degraded", answering=2)
+            assert c["cause"] == "offset", c
+            assert abs(c["offset_ms"] - 5000) < 50, c
+            assert (c["answering"], c["measured_from"]) == (2, "appliance"), c
+            assert c["detail"].startswith("offset 50") and "beyond 1000 ms" in c["detail"], c
+            assert (h.rest_json(d, "/api/v1/ntp") or {})["max_offset_ms"] == 1000
+            assert abs(metric(d, "smsa_clock_offset_seconds") - 5.0) < 0.05
+            assert metric(d, "smsa_clock_state", state="degraded") == 1
+            assert metric(d, "smsa_clock_state", state="up") == 0
+
+            skew["s"] = 0.2
+            c = wait_clock(d, "up")
+            assert c["cause"] == "none" and abs(c["offset_ms"] - 200) < 50, c
+
+            skew["s"] = None
+            c = wait_clock(d, "down")
+            assert (c["cause"], c["offset_ms"], c["answering"]) == ("timeout", None, 0), c
+            assert metric(d, "smsa_clock_offset_seconds") is None
+
+            off = dict(cfg, ntp={"enabled": False, "servers": []})
+            d.reload(off)
+            wait_clock(d, "disabled")
+            assert clock_events(d) == [("degraded", "offset"), ("up", "none"),
+                                       ("down", "timeout"), ("disabled", "none")], d.log()
+
+
+def test_the_bound_is_the_operators():
+    """5 s off is within a bound of 6000 ms."""
+    with h.TempDir() as tmp, FakeNtpServer(good(skew=5.0)) as a:
+        cfg = ntp_config(tmp, [a.port])
+        cfg["ntp"]["max_offset_ms"] = 6000
+        with h.Daemon(tmp, cfg) as d:
+            c = wait_clock(d, "up")
+            assert abs(c["offset_ms"] - 5000) < 50, c
+
+
 def test_kiss_of_death_rate_backs_off():
     normal = 8  # good replies, then RATE to every request
 
@@ -151,6 +244,9 @@ if __name__ == "__main__":
     h.run_tests([
         test_chronyd_gives_real_stratum_offset_and_delay,
         test_kiss_of_death_deny_and_rstr_stop_polling,
+        test_kiss_of_death_deny_is_the_address_verdict_at_once,
+        test_the_clock_is_judged_by_the_servers_median_offset,
+        test_the_bound_is_the_operators,
         test_kiss_of_death_rate_backs_off,
         test_spoofed_short_and_unsynchronised_replies_are_not_trusted,
     ])

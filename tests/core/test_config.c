@@ -165,6 +165,7 @@ static void assert_cfg_equal(const struct cfg *a, const struct cfg *b)
     assert_list_equal(&a->management_hosts, &b->management_hosts);
     assert_int_equal(a->ntp_enabled, b->ntp_enabled);
     assert_list_equal(&a->ntp_servers, &b->ntp_servers);
+    assert_int_equal(a->ntp_max_offset_ms, b->ntp_max_offset_ms);
     assert_int_equal(a->n_updates, b->n_updates);
     for (size_t i = 0; i < a->n_updates; i++) {
         assert_string_equal(a->updates[i].purpose, b->updates[i].purpose);
@@ -219,7 +220,8 @@ static const char rich_doc[] =
     "    \"internet_mail_hosts\": [\"192.0.2.25:2525\"],\n"
     "    \"management_hosts\": [\"admin.example.net\"]\n"
     "  },\n"
-    "  \"ntp\": {\"enabled\": true, \"servers\": [\"ntp1.example.net\", \"192.0.2.123:1123\"]},\n"
+    "  \"ntp\": {\"enabled\": true, \"servers\": [\"ntp1.example.net\", \"192.0.2.123:1123\"],\n"
+    "          \"max_offset_ms\": 250},\n"
     "  \"updates\": [{\"purpose\": \"rules\", \"host\": \"mirror.example.net\", \"port\": 8443,"
     " \"enabled\": false}],\n"
     "  \"probe\": {\"interval_ms\": 5000, \"timeout_ms\": 4999, \"fail_threshold\": 100,\n"
@@ -289,6 +291,7 @@ static void test_defaults(void **state)
         assert_true(c->updates[i].enabled);
     }
 
+    assert_int_equal(c->ntp_max_offset_ms, 1000); /* the clock's bound */
     assert_int_equal(c->probe.interval_ms, 10000);
     assert_int_equal(c->probe.timeout_ms, 3000);
     assert_int_equal(c->probe.fail_threshold, 3);
@@ -426,6 +429,7 @@ static void test_round_trip(void **state)
     assert_string_equal(rich->scanners[2].peer.host, "2001:db8::7");
     assert_int_equal(rich->scanners[2].peer.port, 0);
     assert_int_equal(rich->dns_servers.items[1].port, 5353);
+    assert_int_equal(rich->ntp_max_offset_ms, 250);
     assert_int_equal(rich->snmp.mode, SNMP_MODE_MASTER);
     assert_null(rich->snmp.community);
     assert_int_equal(rich->ntp_servers.n, 2); /* servers given: no vendor defaults added */
@@ -554,6 +558,10 @@ static const struct bad_case bad_cases[] = {
      CFG_ERR_VALUE, "probe.timeout_ms", 3, 17, "2000 must be less than probe.interval_ms (2000)"},
     {"default timeout >= interval", "{\"probe\": {\n  \"interval_ms\": 3000}}", CFG_ERR_VALUE,
      "probe.timeout_ms", 1, 11, "must be less than probe.interval_ms (3000)"},
+    {"max_offset_ms 0", "{\"ntp\": {\n  \"max_offset_ms\": 0}}", CFG_ERR_VALUE, "ntp.max_offset_ms",
+     2, 20, "0 is out of range (1..86400000)"},
+    {"max_offset_ms negative", "{\"ntp\": {\n  \"max_offset_ms\": -5}}", CFG_ERR_VALUE,
+     "ntp.max_offset_ms", 2, 20, "-5 is out of range"},
     {"fail_threshold 0", "{\"probe\": {\n  \"fail_threshold\": 0}}", CFG_ERR_VALUE,
      "probe.fail_threshold", 2, 21, "0 is out of range (1..100)"},
     {"recover_threshold 0", "{\"probe\": {\n  \"recover_threshold\": 0}}", CFG_ERR_VALUE,

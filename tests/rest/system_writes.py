@@ -29,7 +29,8 @@ def test_ntp_enable_fills_vendor_defaults_and_persists():
         restlib.check_response("/api/v1/ntp", "PUT", st, h, b)
         doc = json.loads(b)
         assert doc["servers"] == ["pool.ntp.org", "clock.isc.org", "time.nist.gov"]
-        assert file_doc(dm)["ntp"] == {"enabled": True, "servers": doc["servers"]}
+        assert file_doc(dm)["ntp"] == {"enabled": True, "servers": doc["servers"],
+                                       "max_offset_ms": 1000}
         f8 = c.json("/api/v1/flows/8")
         assert [p["host"] for p in f8["peers"]] == doc["servers"]
         st, h, b = c.request("PUT", "/api/v1/ntp",

@@ -25,7 +25,7 @@ STATE = {1: "unknown", 2: "up", 3: "degraded", 4: "down", 5: "disabled", 6: "unc
          7: "not-applicable"}
 CAUSE = {1: "none", 2: "timeout", 3: "refused", 4: "unreachable", 5: "dns-failure",
          6: "protocol-error", 7: "kiss-of-death", 8: "not-listening", 9: "error",
-         10: "loopback-only"}
+         10: "loopback-only", 11: "prohibited", 12: "offset"}
 # Clients must not read the system's MIB list (noise) or snmp.conf.
 CLIENT_ENV = dict(os.environ, MIBS="", SNMPCONFPATH="/nonexistent")
 

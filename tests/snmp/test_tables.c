@@ -294,12 +294,18 @@ static void test_getnext_crosses_tables(void **state)
     assert_name(
         OID(ADDR_ENTRY, COL_ADDR_STATUS, CAT_FLOW_LINK_CC, 3, INET_TYPE_IPV4, 4, 192, 0, 2, 30));
 
-    /* the last link's last column: the NTP scalar, then nothing (both tables are empty) */
+    /* the last link's last column: the NTP scalar, then the clock's (the NTP table is empty),
+     * then nothing (no update sources) */
     assert_true(next(OID(LINK_ENTRY, COL_LINK_DETAIL, 2)));
     assert_name(OID(SMSA_OBJ_NTP, NTP_ENABLED, 0));
     assert_int_value(ASN_INTEGER, 2); /* false(2): NTP is off by default */
-    assert_false(next(OID(SMSA_OBJ_NTP, NTP_ENABLED, 0)));
-    assert_false(next(OID(NTP_ENTRY)));
+    assert_true(next(OID(SMSA_OBJ_NTP, NTP_ENABLED, 0)));
+    assert_name(OID(SMSA_OBJ_NTP, NTP_CLOCK_STATUS, 0));
+    assert_true(next(OID(NTP_ENTRY)));
+    assert_name(OID(SMSA_OBJ_NTP, NTP_CLOCK_STATUS, 0));
+    assert_true(next(OID(SMSA_OBJ_NTP, NTP_CLOCK_STATUS, 0)));
+    assert_name(OID(SMSA_OBJ_NTP, NTP_CLOCK_OFFSET, 0));
+    assert_false(next(OID(SMSA_OBJ_NTP, NTP_CLOCK_OFFSET, 0)));
     assert_false(next(OID(UPD_ENTRY, COL_UPD_PURPOSE)));
     /* past smsaObjects: not ours to answer */
     assert_false(next((const oid[]){SMSA_ROOT_OID, 2}, SMSA_ROOT_LEN + 1));
@@ -327,8 +333,27 @@ static void test_an_ntp_server_fills_its_table(void **state)
     assert_int_value(ASN_INTEGER, -1500);
     assert_int_equal(get(OID(NTP_ENTRY, COL_NTP_REFID, 5)), SNMP_ERR_NOERROR);
     assert_string_value("GPS");
-    /* the last cell of the table: nothing after it (no update sources) */
-    assert_false(next(OID(NTP_ENTRY, COL_NTP_LAST_CHANGE, 5)));
+    /* the last cell of the table: the clock's scalars follow */
+    assert_true(next(OID(NTP_ENTRY, COL_NTP_LAST_CHANGE, 5)));
+    assert_name(OID(SMSA_OBJ_NTP, NTP_CLOCK_STATUS, 0));
+}
+
+static void test_the_clock_is_the_cores_verdict(void **state)
+{
+    (void)state;
+    model.clock = (struct smsa_clock){
+        .state = ST_DEGRADED, .cause = CAUSE_OFFSET, .has_offset = true, .offset_us = -5002400};
+    assert_int_equal(get(OID(SMSA_OBJ_NTP, NTP_CLOCK_STATUS, 0)), SNMP_ERR_NOERROR);
+    assert_int_value(ASN_INTEGER, 3); /* degraded(3) */
+    assert_int_equal(get(OID(SMSA_OBJ_NTP, NTP_CLOCK_OFFSET, 0)), SNMP_ERR_NOERROR);
+    assert_int_value(ASN_INTEGER, -5002); /* milliseconds */
+    assert_int_equal(snmpf_mib_cause(CAUSE_OFFSET), 12);
+    assert_int_equal(snmpf_mib_cause(CAUSE_PROHIBITED), 11);
+    model.clock = (struct smsa_clock){.state = ST_DOWN};
+    assert_int_equal(get(OID(SMSA_OBJ_NTP, NTP_CLOCK_OFFSET, 0)), SNMP_ERR_NOERROR);
+    assert_int_value(ASN_INTEGER, 0); /* no server answers: no offset */
+    assert_int_equal(get(OID(SMSA_OBJ_NTP, 5, 0)), SNMP_NOSUCHOBJECT);
+    model.clock = (struct smsa_clock){0};
 }
 
 int main(void)
@@ -339,6 +364,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_getnext_walks_rows_then_columns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_getnext_crosses_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_an_ntp_server_fills_its_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_clock_is_the_cores_verdict, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
