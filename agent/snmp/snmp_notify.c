@@ -10,8 +10,9 @@
  * notification goes first; link notifications go only when nothing else is left. Both losses
  * are counted, and logged with their count at most once a minute.
  *
- * Every notification carries smsaNotificationSequence (1, 2, ... per start), so an NMS sees
- * a duplicate (the same number twice) or a gap (a dropped one). Delivery is at least once:
+ * Every notification carries smsaNotificationSequence (1, 2, ... per start, an Unsigned32 that
+ * wraps), so an NMS sees a duplicate (the same number twice) or a gap (a dropped one). The
+ * queue itself counts in 64 bits, so a wrap never confuses its order. Delivery is at least once:
  * - subagent mode: each notification is an AgentX Notify PDU, which the master answers with
  *   a Response (RFC 2741 section 7.1.10). It stays queued until that Response arrives; a
  *   session lost before is followed, after the reconnection, by everything not acknowledged,
@@ -301,9 +302,10 @@ static netsnmp_variable_list *build(const struct notif *n)
     size_t dlen = snmpf_date_and_time(ev->at.wall_us, dt);
     len = object_oid(name, SMSA_OBJ_NOTIFY, 0, NOTIFY_EVENT_TIME, 0);
     snmp_varlist_add_variable(&vars, name, len, ASN_OCTET_STR, dt, dlen);
-    struct counter64 seq = {.high = (u_long)(n->seq >> 32), .low = (u_long)(n->seq & 0xffffffffu)};
+    /* An Unsigned32 that wraps: a Counter64 cannot travel in an SNMPv1 trap (RFC 3584 section
+     * 3.2), and net-snmp then refuses the whole notification for every v1 sink. */
     len = object_oid(name, SMSA_OBJ_NOTIFY, 0, NOTIFY_SEQUENCE, 0);
-    snmp_varlist_add_variable(&vars, name, len, ASN_COUNTER64, &seq, sizeof(seq));
+    add_int(&vars, name, len, ASN_UNSIGNED, (long)(uint32_t)n->seq);
     return vars;
 }
 
