@@ -267,6 +267,52 @@ def test_v1_trapsink_gets_link_down():
         assert complaints(tmp, "v1") == [], open(os.path.join(tmp, "v1.log")).read()
 
 
+def unit_snmptrapd_args(text):
+    """The arguments of the snmptrapd command in the last ExecStart= with one."""
+    found = re.findall(r"ExecStart=/usr/sbin/snmptrapd ([^\n'\\]*)", text)
+    assert found, "no ExecStart=/usr/sbin/snmptrapd in:\n" + text
+    return found[-1].split()
+
+
+def test_snmptrapd_journal_shows_traps():
+    """What journalctl -u snmptrapd shows is snmptrapd's stdout: under the ExecStart of
+    Debian's unit no trap is there; under the drop-in that docs/debian.md writes it is."""
+    with h.TempDir() as tmp:
+        x = opslib.debian_package("snmptrapd", tmp)
+        if not x:
+            opslib.skip("cannot get Debian's snmptrapd package (apt-get download failed)")
+        with open(os.path.join(x, "lib", "systemd", "system", "snmptrapd.service")) as f:
+            stock = unit_snmptrapd_args(f.read())
+        with open(os.path.join(ROOT, "docs", "debian.md")) as f:
+            documented = unit_snmptrapd_args(f.read())
+        conf = os.path.join(tmp, "snmptrapd.conf")
+        with open(conf, "w") as f:
+            f.write("authCommunity log public\n")  # as docs/debian.md adds it
+        shown = {}
+        for name, args in (("stock", stock), ("documented", documented)):
+            port = h.free_port("udp")
+            # the listening addresses of the unit (udp:162 udp6:162) become a free loopback
+            # port; -Lf adds a file that logs everything, to know the trap arrived
+            opts = [a for a in args if not re.match(r"udp6?:\d+$", a)]
+            every = os.path.join(tmp, name + ".all")
+            trapd = h.Process(["/usr/sbin/snmptrapd"] + opts +
+                              ["-Lf", every, "-C", "-c", conf, "udp:127.0.0.1:%d" % port],
+                              log_path=os.path.join(tmp, name + ".stdout"),
+                              env=dict(CLIENT_ENV,
+                                       SNMP_PERSISTENT_DIR=os.path.join(tmp, name + "-st")))
+            with trapd:
+                def arrived():
+                    subprocess.run(["snmptrap", "-v2c", "-c", "public", "127.0.0.1:%d" % port,
+                                    "", ENTERPRISE + ".0.1", ENTERPRISE + ".1.6.1.2.1", "s",
+                                    "scanner1"], env=CLIENT_ENV, check=True)
+                    return os.path.exists(every) and "scanner1" in open(every).read()
+                h.wait_until(arrived, 15, step=0.5, what="the trap at snmptrapd (%s)" % name)
+            with open(trapd.log_path, errors="replace") as f:
+                shown[name] = f.read()
+        assert "scanner1" not in shown["stock"], shown["stock"]
+        assert '"scanner1"' in shown["documented"], shown["documented"]
+
+
 def test_other_snmpd_conf():
     """A minimal snmpd.conf of another system: the snippet brings agent, view and access."""
     with h.TempDir() as tmp:
@@ -279,4 +325,4 @@ def test_other_snmpd_conf():
 
 if __name__ == "__main__":
     h.run_tests([test_debian_stock_snmpd_conf, test_v1_trapsink_gets_link_down,
-                 test_other_snmpd_conf])
+                 test_snmptrapd_journal_shows_traps, test_other_snmpd_conf])
