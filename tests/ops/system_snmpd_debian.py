@@ -313,6 +313,78 @@ def test_snmptrapd_journal_shows_traps():
         assert '"scanner1"' in shown["documented"], shown["documented"]
 
 
+def widening_lines():
+    """From docs/debian.md: the sed that keeps "public" to this host, the nms.conf lines
+    (SNMPv3) and the NMS's own community line (SNMPv2c)."""
+    with open(os.path.join(ROOT, "docs", "debian.md")) as f:
+        text = f.read()
+    sed = re.search(r"(?ms)^(sed -i .*?/etc/snmp/snmpd\.conf)$", text)
+    nms = re.search(r"(?ms)^cat > /etc/snmp/snmpd\.conf\.d/nms\.conf <<'EOF'\n(.*?)^EOF$", text)
+    community = re.search(r"`(rocommunity \S+ 192\.0\.2\.10 -V systemonly)`", text)
+    assert sed and nms and community, "docs/debian.md lacks the agentaddress advice"
+    return sed.group(1).replace("\\\n", " "), nms.group(1), community.group(1)
+
+
+def reads_subtree(port, source, *auth):
+    r = subprocess.run(["snmpget", "--clientaddr=" + source, "-On", "-t", "1", "-r", "0"] +
+                       list(auth) + ["127.0.0.1:%d" % port, ENTERPRISE + ".1.1.1.0"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       env=CLIENT_ENV, timeout=30)
+    return '"cc-test"' in r.stdout
+
+
+def test_widening_agentaddress_as_documented():
+    """Debian's "rocommunity public default" answers any source, and the snippet puts the
+    appliance's subtree in its view: another host reads it once snmpd listens beyond
+    loopback. The documented lines close that, and let the NMS in by SNMPv3 or by a
+    community of its own from its address; "public" from this host still reads."""
+    sed, nms_conf, community = widening_lines()
+    nms, other = "127.0.0.2", "127.0.0.4"  # the NMS and another host, as loopback sources
+    v3 = ["-v3", "-l", "authPriv", "-u", "nms", "-a", "SHA", "-A", "auth passphrase", "-x",
+          "AES", "-X", "priv passphrase"]
+    public = ["-v2c", "-c", "public"]
+    with h.TempDir() as tmp:
+        os.chmod(tmp, 0o755)
+        seen = {}
+        for case in ("before", "after"):
+            wide = "agentaddress udp:127.0.0.3:%d" % h.free_port("udp")
+            conf = stock_conf_with_snippet(tmp, case, [wide] if case == "before" else [])
+            if case == "after":
+                path = os.path.join(tmp, case + ".conf")
+                with open(path, "w") as f:
+                    f.write(conf)
+                subprocess.run(["sh", "-c", sed.replace("/etc/snmp/snmpd.conf", path)],
+                               check=True)
+                with open(path) as f:
+                    conf = f.read()
+                assert not re.search(r"(?m)^rocommunity6? +public +default", conf), conf
+                lines = nms_conf.replace("agentaddress udp:161,udp6:161", wide) + \
+                    community.replace("192.0.2.10", nms) + "\n"
+                with open(os.path.join(tmp, case + ".conf.d", "nms.conf"), "w") as f:
+                    f.write(lines)
+            port = agent_port(conf)
+
+            def look():
+                seen[case] = {
+                    "public from another host": reads_subtree(port, other, *public),
+                    "public from this host": reads_subtree(port, "127.0.0.1", *public),
+                    "SNMPv3 user from the NMS": reads_subtree(port, nms, *v3),
+                    "NMS community from the NMS": reads_subtree(
+                        port, nms, "-v2c", "-c", community.split()[1]),
+                    "NMS community from another host": reads_subtree(
+                        port, other, "-v2c", "-c", community.split()[1]),
+                }
+            run_in(tmp, conf, case, then=look)
+        assert seen["before"]["public from another host"], seen  # the exposure
+        assert seen["after"] == {
+            "public from another host": False,
+            "public from this host": True,
+            "SNMPv3 user from the NMS": True,
+            "NMS community from the NMS": True,
+            "NMS community from another host": False,
+        }, seen
+
+
 def test_other_snmpd_conf():
     """A minimal snmpd.conf of another system: the snippet brings agent, view and access."""
     with h.TempDir() as tmp:
@@ -325,4 +397,5 @@ def test_other_snmpd_conf():
 
 if __name__ == "__main__":
     h.run_tests([test_debian_stock_snmpd_conf, test_v1_trapsink_gets_link_down,
-                 test_snmptrapd_journal_shows_traps, test_other_snmpd_conf])
+                 test_snmptrapd_journal_shows_traps, test_widening_agentaddress_as_documented,
+                 test_other_snmpd_conf])
