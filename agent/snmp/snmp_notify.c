@@ -487,7 +487,7 @@ static void sink_addr_start(struct sink_addr *sa)
     }
     if (!e.hp.family)
         loop_timer_start(&sa->timer, 0, sink_addr_lookup, sa);
-    else if (!(sa->target = strdup(sa->address)))
+    else if (!sa->target && !(sa->target = strdup(sa->address)))
         log_warn("snmp: no memory for the sink %s", sa->address);
 }
 
@@ -730,6 +730,17 @@ int snmpf_notify_sinks(const struct cfg *c)
     nt.community = comm;
     free(nt.sinks_shown);
     nt.sinks_shown = shown;
+    /* a trap sink that stays keeps its address while its name is looked up again */
+    for (size_t i = 0; i < n_traps; i++) {
+        for (size_t j = 0; j < nt.n_traps; j++) {
+            struct sink_addr *old = nt.traps[j];
+            if (old->target && !strcmp(old->address, traps[i]->address)) {
+                traps[i]->target = old->target;
+                old->target = NULL;
+                break;
+            }
+        }
+    }
     traps_free(nt.traps, nt.n_traps);
     nt.traps = traps;
     nt.n_traps = n_traps;
