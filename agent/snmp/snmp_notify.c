@@ -389,10 +389,10 @@ void snmpf_notify_answered(uint64_t seq, enum snmpf_answer answer)
 
 static void sink_addr_lookup(void *arg);
 
-/* The target for an address of transport tr: the same transport with the literal, the port
- * written or 162. An address of the other family than tr names is no use (0). */
-static int sink_target(const struct addr_endpoint *e, const struct sockaddr_storage *ss, char *out,
-                       size_t len)
+/* The target for one address: the sink's transport with the literal, the port written or 162;
+ * 0 for an address of the other family than the transport names. */
+static int target_of(const struct addr_endpoint *e, const struct sockaddr_storage *ss, char *out,
+                     size_t len)
 {
     char text[INET6_ADDRSTRLEN];
     bool v6 = ss->ss_family == AF_INET6;
@@ -423,6 +423,23 @@ static int sink_target(const struct addr_endpoint *e, const struct sockaddr_stor
     return 1;
 }
 
+int snmpf_sink_target(const char *address, const struct sockaddr_storage *addrs, size_t n,
+                      char *out, size_t len)
+{
+    struct addr_endpoint e;
+    char why[128];
+    if (addr_parse_transport(address, &e, why, sizeof why) < 0)
+        return 0;
+    /* without a transport, net-snmp's default is udp (IPv4): IPv6 only for a name without an
+     * IPv4 address */
+    for (int want_v4 = 1; want_v4 >= 0; want_v4--)
+        for (size_t i = 0; i < n; i++)
+            if ((e.transport != ADDR_DEFAULT || (addrs[i].ss_family == AF_INET) == want_v4) &&
+                target_of(&e, &addrs[i], out, len))
+                return 1;
+    return 0;
+}
+
 static void sink_addr_set_target(struct sink_addr *sa, const char *target)
 {
     if (sa->target && !strcmp(sa->target, target))
@@ -440,13 +457,8 @@ static void sink_addr_resolved(int status, const struct sockaddr_storage *addrs,
 {
     struct sink_addr *sa = arg;
     sa->lookup = NULL;
-    struct addr_endpoint e;
-    char why[128], target[128];
-    bool found = false;
-    if (addr_parse_transport(sa->address, &e, why, sizeof why) == 0)
-        for (size_t i = 0; status == 0 && i < n && !found; i++)
-            found = sink_target(&e, &addrs[i], target, sizeof target);
-    if (!found) {
+    char target[128];
+    if (status != 0 || !snmpf_sink_target(sa->address, addrs, n, target, sizeof target)) {
         if (!sa->failing)
             log_warn("snmp: sink %s: %s; %s%s", sa->address,
                      status ? resolver_status_text(status) : "no address for its transport",
