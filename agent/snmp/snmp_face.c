@@ -84,11 +84,6 @@ static int on_snmp_log(int major, int minor, void *serverarg, void *clientarg)
      * snmp_agentx.c does, and says so itself. */
     if (strstr(sf.log_line, "disconnected us, not reconnecting"))
         lvl = LOG_LVL_DEBUG;
-    /* Master mode, every notification: smsaNotificationSequence is a Counter64, which an
-     * SNMPv1 trap cannot carry (RFC 3584 section 3.2); the v2c traps and informs still go. */
-    if (strstr(sf.log_line, "failed to convert v2->v1 template PDU") ||
-        strstr(sf.log_line, "v1 traps can't carry Counter64"))
-        lvl = LOG_LVL_DEBUG;
     /* The master agent's "Connection from UDP: [...]" comes once per request: debug only. */
     if (!strncmp(sf.log_line, "Connection from ", 16))
         lvl = LOG_LVL_DEBUG;

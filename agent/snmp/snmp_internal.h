@@ -223,6 +223,13 @@ enum snmpf_answer {
     SNMPF_ANSWER_NONE,    /* no answer (timeout, session lost): send again after reconnecting */
 };
 void snmpf_notify_answered(uint64_t seq, enum snmpf_answer answer);
+/* Master mode: the address literal net-snmp opens for a sink configured as address
+ * ([udp:|tcp:|udp6:|tcp6:]host[:port]) whose host resolved to addrs[n], so that net-snmp never
+ * resolves a name itself (blocking): "udp:192.0.2.10:162", "udp6:[2001:db8::1]:1162". 1 with
+ * out set, 0 when no address fits the transport. */
+struct sockaddr_storage;
+int snmpf_sink_target(const char *address, const struct sockaddr_storage *addrs, size_t n,
+                      char *out, size_t len);
 
 struct snmpf_notify_stats {
     uint64_t sent, suppressed, dropped;

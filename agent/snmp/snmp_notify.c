@@ -10,8 +10,9 @@
  * notification goes first; link notifications go only when nothing else is left. Both losses
  * are counted, and logged with their count at most once a minute.
  *
- * Every notification carries smsaNotificationSequence (1, 2, ... per start), so an NMS sees
- * a duplicate (the same number twice) or a gap (a dropped one). Delivery is at least once:
+ * Every notification carries smsaNotificationSequence (1, 2, ... per start, an Unsigned32 that
+ * wraps), so an NMS sees a duplicate (the same number twice) or a gap (a dropped one). The
+ * queue itself counts in 64 bits, so a wrap never confuses its order. Delivery is at least once:
  * - subagent mode: each notification is an AgentX Notify PDU, which the master answers with
  *   a Response (RFC 2741 section 7.1.10). It stays queued until that Response arrives; a
  *   session lost before is followed, after the reconnection, by everything not acknowledged,
@@ -20,16 +21,26 @@
  *   time, in order, resent with a backoff until acknowledged, and the queue keeps what some
  *   inform sink has not acknowledged yet.
  *
+ * A sink given by host name is resolved on the loop with the daemon's resolver (c-ares),
+ * again every minute, and its transport is opened with the address found: net-snmp would
+ * resolve it with a blocking getaddrinfo() at every open, and a silent DNS server would hold
+ * the loop for seconds. Until its name resolves, a sink gets nothing: an inform sink's
+ * notifications stay queued, as for a sink that does not answer.
+ *
  * Master mode's sinks and trap community follow the running configuration: a reload that
  * changes them applies at once. An inform sink that stays keeps its place in the queue; a
  * new one gets what happens from then on; one that goes is closed, and what only it still
  * waited for is released. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "core.h"
 #include "log.h"
 #include "loop.h"
+#include "resolver.h"
 #include "snmp_internal.h"
 
 enum notif_kind { N_LINK_DOWN = 1, N_LINK_UP = 2, N_FLOW = 3, N_ADDRSET = 4 };
@@ -41,6 +52,22 @@ enum notif_kind { N_LINK_DOWN = 1, N_LINK_UP = 2, N_FLOW = 3, N_ADDRSET = 4 };
 /* An unanswered inform is sent again after 1 s, 2 s, 4 s ... up to this. */
 #define INFORM_TIMEOUT_US 1000000L
 #define INFORM_BACKOFF_MAX_US (30 * 1000000LL)
+/* A sink's name is looked up again this often, and this soon after a failed lookup. */
+#define SINK_RESOLVE_US (60 * 1000000LL)
+#define SINK_RETRY_US (5 * 1000000LL)
+/* What net-snmp's "snmptrap" transports use when an address has no port. */
+#define SNMP_TRAP_PORT 162
+
+/* A sink's address as configured ([udp:|tcp:|udp6:|tcp6:]host[:port]) and the address literal
+ * its transport is opened with (target; NULL while a name has not resolved yet). */
+struct sink_addr {
+    char *address;
+    char *target;
+    struct resolver_req *lookup;
+    struct loop_timer timer;
+    bool failing; /* the last lookup failed: said once, until it resolves again */
+    void (*changed)(struct sink_addr *sa); /* target is new */
+};
 
 struct notif {
     enum notif_kind kind;
@@ -49,7 +76,7 @@ struct notif {
 };
 
 struct inform_sink {
-    char *address;
+    struct sink_addr sa; /* first: changed() gets the sink from it */
     netsnmp_session *sess;
     uint64_t acked;    /* every notification up to this sequence number is acknowledged */
     uint64_t inflight; /* the sequence number of the inform awaiting its answer, 0 = none */
@@ -69,6 +96,8 @@ static struct {
     uint64_t first_unsent; /* a notification sent again is not counted again */
     struct inform_sink **sinks;
     size_t n_sinks;
+    struct sink_addr **traps; /* v2c trap sinks: net-snmp's trap sessions, by target */
+    size_t n_traps;
     char *community;   /* the trap community of every sink */
     char *sinks_shown; /* the sinks and community applied, to see whether a reload moves them */
     /* token bucket: rate_limit tokens per minute, burst of rate_limit */
@@ -301,9 +330,10 @@ static netsnmp_variable_list *build(const struct notif *n)
     size_t dlen = snmpf_date_and_time(ev->at.wall_us, dt);
     len = object_oid(name, SMSA_OBJ_NOTIFY, 0, NOTIFY_EVENT_TIME, 0);
     snmp_varlist_add_variable(&vars, name, len, ASN_OCTET_STR, dt, dlen);
-    struct counter64 seq = {.high = (u_long)(n->seq >> 32), .low = (u_long)(n->seq & 0xffffffffu)};
+    /* An Unsigned32 that wraps: a Counter64 cannot travel in an SNMPv1 trap (RFC 3584 section
+     * 3.2), and net-snmp then refuses the whole notification for every v1 sink. */
     len = object_oid(name, SMSA_OBJ_NOTIFY, 0, NOTIFY_SEQUENCE, 0);
-    snmp_varlist_add_variable(&vars, name, len, ASN_COUNTER64, &seq, sizeof(seq));
+    add_int(&vars, name, len, ASN_UNSIGNED, (long)(uint32_t)n->seq);
     return vars;
 }
 
@@ -355,6 +385,134 @@ void snmpf_notify_answered(uint64_t seq, enum snmpf_answer answer)
         loop_timer_start(&nt.flush_timer, 0, flush_cb, NULL);
 }
 
+/* ---- master mode: sink addresses, resolved on the loop ---- */
+
+static void sink_addr_lookup(void *arg);
+
+/* The target for one address: the sink's transport with the literal, the port written or 162;
+ * 0 for an address of the other family than the transport names. */
+static int target_of(const struct addr_endpoint *e, const struct sockaddr_storage *ss, char *out,
+                     size_t len)
+{
+    char text[INET6_ADDRSTRLEN];
+    bool v6 = ss->ss_family == AF_INET6;
+    const void *bin = v6 ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
+                         : (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+    if ((ss->ss_family != AF_INET && !v6) || !inet_ntop(ss->ss_family, bin, text, sizeof text))
+        return 0;
+    const char *prefix;
+    switch (e->transport) {
+    case ADDR_UDP:
+    case ADDR_UDP6:
+        if (v6 != (e->transport == ADDR_UDP6))
+            return 0;
+        prefix = v6 ? "udp6" : "udp";
+        break;
+    case ADDR_TCP:
+    case ADDR_TCP6:
+        if (v6 != (e->transport == ADDR_TCP6))
+            return 0;
+        prefix = v6 ? "tcp6" : "tcp";
+        break;
+    default: /* net-snmp's default transport, udp, has an IPv6 twin */
+        prefix = v6 ? "udp6" : "udp";
+        break;
+    }
+    unsigned port = e->hp.port ? e->hp.port : SNMP_TRAP_PORT;
+    snprintf(out, len, v6 ? "%s:[%s]:%u" : "%s:%s:%u", prefix, text, port);
+    return 1;
+}
+
+int snmpf_sink_target(const char *address, const struct sockaddr_storage *addrs, size_t n,
+                      char *out, size_t len)
+{
+    struct addr_endpoint e;
+    char why[128];
+    if (addr_parse_transport(address, &e, why, sizeof why) < 0)
+        return 0;
+    /* without a transport, net-snmp's default is udp (IPv4): IPv6 only for a name without an
+     * IPv4 address */
+    for (int want_v4 = 1; want_v4 >= 0; want_v4--)
+        for (size_t i = 0; i < n; i++)
+            if ((e.transport != ADDR_DEFAULT || (addrs[i].ss_family == AF_INET) == want_v4) &&
+                target_of(&e, &addrs[i], out, len))
+                return 1;
+    return 0;
+}
+
+static void sink_addr_set_target(struct sink_addr *sa, const char *target)
+{
+    if (sa->target && !strcmp(sa->target, target))
+        return;
+    char *copy = strdup(target);
+    if (!copy)
+        return; /* the previous target, if any, stays */
+    free(sa->target);
+    sa->target = copy;
+    sa->changed(sa);
+}
+
+static void sink_addr_resolved(int status, const struct sockaddr_storage *addrs,
+                               const socklen_t *lens, size_t n, void *arg)
+{
+    struct sink_addr *sa = arg;
+    sa->lookup = NULL;
+    char target[128];
+    if (status != 0 || !snmpf_sink_target(sa->address, addrs, n, target, sizeof target)) {
+        if (!sa->failing)
+            log_warn("snmp: sink %s: %s; %s%s", sa->address,
+                     status ? resolver_status_text(status) : "no address for its transport",
+                     sa->target ? "it keeps " : "it gets nothing until its name resolves",
+                     sa->target ? sa->target : "");
+        sa->failing = true;
+        loop_timer_start(&sa->timer, SINK_RETRY_US, sink_addr_lookup, sa);
+        return;
+    }
+    if (sa->failing || !sa->target || strcmp(sa->target, target) != 0)
+        log_info("snmp: sink %s is %s", sa->address, target);
+    sa->failing = false;
+    loop_timer_start(&sa->timer, SINK_RESOLVE_US, sink_addr_lookup, sa);
+    sink_addr_set_target(sa, target);
+}
+
+static void sink_addr_lookup(void *arg)
+{
+    struct sink_addr *sa = arg;
+    struct addr_endpoint e;
+    char why[128];
+    if (sa->lookup || addr_parse_transport(sa->address, &e, why, sizeof why) < 0)
+        return;
+    sa->lookup = resolver_lookup(e.hp.host, e.hp.port, sink_addr_resolved, sa);
+    if (!sa->lookup)
+        loop_timer_start(&sa->timer, SINK_RETRY_US, sink_addr_lookup, sa);
+}
+
+/* An address literal is the target as written (net-snmp opens it without a lookup); a name
+ * is looked up from the next loop turn. */
+static void sink_addr_start(struct sink_addr *sa)
+{
+    struct addr_endpoint e;
+    char why[128];
+    if (addr_parse_transport(sa->address, &e, why, sizeof why) < 0) {
+        log_warn("snmp: sink \"%s\" %s", sa->address, why); /* the loader checked it */
+        return;
+    }
+    if (!e.hp.family)
+        loop_timer_start(&sa->timer, 0, sink_addr_lookup, sa);
+    else if (!sa->target && !(sa->target = strdup(sa->address)))
+        log_warn("snmp: no memory for the sink %s", sa->address);
+}
+
+static void sink_addr_fini(struct sink_addr *sa)
+{
+    loop_timer_stop(&sa->timer);
+    resolver_cancel(sa->lookup);
+    sa->lookup = NULL;
+    free(sa->address);
+    free(sa->target);
+    sa->address = sa->target = NULL;
+}
+
 /* ---- master mode: informs, one at a time per sink, until acknowledged ---- */
 
 static void send_inform(void *arg);
@@ -372,7 +530,7 @@ static int on_inform_response(int op, netsnmp_session *s, int reqid, netsnmp_pdu
         loop_timer_start(&k->retry_timer, 0, send_inform, k);
     } else {
         log_debug("snmp: inform %llu to %s not acknowledged; again in %lld ms",
-                  (unsigned long long)k->inflight, k->address, (long long)k->backoff_us / 1000);
+                  (unsigned long long)k->inflight, k->sa.address, (long long)k->backoff_us / 1000);
         k->inflight = 0;
         loop_timer_start(&k->retry_timer, k->backoff_us, send_inform, k);
         k->backoff_us *= 2;
@@ -385,9 +543,9 @@ static int on_inform_response(int op, netsnmp_session *s, int reqid, netsnmp_pdu
 static netsnmp_session *open_inform_session(struct inform_sink *k)
 {
     /* "snmptrap": a sink without a port gets 162, as with trap2sink. */
-    netsnmp_transport *t = netsnmp_transport_open_client("snmptrap", k->address);
+    netsnmp_transport *t = netsnmp_transport_open_client("snmptrap", k->sa.target);
     if (!t) {
-        log_warn("snmp: cannot open the inform sink %s", k->address);
+        log_warn("snmp: cannot open the inform sink %s (%s)", k->sa.address, k->sa.target);
         return NULL;
     }
     netsnmp_session sess;
@@ -399,7 +557,7 @@ static netsnmp_session *open_inform_session(struct inform_sink *k)
     sess.timeout = INFORM_TIMEOUT_US;
     netsnmp_session *s = snmp_add(&sess, t, NULL, NULL);
     if (!s)
-        log_warn("snmp: cannot open the inform sink %s", k->address);
+        log_warn("snmp: cannot open the inform sink %s", k->sa.address);
     return s;
 }
 
@@ -412,8 +570,8 @@ static void send_inform(void *arg)
     for (size_t i = 0; i < nt.len && !n; i++)
         if (at(i)->seq > k->acked)
             n = at(i);
-    if (!n)
-        return;
+    if (!n || !k->sa.target)
+        return; /* nothing to send, or a name not resolved yet: the queue keeps it */
     if (!k->sess && !(k->sess = open_inform_session(k))) {
         loop_timer_start(&k->retry_timer, INFORM_BACKOFF_MAX_US, send_inform, k);
         return;
@@ -452,8 +610,48 @@ static void sink_free(struct inform_sink *k)
     if (!k)
         return;
     sink_close(k);
-    free(k->address);
+    sink_addr_fini(&k->sa);
     free(k);
+}
+
+/* The inform sink's name resolved to a new address: a new session, where what was not
+ * acknowledged goes again. */
+static void inform_target_changed(struct sink_addr *sa)
+{
+    struct inform_sink *k = (struct inform_sink *)sa;
+    sink_close(k);
+    send_inform(k);
+}
+
+/* v2c trap sinks are net-snmp's trap sessions, fire and forget: made again from every trap
+ * sink with a target whenever one changes. */
+static void apply_trap_sinks(void)
+{
+    snmpd_free_trapsinks();
+    snmpf_sessions_changed();
+    for (size_t i = 0; i < nt.n_traps; i++) {
+        if (!nt.traps[i]->target)
+            continue;
+        char line[512];
+        snprintf(line, sizeof(line), "%s %s", nt.traps[i]->target, nt.community);
+        snmpd_parse_config_trap2sink("trap2sink", line);
+    }
+    snmpf_resync();
+}
+
+static void trap_target_changed(struct sink_addr *sa)
+{
+    apply_trap_sinks();
+}
+
+static void traps_free(struct sink_addr **list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++) {
+        if (list[i])
+            sink_addr_fini(list[i]);
+        free(list[i]);
+    }
+    free(list);
 }
 
 /* The sinks and community of a configuration as one text: equal texts, equal sinks. */
@@ -478,7 +676,7 @@ static struct inform_sink *take_sink(const char *address)
 {
     for (size_t i = 0; i < nt.n_sinks; i++) {
         struct inform_sink *k = nt.sinks[i];
-        if (k && !strcmp(k->address, address)) {
+        if (k && !strcmp(k->sa.address, address)) {
             nt.sinks[i] = NULL;
             return k;
         }
@@ -501,23 +699,28 @@ int snmpf_notify_sinks(const struct cfg *c)
     bool new_community = !nt.community || strcmp(nt.community, community) != 0;
     char *comm = strdup(community);
     struct inform_sink **list = calloc(c->snmp.n_trap_sinks + 1, sizeof(*list));
-    size_t n = 0;
-    if (!comm || !list)
+    struct sink_addr **traps = calloc(c->snmp.n_trap_sinks + 1, sizeof(*traps));
+    size_t n = 0, n_traps = 0;
+    if (!comm || !list || !traps)
         goto fail;
     /* everything that can fail first, so that a failure leaves the running sinks as they are */
     for (size_t i = 0; i < c->snmp.n_trap_sinks; i++) {
-        if (!c->snmp.trap_sink_inform || !c->snmp.trap_sink_inform[i])
-            continue;
-        struct inform_sink *k = calloc(1, sizeof(*k));
-        if (!k || !(k->address = strdup(c->snmp.trap_sinks[i]))) {
-            free(k);
+        bool inform = c->snmp.trap_sink_inform && c->snmp.trap_sink_inform[i];
+        struct inform_sink *k = inform ? calloc(1, sizeof(*k)) : NULL;
+        struct sink_addr *sa = inform ? (k ? &k->sa : NULL) : calloc(1, sizeof(*sa));
+        if (!sa || !(sa->address = strdup(c->snmp.trap_sinks[i]))) {
+            free(inform ? (void *)k : (void *)sa);
             goto fail;
         }
-        list[n++] = k;
+        sa->changed = inform ? inform_target_changed : trap_target_changed;
+        if (inform)
+            list[n++] = k;
+        else
+            traps[n_traps++] = sa;
     }
     /* an inform sink that stays keeps its session and its place; a new one starts now */
     for (size_t i = 0; i < n; i++) {
-        struct inform_sink *old = take_sink(list[i]->address);
+        struct inform_sink *old = take_sink(list[i]->sa.address);
         if (old) {
             sink_free(list[i]);
             list[i] = old;
@@ -527,6 +730,7 @@ int snmpf_notify_sinks(const struct cfg *c)
             /* at start: everything; after a reload: what happens from now on */
             list[i]->acked = nt.sinks_shown ? nt.next_seq : 0;
             list[i]->backoff_us = INFORM_TIMEOUT_US;
+            sink_addr_start(&list[i]->sa);
         }
     }
     for (size_t i = 0; i < nt.n_sinks; i++)
@@ -538,21 +742,27 @@ int snmpf_notify_sinks(const struct cfg *c)
     nt.community = comm;
     free(nt.sinks_shown);
     nt.sinks_shown = shown;
-
-    /* v2c trap sinks are net-snmp's trap sessions, fire and forget */
-    snmpd_free_trapsinks();
-    snmpf_sessions_changed();
-    size_t traps = 0;
-    for (size_t i = 0; i < c->snmp.n_trap_sinks; i++) {
-        if (c->snmp.trap_sink_inform && c->snmp.trap_sink_inform[i])
-            continue;
-        char line[512];
-        snprintf(line, sizeof(line), "%s %s", c->snmp.trap_sinks[i], community);
-        snmpd_parse_config_trap2sink("trap2sink", line);
-        traps++;
+    /* a trap sink that stays keeps its address while its name is looked up again */
+    for (size_t i = 0; i < n_traps; i++) {
+        for (size_t j = 0; j < nt.n_traps; j++) {
+            struct sink_addr *old = nt.traps[j];
+            if (old->target && !strcmp(old->address, traps[i]->address)) {
+                traps[i]->target = old->target;
+                old->target = NULL;
+                break;
+            }
+        }
     }
-    log_info("snmp: notifications go to %zu trap sink%s and %zu inform sink%s", traps,
-             traps == 1 ? "" : "s", n, n == 1 ? "" : "s");
+    traps_free(nt.traps, nt.n_traps);
+    nt.traps = traps;
+    nt.n_traps = n_traps;
+
+    /* a literal is a trap session at once; a name, once it resolves */
+    for (size_t i = 0; i < n_traps; i++)
+        sink_addr_start(traps[i]);
+    apply_trap_sinks();
+    log_info("snmp: notifications go to %zu trap sink%s and %zu inform sink%s", n_traps,
+             n_traps == 1 ? "" : "s", n, n == 1 ? "" : "s");
     release_acked();
     flush();
     return 0;
@@ -560,6 +770,7 @@ fail:
     for (size_t i = 0; i < n; i++)
         sink_free(list[i]);
     free(list);
+    traps_free(traps, n_traps);
     free(comm);
     free(shown);
     return -1;
@@ -585,6 +796,28 @@ static void flush_cb(void *arg)
     flush();
 }
 
+/* A link notification's smsaLinkAddress is the link's current address by the one rule every
+ * face reports (core_link_address), as a GET of smsaLinkAddress answers at that moment; not
+ * the address the round happened to name (none at all after a failed lookup). */
+static void use_link_address(struct smsa_event *ev)
+{
+    const struct smsa_model *m = core_model();
+    size_t lo = 0, hi = m ? m->n_links : 0;
+    while (lo < hi) { /* links are sorted by index */
+        size_t mid = lo + (hi - lo) / 2;
+        const struct smsa_link *l = &m->links[mid];
+        if (l->index == ev->link_index) {
+            const struct smsa_addr *a = core_link_address(l);
+            snprintf(ev->address, sizeof(ev->address), "%s", a ? a->text : "");
+            return;
+        }
+        if (l->index < ev->link_index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+}
+
 static void enqueue(enum notif_kind kind, const struct smsa_event *ev)
 {
     bool link = kind == N_LINK_DOWN || kind == N_LINK_UP;
@@ -606,6 +839,8 @@ static void enqueue(enum notif_kind kind, const struct smsa_event *ev)
     n->kind = kind;
     n->seq = ++nt.next_seq;
     n->ev = *ev;
+    if (link)
+        use_link_address(&n->ev);
     if (nt.master) {
         /* v2c traps to the trap sinks (net-snmp's trap sessions), fire and forget. */
         netsnmp_variable_list *vars = build(n);
@@ -738,6 +973,7 @@ void snmpf_notify_fini(void)
     nt.active = false; /* closing a session answers its pending informs with a timeout */
     for (size_t i = 0; i < nt.n_sinks; i++)
         sink_free(nt.sinks[i]);
+    traps_free(nt.traps, nt.n_traps);
     if (nt.len)
         log_warn("snmp: %zu notifications not acknowledged at shutdown", nt.len);
     while (nt.len)
