@@ -467,3 +467,37 @@ int httpf_access_login(char *cookie, size_t len, bool tls)
              HTTPF_PAGE_COOKIE, slot->id, SESSION_TTL_S, tls ? "; Secure" : "");
     return 0;
 }
+
+/* The value of key in an application/x-www-form-urlencoded body, decoded into out (false:
+ * absent or too long). */
+static bool form_value(const char *body, const char *key, char *out, size_t out_len)
+{
+    size_t klen = strlen(key);
+    for (const char *p = body; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
+        if (strncmp(p, key, klen) || p[klen] != '=')
+            continue;
+        const char *v = p + klen + 1;
+        size_t n = strcspn(v, "&");
+        if (n >= out_len)
+            return false;
+        memcpy(out, v, n);
+        out[n] = 0;
+        for (char *c = out; *c; c++)
+            if (*c == '+')
+                *c = ' ';
+        out[MHD_http_unescape(out)] = 0;
+        return true;
+    }
+    return false;
+}
+
+bool httpf_access_form_token_ok(char *body, size_t len)
+{
+    char given[1024];
+    bool ok = body && form_value(body, "token", given, sizeof(given)) && given[0] &&
+              httpf_access_token_matches(given, strlen(given));
+    explicit_bzero(given, sizeof(given));
+    if (body)
+        explicit_bzero(body, len);
+    return ok;
+}

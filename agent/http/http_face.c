@@ -616,42 +616,12 @@ static enum MHD_Result page_login(struct MHD_Connection *conn, bool refused)
     return queue(conn, 401, r);
 }
 
-/* The value of key in an application/x-www-form-urlencoded body, decoded into out (false:
- * absent or too long). */
-static bool form_value(const char *body, const char *key, char *out, size_t out_len)
-{
-    size_t klen = strlen(key);
-    for (const char *p = body; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
-        if (strncmp(p, key, klen) || p[klen] != '=')
-            continue;
-        const char *v = p + klen + 1;
-        size_t n = strcspn(v, "&");
-        if (n >= out_len)
-            return false;
-        memcpy(out, v, n);
-        out[n] = 0;
-        for (char *c = out; *c; c++)
-            if (*c == '+')
-                *c = ' ';
-        out[MHD_http_unescape(out)] = 0;
-        return true;
-    }
-    return false;
-}
-
 /* POST / with the token in a form: a right one opens a session (its id in the cookie, never
  * the token) and sends the browser to /; a wrong one gets the form again. */
 static enum MHD_Result handle_login(struct MHD_Connection *conn, struct request *rq)
 {
-    char given[1024];
-    bool ok = rq->body && form_value(rq->body, "token", given, sizeof(given)) &&
-              strlen(given) > 0 && httpf_access_token_matches(given, strlen(given));
-    explicit_bzero(given, sizeof(given));
-    if (rq->body)
-        explicit_bzero(rq->body, rq->len);
-    if (!httpf_access_token_set()) {
-        ok = true; /* no token: nothing to log in to, the page is open */
-    } else if (!ok) {
+    bool ok = !httpf_access_token_set() || httpf_access_form_token_ok(rq->body, rq->len);
+    if (!ok) {
         httpf_access_failed(conn, "a wrong token in the login form");
         return page_login(conn, true);
     }
@@ -659,6 +629,7 @@ static enum MHD_Result handle_login(struct MHD_Connection *conn, struct request 
     if (!r)
         return MHD_NO;
     char cookie[256];
+    /* Without a token there is nothing to log in to: the page is open, / is just shown. */
     if (httpf_access_token_set()) {
         if (httpf_access_login(cookie, sizeof(cookie), tls_cert_pem != NULL) < 0) {
             MHD_destroy_response(r);

@@ -235,6 +235,9 @@ bool httpf_access_token_matches(const char *given, size_t n);
 /* Counts and logs (rate-limited) a failed authentication of conn's client. */
 void httpf_access_failed(struct MHD_Connection *conn, const char *what);
 uint64_t httpf_access_failures(void);
+/* The login form's body (application/x-www-form-urlencoded, NUL-terminated, len bytes) holds
+ * the right token in its field "token"; the body is wiped either way. */
+bool httpf_access_form_token_ok(char *body, size_t len);
 /* A new session: its Set-Cookie value into cookie; -1 (logged) without random bytes. */
 int httpf_access_login(char *cookie, size_t len, bool tls);
 
