@@ -1389,6 +1389,18 @@ static void test_server_names(void **state)
     assert_int_equal(cfg_restart_keys(running, c, keys, 4), 0);
     cfg_free(running);
     cfg_free(c);
+    /* Bounded like http.allow: every request's Host is compared with each. */
+    size_t cap = 64 + (CFG_MAX_LIST + 1) * 8;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t n = (size_t)sprintf(text, "{\"http\": {\"server_names\": [");
+    for (int i = 0; i <= CFG_MAX_LIST; i++)
+        n += (size_t)sprintf(text + n, "%s\"a.b\"", i ? "," : "");
+    strcpy(text + n, "]}}");
+    assert_null(parse(text, &err));
+    assert_string_equal(err.path, "http.server_names");
+    assert_non_null(strstr(err.message, "has 4097 entries (at most 4096)"));
+    free(text);
 }
 
 /* Which keys wait for a restart is the configuration module's knowledge: the names of
