@@ -315,6 +315,21 @@ int main(int argc, char **argv)
         return usage_rc;
     }
 
+    /* daemon() moves to /: a relative -c, and relative files the configuration names, are
+     * taken from the folder the daemon was started in, as the one who started it meant. */
+    char start_dir[4096];
+    if (getcwd(start_dir, sizeof(start_dir))) {
+#ifdef SMSA_HAVE_HTTP
+        httpf_set_start_dir(start_dir);
+#endif
+        /* kept for the life of the process: reloads and REST writes use it */
+        size_t n = strlen(start_dir) + strlen(path) + 2;
+        char *joined = path[0] != '/' ? malloc(n) : NULL;
+        if (joined) {
+            snprintf(joined, n, "%s/%s", start_dir, path);
+            path = joined;
+        }
+    }
     struct cfg_error err;
     memset(&err, 0, sizeof(err));
     struct cfg *cfg = NULL;

@@ -105,6 +105,8 @@ struct cfg {
         char *token_file;
         char **allow; /* CIDRs */
         size_t n_allow;
+        char **server_names; /* names the Host header may give besides our own */
+        size_t n_server_names;
         char *tls_cert, *tls_key;
         unsigned max_connections, per_ip_connections, timeout_s;
     } http;

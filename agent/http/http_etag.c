@@ -4,20 +4,20 @@
 
 #include "http_helpers.h"
 
-static uint32_t fnv1a(const char *s, size_t n)
+/* FNV-1a, 64 bits: not cryptographic, it only tells two versions of a document apart. */
+static uint64_t fnv1a64(const char *s, size_t n)
 {
-    uint32_t h = 2166136261u;
+    uint64_t h = 14695981039346656037ull;
     for (size_t i = 0; i < n; i++) {
         h ^= (uint8_t)s[i];
-        h *= 16777619u;
+        h *= 1099511628211ull;
     }
     return h;
 }
 
-void httpf_etag_make(char *buf, size_t len, uint64_t cgen, uint64_t gen, const char *body, size_t n)
+void httpf_etag_make(char *buf, size_t len, const char *body, size_t n)
 {
-    snprintf(buf, len, "\"c%llu-g%llu-%08x\"", (unsigned long long)cgen, (unsigned long long)gen,
-             fnv1a(body, n));
+    snprintf(buf, len, "\"%016llx\"", (unsigned long long)fnv1a64(body, n));
 }
 
 /* The next entity tag of a comma-separated header value, with the blanks around it trimmed:
@@ -55,15 +55,16 @@ bool httpf_etag_listed(const char *list, const char *etag)
     return false;
 }
 
-bool httpf_etag_if_match(const char *list, uint64_t cgen)
+bool httpf_etag_if_match(const char *list, const char *etag)
 {
-    /* Writes must not overwrite a configuration the client has not seen. Comparing the whole
-     * tag would also fail on every probe result, which changes the status parts of the same
-     * representation, and make If-Match useless on a busy appliance. */
-    char want[32];
-    size_t wn = (size_t)snprintf(want, sizeof(want), "\"c%llu-", (unsigned long long)cgen), n;
-    for (const char *t; (t = next_tag(&list, &n));)
-        if ((n == 1 && *t == '*') || (n >= wn && !memcmp(t, want, wn)))
+    /* RFC 9110 §13.1.1: the strong comparison, against the document the write changes; "*"
+     * asks only that there is one. */
+    size_t elen = etag ? strlen(etag) : 0, n;
+    for (const char *t; (t = next_tag(&list, &n));) {
+        if (n == 1 && *t == '*')
+            return etag != NULL;
+        if (etag && n == elen && !memcmp(t, etag, elen))
             return true;
+    }
     return false;
 }

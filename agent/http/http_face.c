@@ -1,5 +1,5 @@
-/* The REST face: libmicrohttpd driven by the daemon's loop, routing, auth, the allow list,
- * problem responses, ETags and the per-generation response cache. */
+/* The REST face: libmicrohttpd driven by the daemon's loop, routing, problem responses, ETags
+ * and the per-generation response cache. Who may ask is http_access.c's. */
 #include "http_face.h"
 
 #include <arpa/inet.h>
@@ -24,7 +24,6 @@
 #include "log.h"
 #include "loop.h"
 
-#define TOKEN_MAX 512
 /* Under pressure (connections past PRESSURE_PERCENT of http.max_connections) a connection with
  * no request in progress is closed after IDLE_UNDER_PRESSURE_S of silence instead of
  * http.timeout_s: idle keep-alives and half-sent headers give way to clients that talk. */
@@ -76,11 +75,6 @@ struct conn_track {
 };
 static struct conn_track *tracked;
 static struct log_limit refused_log, drain_log;
-static char token[TOKEN_MAX];
-static size_t token_len;
-static bool token_set;
-static struct addr_cidr *allow;
-static size_t n_allow;
 static struct cache_entry cache[HTTPF_MAX_ROUTES];
 static struct httpf_stats stats;
 static char *tls_cert_pem, *tls_key_pem;
@@ -88,17 +82,7 @@ static char *tls_cert_pem, *tls_key_pem;
 void httpf_get_stats(struct httpf_stats *out)
 {
     *out = stats;
-}
-
-/* ---- small helpers ---- */
-
-static bool const_time_equal(const char *a, size_t alen, const char *b, size_t blen)
-{
-    /* Always walks the expected token's full length, whatever the candidate. */
-    unsigned diff = (unsigned)(alen ^ blen);
-    for (size_t i = 0; i < blen; i++)
-        diff |= (unsigned)((uint8_t)(i < alen ? a[i] : 0) ^ (uint8_t)b[i]);
-    return diff == 0;
+    out->auth_failures = httpf_access_failures();
 }
 
 /* ---- responses ---- */
@@ -208,7 +192,7 @@ static struct cache_entry *cache_get(const struct httpf_route_def *rd, int64_t e
         return NULL;
     }
     cache_drop(e);
-    httpf_etag_make(e->etag, sizeof(e->etag), m->config_generation, m->generation, s, n);
+    httpf_etag_make(e->etag, sizeof(e->etag), s, n);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, e->etag);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
@@ -265,9 +249,8 @@ static enum MHD_Result send_stream(struct MHD_Connection *conn, struct MHD_Respo
 static enum MHD_Result send_fresh(struct MHD_Connection *conn, unsigned status, char *s, size_t n,
                                   const char *ctype, bool cacheable)
 {
-    const struct smsa_model *m = core_model();
     char etag[64];
-    httpf_etag_make(etag, sizeof(etag), m->config_generation, m->generation, s, n);
+    httpf_etag_make(etag, sizeof(etag), s, n);
     const char *inm =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     if (cacheable && status == 200 && inm && httpf_etag_listed(inm, etag)) {
@@ -345,16 +328,35 @@ static void describe_writer(struct MHD_Connection *conn, const struct request *r
              rq->item ? rq->item : "");
 }
 
+/* The current tag of the document a write changes (GET of the same path) into etag; false
+ * when there is none (a scanner that is not there). */
+static bool current_etag(const struct request *rq, char *etag, size_t len)
+{
+    if (rq->rd->route == R_SCANNER) {
+        size_t n;
+        char *s = httpf_scanner_text(core_model(), core_config(), rq->item, &n);
+        if (!s)
+            return false;
+        httpf_etag_make(etag, len, s, n);
+        free(s);
+        return true;
+    }
+    struct cache_entry *e = rq->rd->doc ? cache_get(rq->rd, 0) : NULL;
+    if (!e)
+        return false;
+    snprintf(etag, len, "%s", e->etag);
+    return true;
+}
+
 static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request *rq)
 {
-    const struct smsa_model *m = core_model();
     const char *im = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
-    if (im && !httpf_etag_if_match(im, m->config_generation)) {
-        char detail[128];
-        snprintf(detail, sizeof(detail),
-                 "the configuration changed since that ETag was issued (now generation %llu)",
-                 (unsigned long long)m->config_generation);
-        return problem(conn, 412, "stale-etag", detail, NULL);
+    if (im) {
+        char etag[64];
+        bool have = current_etag(rq, etag, sizeof(etag));
+        if (!httpf_etag_if_match(im, have ? etag : NULL))
+            return problem(conn, 412, "stale-etag",
+                           "the document changed since that ETag was issued: GET it again", NULL);
     }
     struct cfg_error err;
     memset(&err, 0, sizeof(err));
@@ -430,8 +432,7 @@ static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request 
             return MHD_NO;
         }
         char etag[64];
-        httpf_etag_make(etag, sizeof(etag), core_model()->config_generation,
-                        core_model()->generation, s, n);
+        httpf_etag_make(etag, sizeof(etag), s, n);
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
         MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
@@ -511,13 +512,6 @@ static enum MHD_Result handle_get(struct MHD_Connection *conn, struct request *r
 
 /* ---- access control ---- */
 
-static bool client_allowed(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    return ci && httpf_cidr_match(allow, n_allow, ci->client_addr);
-}
-
 static void format_addr(const struct sockaddr *sa, char *buf, size_t len)
 {
     const void *a = sa->sa_family == AF_INET6
@@ -531,7 +525,7 @@ static void format_addr(const struct sockaddr *sa, char *buf, size_t len)
  * accepted, before it can hold a connection slot. */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
-    if (addrlen >= sizeof(struct sockaddr_in) && httpf_cidr_match(allow, n_allow, addr))
+    if (addrlen >= sizeof(struct sockaddr_in) && httpf_access_client_allowed(addr))
         return MHD_YES;
     stats.refused_clients++;
     char who[INET6_ADDRSTRLEN];
@@ -612,66 +606,70 @@ static void relieve_pressure(void)
     }
 }
 
-static bool authorised(struct MHD_Connection *conn)
+/* GET /: the page that asks for the token, posted back to / (never in a URL). */
+static enum MHD_Result page_login(struct MHD_Connection *conn, bool refused)
 {
-    if (!token_set)
-        return true;
-    const char *h =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!h || strncasecmp(h, "Bearer ", 7))
-        return false;
-    h += 7;
-    while (*h == ' ')
-        h++;
-    size_t n = strlen(h);
-    while (n > 0 && (h[n - 1] == ' ' || h[n - 1] == '\t'))
-        n--;
-    return const_time_equal(h, n, token, token_len);
-}
-
-/* A browser presents the token in a cookie (docs/fleet.md), set by page_login. Only for reads:
- * a write still needs the Authorization header, so no page of another site can make one
- * (SameSite=Strict already keeps the cookie from cross-site requests). */
-static bool cookie_authorised(struct MHD_Connection *conn, const char *method)
-{
-    if (!token_set || (strcmp(method, "GET") && strcmp(method, "HEAD")))
-        return false;
-    const char *v = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, HTTPF_PAGE_COOKIE);
-    return v && const_time_equal(v, strlen(v), token, token_len);
-}
-
-/* GET /?token=...: a right token becomes the cookie and the browser is sent to / (so that the
- * token leaves the address bar); otherwise the page that asks for it. */
-static enum MHD_Result page_login(struct MHD_Connection *conn)
-{
-    const char *given = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
-    if (given && const_time_equal(given, strlen(given), token, token_len)) {
-        struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-        if (!r)
-            return MHD_NO;
-        char cookie[TOKEN_MAX + 96];
-        snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Strict%s",
-                 HTTPF_PAGE_COOKIE, token, tls_cert_pem ? "; Secure" : "");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, "/");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-        return queue(conn, MHD_HTTP_SEE_OTHER, r);
-    }
-    struct MHD_Response *r = httpf_page_login_response(given != NULL);
+    struct MHD_Response *r = httpf_page_login_response(refused);
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"smsa-agent\"");
     return queue(conn, 401, r);
 }
 
+/* POST / with the token in a form: a right one opens a session (its id in the cookie, never
+ * the token) and sends the browser to /; a wrong one gets the form again. */
+static enum MHD_Result handle_login(struct MHD_Connection *conn, struct request *rq)
+{
+    bool ok = !httpf_access_token_set() || httpf_access_form_token_ok(rq->body, rq->len);
+    if (!ok) {
+        httpf_access_failed(conn, "a wrong token in the login form");
+        return page_login(conn, true);
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    char cookie[256];
+    /* Without a token there is nothing to log in to: the page is open, / is just shown. */
+    if (httpf_access_token_set()) {
+        if (httpf_access_login(cookie, sizeof(cookie), tls_cert_pem != NULL) < 0) {
+            MHD_destroy_response(r);
+            return problem(conn, 500, "internal", "no random bytes for a session", NULL);
+        }
+        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, "/");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return queue(conn, MHD_HTTP_SEE_OTHER, r);
+}
+
+static bool content_is_form(struct MHD_Connection *conn)
+{
+    const char *ct =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *want = "application/x-www-form-urlencoded";
+    size_t n = strlen(want);
+    return ct && !strncasecmp(ct, want, n) && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
+}
+
 /* The first call for a request: everything that can be refused before the body is read. */
 static enum MHD_Result first_call(struct MHD_Connection *conn, struct request *rq, const char *url,
                                   const char *method)
 {
-    if (!client_allowed(conn)) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !httpf_access_client_allowed(ci->client_addr)) {
         stats.refused_clients++;
         rq->answered = true;
         return problem(conn, 403, "forbidden", "this client address is not in http.allow", NULL);
+    }
+    /* Before anything else: a page of another site that got its name to resolve here (DNS
+     * rebinding) learns nothing and changes nothing. */
+    if (!httpf_access_host_ok(conn)) {
+        rq->answered = true;
+        return problem(conn, 421, "misdirected",
+                       "the Host header names no address or name of this agent "
+                       "(http.listen, this host's name, http.server_names)",
+                       NULL);
     }
     struct httpf_target t;
     httpf_route_find(url, &t);
@@ -680,10 +678,12 @@ static enum MHD_Result first_call(struct MHD_Connection *conn, struct request *r
     rq->flow_id = t.flow_id;
     rq->item = t.item;
     bool needs_auth = rd ? rd->auth : (!strncmp(url, "/api/", 5) || !strcmp(url, "/api"));
-    if (needs_auth && !authorised(conn) && !cookie_authorised(conn, method)) {
+    /* POST / is the login form: the token is in its body. */
+    bool login = rd && rd->route == R_PAGE && !strcmp(method, "POST");
+    if (needs_auth && !login && !httpf_access_authorised(conn, method)) {
         rq->answered = true;
         if (rd && rd->route == R_PAGE)
-            return page_login(conn);
+            return page_login(conn, false);
         return problem(conn, 401, "unauthorized",
                        "a valid \"Authorization: Bearer <token>\" header is required", NULL);
     }
@@ -709,7 +709,12 @@ static enum MHD_Result first_call(struct MHD_Connection *conn, struct request *r
                            NULL);
         }
     }
-    if ((rq->method & (M_PUT | M_POST)) && !content_is_json(conn)) {
+    if (login && !content_is_form(conn)) {
+        rq->answered = true;
+        return problem(conn, 415, "not-form",
+                       "the login form is sent as application/x-www-form-urlencoded", NULL);
+    }
+    if (!login && (rq->method & (M_PUT | M_POST)) && !content_is_json(conn)) {
         rq->answered = true;
         return problem(conn, 415, "not-json", "the body must be sent as application/json", NULL);
     }
@@ -781,6 +786,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rq->rd->allow);
         return queue(conn, MHD_HTTP_NO_CONTENT, r);
     }
+    if (rq->rd->route == R_PAGE && rq->method == M_POST)
+        return handle_login(conn, rq);
     if (rq->method & (M_PUT | M_POST | M_DELETE))
         return handle_write(conn, rq);
     return handle_get(conn, rq);
@@ -797,6 +804,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(rq->item);
     free(rq);
     *con_cls = NULL;
+}
+
+/* MHD_OPTION_UNESCAPE_CALLBACK, for the path and the query's values: a %00 is left as it was
+ * written. Decoded, it would end the C string MHD hands over, and "s1%00x" would name s1;
+ * kept, it names nothing (no name or value holds a '%'), and is answered as such. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    for (const char *p = s; (p = strchr(p, '%')); p++)
+        if (p[1] == '0' && p[2] == '0')
+            return strlen(s);
+    return MHD_http_unescape(s);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -904,61 +922,22 @@ static void on_prepare(void *arg)
 
 /* ---- start-up ---- */
 
-/* The token of http.token_file into out (TOKEN_MAX bytes); -1, logged, when it will not do. */
-static int read_token(const char *path, char *out, size_t *out_len)
+/* A TLS file, whole; the key (secret) must be private to the service user. */
+static char *read_file(const char *key, const char *file, bool secret)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    char where[4096];
+    const char *path = httpf_access_path(file, where, sizeof(where));
+    int fd = secret ? httpf_open_private(key, path) : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        log_err("http: cannot read http.token_file %s: %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        log_err("http: http.token_file %s is not a regular file", path);
-        close(fd);
-        return -1;
-    }
-    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-        log_err("http: http.token_file %s is accessible by group or others (mode %04o); "
-                "chmod 600 it",
-                path, (unsigned)(st.st_mode & 07777));
-        close(fd);
-        return -1;
-    }
-    ssize_t n = read(fd, out, TOKEN_MAX - 1);
-    close(fd);
-    if (n < 0) {
-        log_err("http: cannot read http.token_file %s: %s", path, strerror(errno));
-        return -1;
-    }
-    if ((size_t)n >= TOKEN_MAX - 1) {
-        log_err("http: http.token_file %s is too long (limit %d bytes)", path, TOKEN_MAX - 2);
-        return -1;
-    }
-    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
-        n--;
-    out[n] = 0;
-    for (ssize_t i = 0; i < n; i++) {
-        if ((uint8_t)out[i] <= ' ' || (uint8_t)out[i] >= 0x7f) {
-            log_err("http: http.token_file %s holds a token with spaces or control "
-                    "characters",
-                    path);
-            return -1;
-        }
-    }
-    if (n == 0) {
-        log_err("http: http.token_file %s is empty", path);
-        return -1;
-    }
-    *out_len = (size_t)n;
-    return 0;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
+        if (!secret)
+            log_err("http: cannot read %s %s: %s", key, path, strerror(errno));
         return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return NULL;
+    }
     char *buf = malloc(CFG_MAX_FILE_BYTES + 1);
     size_t n = buf ? fread(buf, 1, CFG_MAX_FILE_BYTES, f) : 0;
     fclose(f);
@@ -972,12 +951,7 @@ static char *read_file(const char *path)
 
 static void reset_state(void)
 {
-    explicit_bzero(token, sizeof(token));
-    token_len = 0;
-    token_set = false;
-    free(allow);
-    allow = NULL;
-    n_allow = 0;
+    httpf_access_reset();
     free(tls_cert_pem);
     if (tls_key_pem) {
         explicit_bzero(tls_key_pem, strlen(tls_key_pem));
@@ -986,48 +960,11 @@ static void reset_state(void)
     tls_cert_pem = tls_key_pem = NULL;
 }
 
-/* On every configuration change (SIGHUP, REST write): http.allow and the token file take
- * effect for the next connection and the next request. What cannot be taken is logged and
- * the previous value stays, so that a mistake never opens the door wider. */
+/* On every configuration change (SIGHUP, REST write): http.allow, http.server_names and the
+ * token file take effect for the next connection and the next request. */
 static void apply_access(const struct cfg *cfg)
 {
-    size_t n = cfg->http.n_allow;
-    struct addr_cidr *next = calloc(n ? n : 1, sizeof(*next));
-    if (!next) {
-        log_err("http: out of memory: http.allow not changed");
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (addr_parse_cidr(cfg->http.allow[i], &next[i]) < 0) {
-            log_err("http: http.allow[%zu] \"%s\" is not an address/prefix: http.allow not changed",
-                    i, cfg->http.allow[i]);
-            free(next);
-            return;
-        }
-    }
-    free(allow);
-    allow = next;
-    n_allow = n;
-
-    if (cfg->http.token_file) {
-        char fresh[TOKEN_MAX];
-        size_t len;
-        if (read_token(cfg->http.token_file, fresh, &len) < 0) {
-            log_err("http: the bearer token stays the previous one");
-        } else {
-            memcpy(token, fresh, len + 1);
-            token_len = len;
-            token_set = true;
-        }
-        explicit_bzero(fresh, sizeof(fresh));
-    } else if (token_set && !listen_loopback) {
-        log_err("http: http.token_file is needed while listening beyond loopback: the bearer "
-                "token stays");
-    } else if (token_set) {
-        explicit_bzero(token, sizeof(token));
-        token_len = 0;
-        token_set = false;
-    }
+    httpf_access_apply(cfg, listen_loopback);
 }
 
 /* Whether the key and certificate are what GnuTLS (inside libmicrohttpd) will accept: the
@@ -1071,32 +1008,10 @@ static int prepare(const struct cfg *cfg, struct sockaddr_storage *ss, bool *tls
     memcpy(ss, ai->ai_addr, ai->ai_addrlen);
     freeaddrinfo(ai);
 
-    if (cfg->http.token_file) {
-        if (read_token(cfg->http.token_file, token, &token_len) < 0) {
-            reset_state();
-            return -1;
-        }
-        token_set = true;
-    }
     listen_loopback = addr_sockaddr_is_loopback((struct sockaddr *)ss);
-    if (!token_set && !listen_loopback) {
-        log_err("http: refusing to listen on %s beyond loopback without http.token_file",
-                cfg->http.listen);
+    if (httpf_access_prepare(cfg, &hp, listen_loopback) < 0) {
         reset_state();
         return -1;
-    }
-    allow = calloc(cfg->http.n_allow ? cfg->http.n_allow : 1, sizeof(*allow));
-    if (!allow) {
-        reset_state();
-        return -1;
-    }
-    for (size_t i = 0; i < cfg->http.n_allow; i++) {
-        if (addr_parse_cidr(cfg->http.allow[i], &allow[n_allow]) < 0) {
-            log_err("http: http.allow[%zu] \"%s\" is not an address/prefix", i, cfg->http.allow[i]);
-            reset_state();
-            return -1;
-        }
-        n_allow++;
     }
 
     *tls = cfg->http.tls_cert && cfg->http.tls_key;
@@ -1106,11 +1021,9 @@ static int prepare(const struct cfg *cfg, struct sockaddr_storage *ss, bool *tls
             reset_state();
             return -1;
         }
-        tls_cert_pem = read_file(cfg->http.tls_cert);
-        tls_key_pem = read_file(cfg->http.tls_key);
+        tls_cert_pem = read_file("http.tls_cert", cfg->http.tls_cert, false);
+        tls_key_pem = tls_cert_pem ? read_file("http.tls_key", cfg->http.tls_key, true) : NULL;
         if (!tls_cert_pem || !tls_key_pem) {
-            log_err("http: cannot read http.tls_cert %s or http.tls_key %s", cfg->http.tls_cert,
-                    cfg->http.tls_key);
             reset_state();
             return -1;
         }
@@ -1150,7 +1063,7 @@ int httpf_init(const struct cfg *cfg)
     bool tls;
     if (prepare(cfg, &ss, &tls) < 0)
         return -1;
-    if (n_allow == 0)
+    if (httpf_access_n_allow() == 0)
         log_warn("http: http.allow is empty: every connection will be refused");
 
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
@@ -1180,10 +1093,11 @@ int httpf_init(const struct cfg *cfg)
     }
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
-    daemon_h = MHD_start_daemon(
-        flags, 0, on_accept, NULL, on_request, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-        NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    daemon_h =
+        MHD_start_daemon(flags, 0, on_accept, NULL, on_request, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+                         on_connection, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+                         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+                         on_completed, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!daemon_h) {
         log_err("http: cannot listen on %s: %s", cfg->http.listen, strerror(errno));
         reset_state();
@@ -1200,7 +1114,7 @@ int httpf_init(const struct cfg *cfg)
     }
     prep_next = 1;
     log_info("http: listening on %s%s%s", cfg->http.listen, tls ? " (TLS)" : "",
-             token_set ? ", bearer token required" : "");
+             httpf_access_token_set() ? ", bearer token required" : "");
     return 0;
 }
 

@@ -14,6 +14,10 @@ int httpf_init(const struct cfg *cfg);
  * --check-config runs it so that "valid" means "will start". */
 int httpf_check(const struct cfg *cfg);
 void httpf_fini(void);
+/* The folder the daemon was started in: relative file names of the configuration
+ * (http.token_file, http.tls_cert, http.tls_key) are taken from it, also after daemon()
+ * moved to /. */
+void httpf_set_start_dir(const char *dir);
 
 /* The /api/v1/flows document (flow_id 0) or one flow's object, written by the face's own
  * writer from m, for a caller that does not run the face (smsa-agentd --preflight --json).

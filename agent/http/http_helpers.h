@@ -10,15 +10,15 @@
 
 /* ---- http_etag.c: entity tags ---- */
 
-/* "c<cgen>-g<gen>-<hash of body>": the configuration generation leads, so that If-Match can
- * be judged on it; the body hash makes the tag strong even when one generation is shown with
- * different bytes (uptime). */
-void httpf_etag_make(char *buf, size_t len, uint64_t cgen, uint64_t gen, const char *body,
-                     size_t n);
+/* A strong tag made of the document's bytes alone ("<64-bit hash>"), so that it changes when
+ * the document does and only then: a probe result that touches other documents leaves this
+ * one's tag, and a conditional GET gets 304. */
+void httpf_etag_make(char *buf, size_t len, const char *body, size_t n);
 /* If-None-Match: list (comma-separated tags, "*" for any) names etag. */
 bool httpf_etag_listed(const char *list, const char *etag);
-/* If-Match on a write: one of list's tags was issued under configuration generation cgen. */
-bool httpf_etag_if_match(const char *list, uint64_t cgen);
+/* If-Match on a write: one of list's tags is etag, the current tag of the document the write
+ * changes (NULL: there is none, and only a named tag can fail to match it). */
+bool httpf_etag_if_match(const char *list, const char *etag);
 
 /* ---- http_route.c: the resources and the methods each allows ---- */
 

@@ -186,8 +186,8 @@ void httpf_metrics_fini(void);
 struct MHD_Response *httpf_page_response(const struct smsa_model *m, bool main_only);
 /* The 401 page that asks a browser for the token; refused: a wrong one was given. */
 struct MHD_Response *httpf_page_login_response(bool refused);
-/* The cookie in which a browser presents the token (HttpOnly, SameSite=Strict). */
-#define HTTPF_PAGE_COOKIE "smsa_token"
+/* The cookie in which a browser presents its session (HttpOnly, SameSite=Strict). */
+#define HTTPF_PAGE_COOKIE "smsa_session"
 
 /* ---- http_events.c: the Server-Sent Events stream ---- */
 
@@ -202,10 +202,52 @@ struct httpf_events_stats {
 };
 void httpf_events_get_stats(struct httpf_events_stats *out);
 
+/* ---- http_access.c: the allow list, the Host check, the token and the page's sessions ---- */
+
+struct addr_hostport;
+struct sockaddr;
+
+/* Shortest bearer token taken from http.token_file. */
+#define HTTPF_TOKEN_MIN 16
+
+/* A relative file name of the configuration, taken from the start folder (the daemon runs
+ * in /): path itself when absolute, else buf. */
+const char *httpf_access_path(const char *path, char *buf, size_t len);
+/* A file that holds a secret (key names it in messages), opened for reading: a regular file,
+ * not a symlink, with no access for group or others. -1, logged, otherwise. */
+int httpf_open_private(const char *key, const char *path);
+/* At start: the token, the allow list and the names of cfg->http; listen is http.listen
+ * parsed, loopback whether it is a loopback address. -1, logged (and nothing kept), when the
+ * settings will not do. */
+int httpf_access_prepare(const struct cfg *cfg, const struct addr_hostport *listen, bool loopback);
+/* On every configuration change: what cannot be taken is logged and its previous value
+ * stays, so that a mistake never opens the door wider. A new token ends every session. */
+void httpf_access_apply(const struct cfg *cfg, bool loopback);
+void httpf_access_reset(void);
+bool httpf_access_token_set(void);
+size_t httpf_access_n_allow(void);
+bool httpf_access_client_allowed(const struct sockaddr *sa);
+/* The Host header names this agent (its listen address, the address the connection came in
+ * on, localhost on loopback, this host's name, http.server_names) and, when it has a port,
+ * the port the connection came in on. A refusal is logged, rate-limited. */
+bool httpf_access_host_ok(struct MHD_Connection *conn);
+/* The bearer token, or for GET and HEAD a live session cookie; true when no token is set.
+ * Wrong credentials count as a failed authentication. */
+bool httpf_access_authorised(struct MHD_Connection *conn, const char *method);
+bool httpf_access_token_matches(const char *given, size_t n);
+/* Counts and logs (rate-limited) a failed authentication of conn's client. */
+void httpf_access_failed(struct MHD_Connection *conn, const char *what);
+uint64_t httpf_access_failures(void);
+/* The login form's body (application/x-www-form-urlencoded, NUL-terminated, len bytes) holds
+ * the right token in its field "token"; the body is wiped either way. */
+bool httpf_access_form_token_ok(char *body, size_t len);
+/* A new session: its Set-Cookie value into cookie; -1 (logged) without random bytes. */
+int httpf_access_login(char *cookie, size_t len, bool tls);
+
 /* ---- http_face.c: counters the metrics publish ---- */
 
 struct httpf_stats {
-    uint64_t requests, responses_4xx, responses_5xx, refused_clients;
+    uint64_t requests, responses_4xx, responses_5xx, refused_clients, auth_failures;
 };
 void httpf_get_stats(struct httpf_stats *out);
 /* Have MHD_run called on the next loop turn (after MHD_resume_connection). */

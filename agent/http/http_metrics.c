@@ -195,7 +195,7 @@ void httpf_metrics_fini(void)
 struct scalars {
     int64_t max_turn_us;
     uint64_t turns;
-    uint64_t http_requests, http_4xx, http_5xx, http_refused;
+    uint64_t http_requests, http_4xx, http_5xx, http_refused, http_auth_failures;
     uint64_t sse_clients, sse_sent, sse_dropped;
 };
 
@@ -262,6 +262,7 @@ static struct scrape *scrape_take(const struct smsa_model *m)
     sc->http_4xx = hs.responses_4xx;
     sc->http_5xx = hs.responses_5xx;
     sc->http_refused = hs.refused_clients;
+    sc->http_auth_failures = hs.auth_failures;
     struct httpf_events_stats es;
     httpf_events_get_stats(&es);
     sc->sse_clients = es.clients;
@@ -517,6 +518,9 @@ static void put_tail(const struct scrape *s, struct httpf_buf *b)
     family(b, "smsa_http_refused_clients_total", "counter",
            "Clients from outside http.allow, refused.");
     line_u(b, "smsa_http_refused_clients_total", sc->http_refused);
+    family(b, "smsa_http_auth_failures_total", "counter",
+           "REST requests and logins with a wrong token or session.");
+    line_u(b, "smsa_http_auth_failures_total", sc->http_auth_failures);
     family(b, "smsa_sse_clients", "gauge", "Clients connected to /api/v1/events.");
     line_u(b, "smsa_sse_clients", sc->sse_clients);
     family(b, "smsa_sse_events_sent_total", "counter", "Events queued to stream clients.");

@@ -449,9 +449,11 @@ struct MHD_Response *httpf_page_login_response(bool refused)
     httpf_puts(&b, "<main><h1>Token required</h1>");
     if (refused)
         httpf_puts(&b, "<p><span class=\"st st-down\">refused</span> That is not the token.</p>");
-    httpf_puts(&b, "<p>This agent asks for the token of <code>http.token_file</code>. It is kept "
-                   "in a cookie of this browser tab's session, sent to this agent only.</p>"
-                   "<form method=\"get\" action=\"/\"><p><label>Token "
+    httpf_puts(&b, "<p>This agent asks for the token of <code>http.token_file</code>. The "
+                   "token is sent once, in this form; the browser then keeps a session of its "
+                   "own, for reading only, which ends after 12 hours or when the agent "
+                   "restarts.</p>"
+                   "<form method=\"post\" action=\"/\"><p><label>Token "
                    "<input name=\"token\" type=\"password\" autocomplete=\"current-password\" "
                    "required></label> <button type=\"submit\">Open</button></p></form>"
                    "</main></body></html>\n");

@@ -262,7 +262,7 @@ class Soak:
             self.st.sse["errors"] += 1
             return
         try:
-            c.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: soak\r\n"
+            c.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                       b"Accept: text/event-stream\r\n\r\n")
             end = now() + life
             if not reading:

@@ -195,6 +195,8 @@ static void assert_cfg_equal(const struct cfg *a, const struct cfg *b)
     assert_opt_equal(a->http.listen, b->http.listen);
     assert_opt_equal(a->http.token_file, b->http.token_file);
     assert_strv_equal(a->http.allow, a->http.n_allow, b->http.allow, b->http.n_allow);
+    assert_strv_equal(a->http.server_names, a->http.n_server_names, b->http.server_names,
+                      b->http.n_server_names);
     assert_opt_equal(a->http.tls_cert, b->http.tls_cert);
     assert_opt_equal(a->http.tls_key, b->http.tls_key);
     assert_int_equal(a->http.max_connections, b->http.max_connections);
@@ -317,6 +319,7 @@ static void test_defaults(void **state)
     assert_int_equal(c->http.n_allow, 2);
     assert_string_equal(c->http.allow[0], "127.0.0.0/8");
     assert_string_equal(c->http.allow[1], "::1/128");
+    assert_int_equal(c->http.n_server_names, 0);
     assert_null(c->http.tls_cert);
     assert_null(c->http.tls_key);
     assert_int_equal(c->http.max_connections, 256);
@@ -570,6 +573,9 @@ static const struct bad_case bad_cases[] = {
      "probe.resolver", 2, 15, "resolvers must be addresses"},
     {"bad CIDR", "{\"http\": {\"allow\": [\n  \"10.0.0.0/8\",\n  \"10.0.0.0/33\"]}}", CFG_ERR_VALUE,
      "http.allow[1]", 3, 3, "\"10.0.0.0/33\" is not an address or CIDR"},
+    {"server name with a space",
+     "{\"http\": {\"server_names\": [\n  \"agent.example\",\n  \"bad name\"]}}", CFG_ERR_VALUE,
+     "http.server_names[1]", 3, 3, "is not a valid host name or address"},
     {"bad purpose",
      "{\"updates\": [\n  {\"purpose\": \"firmware\", \"host\": \"fw.example.net\", \"port\": "
      "443}]}",
@@ -1374,6 +1380,37 @@ static void test_state_dir(void **state)
     assert_non_null(strstr(err.message, "absolute"));
 }
 
+/* http.server_names: the names a Host header may give besides the agent's own; host names
+ * or addresses, applied live like http.allow. */
+static void test_server_names(void **state)
+{
+    (void)state;
+    struct cfg_error err;
+    struct cfg *c =
+        parse("{\"http\": {\"server_names\": [\"agent.example\", \"192.0.2.7\"]}}", &err);
+    assert_non_null(c);
+    assert_int_equal(c->http.n_server_names, 2);
+    assert_string_equal(c->http.server_names[0], "agent.example");
+    assert_string_equal(c->http.server_names[1], "192.0.2.7");
+    struct cfg *running = cfg_defaults();
+    const char *keys[4];
+    assert_int_equal(cfg_restart_keys(running, c, keys, 4), 0);
+    cfg_free(running);
+    cfg_free(c);
+    /* Bounded like http.allow: every request's Host is compared with each. */
+    size_t cap = 64 + (CFG_MAX_LIST + 1) * 8;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t n = (size_t)sprintf(text, "{\"http\": {\"server_names\": [");
+    for (int i = 0; i <= CFG_MAX_LIST; i++)
+        n += (size_t)sprintf(text + n, "%s\"a.b\"", i ? "," : "");
+    strcpy(text + n, "]}}");
+    assert_null(parse(text, &err));
+    assert_string_equal(err.path, "http.server_names");
+    assert_non_null(strstr(err.message, "has 4097 entries (at most 4096)"));
+    free(text);
+}
+
 /* Which keys wait for a restart is the configuration module's knowledge: the names of
  * those that differ, and a running copy that keeps their old values. */
 static void test_restart_keys(void **state)
@@ -1450,6 +1487,7 @@ int main(void)
         cmocka_unit_test(test_parse_peer),
         cmocka_unit_test(test_host_valid),
         cmocka_unit_test(test_snmp_mode_name),
+        cmocka_unit_test(test_server_names),
         cmocka_unit_test(test_with_ntp),
         cmocka_unit_test(test_with_updates),
         cmocka_unit_test(test_with_scanner),

@@ -74,7 +74,7 @@ def for_service(tmp, *paths):
 def token(tmp, mode, name="token"):
     path = os.path.join(tmp, name)
     with open(path, "w") as f:
-        f.write("s3cret-token\n")
+        f.write("s3cret-token-of-28-characters\n")
     os.chmod(path, mode)
     for_service(tmp, path)
     return path
@@ -95,6 +95,12 @@ def test_token_file_modes():
         accepted(tmp, path)
         path = write_config(tmp, {"token_file": os.path.join(tmp, "missing")})
         refused(path, "cannot read http.token_file")
+        short = os.path.join(tmp, "short")
+        with open(short, "w") as f:
+            f.write("fifteen-chars-x\n")
+        os.chmod(short, 0o600)
+        path = write_config(tmp, {"token_file": short})
+        refused(path, "holds a token of 15 characters; at least 16 are needed")
 
 
 def test_token_file_unreadable_by_the_service_user():

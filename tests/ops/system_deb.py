@@ -1,9 +1,12 @@
 """The Debian package, end to end, as root: build it with dpkg-buildpackage from a copy of
 the source tree, lintian finds no error, `dpkg -i` creates the user, its state and config
-folders and enables the unit; the installed daemon runs as the unit's user with the unit's
-ExecStart (no systemd here: the test reads the unit file) and answers REST; a refused
-configuration exits 78, which the unit does not restart; `dpkg -r` keeps the configuration;
-`dpkg --purge` leaves no file of the package, no /etc/smsa-agent, no /var/lib/smsa-agent.
+folders and a random token the configuration names, and enables the unit; the installed
+daemon runs as the unit's user with the unit's ExecStart (no systemd here: the test reads the
+unit file) and answers REST to the token only; a refused configuration exits 78, which the
+unit does not restart; an upgrade keeps the token; `dpkg -r` keeps the configuration;
+`dpkg --purge` leaves no file of the package, no /etc/smsa-agent, no /var/lib/smsa-agent, and
+none of the base MIB files smsa-agent-mibs recorded. The rules' promtool tests and the
+OpenAPI document ship.
 
 The daemon runs in a network namespace of its own (loopback only): nothing it does can
 leave the box, and its port 8161 cannot clash with anything else."""
@@ -132,12 +135,24 @@ def check_installed(tmp):
     with open(UNIT) as f:
         unit = f.read()
     assert unit_field(unit, "RestartPreventExitStatus") == "78"
+    # an installed agent answers no one without its token: generated at install
+    assert conf["http"]["token_file"] == "/etc/smsa-agent/token", conf["http"]
+    st = os.lstat("/etc/smsa-agent/token")
+    assert st.st_uid == pw.pw_uid and st.st_mode & 0o7777 == 0o600, st
+    assert re.fullmatch(r"[0-9a-f]{64}\n", token()), "not 32 random bytes in hex"
+    doc = "/usr/share/doc/smsa-agent/"
+    for shipped in ("openapi.yaml", "examples/prometheus/smsa-agent.rules.test.yml"):
+        assert os.path.isfile(doc + shipped), doc + shipped + " is not shipped"
+    if shutil.which("promtool"):
+        r = run(["promtool", "test", "rules", "smsa-agent.rules.test.yml"],
+                cwd=doc + "examples/prometheus")
+        assert r.returncode == 0, r.stdout
     r = run(["smsa-agentd", "--check-config", "-c", "/etc/smsa-agent/smsa-agent.json"])
     assert r.returncode == 0, r.stdout
     # as root, --check-config also asks whether the service's user can read the token
-    tok = "/etc/smsa-agent/token"
+    tok = "/etc/smsa-agent/token-test"
     with open(tok, "w") as f:
-        f.write("s3cret\n")
+        f.write("s3cret-of-at-least-16\n")
     os.chmod(tok, 0o600)
     conf["http"]["token_file"] = tok
     with open(os.path.join(tmp, "token.json"), "w") as f:
@@ -152,6 +167,11 @@ def check_installed(tmp):
     return unit
 
 
+def token():
+    with open("/etc/smsa-agent/token") as f:
+        return f.read()
+
+
 def run_as_unit(tmp, unit):
     argv = shlex.split(unit_field(unit, "ExecStart"))
     user, group = unit_field(unit, "User"), unit_field(unit, "Group")
@@ -160,12 +180,16 @@ def run_as_unit(tmp, unit):
         h.wait_until(lambda: "running" in d.text() or d.proc.poll() is not None, 15,
                      what="the installed daemon")
         assert d.proc.poll() is None, d.text()
-        r = d.inside(["curl", "-sf", "http://127.0.0.1:8161/api/v1/status"])
+        r = d.inside(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                      "http://127.0.0.1:8161/api/v1/status"])
+        assert r.stdout == "401", "answered without the token: " + r.stdout
+        auth = "Authorization: Bearer " + token().strip()
+        r = d.inside(["curl", "-sf", "-H", auth, "http://127.0.0.1:8161/api/v1/status"])
         assert r.returncode == 0, r.stdout + d.text()
         status = json.loads(r.stdout)
         assert status["role"] == "control-center", status
         # a REST write is saved by the service user into /etc/smsa-agent and logged
-        r = d.inside(["curl", "-sf", "-X", "POST", "-H", "Content-Type: application/json",
+        r = d.inside(["curl", "-sf", "-X", "POST", "-H", auth, "-H", "Content-Type: application/json",
                       "-d", '{"name": "scanner1", "host": "127.0.0.1"}',
                       "http://127.0.0.1:8161/api/v1/scanners"])
         assert r.returncode == 0, r.stdout + d.text()
@@ -215,6 +239,7 @@ def test_package():
         deb, changes = build(tmp)
         print("built %s in %.0f s" % (os.path.basename(deb), time.monotonic() - t0), flush=True)
         lintian(changes)
+        mibs, fake_mibs = "/usr/share/snmp/mibs/ietf", False
         try:
             r = run(["dpkg", "-i", deb])
             assert r.returncode == 0, r.stdout
@@ -222,6 +247,19 @@ def test_package():
                      if l and not os.path.isdir(l)]
             unit = check_installed(tmp)
             run_as_unit(tmp, unit)
+            # an upgrade (the same package again) keeps the token
+            before = token()
+            r = run(["dpkg", "-i", deb])
+            assert r.returncode == 0, r.stdout
+            assert token() == before, "the upgrade replaced the token"
+            # what smsa-agent-mibs copied (it records the names) goes with the purge
+            fake_mibs = not os.path.exists(mibs)
+            if fake_mibs:
+                os.makedirs(mibs)
+                for name in ("SNMPv2-SMI.txt", "SNMPv2-TC.txt", "MINE.txt"):
+                    open(os.path.join(mibs, name), "w").close()
+                with open(os.path.join(mibs, ".smsa-agent-mibs"), "w") as f:
+                    f.write("SNMPv2-SMI.txt\nSNMPv2-TC.txt\n../../../../etc/passwd\n")
 
             r = run(["dpkg", "-r", PKG])
             assert r.returncode == 0, r.stdout
@@ -235,8 +273,14 @@ def test_package():
                                         "/usr/share/doc/smsa-agent"]
                     if os.path.lexists(f)]
             assert not left, "left after purge: %s" % left
+            if fake_mibs:
+                assert sorted(os.listdir(mibs)) == ["MINE.txt"], os.listdir(mibs)
+                assert os.path.exists("/etc/passwd")
+                shutil.rmtree(mibs)
             assert run(["dpkg-query", "-W", PKG]).returncode != 0 or not installed()
         finally:
+            if fake_mibs and os.path.isdir(mibs):
+                shutil.rmtree(mibs)
             if installed() or os.path.exists("/etc/smsa-agent"):
                 run(["dpkg", "--purge", PKG])
             # purge keeps the system user (Debian's way); the machine is left as found

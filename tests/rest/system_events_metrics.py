@@ -22,7 +22,7 @@ class SseReader:
         self.events, self.comments = [], []
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
         auth = ("Authorization: Bearer %s\r\n" % token) if token else ""
-        self.sock.sendall(("GET /api/v1/events HTTP/1.1\r\nHost: x\r\n%s\r\n" % auth).encode())
+        self.sock.sendall(("GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n" % auth).encode())
         self.head = b""
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -110,7 +110,7 @@ def test_slow_sse_client_does_not_hold_the_daemon(scanner_lock):
         idle = [socket.create_connection(("127.0.0.1", dm.port)) for _ in range(5)]
         for s in idle:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         for _ in range(6):  # flap the link to make events
             fs = harness.FakeScanner(host, 41002).start()
             time.sleep(0.35)
@@ -150,7 +150,8 @@ def test_metrics_are_clean_under_promtool(scanner_lock):
                      "smsa_link_up{", "smsa_link_cause_info{", "smsa_link_downs_total{",
                      "smsa_update_address_changes_total{", "smsa_probes_total ",
                      "smsa_probe_failures_total ", "smsa_loop_turn_max_seconds ",
-                     "smsa_events_total ", "smsa_http_refused_clients_total "):
+                     "smsa_events_total ", "smsa_http_refused_clients_total ",
+                     "smsa_http_auth_failures_total "):
             assert name in text, name
         # Prometheus has its own up; the retired names are gone (docs/metrics.md).
         for gone in ("smsa_up ", "smsa_info{", "smsa_uptime_seconds", "smsa_overall_state",

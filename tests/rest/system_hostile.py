@@ -59,22 +59,22 @@ def test_absurd_requests():
         c = dm.client()
         before = snapshot(c)
         raws = [
-            b"GET /" + b"a" * 200000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",        # huge URL
-            b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 200000 + b"\r\n\r\n",
+            b"GET /" + b"a" * 200000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",        # huge URL
+            b"GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"b" * 200000 + b"\r\n\r\n",
             b"GET /api/v1/status HTTP/1.1\r\n" + b"X-H: v\r\n" * 20000 + b"\r\n",
-            b"GET /api/v1/st\x00atus HTTP/1.1\r\nHost: x\r\n\r\n",             # NUL in URL
-            b"GET /api/v1/%00 HTTP/1.1\r\nHost: x\r\n\r\n",
-            b"GET /api/v1/../v1/status HTTP/1.1\r\nHost: x\r\n\r\n",
-            b"GET /api/v1/scanners/%ff%fe HTTP/1.1\r\nHost: x\r\n\r\n",
-            b"GET /api/v1/flows/\xff HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /api/v1/st\x00atus HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",             # NUL in URL
+            b"GET /api/v1/%00 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+            b"GET /api/v1/../v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+            b"GET /api/v1/scanners/%ff%fe HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+            b"GET /api/v1/flows/\xff HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
             b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + os.urandom(500),  # TLS hello
             b"GET\r\n\r\n",
             b"GET / HTTP/9.9\r\n\r\n",
-            b"PUT /api/v1/ntp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"PUT /api/v1/ntp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             b"Content-Length: -5\r\n\r\n{}",
-            b"PUT /api/v1/ntp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"PUT /api/v1/ntp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-            b"PUT /api/v1/ntp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"PUT /api/v1/ntp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             b"Transfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\n",
             os.urandom(4000),
         ]
@@ -111,7 +111,7 @@ def test_idle_half_open_and_a_thousand_connections():
         for i in range(20):
             s = socket.create_connection(("127.0.0.1", dm.port))
             if i % 2:
-                s.sendall(b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\n")
+                s.sendall(b"GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n")
             lingering.append(s)
         # Idle connections time out (http.timeout_s) and free their slots.
         time.sleep(3)
@@ -140,7 +140,7 @@ def test_idle_half_open_and_a_thousand_connections():
         time.sleep(0.5)
         for s in socks[::3]:
             try:
-                s.send(b"GET /api/v1/links HTTP/1.1\r\nHost: x\r\n\r\n")
+                s.send(b"GET /api/v1/links HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             except OSError:
                 pass
         time.sleep(0.5)

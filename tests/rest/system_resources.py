@@ -1,6 +1,7 @@
 """REST reads: every resource against api/openapi.yaml, ETags, auth, the allow list and the
 start-up refusals."""
 import json
+import re
 import os
 import sys
 
@@ -43,7 +44,7 @@ def test_every_resource_matches_the_spec():
         for path, template in GETS:
             st, h, b = c.get(path)
             assert st == 200, (path, st, b)
-            assert h.get("etag", "").startswith('"c'), (path, h)
+            assert re.match(r'^"[^"]+"$', h.get("etag", "")), (path, h)
             restlib.check_response(template, "GET", st, h, b)
         st, h, b = c.get("/healthz")
         assert (st, b) == (200, b"ok\n")
@@ -159,7 +160,7 @@ def test_client_outside_allow_is_disconnected():
         for path in ("/api/v1/status", "/healthz", "/metrics", "/nope"):
             try:
                 raw = restlib.raw_exchange(dm.port, b"GET " + path.encode() + b" HTTP/1.1\r\n"
-                                           b"Host: x\r\n\r\n")
+                                           b"Host: 127.0.0.1\r\n\r\n")
             except (ConnectionResetError, BrokenPipeError):
                 raw = b""
             assert raw == b"", raw[:200]

@@ -31,6 +31,16 @@ def test_https_serves_the_api_with_the_configured_certificate():
             restlib.check_response("/api/v1/status", "GET", r.status,
                                    {k.lower(): v for k, v in r.getheaders()}, body)
             c.close()
+            # The page's session cookie is Secure under TLS, and never the token.
+            c = http.client.HTTPSConnection("127.0.0.1", dm.port, context=ctx, timeout=5)
+            c.request("POST", "/", body="token=" + dm.token,
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+            r = c.getresponse()
+            r.read()
+            cookie = r.getheader("Set-Cookie") or ""
+            c.close()
+            assert r.status == 303, r.status
+            assert "; Secure" in cookie and dm.token not in cookie, cookie
             # the same port does not speak plain HTTP
             try:
                 st = harness.http_get(dm.port, "/healthz", timeout=2)[0]
@@ -49,8 +59,25 @@ def test_a_certificate_without_its_key_is_refused():
         dm.stop()
 
 
+def test_a_key_readable_by_others_is_refused():
+    """The key is a secret like the token: group or others reading it is refused."""
+    with harness.TempDir() as d:
+        cert, key = make_cert(d)
+        for mode in (0o640, 0o604):
+            os.chmod(key, mode)
+            dm = restlib.RestDaemon(d, token=True, http={"tls_cert": cert, "tls_key": key})
+            dm.start(wait=False)
+            try:
+                assert dm.proc.wait(10) == 78
+            finally:
+                dm.stop()
+            assert "http.tls_key %s is accessible by group or others" % key in dm.log(), \
+                dm.log()
+
+
 if __name__ == "__main__":
     harness.run_tests([
         test_https_serves_the_api_with_the_configured_certificate,
         test_a_certificate_without_its_key_is_refused,
+        test_a_key_readable_by_others_is_refused,
     ])

@@ -124,12 +124,18 @@ def test_bad_bodies_are_refused_precisely():
 def test_if_match():
     with harness.TempDir() as d, restlib.RestDaemon(d) as dm:
         c = dm.client()
-        etag = c.get("/api/v1/ntp")[1]["etag"]
-        st, _, _ = c.request("PUT", "/api/v1/ntp", body={"enabled": False},
+        st, h, b = c.get("/api/v1/ntp")
+        etag = h["etag"]
+        assert json.loads(b)["enabled"] is False
+        # The tag is the document's: a write that changes nothing keeps it.
+        st, h, _ = c.request("PUT", "/api/v1/ntp", body={"enabled": False},
                              headers={"If-Match": etag})
-        assert st == 200
+        assert st == 200 and h["etag"] == etag
+        st, h, _ = c.request("PUT", "/api/v1/ntp", body={"enabled": True},
+                             headers={"If-Match": etag})
+        assert st == 200 and h["etag"] != etag
         before = snapshot(c)
-        st, h, b = c.request("PUT", "/api/v1/ntp", body={"enabled": True},
+        st, h, b = c.request("PUT", "/api/v1/ntp", body={"enabled": False},
                              headers={"If-Match": etag})  # stale now
         restlib.check_problem(st, h, b, 412)
         st, h, b = c.request("POST", "/api/v1/scanners", body={"name": "x", "host": "h"},
@@ -139,6 +145,15 @@ def test_if_match():
         st, _, _ = c.request("PUT", "/api/v1/ntp", body={"enabled": False},
                              headers={"If-Match": "*"})
         assert st == 200
+        # A scanner's own tag guards its DELETE; none is there to match once it is gone.
+        st, h, _ = c.request("POST", "/api/v1/scanners", body={"name": "s9", "host": "h"})
+        assert st == 201
+        st, h, b = c.request("DELETE", "/api/v1/scanners/s9", headers={"If-Match": '"0"'})
+        restlib.check_problem(st, h, b, 412)
+        tag = c.get("/api/v1/scanners/s9")[1]["etag"]
+        assert c.request("DELETE", "/api/v1/scanners/s9", headers={"If-Match": tag})[0] == 204
+        st, h, b = c.request("DELETE", "/api/v1/scanners/s9", headers={"If-Match": "*"})
+        restlib.check_problem(st, h, b, 412)
 
 
 def test_oversize_bodies_are_413():
@@ -151,22 +166,22 @@ def test_oversize_bodies_are_413():
         restlib.check_problem(st, h, b, 413)
         # Content-Length alone decides: the body is never sent.
         raw = restlib.raw_exchange(
-            dm.port, b"PUT /api/v1/ntp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            dm.port, b"PUT /api/v1/ntp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      b"Content-Length: 66560\r\n\r\n")
         assert restlib.status_of(raw) == 413, raw[:200]
         raw = restlib.raw_exchange(
-            dm.port, b"PUT /api/v1/ntp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            dm.port, b"PUT /api/v1/ntp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      b"Content-Length: 99999999999999999999999\r\n\r\n")
         assert restlib.status_of(raw) in (400, 413), raw[:200]
         # Chunked: counted as it comes.
         chunk = b"%x\r\n%s\r\n" % (8192, b" " * 8192)
         raw = restlib.raw_exchange(
-            dm.port, b"PUT /api/v1/ntp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            dm.port, b"PUT /api/v1/ntp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      b"Transfer-Encoding: chunked\r\n\r\n" + chunk * 9 + b"0\r\n\r\n")
         assert restlib.status_of(raw) == 413, raw[:200]
         # An endless chunked body: the connection is closed, the daemon goes on.
         s = socket.create_connection(("127.0.0.1", dm.port), timeout=5)
-        s.sendall(b"PUT /api/v1/ntp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        s.sendall(b"PUT /api/v1/ntp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                   b"Transfer-Encoding: chunked\r\n\r\n")
         try:
             for _ in range(1000):

@@ -1,5 +1,5 @@
-"""The status page at /: behind the token (a browser presents it in an HttpOnly, SameSite=Strict
-cookie set from /?token=...), served with a strict Content-Security-Policy, rendered by the
+"""The status page at /: behind the token (a browser logs in with a POST form and then presents a
+read-only session in an HttpOnly, SameSite=Strict cookie), served with a strict Content-Security-Policy, rendered by the
 server, and live in Debian's headless chromium (driven by puppeteer-core, installed with
 `npm ci` from tests/ui/package-lock.json into the build folder): every link shown, nothing
 loaded from another origin, a lost scanner shown down without a reload within 2 s of the
@@ -46,30 +46,36 @@ def node_modules():
     return os.path.join(d, "node_modules")
 
 
-def test_page_asks_for_the_token_and_keeps_it_in_a_strict_cookie():
+def test_page_asks_for_the_token_and_keeps_a_session_in_a_strict_cookie():
     with h.TempDir() as d, restlib.RestDaemon(d, token=True) as dm:
         port = dm.port
         st, hd, body = h.http_get(port, "/")
         assert st == 401 and hd["content-type"].startswith("text/html"), (st, hd)
-        assert b'name="token"' in body and b"<form" in body
-        st, hd, body = h.http_get(port, "/?token=wrong")
+        assert b'name="token"' in body and b'<form method="post"' in body
+        # The token in a URL opens nothing: it would stay in history and logs.
+        st, hd, body = h.http_get(port, "/?token=" + dm.token)
+        assert st == 401 and "set-cookie" not in hd
+        c = restlib.Client(port)
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        st, hd, body = c.request("POST", "/", body="token=wrong-but-long-enough", ctype=None,
+                                 headers=form)
         assert st == 401 and b"not the token" in body
-        st, hd, _ = h.http_get(port, "/?token=" + dm.token)
+        st, hd, _ = c.request("POST", "/", body="token=" + dm.token, ctype=None, headers=form)
         assert st == 303 and hd["location"] == "/", (st, hd)
         cookie = hd["set-cookie"]
-        assert cookie.startswith("smsa_token=%s;" % dm.token), cookie
+        assert cookie.startswith("smsa_session=") and dm.token not in cookie, cookie
         for attr in ("HttpOnly", "SameSite=Strict", "Path=/"):
             assert attr in cookie, cookie
-        jar = {"Cookie": "smsa_token=" + dm.token}
+        jar = {"Cookie": cookie.split(";")[0]}
         st, hd, body = h.http_get(port, "/", headers=jar)
         assert st == 200 and b"<main>" in body
-        # The cookie opens reads (the page's own fetches, the event stream), never writes.
+        # The session opens reads (the page's own fetches, the event stream), never writes.
         assert h.http_get(port, "/api/v1/links", headers=jar)[0] == 200
-        c = restlib.Client(port)
         st, _, _ = c.request("PUT", "/api/v1/ntp", body=json.dumps({"enabled": False}),
                              headers=jar)
         assert st == 401, st
-        assert h.http_get(port, "/", headers={"Cookie": "smsa_token=nope"})[0] == 401
+        assert h.http_get(port, "/", headers={"Cookie": "smsa_session=nope"})[0] == 401
+        assert h.http_get(port, "/", headers={"Cookie": "smsa_token=" + dm.token})[0] == 401
         # Bearer works for / as for the API.
         st, hd, body = h.http_get(port, "/", headers={"Authorization": "Bearer " + dm.token})
         assert st == 200
@@ -162,6 +168,6 @@ def test_page_in_chromium_shows_a_lost_link_live():
 
 
 if __name__ == "__main__":
-    h.run_tests([test_page_asks_for_the_token_and_keeps_it_in_a_strict_cookie,
+    h.run_tests([test_page_asks_for_the_token_and_keeps_a_session_in_a_strict_cookie,
                  test_page_is_self_contained_under_a_strict_csp,
                  test_page_in_chromium_shows_a_lost_link_live])
