@@ -406,6 +406,9 @@ struct probe *probe_start(const struct probe_params *p, probe_cb cb, void *arg)
     case PROBE_TCP:
     case PROBE_SMTP:
     case PROBE_FTP:
+    case PROBE_SSH:
+    case PROBE_TLS:
+    case PROBE_HTTP:
         start_tcp(pr, p);
         break;
     case PROBE_DNS: {
