@@ -140,6 +140,8 @@ void httpf_json_update(struct httpf_buf *b, size_t index, const struct cfg_updat
 void httpf_json_scanner(struct httpf_buf *b, const struct smsa_model *m,
                         const struct cfg_scanner *s);
 void httpf_json_status(struct httpf_buf *b, const struct smsa_model *m);
+/* An appliance of the fleet with the checks that concern it (GET /api/v1/appliances). */
+void httpf_json_appliance(struct httpf_buf *b, const struct smsa_appliance *a);
 
 /* ---- http_resources.c: what the documents of http_helpers.h are made of ---- */
 
