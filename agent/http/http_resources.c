@@ -195,6 +195,10 @@ json_t *httpf_event_json(const struct smsa_event *ev)
         json_object_set_new(o, "link", json_integer(ev->link_index));
     if (ev->update_index)
         json_object_set_new(o, "update", json_integer(ev->update_index));
+    if (ev->appliance_index)
+        json_object_set_new(o, "appliance", json_integer(ev->appliance_index));
+    if (ev->kind == EV_APPLIANCE)
+        json_object_set_new(o, "role", json_string(cat_role_name(ev->role)));
     if (ev->port)
         json_object_set_new(o, "port", json_integer(ev->port));
     if (ev->name[0])
