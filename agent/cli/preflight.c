@@ -251,9 +251,11 @@ static size_t build_rows(const struct smsa_model *m, const struct preflight_opti
     return n;
 }
 
+/* Beside, one line per appliance after the table: the fleet at a glance. On-box the
+ * APPLIANCE column says enough. */
 static void print_appliances(const struct smsa_model *m, const struct preflight_options *o)
 {
-    if (!m->n_appliances)
+    if (!m->n_appliances || m->cfg->placement != PLACEMENT_BESIDE)
         return;
     printf("\n");
     for (size_t i = 0; i < m->n_appliances; i++) {
