@@ -364,7 +364,7 @@ static void put_head(const struct scrape *s, struct httpf_buf *b)
 {
     const struct labels *l = s->labels;
     family(b, "smsa_agent_info", "gauge",
-           "Always 1: the appliance, its role and the agent version, for joins.");
+           "Always 1: the appliance, its role, the placement and the agent version, for joins.");
     series(b, "smsa_agent_info", l, l->info);
     httpf_puts(b, "1\n");
     family(b, "smsa_agent_start_time_seconds", "gauge",
