@@ -1,6 +1,8 @@
 #include "probe_tls.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
 #include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +57,9 @@ struct tlsp *tlsp_new(int fd, const char *server_name, char *why, size_t why_len
 
 int tlsp_step(struct tlsp *t, bool *want_write, char *why, size_t why_len)
 {
+    errno = 0;
     int rc = gnutls_handshake(t->session);
+    int err = errno;
     if (rc == GNUTLS_E_SUCCESS)
         return 1;
     if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
@@ -67,7 +71,15 @@ int tlsp_step(struct tlsp *t, bool *want_write, char *why, size_t why_len)
         *want_write = gnutls_record_get_direction(t->session) == 1;
         return 0;
     }
-    snprintf(why, why_len, "%s", gnutls_strerror(rc));
+    if ((rc == GNUTLS_E_PULL_ERROR || rc == GNUTLS_E_PUSH_ERROR) && err) {
+        /* "Error in the pull function." says less than the socket's own error */
+        snprintf(why, why_len, "%s", strerror(err));
+        why[0] = (char)tolower((unsigned char)why[0]);
+    } else if (rc == GNUTLS_E_PREMATURE_TERMINATION) {
+        snprintf(why, why_len, "closed during the handshake");
+    } else {
+        snprintf(why, why_len, "%s", gnutls_strerror(rc));
+    }
     return -1;
 }
 

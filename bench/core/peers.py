@@ -23,12 +23,12 @@ import time
 
 
 def endpoints(args):
-    if args and args[0] == "--range":
+    while args and args[0] == "--range":  # one or more ranges
         first, count, ports = ipaddress.IPv4Address(args[1]), int(args[2]), args[3]
         for i in range(count):
             for p in ports.split(","):
                 yield str(first + i), int(p)
-        return
+        args = args[4:]
     for a in args:
         host, _, port = a.rpartition(":")
         yield host, int(port)
