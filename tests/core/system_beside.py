@@ -16,6 +16,7 @@ import harness as h
 
 sys.path.insert(0, os.path.join(h.ROOT, "tests", "rest"))
 import restlib  # noqa: E402  (the OpenAPI validator shared with the REST tests)
+from system_events_metrics import SseReader  # noqa: E402  (the event-stream reader)
 
 CC = "127.0.41.1"
 S1, S2, S3 = "127.0.41.2", "127.0.41.3", "127.0.41.4"
@@ -56,7 +57,7 @@ def wait_counts(daemon, name, counts, timeout=15.0):
 
 def test_beside_a_control_center_watches_its_fleet(tmp, fleet, daemon):
     fleet(CC, "control-center")
-    fleet(S1)
+    s1_fake = fleet(S1)
     fleet(S2, answers={25: b"554 5.7.1 no service\r\n"})
     # S3 serves nothing: every check of it is refused
     cfg = h.beside_config(tmp, CC, [("s1", S1), ("s2", S2), ("s3", S3)])
@@ -133,6 +134,26 @@ def test_beside_a_control_center_watches_its_fleet(tmp, fleet, daemon):
     assert re.search(r'id="placement">beside, checked from ', page), page[:2000]
     row = re.search(r'<tr data-appliance="s3" data-state="down">.*?</tr>', page)
     assert row and ">scanner<" in row.group(0) and ">down</span>" in row.group(0), page
+
+    # a scanner that stops answering reaches the event stream as an appliance event
+    sse = SseReader(port)
+    try:
+        h.wait_until(lambda: sse.head, 10, what="the event stream's head")
+        s1_fake.stop()
+        h.wait_appliance(d, "s1", "down")
+
+        def appliance_down():
+            for e in sse.events:
+                doc = json.loads(e.get("data", "{}"))
+                if doc.get("kind") == "appliance" and doc.get("name") == "s1" and \
+                        doc.get("new_state") == "down":
+                    return doc
+            return None
+        doc = h.wait_until(appliance_down, 15, what="an appliance event on the stream")
+        restlib.validate(doc, {"$ref": "#/components/schemas/Event"}, "event")
+        assert (doc["role"], doc["address"], doc["cause"]) == ("scanner", S1, "refused"), doc
+    finally:
+        sse.close()
 
 
 def test_wrong_services_are_protocol_errors(tmp, fleet, daemon):
