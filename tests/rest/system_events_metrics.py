@@ -142,7 +142,7 @@ def test_metrics_are_clean_under_promtool(scanner_lock):
         r = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True)
         assert r.returncode == 0, r.stdout + r.stderr
         text = body.decode()
-        for name in ('smsa_agent_info{appliance="cc-test",role="control-center",version="',
+        for name in ('smsa_agent_info{appliance="cc-test",role="control-center",placement="on-box",version="',
                      "smsa_agent_start_time_seconds ", 'smsa_appliance_state{state="',
                      "smsa_peer_up{", "smsa_peer_last_success_rtt_seconds{",
                      "smsa_peer_rounds_total{", "smsa_peer_failed_rounds_total{",
