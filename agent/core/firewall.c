@@ -94,6 +94,9 @@ struct plan {
     struct appl *appls;
     size_t n_appls;
     const struct appl *cur;
+    /* every address of the fleet, each once, IPv4 first, sorted: what else is dropped */
+    char (*fleet)[SMSA_ADDR_TEXT];
+    size_t n_fleet;
 };
 
 /* Room for element n of an array that grows one element at a time: the capacity doubles
@@ -717,6 +720,44 @@ static void plan_flows(struct plan *p, enum smsa_role role, bool self)
     }
 }
 
+/* Sorted, then each once: thousands of scanners cost O(n log n). */
+static void fleet_collect(struct plan *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_appls; i++)
+        n += p->appls[i].addrs.n;
+    if (!n)
+        return;
+    if (!(p->fleet = calloc(n, sizeof(*p->fleet)))) {
+        p->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < p->n_appls; i++)
+        for (size_t k = 0; k < p->appls[i].addrs.n; k++)
+            memcpy(p->fleet[p->n_fleet++], p->appls[i].addrs.addr[k], SMSA_ADDR_TEXT);
+    qsort(p->fleet, p->n_fleet, sizeof(*p->fleet), cmp_addr_text);
+    size_t k = 0;
+    for (size_t i = 0; i < p->n_fleet; i++)
+        if (k == 0 || cmp_addr_text(p->fleet[k - 1], p->fleet[i])) {
+            if (k != i)
+                memcpy(p->fleet[k], p->fleet[i], SMSA_ADDR_TEXT);
+            k++;
+        }
+    p->n_fleet = k;
+}
+
+/* The fleet's addresses of one family: fleet[*first .. *first + *n). */
+static void fleet_family(const struct plan *p, int fam, size_t *first, size_t *n)
+{
+    size_t i = 0;
+    while (i < p->n_fleet && text_family(p->fleet[i]) != fam)
+        i++;
+    *first = i;
+    while (i < p->n_fleet && text_family(p->fleet[i]) == fam)
+        i++;
+    *n = i - *first;
+}
+
 /* The addresses of a name or literal, now; a note when there are none. */
 static void resolve_appliance(struct plan *p, struct appl *a)
 {
@@ -830,6 +871,7 @@ static void plan_forward(struct plan *p)
     p->cur = NULL;
     if (p->opt->sets != FW_SETS_ONLY)
         plan_vantage(p);
+    fleet_collect(p);
 }
 
 static void plan_build(struct plan *p)
@@ -856,6 +898,7 @@ static void plan_free(struct plan *p)
     }
     free(p->sets);
     free(p->appls);
+    free(p->fleet);
     free(p->seen);
     free(p->rules);
     free(p->notes);
@@ -1055,39 +1098,6 @@ static void write_nft_sets_only(FILE *out, const struct plan *p)
     }
 }
 
-/* Every address of the fleet's appliances of one family, each once (4 or 6). */
-static void each_appliance_addr(const struct plan *p, int fam,
-                                void (*cb)(const char *addr, bool first, void *arg), void *arg)
-{
-    bool first = true;
-    for (size_t i = 0; i < p->n_appls; i++)
-        for (size_t k = 0; k < p->appls[i].addrs.n; k++) {
-            const char *a = p->appls[i].addrs.addr[k];
-            if (text_family(a) != fam)
-                continue;
-            bool dup = false;
-            for (size_t j = 0; j <= i && !dup; j++)
-                for (size_t l = 0; l < (j < i ? p->appls[j].addrs.n : k) && !dup; l++)
-                    dup = !strcmp(p->appls[j].addrs.addr[l], a);
-            if (!dup) {
-                cb(a, first, arg);
-                first = false;
-            }
-        }
-}
-
-static void nft_element(const char *addr, bool first, void *arg)
-{
-    fprintf(arg, "%s%s", first ? "" : ", ", addr);
-}
-
-static void count_addr(const char *addr, bool first, void *arg)
-{
-    (void)addr;
-    (void)first;
-    ++*(size_t *)arg;
-}
-
 /* Beside. Policy accept, on purpose: a base chain with policy drop in a table of its own
  * would drop every forwarded packet of the router that it does not accept (all other
  * networks' traffic: a lock-out of everything but the appliances). So the chain accepts the
@@ -1106,13 +1116,12 @@ static void nft_forward_chain(FILE *out, const struct plan *p)
         prev = &p->rules[i];
     }
     for (int fam = 4; fam <= 6; fam += 2) {
-        size_t n = 0;
-        each_appliance_addr(p, fam, count_addr, &n);
-        if (!n)
-            continue;
-        for (int side = 0; side < 2; side++) {
+        size_t first = 0, n = 0;
+        fleet_family(p, fam, &first, &n);
+        for (int side = 0; n && side < 2; side++) {
             fprintf(out, "\t\t%s %s { ", fam == 6 ? "ip6" : "ip", side ? "saddr" : "daddr");
-            each_appliance_addr(p, fam, nft_element, out);
+            for (size_t i = first; i < first + n; i++)
+                fprintf(out, "%s%s", i > first ? ", " : "", p->fleet[i]);
             fprintf(out, " } drop comment \"nothing else %s an appliance\"\n",
                     side ? "from" : "to");
         }
@@ -1230,22 +1239,6 @@ static void write_ipset(FILE *out, const struct plan *p, int fam)
     }
 }
 
-struct ipt_drop {
-    FILE *out;
-    int fam;
-    const char *flag;
-};
-
-static void ipt_drop(const char *addr, bool first, void *arg)
-{
-    (void)first;
-    const struct ipt_drop *d = arg;
-    fprintf(d->out,
-            "-A %s %s %s/%u -m comment --comment \"nothing else %s an appliance\" -j DROP\n",
-            FW_IPT_FORWARD_CHAIN, d->flag, addr, d->fam == 6 ? 128u : 32u,
-            d->flag[1] == 'd' ? "to" : "from");
-}
-
 /* Beside: one chain that FORWARD jumps to. It ends by dropping what else goes to or from an
  * appliance; any other packet returns to FORWARD and the router's own rules (the same choice
  * as nft's policy accept: never a lock-out of the router's other traffic). */
@@ -1272,10 +1265,15 @@ static void write_iptables_forward(FILE *out, const struct plan *p, int fam)
         ipt_rule(out, &p->rules[i], prev, fam);
         prev = &p->rules[i];
     }
-    struct ipt_drop d = {.out = out, .fam = fam, .flag = "-d"};
-    each_appliance_addr(p, fam, ipt_drop, &d);
-    d.flag = "-s";
-    each_appliance_addr(p, fam, ipt_drop, &d);
+    size_t first = 0, n = 0;
+    fleet_family(p, fam, &first, &n);
+    for (int side = 0; side < 2; side++)
+        for (size_t i = first; i < first + n; i++)
+            fprintf(out,
+                    "-A %s %s %s/%u -m comment --comment \"nothing else %s an appliance\" -j "
+                    "DROP\n",
+                    FW_IPT_FORWARD_CHAIN, side ? "-s" : "-d", p->fleet[i], fam == 6 ? 128u : 32u,
+                    side ? "from" : "to");
     fputs("COMMIT\n", out);
 }
 

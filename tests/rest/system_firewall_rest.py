@@ -184,7 +184,7 @@ def test_rest_beside_renders_the_forward_view():
                 assert "type filter hook forward priority filter; policy accept;" in text, text
                 assert "ip saddr 127.0.0.9 ip daddr 127.0.0.5 tcp dport 41443 accept" in text
                 assert "ip saddr 127.0.0.5 ip daddr 127.0.0.3 tcp dport 41016 accept" in text
-                assert "ip daddr { 127.0.0.5, 127.0.0.2, 127.0.0.3 } drop" in text, text
+                assert "ip daddr { 127.0.0.2, 127.0.0.3, 127.0.0.5 } drop" in text, text
                 st, hd, body = c.get("/api/v1/firewall?format=iptables")
                 assert "-A SMSA-AGENT-FWD -s 127.0.0.2/32 -d 127.0.0.5/32 -p tcp -m tcp " \
                     "--dport 41025 " in body.decode(), body
