@@ -797,6 +797,17 @@ static void admit_vantage(struct plan *p, unsigned id, uint16_t port)
     }
 }
 
+/* Flows 2 and 4 are both checked on 25: one rule admits this host to the port. */
+static bool checked_on_port_before(const struct cfg *c, const struct smsa_appliance *sa,
+                                   unsigned id)
+{
+    for (unsigned k = 1; k < id; k++)
+        if (appl_receives(c, sa, k) && !core_flow_switched_off(c, k) &&
+            cat_flow(k)->port == cat_flow(id)->port && cat_flow(k)->proto == cat_flow(id)->proto)
+            return true;
+    return false;
+}
+
 /* Beside, the checks reach the appliances from this host: each appliance's inbound flows at
  * its address (22, 25, 41443, 41080, ...), the Control Center's links and flows 16-18 to
  * each scanner, a Scanner's flows 12 and 13 to its Control Center. A network firewall that
@@ -816,7 +827,8 @@ static void plan_vantage(struct plan *p)
         struct smsa_appliance sa = {.self = a->self};
         p->cur = a;
         for (unsigned id = 1; id <= CAT_NFLOWS; id++)
-            if (appl_receives(c, &sa, id) && !core_flow_switched_off(c, id))
+            if (appl_receives(c, &sa, id) && !core_flow_switched_off(c, id) &&
+                !checked_on_port_before(c, &sa, id))
                 admit_vantage(p, id, cat_flow(id)->port);
         for (unsigned id = 1; id <= CAT_NFLOWS && !a->self; id++)
             if (cat_peer_source(id) == SRC_SCANNERS && cat_direction(id, c->role) == DIR_OUTBOUND)
@@ -994,16 +1006,18 @@ static void rule_remark(FILE *out, const char *indent, const struct rule *r)
             fprintf(out, "%s# WARNING: to any destination, since they cannot be known\n", indent);
         return;
     }
+    if (r->vantage) {
+        fprintf(out,
+                "%s# this host to %s: the agent checks these flows from here, so it is "
+                "admitted as their sources are\n",
+                indent, r->appl_name);
+        return;
+    }
     fprintf(out, "%s# flow %u, %s, %u/%s %s", indent, r->flow, f->purpose, (unsigned)r->port,
             cat_proto_name(r->proto), dir_word(r->dir));
     if (r->appl_name)
         fprintf(out, " %s %s", r->dir == DIR_INBOUND ? "to" : "from", r->appl_name);
-    if (r->vantage)
-        fprintf(out,
-                ": from this host\n%s# The agent checks it from here: admit this host as its "
-                "sources are admitted.\n",
-                indent);
-    else if (r->open_any)
+    if (r->open_any)
         fprintf(out,
                 ": from anywhere\n%s# WARNING: %s, kept open so that this ruleset cannot "
                 "lock the operator out\n",
@@ -1029,6 +1043,9 @@ static bool family_fits(const struct rule *r, int fam)
 /* The remark goes once above a run of rules of the same flow, port and direction. */
 static bool same_group(const struct rule *a, const struct rule *b)
 {
+    /* this host's rules to one appliance share one remark */
+    if (a && a->vantage && b->vantage)
+        return a->appl_name == b->appl_name;
     return a && a->flow == b->flow && a->port == b->port && a->dir == b->dir &&
            a->pinned == b->pinned && a->proto == b->proto && (a->flow || a->label == b->label) &&
            a->appl_name == b->appl_name && a->vantage == b->vantage;
