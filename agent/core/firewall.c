@@ -1006,17 +1006,23 @@ static void rule_remark(FILE *out, const char *indent, const struct rule *r)
             fprintf(out, "%s# WARNING: to any destination, since they cannot be known\n", indent);
         return;
     }
+    /* a comment line, whatever the configuration calls the appliance */
+    char an[CFG_MAX_NAME + 1] = "";
+    if (r->appl_name) {
+        snprintf(an, sizeof(an), "%s", r->appl_name);
+        clean_text(an);
+    }
     if (r->vantage) {
         fprintf(out,
                 "%s# this host to %s: the agent checks these flows from here, so it is "
                 "admitted as their sources are\n",
-                indent, r->appl_name);
+                indent, an);
         return;
     }
     fprintf(out, "%s# flow %u, %s, %u/%s %s", indent, r->flow, f->purpose, (unsigned)r->port,
             cat_proto_name(r->proto), dir_word(r->dir));
     if (r->appl_name)
-        fprintf(out, " %s %s", r->dir == DIR_INBOUND ? "to" : "from", r->appl_name);
+        fprintf(out, " %s %s", r->dir == DIR_INBOUND ? "to" : "from", an);
     if (r->open_any)
         fprintf(out,
                 ": from anywhere\n%s# WARNING: %s, kept open so that this ruleset cannot "
