@@ -302,6 +302,17 @@ int firewall_cli_run(struct cfg *cfg, enum fw_format format, enum fw_sets sets, 
                         names[i].host);
         struct fw_options o = {
             .format = format, .sets = sets, .now_us = loop_wall_us(), .warn = warn_stderr};
+        /* beside, the checks leave from this host's own addresses: admitted to the fleet */
+        struct fw_addrs vantage;
+        if (cfg->placement == PLACEMENT_BESIDE) {
+            if (fw_vantage_addrs(&vantage) == 0)
+                o.vantage = &vantage;
+            else
+                fprintf(stderr,
+                        "smsa-agentd: warning: cannot read this host's addresses (%s): nothing "
+                        "admits the agent's checks from here\n",
+                        strerror(errno));
+        }
         if (output)
             rc = write_output(output, cfg, &o) < 0 ? 1 : 0;
         else if (fw_render(stdout, cfg, &o, lookup, NULL) == 0)

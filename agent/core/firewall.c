@@ -2,12 +2,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <jansson.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "addr.h"
+#include "appliances.h"
 #include "core.h"
 
 /* The vendor's own words about the update, licensing and rule hosts (TECH85204). */
@@ -35,7 +38,24 @@ struct rule {
     bool open_any;             /* kept open from or to anywhere: a warning comes with it */
     bool mirror;               /* an update source off the vendor's port: pinned, and why */
     char set[32];              /* the set matched instead of addr; "" for none */
+    /* Beside (the forward view): the appliance's own side of the flow, one of its addresses;
+     * addr is then the other side (the source of an inbound flow, the peer of an outbound
+     * one). "" on-box, where the appliance is this host. */
+    char appl[SMSA_ADDR_TEXT];
+    const char *appl_name;
+    bool vantage; /* admits this host, whose checks beside reach the appliance */
     char comment[COMMENT_MAX];
+};
+
+/* An appliance of the forward view: this one at appliance.address and, on a Control Center
+ * or an all-in-one box, each scanner at its host. */
+struct appl {
+    const char *name;
+    enum smsa_role role;
+    bool self;
+    const char *host;
+    uint16_t port;         /* a scanner's configured port (its link, flow 11); 0: the table's */
+    struct fw_addrs addrs; /* resolved now; n == 0: nothing is opened for it */
 };
 
 struct fwset {
@@ -69,6 +89,14 @@ struct plan {
     struct note *notes;
     size_t n_notes;
     bool oom;
+    /* beside: the appliances, and the one whose rules are being planned (NULL: none) */
+    bool forward;
+    struct appl *appls;
+    size_t n_appls;
+    const struct appl *cur;
+    /* every address of the fleet, each once, IPv4 first, sorted: what else is dropped */
+    char (*fleet)[SMSA_ADDR_TEXT];
+    size_t n_fleet;
 };
 
 /* Room for element n of an array that grows one element at a time: the capacity doubles
@@ -100,26 +128,42 @@ static void clean_text(char *s)
             *s = '_';
 }
 
-static void add_note(struct plan *p, unsigned flow, const char *fmt, const char *a, const char *b)
+static int literal_family(const char *host)
 {
+    int af = addr_literal_family(host);
+    return af == AF_INET ? 4 : af == AF_INET6 ? 6 : 0;
+}
+
+static int text_family(const char *addr)
+{
+    return strchr(addr, ':') ? 6 : 4;
+}
+
+/* true when the note is new: beside, every appliance of a fleet says the same once */
+static bool add_note(struct plan *p, unsigned flow, const char *fmt, const char *a, const char *b)
+{
+    struct note tmp;
+    tmp.flow = flow;
+    snprintf(tmp.text, sizeof(tmp.text), fmt, a ? a : "", b ? b : "");
+    /* notes are comment lines: nothing in them may end the line */
+    clean_text(tmp.text);
+    for (size_t i = 0; i < p->n_notes; i++)
+        if (p->notes[i].flow == flow && !strcmp(p->notes[i].text, tmp.text))
+            return false;
     struct note *n = grow(p->notes, p->n_notes, sizeof(*n), &p->oom);
     if (!n)
-        return;
+        return false;
     p->notes = n;
-    n = &p->notes[p->n_notes++];
-    n->flow = flow;
-    snprintf(n->text, sizeof(n->text), fmt, a ? a : "", b ? b : "");
-    /* notes are comment lines: nothing in them may end the line */
-    clean_text(n->text);
+    p->notes[p->n_notes++] = tmp;
+    return true;
 }
 
 /* A note that a person loading the rules must hear: also said through the caller's warn. */
 static void add_warning(struct plan *p, unsigned flow, const char *fmt, const char *a,
                         const char *b)
 {
-    add_note(p, flow, fmt, a, b);
     /* a sets-only output opens nothing: its reader has nothing to hear */
-    if (p->opt->warn && !p->oom && p->opt->sets != FW_SETS_ONLY)
+    if (add_note(p, flow, fmt, a, b) && p->opt->warn && !p->oom && p->opt->sets != FW_SETS_ONLY)
         p->opt->warn(p->notes[p->n_notes - 1].text, p->opt->warn_arg);
 }
 
@@ -127,7 +171,7 @@ static bool same_rule(const struct rule *a, const struct rule *b)
 {
     return a->flow == b->flow && a->dir == b->dir && a->proto == b->proto && a->port == b->port &&
            a->family == b->family && a->prefix == b->prefix && !strcmp(a->addr, b->addr) &&
-           !strcmp(a->set, b->set);
+           !strcmp(a->set, b->set) && !strcmp(a->appl, b->appl);
 }
 
 /* FNV-1a over what same_rule compares. */
@@ -143,6 +187,9 @@ static size_t rule_hash(const struct rule *r)
         h = (h ^ (unsigned char)*s) * 1099511628211u;
     h = (h ^ 0xff) * 1099511628211u;
     for (const char *s = r->set; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    h = (h ^ 0xff) * 1099511628211u;
+    for (const char *s = r->appl; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211u;
     return (size_t)h;
 }
@@ -178,7 +225,7 @@ static int seen_reserve(struct plan *p)
     return 0;
 }
 
-static void add_rule(struct plan *p, const struct rule *r)
+static void add_one(struct plan *p, const struct rule *r)
 {
     size_t slot;
     if (seen_reserve(p) < 0 || seen_find(p, r, &slot))
@@ -195,31 +242,47 @@ static void add_rule(struct plan *p, const struct rule *r)
     if (r->resolved_us > 0)
         stamp_text(r->resolved_us, when, sizeof(when));
     bool label = r->label && (!r->host || strcmp(r->label, r->host));
+    /* beside, the appliance's name leads: one chain holds the whole fleet */
+    char who[CFG_MAX_NAME + 3] = "";
+    if (r->appl_name)
+        snprintf(who, sizeof(who), "%s: ", r->appl_name);
     if (r->flow == 0)
         snprintf(n->comment, sizeof(n->comment), "kept: %s%s%s", r->label ? r->label : "",
                  r->host ? " " : "", r->host ? r->host : "");
+    else if (r->vantage)
+        snprintf(n->comment, sizeof(n->comment), "%sflow %u checked from this host", who, r->flow);
     else if (r->open_any)
-        snprintf(n->comment, sizeof(n->comment), "flow %u from anywhere: %s", r->flow,
+        snprintf(n->comment, sizeof(n->comment), "%sflow %u from anywhere: %s", who, r->flow,
                  r->label ? r->label : "");
     else if (!r->pinned)
-        snprintf(n->comment, sizeof(n->comment), "flow %u %s: update hosts are never pinned",
+        snprintf(n->comment, sizeof(n->comment), "%sflow %u %s: update hosts are never pinned", who,
                  r->flow, r->set[0] ? r->set : "any destination");
     else
-        snprintf(n->comment, sizeof(n->comment), "flow %u%s%s%s%s%s%s", r->flow, label ? " " : "",
-                 label ? r->label : "", r->host ? " " : "", r->host ? r->host : "",
-                 when[0] ? " resolved " : "", when);
+        snprintf(n->comment, sizeof(n->comment), "%sflow %u%s%s%s%s%s%s", who, r->flow,
+                 label ? " " : "", label ? r->label : "", r->host ? " " : "",
+                 r->host ? r->host : "", when[0] ? " resolved " : "", when);
     clean_text(n->comment);
 }
 
-static int literal_family(const char *host)
+/* On-box, the rule itself. Beside, one rule per address of the appliance being planned whose
+ * family fits the other side's (any: both families): the same flow between both ends. */
+static void add_rule(struct plan *p, const struct rule *r)
 {
-    int af = addr_literal_family(host);
-    return af == AF_INET ? 4 : af == AF_INET6 ? 6 : 0;
-}
-
-static int text_family(const char *addr)
-{
-    return strchr(addr, ':') ? 6 : 4;
+    if (!p->cur) {
+        add_one(p, r);
+        return;
+    }
+    for (size_t i = 0; i < p->cur->addrs.n; i++) {
+        const char *a = p->cur->addrs.addr[i];
+        int fam = text_family(a);
+        if (r->family && r->family != fam)
+            continue;
+        struct rule f = *r;
+        f.family = fam;
+        f.appl_name = p->cur->name;
+        snprintf(f.appl, sizeof(f.appl), "%s", a);
+        add_one(p, &f);
+    }
 }
 
 /* IPv4 first, then by address: the same order whoever resolved the name. */
@@ -319,13 +382,22 @@ static void keep_ssh_open(struct plan *p, const struct rule *tmpl, bool had_host
     r.open_any = true;
     r.label = "no management host to open it to";
     add_rule(p, &r);
-    add_warning(p, CAT_FLOW_SSH,
-                had_hosts ? "no management host resolved: SSH (22/tcp) stays open from anywhere, "
-                            "so that this ruleset cannot lock the operator out%s%s"
-                          : "management_hosts is empty: SSH (22/tcp) stays open from anywhere, so "
-                            "that this ruleset cannot lock the operator out; set "
-                            "management_hosts to restrict it%s%s",
-                "", "");
+    if (had_hosts && p->cur)
+        add_warning(
+            p, CAT_FLOW_SSH,
+            "no management host resolved to an address of the family of %s: SSH (22/tcp) to "
+            "it stays open from anywhere, so that this ruleset cannot lock the operator "
+            "out%s",
+            p->cur->name, "");
+    else
+        add_warning(p, CAT_FLOW_SSH,
+                    had_hosts
+                        ? "no management host resolved: SSH (22/tcp) stays open from anywhere, "
+                          "so that this ruleset cannot lock the operator out%s%s"
+                        : "management_hosts is empty: SSH (22/tcp) stays open from anywhere, so "
+                          "that this ruleset cannot lock the operator out; set "
+                          "management_hosts to restrict it%s%s",
+                    "", "");
 }
 
 static void inbound(struct plan *p, const struct cat_flow *f)
@@ -624,16 +696,18 @@ static void keep_listeners(struct plan *p)
     }
 }
 
-static void plan_build(struct plan *p)
+/* The flows of one role: this appliance's on-box, each appliance's beside (p->cur). */
+static void plan_flows(struct plan *p, enum smsa_role role, bool self)
 {
-    if (p->opt->sets != FW_SETS_ONLY) {
-        keep_resolvers(p);
-        keep_listeners(p);
-    }
     for (unsigned id = 1; id <= CAT_NFLOWS && !p->oom; id++) {
         const struct cat_flow *f = cat_flow(id);
-        enum smsa_direction d = cat_direction(id, p->cfg->role);
+        enum smsa_direction d = cat_direction(id, role);
         if (d == DIR_NOT_APPLICABLE)
+            continue;
+        /* a scanner's flows with its Control Center: written once, from the Control Center's
+         * side (flows 11-13 and 16-18 between the same two addresses) */
+        if (!self && (d == DIR_INBOUND ? cat_inbound_source(id) == CAT_FROM_CONTROL_CENTER
+                                       : cat_peer_source(id) == SRC_CONTROL_CENTER))
             continue;
         if (core_flow_switched_off(p->cfg, id)) {
             add_note(p, id, "switched off in the configuration: nothing is opened%s%s", "", "");
@@ -646,6 +720,186 @@ static void plan_build(struct plan *p)
     }
 }
 
+/* Sorted, then each once: thousands of scanners cost O(n log n). */
+static void fleet_collect(struct plan *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_appls; i++)
+        n += p->appls[i].addrs.n;
+    if (!n)
+        return;
+    if (!(p->fleet = calloc(n, sizeof(*p->fleet)))) {
+        p->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < p->n_appls; i++)
+        for (size_t k = 0; k < p->appls[i].addrs.n; k++)
+            memcpy(p->fleet[p->n_fleet++], p->appls[i].addrs.addr[k], SMSA_ADDR_TEXT);
+    qsort(p->fleet, p->n_fleet, sizeof(*p->fleet), cmp_addr_text);
+    size_t k = 0;
+    for (size_t i = 0; i < p->n_fleet; i++)
+        if (k == 0 || cmp_addr_text(p->fleet[k - 1], p->fleet[i])) {
+            if (k != i)
+                memcpy(p->fleet[k], p->fleet[i], SMSA_ADDR_TEXT);
+            k++;
+        }
+    p->n_fleet = k;
+}
+
+/* The fleet's addresses of one family: fleet[*first .. *first + *n). */
+static void fleet_family(const struct plan *p, int fam, size_t *first, size_t *n)
+{
+    size_t i = 0;
+    while (i < p->n_fleet && text_family(p->fleet[i]) != fam)
+        i++;
+    *first = i;
+    while (i < p->n_fleet && text_family(p->fleet[i]) == fam)
+        i++;
+    *n = i - *first;
+}
+
+/* The addresses of a name or literal, now; a note when there are none. */
+static void resolve_appliance(struct plan *p, struct appl *a)
+{
+    memset(&a->addrs, 0, sizeof(a->addrs));
+    if (!a->host) {
+        add_note(p, 0, "%s has no address: nothing is opened for it%s", a->name, "");
+        return;
+    }
+    if (literal_family(a->host)) {
+        a->addrs.resolved = true;
+        a->addrs.n = 1;
+        snprintf(a->addrs.addr[0], SMSA_ADDR_TEXT, "%s", a->host);
+    } else {
+        lookup_sorted(p, a->host, &a->addrs);
+    }
+    if (a->addrs.n == 0)
+        add_note(p, 0, "%s did not resolve: nothing is opened for appliance %s", a->host, a->name);
+}
+
+/* This host to one appliance on port, for the check of flow id that it makes from here. */
+static void admit_vantage(struct plan *p, unsigned id, uint16_t port)
+{
+    const struct fw_addrs *v = p->opt->vantage;
+    struct rule r = {.flow = id,
+                     .dir = DIR_INBOUND,
+                     .proto = cat_flow(id)->proto,
+                     .port = port,
+                     .pinned = true,
+                     .vantage = true,
+                     .label = "this host"};
+    for (size_t i = 0; v && i < v->n && i < FW_MAX_ADDRS; i++) {
+        if (!literal_family(v->addr[i]))
+            continue;
+        r.family = text_family(v->addr[i]);
+        snprintf(r.addr, sizeof(r.addr), "%s", v->addr[i]);
+        add_rule(p, &r);
+    }
+}
+
+/* Flows 2 and 4 are both checked on 25: one rule admits this host to the port. */
+static bool checked_on_port_before(const struct cfg *c, const struct smsa_appliance *sa,
+                                   unsigned id)
+{
+    for (unsigned k = 1; k < id; k++)
+        if (appl_receives(c, sa, k) && !core_flow_switched_off(c, k) &&
+            cat_flow(k)->port == cat_flow(id)->port && cat_flow(k)->proto == cat_flow(id)->proto)
+            return true;
+    return false;
+}
+
+/* Beside, the checks reach the appliances from this host: each appliance's inbound flows at
+ * its address (22, 25, 41443, 41080, ...), the Control Center's links and flows 16-18 to
+ * each scanner, a Scanner's flows 12 and 13 to its Control Center. A network firewall that
+ * admits only the appliances' own peers would make them read down. */
+static void plan_vantage(struct plan *p)
+{
+    const struct cfg *c = p->cfg;
+    if (!p->opt->vantage || p->opt->vantage->n == 0) {
+        add_note(p, 0,
+                 "the addresses of this host are unknown: nothing admits the checks of the agent "
+                 "from here%s%s",
+                 "", "");
+        return;
+    }
+    for (size_t i = 0; i < p->n_appls && !p->oom; i++) {
+        const struct appl *a = &p->appls[i];
+        struct smsa_appliance sa = {.self = a->self};
+        p->cur = a;
+        for (unsigned id = 1; id <= CAT_NFLOWS; id++)
+            if (appl_receives(c, &sa, id) && !core_flow_switched_off(c, id) &&
+                !checked_on_port_before(c, &sa, id))
+                admit_vantage(p, id, cat_flow(id)->port);
+        for (unsigned id = 1; id <= CAT_NFLOWS && !a->self; id++)
+            if (cat_peer_source(id) == SRC_SCANNERS && cat_direction(id, c->role) == DIR_OUTBOUND)
+                admit_vantage(p, id, entry_port(id, cat_flow(id)->port, a->port));
+    }
+    p->cur = NULL;
+    if (c->role != ROLE_SCANNER || !c->control_center)
+        return;
+    /* the Control Center of a Scanner is none of the fleet's here: no drop is written for it */
+    struct appl *cc = calloc(1, sizeof(*cc));
+    if (!cc) {
+        p->oom = true;
+        return;
+    }
+    cc->name = "control-center";
+    cc->role = ROLE_CONTROL_CENTER;
+    cc->host = c->control_center;
+    resolve_appliance(p, cc);
+    p->cur = cc;
+    for (unsigned id = 1; id <= CAT_NFLOWS; id++)
+        if (cat_peer_source(id) == SRC_CONTROL_CENTER && cat_direction(id, c->role) == DIR_OUTBOUND)
+            admit_vantage(p, id, entry_port(id, cat_flow(id)->port, c->control_center_port));
+    p->cur = NULL;
+    free(cc);
+}
+
+/* Beside: the network firewall's view, every appliance's flows between its addresses and
+ * theirs. This host's own input and output (SSH to it, its resolvers, the agent's listeners)
+ * are not forwarded traffic: the on-box export rendered on this host keeps those. */
+static void plan_forward(struct plan *p)
+{
+    const struct cfg *c = p->cfg;
+    size_t n_scanners = c->role == ROLE_SCANNER ? 0 : c->n_scanners;
+    p->appls = calloc(n_scanners + 1, sizeof(*p->appls));
+    if (!p->appls) {
+        p->oom = true;
+        return;
+    }
+    p->appls[0] = (struct appl){.name = c->name, .role = c->role, .self = true, .host = c->address};
+    for (size_t i = 0; i < n_scanners; i++)
+        p->appls[i + 1] = (struct appl){.name = c->scanners[i].name,
+                                        .role = ROLE_SCANNER,
+                                        .host = c->scanners[i].peer.host,
+                                        .port = c->scanners[i].peer.port};
+    p->n_appls = n_scanners + 1;
+    for (size_t i = 0; i < p->n_appls && !p->oom; i++)
+        resolve_appliance(p, &p->appls[i]);
+    for (size_t i = 0; i < p->n_appls && !p->oom; i++) {
+        p->cur = &p->appls[i];
+        plan_flows(p, p->appls[i].role, p->appls[i].self);
+    }
+    p->cur = NULL;
+    if (p->opt->sets != FW_SETS_ONLY)
+        plan_vantage(p);
+    fleet_collect(p);
+}
+
+static void plan_build(struct plan *p)
+{
+    p->forward = p->cfg->placement == PLACEMENT_BESIDE;
+    if (p->forward) {
+        plan_forward(p);
+        return;
+    }
+    if (p->opt->sets != FW_SETS_ONLY) {
+        keep_resolvers(p);
+        keep_listeners(p);
+    }
+    plan_flows(p, p->cfg->role, true);
+}
+
 static void plan_free(struct plan *p)
 {
     for (size_t i = 0; i < p->n_sets; i++) {
@@ -655,6 +909,8 @@ static void plan_free(struct plan *p)
         free(p->sets[i].addrs);
     }
     free(p->sets);
+    free(p->appls);
+    free(p->fleet);
     free(p->seen);
     free(p->rules);
     free(p->notes);
@@ -672,6 +928,8 @@ void fw_each_name(const struct cfg *c, enum fw_sets sets, void (*cb)(const char 
                 cb(lists[i]->items[j].host, arg);
     if (c->control_center && !literal_family(c->control_center))
         cb(c->control_center, arg);
+    if (c->placement == PLACEMENT_BESIDE && c->address && !literal_family(c->address))
+        cb(c->address, arg);
     for (size_t i = 0; i < c->n_scanners; i++)
         if (!literal_family(c->scanners[i].peer.host))
             cb(c->scanners[i].peer.host, arg);
@@ -697,13 +955,44 @@ static void header(FILE *out, const struct plan *p, const char *what)
     stamp_text(p->opt->now_us, now, sizeof(now));
     snprintf(name, sizeof(name), "%s", p->cfg->name);
     clean_text(name); /* a comment line, whatever the configuration holds */
-    fprintf(out, "# smsa-agent: what the host firewall of %s (%s) must allow, rendered %s.\n", name,
-            cat_role_name(p->cfg->role), now);
+    if (p->forward)
+        fprintf(out,
+                "# smsa-agent: what the network firewall must forward for %s (%s) and its "
+                "fleet, rendered %s.\n",
+                name, cat_role_name(p->cfg->role), now);
+    else
+        fprintf(out, "# smsa-agent: what the host firewall of %s (%s) must allow, rendered %s.\n",
+                name, cat_role_name(p->cfg->role), now);
     fprintf(out, "# %s\n", what);
     fprintf(out, "# Addresses are those resolved at the time each rule names: render again when "
                  "they change.\n");
-    for (size_t i = 0; i < p->n_notes; i++)
-        fprintf(out, "# flow %u: %s\n", p->notes[i].flow, p->notes[i].text);
+    if (p->forward && p->opt->sets != FW_SETS_ONLY) {
+        fprintf(out, "# The appliances:");
+        for (size_t i = 0; i < p->n_appls; i++) {
+            char an[CFG_MAX_NAME + 1];
+            snprintf(an, sizeof(an), "%s", p->appls[i].name);
+            clean_text(an);
+            fprintf(out, "%s %s (", i ? ";" : "", an);
+            for (size_t k = 0; k < p->appls[i].addrs.n; k++)
+                fprintf(out, "%s%s", k ? " " : "", p->appls[i].addrs.addr[k]);
+            fprintf(out, "%s)", p->appls[i].addrs.n ? "" : "no address");
+        }
+        fprintf(out, ".\n# This host (the agent's checks come from there):");
+        const struct fw_addrs *v = p->opt->vantage;
+        for (size_t i = 0; v && i < v->n && i < FW_MAX_ADDRS; i++)
+            if (literal_family(v->addr[i]))
+                fprintf(out, " %s", v->addr[i]);
+        fprintf(out,
+                "%s.\n# This host's own input and output (SSH to it, its resolvers, the "
+                "agent's listeners) are\n# the on-box export's job: not forwarded traffic.\n",
+                v && v->n ? "" : " unknown");
+    }
+    for (size_t i = 0; i < p->n_notes; i++) {
+        if (p->notes[i].flow)
+            fprintf(out, "# flow %u: %s\n", p->notes[i].flow, p->notes[i].text);
+        else
+            fprintf(out, "# %s\n", p->notes[i].text);
+    }
 }
 
 static void rule_remark(FILE *out, const char *indent, const struct rule *r)
@@ -717,8 +1006,23 @@ static void rule_remark(FILE *out, const char *indent, const struct rule *r)
             fprintf(out, "%s# WARNING: to any destination, since they cannot be known\n", indent);
         return;
     }
+    /* a comment line, whatever the configuration calls the appliance */
+    char an[CFG_MAX_NAME + 1] = "";
+    if (r->appl_name) {
+        snprintf(an, sizeof(an), "%s", r->appl_name);
+        clean_text(an);
+    }
+    if (r->vantage) {
+        fprintf(out,
+                "%s# this host to %s: the agent checks these flows from here, so it is "
+                "admitted as their sources are\n",
+                indent, an);
+        return;
+    }
     fprintf(out, "%s# flow %u, %s, %u/%s %s", indent, r->flow, f->purpose, (unsigned)r->port,
             cat_proto_name(r->proto), dir_word(r->dir));
+    if (r->appl_name)
+        fprintf(out, " %s %s", r->dir == DIR_INBOUND ? "to" : "from", an);
     if (r->open_any)
         fprintf(out,
                 ": from anywhere\n%s# WARNING: %s, kept open so that this ruleset cannot "
@@ -745,8 +1049,12 @@ static bool family_fits(const struct rule *r, int fam)
 /* The remark goes once above a run of rules of the same flow, port and direction. */
 static bool same_group(const struct rule *a, const struct rule *b)
 {
+    /* this host's rules to one appliance share one remark */
+    if (a && a->vantage && b->vantage)
+        return a->appl_name == b->appl_name;
     return a && a->flow == b->flow && a->port == b->port && a->dir == b->dir &&
-           a->pinned == b->pinned && a->proto == b->proto && (a->flow || a->label == b->label);
+           a->pinned == b->pinned && a->proto == b->proto && (a->flow || a->label == b->label) &&
+           a->appl_name == b->appl_name && a->vantage == b->vantage;
 }
 
 static void nft_rule(FILE *out, const struct rule *r, const struct rule *prev)
@@ -755,12 +1063,18 @@ static void nft_rule(FILE *out, const struct rule *r, const struct rule *prev)
         rule_remark(out, "\t\t", r);
     fputs("\t\t", out);
     const char *side = r->dir == DIR_INBOUND ? "saddr" : "daddr";
+    const char *fam = r->family == 6 ? "ip6" : "ip";
+    /* beside, the appliance's side comes first when it is the source */
+    if (r->appl[0] && r->dir == DIR_OUTBOUND)
+        fprintf(out, "%s saddr %s ", fam, r->appl);
     if (r->set[0])
-        fprintf(out, "%s %s @%s ", r->family == 6 ? "ip6" : "ip", side, r->set);
+        fprintf(out, "%s %s @%s ", fam, side, r->set);
     else if (r->addr[0] && r->prefix)
-        fprintf(out, "%s %s %s/%u ", r->family == 6 ? "ip6" : "ip", side, r->addr, r->prefix);
+        fprintf(out, "%s %s %s/%u ", fam, side, r->addr, r->prefix);
     else if (r->addr[0])
-        fprintf(out, "%s %s %s ", r->family == 6 ? "ip6" : "ip", side, r->addr);
+        fprintf(out, "%s %s %s ", fam, side, r->addr);
+    if (r->appl[0] && r->dir == DIR_INBOUND)
+        fprintf(out, "%s daddr %s ", fam, r->appl);
     fprintf(out, "%s dport %u accept comment \"%s\"\n", cat_proto_name(r->proto), (unsigned)r->port,
             r->comment);
 }
@@ -807,6 +1121,37 @@ static void write_nft_sets_only(FILE *out, const struct plan *p)
     }
 }
 
+/* Beside. Policy accept, on purpose: a base chain with policy drop in a table of its own
+ * would drop every forwarded packet of the router that it does not accept (all other
+ * networks' traffic: a lock-out of everything but the appliances). So the chain accepts the
+ * appliances' flows and then drops only what else goes to or from an appliance's address.
+ * nft runs every base chain at the hook: an accept here does not override a drop in the
+ * router's own forward chain, a drop here is final. */
+static void nft_forward_chain(FILE *out, const struct plan *p)
+{
+    fprintf(out, "%s\tchain forward {\n", p->n_sets ? "\n" : "");
+    fputs("\t\t# policy accept: only the appliances' traffic is this chain's business\n", out);
+    fputs("\t\ttype filter hook forward priority filter; policy accept;\n", out);
+    fputs("\t\tct state established,related accept comment \"replies and related traffic\"\n", out);
+    const struct rule *prev = NULL;
+    for (size_t i = 0; i < p->n_rules; i++) {
+        nft_rule(out, &p->rules[i], prev);
+        prev = &p->rules[i];
+    }
+    for (int fam = 4; fam <= 6; fam += 2) {
+        size_t first = 0, n = 0;
+        fleet_family(p, fam, &first, &n);
+        for (int side = 0; n && side < 2; side++) {
+            fprintf(out, "\t\t%s %s { ", fam == 6 ? "ip6" : "ip", side ? "saddr" : "daddr");
+            for (size_t i = first; i < first + n; i++)
+                fprintf(out, "%s%s", i > first ? ", " : "", p->fleet[i]);
+            fprintf(out, " } drop comment \"nothing else %s an appliance\"\n",
+                    side ? "from" : "to");
+        }
+    }
+    fputs("\t}\n", out);
+}
+
 static void write_nft(FILE *out, const struct plan *p)
 {
     if (p->opt->sets == FW_SETS_ONLY) {
@@ -814,9 +1159,16 @@ static void write_nft(FILE *out, const struct plan *p)
         return;
     }
     fputs("#!/usr/sbin/nft -f\n", out);
-    header(out, p,
-           "Load with \"nft -f FILE\": the table is replaced in one transaction. Its chains drop "
-           "what they do not accept.");
+    if (p->forward)
+        header(out, p,
+               "Load with \"nft -f FILE\" on the router or firewall between the appliances and "
+               "their peers: the table is replaced in one transaction. Its forward chain drops "
+               "what it does not accept to or from an appliance, and leaves other traffic to "
+               "the router's own chains.");
+    else
+        header(out, p,
+               "Load with \"nft -f FILE\": the table is replaced in one transaction. Its "
+               "chains drop what they do not accept.");
     /* declaring first makes the delete succeed on a host that has no such table yet */
     fputs("table inet smsa_agent\ndelete table inet smsa_agent\n\ntable inet smsa_agent {\n", out);
     for (size_t i = 0; i < p->n_sets; i++) {
@@ -831,6 +1183,11 @@ static void write_nft(FILE *out, const struct plan *p)
             fputs(" }\n", out);
         }
         fputs("\t}\n", out);
+    }
+    if (p->forward) {
+        nft_forward_chain(out, p);
+        fputs("}\n", out);
+        return;
     }
     for (int chain = 0; chain < 2; chain++) {
         enum smsa_direction d = chain == 0 ? DIR_INBOUND : DIR_OUTBOUND;
@@ -863,15 +1220,22 @@ static void ipt_rule(FILE *out, const struct rule *r, const struct rule *prev, i
 {
     if (!same_group(prev, r))
         rule_remark(out, "", r);
-    fprintf(out, "-A %s", r->dir == DIR_INBOUND ? "SMSA-IN" : "SMSA-OUT");
+    unsigned host_bits = fam == 6 ? 128u : 32u;
+    fprintf(out, "-A %s",
+            r->appl[0]              ? FW_IPT_FORWARD_CHAIN
+            : r->dir == DIR_INBOUND ? "SMSA-IN"
+                                    : "SMSA-OUT");
+    /* the source first, then the destination: beside, one of them is the appliance */
+    if (r->appl[0] && r->dir == DIR_OUTBOUND)
+        fprintf(out, " -s %s/%u", r->appl, host_bits);
     const char *side = r->dir == DIR_INBOUND ? "src" : "dst";
     if (r->set[0])
         fprintf(out, " -m set --match-set %s %s", r->set, side);
     else if (r->addr[0])
         fprintf(out, " %s %s/%u", r->dir == DIR_INBOUND ? "-s" : "-d", r->addr,
-                r->prefix  ? r->prefix
-                : fam == 6 ? 128u
-                           : 32u);
+                r->prefix ? r->prefix : host_bits);
+    if (r->appl[0] && r->dir == DIR_INBOUND)
+        fprintf(out, " -d %s/%u", r->appl, host_bits);
     fprintf(out, " -p %s -m %s --dport %u -m comment --comment \"%s\" -j ACCEPT\n",
             cat_proto_name(r->proto), cat_proto_name(r->proto), (unsigned)r->port, r->comment);
 }
@@ -898,10 +1262,52 @@ static void write_ipset(FILE *out, const struct plan *p, int fam)
     }
 }
 
+/* Beside: one chain that FORWARD jumps to. It ends by dropping what else goes to or from an
+ * appliance; any other packet returns to FORWARD and the router's own rules (the same choice
+ * as nft's policy accept: never a lock-out of the router's other traffic). */
+static void write_iptables_forward(FILE *out, const struct plan *p, int fam)
+{
+    const char *tool = fam == 6 ? "ip6tables" : "iptables";
+    char what[400];
+    snprintf(what, sizeof(what),
+             "Load with \"%s-restore --noflush FILE\" on the router or firewall between the "
+             "appliances and their peers: it declares and fills %s only. Jump to it once: %s -I "
+             "FORWARD -j %s%s",
+             tool, FW_IPT_FORWARD_CHAIN, tool, FW_IPT_FORWARD_CHAIN,
+             p->opt->sets == FW_SETS_ON ? ". Load the sets (--firewall-sets-only) first." : ".");
+    header(out, p, what);
+    fprintf(out, "*filter\n:%s - [0:0]\n", FW_IPT_FORWARD_CHAIN);
+    fprintf(out,
+            "-A %s -m conntrack --ctstate ESTABLISHED,RELATED -m comment --comment \"replies "
+            "and related traffic\" -j ACCEPT\n",
+            FW_IPT_FORWARD_CHAIN);
+    const struct rule *prev = NULL;
+    for (size_t i = 0; i < p->n_rules; i++) {
+        if (!family_fits(&p->rules[i], fam))
+            continue;
+        ipt_rule(out, &p->rules[i], prev, fam);
+        prev = &p->rules[i];
+    }
+    size_t first = 0, n = 0;
+    fleet_family(p, fam, &first, &n);
+    for (int side = 0; side < 2; side++)
+        for (size_t i = first; i < first + n; i++)
+            fprintf(out,
+                    "-A %s %s %s/%u -m comment --comment \"nothing else %s an appliance\" -j "
+                    "DROP\n",
+                    FW_IPT_FORWARD_CHAIN, side ? "-s" : "-d", p->fleet[i], fam == 6 ? 128u : 32u,
+                    side ? "from" : "to");
+    fputs("COMMIT\n", out);
+}
+
 static void write_iptables(FILE *out, const struct plan *p, int fam)
 {
     if (p->opt->sets == FW_SETS_ONLY) {
         write_ipset(out, p, fam);
+        return;
+    }
+    if (p->forward) {
+        write_iptables_forward(out, p, fam);
         return;
     }
     const char *tool = fam == 6 ? "ip6tables" : "iptables";
@@ -945,6 +1351,12 @@ static void write_iptables(FILE *out, const struct plan *p, int fam)
     fputs("COMMIT\n", out);
 }
 
+/* The netfilter hook a rule is for: input and output on-box, forward beside. */
+static const char *hook_name(const struct plan *p, const struct rule *r)
+{
+    return p->forward ? "forward" : r->dir == DIR_INBOUND ? "input" : "output";
+}
+
 static json_t *str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
@@ -984,6 +1396,25 @@ static int write_json(FILE *out, const struct plan *p)
     json_object_set_new(doc, "appliance", json_string(p->cfg->name));
     json_object_set_new(doc, "role", json_string(cat_role_name(p->cfg->role)));
     json_object_set_new(doc, "generated", stamp_or_null(p->opt->now_us));
+    json_object_set_new(doc, "placement", json_string(cfg_placement_name(p->cfg->placement)));
+    if (p->forward && p->opt->sets != FW_SETS_ONLY) {
+        json_t *appls = json_array(), *vantage = json_array();
+        for (size_t i = 0; i < p->n_appls; i++) {
+            const struct appl *a = &p->appls[i];
+            json_t *addrs = json_array();
+            for (size_t k = 0; k < a->addrs.n; k++)
+                json_array_append_new(addrs, json_string(a->addrs.addr[k]));
+            json_array_append_new(appls, json_pack("{s:s,s:s,s:o,s:o}", "name", a->name, "role",
+                                                   cat_role_name(a->role), "host",
+                                                   str_or_null(a->host), "addresses", addrs));
+        }
+        const struct fw_addrs *v = p->opt->vantage;
+        for (size_t i = 0; v && i < v->n && i < FW_MAX_ADDRS; i++)
+            if (literal_family(v->addr[i]))
+                json_array_append_new(vantage, json_string(v->addr[i]));
+        json_object_set_new(doc, "appliances", appls);
+        json_object_set_new(doc, "vantage", vantage);
+    }
     if (p->opt->sets != FW_SETS_ONLY) {
         json_t *rules = json_array(), *notes = json_array();
         for (size_t i = 0; i < p->n_rules; i++) {
@@ -1004,14 +1435,24 @@ static int write_json(FILE *out, const struct plan *p)
                           stamp_or_null(r->resolved_us), "pinned", r->pinned, "warning",
                           r->pinned ? json_null() : json_string(VENDOR_WARNING), "comment",
                           r->comment));
+            json_t *last = json_array_get(rules, json_array_size(rules) - 1);
+            json_object_set_new(last, "hook", json_string(hook_name(p, r)));
+            json_object_set_new(last, "appliance", str_or_null(r->appl_name));
+            json_object_set_new(last, "appliance_address",
+                                str_or_null(r->appl[0] ? r->appl : NULL));
         }
         for (size_t i = 0; i < p->n_notes; i++)
             json_array_append_new(notes,
                                   json_pack("{s:I,s:s}", "flow", (json_int_t)p->notes[i].flow,
                                             "text", p->notes[i].text));
-        json_object_set_new(
-            doc, "baseline",
-            json_pack("[s,s,s]", "established-related", "loopback", "ipv6-neighbour-discovery"));
+        if (p->forward)
+            json_object_set_new(
+                doc, "baseline",
+                json_pack("[s,s]", "established-related", "appliances-else-dropped"));
+        else
+            json_object_set_new(doc, "baseline",
+                                json_pack("[s,s,s]", "established-related", "loopback",
+                                          "ipv6-neighbour-discovery"));
         json_object_set_new(doc, "rules", rules);
         json_object_set_new(doc, "notes", notes);
     }
@@ -1048,6 +1489,41 @@ int fw_render(FILE *out, const struct cfg *c, const struct fw_options *o, fw_loo
     if (fflush(out) != 0 || ferror(out))
         rc = -1;
     return rc;
+}
+
+int fw_vantage_addrs(struct fw_addrs *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct ifaddrs *list;
+    if (getifaddrs(&list) < 0)
+        return -1;
+    for (const struct ifaddrs *i = list; i && out->n < FW_MAX_ADDRS; i = i->ifa_next) {
+        if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK))
+            continue;
+        char text[SMSA_ADDR_TEXT];
+        if (i->ifa_addr->sa_family == AF_INET) {
+            const struct in_addr *a = &((const struct sockaddr_in *)i->ifa_addr)->sin_addr;
+            /* 169.254.0.0/16 (RFC 3927): link-local, never routed */
+            if ((ntohl(a->s_addr) >> 16) == 0xa9fe || !inet_ntop(AF_INET, a, text, sizeof(text)))
+                continue;
+        } else if (i->ifa_addr->sa_family == AF_INET6) {
+            const struct in6_addr *a = &((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+            if (IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_LOOPBACK(a) ||
+                !inet_ntop(AF_INET6, a, text, sizeof(text)))
+                continue;
+        } else {
+            continue;
+        }
+        bool dup = false;
+        for (size_t k = 0; k < out->n && !dup; k++)
+            dup = !strcmp(out->addr[k], text);
+        if (!dup)
+            snprintf(out->addr[out->n++], SMSA_ADDR_TEXT, "%s", text);
+    }
+    freeifaddrs(list);
+    out->resolved = true;
+    qsort(out->addr, out->n, sizeof(out->addr[0]), cmp_addr_text);
+    return 0;
 }
 
 static const char *const format_names[] = {"nft", "iptables", "ip6tables", "json"};

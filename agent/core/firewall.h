@@ -50,9 +50,20 @@ struct fw_options {
      * NULL. The same text is a comment in the output. */
     void (*warn)(const char *text, void *arg);
     void *warn_arg;
+    /* Beside: this host's own addresses (fw_vantage_addrs), admitted to the appliances for
+     * the checks it makes from here; NULL or none: a note says nothing admits it. */
+    const struct fw_addrs *vantage;
 };
 
 #define FW_RESOLV_CONF "/etc/resolv.conf"
+
+/* The name of the chain an iptables FORWARD jumps to, beside. */
+#define FW_IPT_FORWARD_CHAIN "SMSA-AGENT-FWD"
+
+/* This host's addresses, as the vantage of the checks beside: every address of an interface
+ * that is up, except loopback and link-local ones (no check leaves from those). -1 when the
+ * interfaces cannot be read. */
+int fw_vantage_addrs(struct fw_addrs *out);
 
 int fw_format_parse(const char *s, enum fw_format *out);
 const char *fw_format_name(enum fw_format f);
@@ -62,11 +73,15 @@ void fw_each_name(const struct cfg *c, enum fw_sets sets, void (*cb)(const char 
                   void *arg);
 
 /* Renders what c's appliance must allow; 0, or -1 when out of memory or the write failed.
- * Whatever the configuration, the ruleset keeps this host reachable: SSH (from
+ * On-box (appliance.placement), this host's input and output chains; whatever the
+ * configuration, they keep this host reachable: SSH (from
  * management_hosts, else from anywhere with a warning), its own resolvers on 53 udp and tcp,
  * the agent's own listeners (http.listen, snmp.master_listen in master mode) from their
- * allow lists, loopback, and established and related traffic. A sets-only output holds
- * statements on the product's own sets and nothing else. */
+ * allow lists, loopback, and established and related traffic. Beside, the network firewall's
+ * forward view: each appliance's flows between its addresses and their sources and peers,
+ * this host admitted for its checks, established and related traffic, and nothing else to or
+ * from an appliance's address; other forwarded traffic is left alone. A sets-only output
+ * holds statements on the product's own sets and nothing else. */
 int fw_render(FILE *out, const struct cfg *c, const struct fw_options *o, fw_lookup_fn lookup,
               void *arg);
 

@@ -77,15 +77,31 @@ static void model_lookup(const char *host, struct fw_addrs *out, void *arg)
  * resolution (so that it, and its ETag, change only when one of these does). */
 struct generation {
     uint64_t config;
+    uint64_t vantage; /* a hash of this host's addresses, beside */
     int64_t as_of;
     uint64_t stamps;
     int64_t resolv_mtime_ns;
     uint64_t resolv_ino;
 };
 
-static void generation_now(const struct smsa_model *m, struct generation *g)
+/* FNV-1a over the addresses: this host's addresses changing renders anew. */
+static uint64_t vantage_hash(const struct fw_addrs *v)
+{
+    uint64_t h = 14695981039346656037u;
+    for (size_t i = 0; i < v->n; i++)
+        for (const char *s = v->addr[i];; s++) {
+            h = (h ^ (unsigned char)*s) * 1099511628211u;
+            if (!*s)
+                break;
+        }
+    return h;
+}
+
+static void generation_now(const struct smsa_model *m, const struct fw_addrs *vantage,
+                           struct generation *g)
 {
     memset(g, 0, sizeof(*g));
+    g->vantage = vantage ? vantage_hash(vantage) : 0;
     g->config = m->config_generation;
     g->as_of = m->started.wall_us;
     for (unsigned i = 0; i < CAT_NFLOWS; i++)
@@ -104,8 +120,9 @@ static void generation_now(const struct smsa_model *m, struct generation *g)
 
 static bool same_generation(const struct generation *a, const struct generation *b)
 {
-    return a->config == b->config && a->as_of == b->as_of && a->stamps == b->stamps &&
-           a->resolv_mtime_ns == b->resolv_mtime_ns && a->resolv_ino == b->resolv_ino;
+    return a->config == b->config && a->vantage == b->vantage && a->as_of == b->as_of &&
+           a->stamps == b->stamps && a->resolv_mtime_ns == b->resolv_mtime_ns &&
+           a->resolv_ino == b->resolv_ino;
 }
 
 /* One rendering per format and sets choice, all of one generation. */
@@ -128,7 +145,7 @@ static void cache_drop_other(const struct generation *g)
 }
 
 static char *render(const struct smsa_model *m, const struct cfg *c, enum fw_format f,
-                    enum fw_sets sets, int64_t as_of, size_t *len)
+                    enum fw_sets sets, int64_t as_of, const struct fw_addrs *vantage, size_t *len)
 {
     struct by_host idx;
     if (by_host_build(&idx, m) < 0) {
@@ -139,7 +156,7 @@ static char *render(const struct smsa_model *m, const struct cfg *c, enum fw_for
     FILE *out = open_memstream(&text, len);
     int rc = -1;
     if (out) {
-        struct fw_options o = {.format = f, .sets = sets, .now_us = as_of};
+        struct fw_options o = {.format = f, .sets = sets, .now_us = as_of, .vantage = vantage};
         rc = fw_render(out, c, &o, model_lookup, &idx);
         if (fclose(out) != 0)
             rc = -1;
@@ -175,12 +192,16 @@ char *httpf_firewall_text(const struct smsa_model *m, const struct cfg *c, enum 
 {
     if ((unsigned)f > FW_JSON || (unsigned)sets > FW_SETS_ONLY)
         return NULL;
+    /* beside, the checks leave from this host's addresses (one netlink dump per request) */
+    struct fw_addrs vantage, *v = NULL;
+    if (c->placement == PLACEMENT_BESIDE && fw_vantage_addrs(&vantage) == 0)
+        v = &vantage;
     struct generation g;
-    generation_now(m, &g);
+    generation_now(m, v, &g);
     cache_drop_other(&g);
     if (!cache[f][sets].valid) {
         size_t n = 0;
-        char *text = render(m, c, f, sets, g.as_of, &n);
+        char *text = render(m, c, f, sets, g.as_of, v, &n);
         if (!text)
             return NULL;
         cache[f][sets].text = text;

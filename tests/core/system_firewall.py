@@ -476,6 +476,164 @@ def test_ssh_from_outside_stays_accepted_once_loaded():
             run("ip", "netns", "del", b)
 
 
+def beside_config(tmp, dns_port):
+    """A Control Center watched from beside, with two scanners, all by name."""
+    cfg = role_config(tmp, "control-center", dns_port)
+    cfg["appliance"].update(placement="beside", address="cc.test")
+    return cfg
+
+
+def test_beside_renders_a_forward_chain_the_tools_accept():
+    """Beside, the export is the network firewall's forward view: nft -c and
+    iptables-restore --test accept it (the CLI's --output runs them too), and it holds the
+    fleet's flows between the appliances' addresses, and nothing of this host's input."""
+    if not tools_or_skip():
+        return
+    with h.TempDir() as tmp:
+        os.chmod(tmp, 0o755)
+        dns = h.Dnsmasq(tmp, RECORDS).start()
+        try:
+            cfg = beside_config(tmp, dns.port)
+            for sets in ([], ["--firewall-sets"]):
+                nft = firewall(tmp, cfg, "nft", *sets)
+                check(tmp, ["nft", "-c", "-f"], nft, "beside.nft")
+                v4 = firewall(tmp, cfg, "iptables", *sets)
+                v6 = firewall(tmp, cfg, "ip6tables", *sets)
+                if not sets:
+                    check(tmp, ["iptables-restore", "--test", "--noflush"], v4, "beside.v4")
+                    check(tmp, ["ip6tables-restore", "--test", "--noflush"], v6, "beside.v6")
+            nft = firewall(tmp, cfg, "nft")
+            assert "type filter hook forward priority filter; policy accept;" in nft, nft
+            assert "hook input" not in nft and "hook output" not in nft, nft
+            assert "ip saddr 192.0.2.1 ip daddr 192.0.2.11 tcp dport 41002 accept" in nft, nft
+            assert "ip6 saddr 2001:db8::1 ip6 daddr 2001:db8::11 tcp dport 41002 accept" in nft
+            assert "ip saddr 192.0.2.100 ip daddr 192.0.2.12 tcp dport 22 accept" in nft, nft
+            assert "ip daddr { 192.0.2.1, 192.0.2.11, 192.0.2.12 } drop" in nft, nft
+            assert "198.51.100.7" not in nft  # update hosts never pinned
+            v4 = firewall(tmp, cfg, "iptables")
+            assert ":SMSA-AGENT-FWD - [0:0]" in v4 and "SMSA-IN" not in v4, v4
+            # --output checks with the real tools before it replaces the file
+            path = write_config(tmp, cfg, "beside.json")
+            for fmt, name in (("nft", "fw.nft"), ("iptables", "fw.v4"), ("ip6tables", "fw.v6")):
+                target = os.path.join(tmp, name)
+                p = output(path, fmt, target)
+                assert p.returncode == 0, p.stderr
+                assert "forward" in open(target).read().lower()
+            doc = json.loads(firewall(tmp, cfg, "json"))
+            assert doc["placement"] == "beside", doc
+            assert {r["hook"] for r in doc["rules"]} == {"forward"}, doc["rules"]
+            assert sorted(a["name"] for a in doc["appliances"]) == \
+                ["box-control-center", "scanner1", "scanner2"], doc["appliances"]
+        finally:
+            dns.stop()
+
+
+ROUTED_CC = {
+    "appliance": {"name": "cc-routed", "role": "control-center", "placement": "beside",
+                  "address": "10.252.2.2"},
+    "peers": {"scanners": [], "management_hosts": ["10.252.1.2"]},
+    "updates": [], "ntp": {"enabled": False, "servers": []},
+    "probe": {"resolver": "127.0.0.1:9"}, "snmp": {"mode": "off"}, "http": {"listen": ""},
+}
+
+
+def test_beside_forward_chain_loaded_in_a_router():
+    """Loaded for real on a router between a management host and an appliance (three
+    private network namespaces, forwarding on): SSH from the management host to the appliance
+    passes, a port nothing opens on the appliance is dropped, and traffic to an address that
+    is no appliance's is left alone (policy accept: no lock-out of the router's other
+    traffic). Once with nft, once with iptables-restore and a jump from FORWARD."""
+    if not tools_or_skip() or not shutil.which("ip"):
+        print("SKIP: needs root, nft, iptables-restore and ip")
+        return
+    with h.TempDir() as tmp:
+        os.chmod(tmp, 0o755)
+        cfg = write_config(tmp, ROUTED_CC)
+        rules = {}
+        for fmt, name in (("nft", "fwd.nft"), ("iptables", "fwd.v4")):
+            rules[fmt] = os.path.join(tmp, name)
+            p = output(cfg, fmt, rules[fmt])
+            assert p.returncode == 0, p.stderr
+        text = open(rules["nft"]).read()
+        assert "ip saddr 10.252.1.2 ip daddr 10.252.2.2 tcp dport 22 accept" in text, text
+        tag = "%d" % os.getpid()
+        cl, rt, ap = "smsafwc" + tag, "smsafwr" + tag, "smsafwa" + tag
+        server = os.path.join(tmp, "server.py")
+        with open(server, "w") as f:
+            f.write("import socket, sys\n"
+                    "ss = []\n"
+                    "for addr, port in (('10.252.2.2', 22), ('10.252.2.2', 41999),\n"
+                    "                   ('10.252.2.3', 41999)):\n"
+                    "    s = socket.socket(); s.bind((addr, port)); s.listen(8)\n"
+                    "    ss.append(s)\n"
+                    "open(sys.argv[1], 'w').close()\n"
+                    "sys.stdin.read()\n")
+        ready = os.path.join(tmp, "ready")
+        run = lambda *argv: subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        setup = run("ip", "netns", "add", cl)
+        if setup.returncode != 0:
+            print("SKIP: no network namespaces here: %s" % setup.stderr.strip())
+            return
+        srv = None
+        try:
+            for cmd in (["ip", "netns", "add", rt],
+                        ["ip", "netns", "add", ap],
+                        ["ip", "link", "add", "vc", "netns", cl, "type", "veth", "peer", "name",
+                         "vrc", "netns", rt],
+                        ["ip", "link", "add", "va", "netns", ap, "type", "veth", "peer", "name",
+                         "vra", "netns", rt],
+                        ["ip", "-n", cl, "addr", "add", "10.252.1.2/24", "dev", "vc"],
+                        ["ip", "-n", rt, "addr", "add", "10.252.1.1/24", "dev", "vrc"],
+                        ["ip", "-n", rt, "addr", "add", "10.252.2.1/24", "dev", "vra"],
+                        ["ip", "-n", ap, "addr", "add", "10.252.2.2/24", "dev", "va"],
+                        ["ip", "-n", ap, "addr", "add", "10.252.2.3/24", "dev", "va"],
+                        ["ip", "-n", cl, "link", "set", "vc", "up"],
+                        ["ip", "-n", rt, "link", "set", "vrc", "up"],
+                        ["ip", "-n", rt, "link", "set", "vra", "up"],
+                        ["ip", "-n", ap, "link", "set", "va", "up"],
+                        ["ip", "-n", cl, "route", "add", "default", "via", "10.252.1.1"],
+                        ["ip", "-n", ap, "route", "add", "default", "via", "10.252.2.1"],
+                        ["ip", "netns", "exec", rt, "sysctl", "-qw", "net.ipv4.ip_forward=1"]):
+                r = run(*cmd)
+                assert r.returncode == 0, (cmd, r.stderr)
+            srv = subprocess.Popen(["ip", "netns", "exec", ap, "/usr/bin/python3", server, ready],
+                                   stdin=subprocess.PIPE)
+            h.wait_until(lambda: os.path.exists(ready), 10, what="the listeners")
+
+            def connect(addr, port):
+                code = ("import socket; s = socket.socket(); s.settimeout(3); "
+                        "s.connect(('%s', %d)); print('connected')" % (addr, port))
+                return run("ip", "netns", "exec", cl, "/usr/bin/python3", "-c", code)
+
+            def assert_forwarding():
+                ok = connect("10.252.2.2", 22)
+                assert ok.returncode == 0 and "connected" in ok.stdout, ok.stderr
+                dropped = connect("10.252.2.2", 41999)
+                assert dropped.returncode != 0 and "timed out" in dropped.stderr, \
+                    (dropped.stdout, dropped.stderr)
+                other = connect("10.252.2.3", 41999)
+                assert other.returncode == 0 and "connected" in other.stdout, other.stderr
+
+            # without rules, all three connect: the drop below is the ruleset's doing
+            free = connect("10.252.2.2", 41999)
+            assert free.returncode == 0, free.stderr
+            r = run("ip", "netns", "exec", rt, "nft", "-f", rules["nft"])
+            assert r.returncode == 0, r.stderr
+            assert_forwarding()
+            for cmd in (["nft", "delete", "table", "inet", "smsa_agent"],
+                        ["iptables-restore", "--noflush", rules["iptables"]],
+                        ["iptables", "-I", "FORWARD", "-j", "SMSA-AGENT-FWD"]):
+                r = run("ip", "netns", "exec", rt, *cmd)
+                assert r.returncode == 0, (cmd, r.stderr)
+            assert_forwarding()
+        finally:
+            if srv:
+                srv.stdin.close()
+                srv.wait(timeout=10)
+            for ns in (cl, rt, ap):
+                run("ip", "netns", "del", ns)
+
+
 if __name__ == "__main__":
     h.run_tests([
         test_every_role_renders_rules_the_tools_accept,
@@ -487,4 +645,6 @@ if __name__ == "__main__":
         test_output_replaces_the_file_only_after_the_check,
         test_no_management_host_keeps_ssh_and_this_hosts_resolvers,
         test_ssh_from_outside_stays_accepted_once_loaded,
+        test_beside_renders_a_forward_chain_the_tools_accept,
+        test_beside_forward_chain_loaded_in_a_router,
     ])

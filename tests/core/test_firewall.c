@@ -71,6 +71,9 @@ static void record_warning(const char *text, void *arg)
     snprintf(warned + n, sizeof(warned) - n, "%s\n", text);
 }
 
+/* This host's addresses beside (the vantage of the checks); NULL: unknown. */
+static const struct fw_addrs *vantage;
+
 static char *render(const char *cfg_text, enum fw_format f, enum fw_sets sets)
 {
     struct cfg *c = parse_ok(cfg_text);
@@ -83,7 +86,8 @@ static char *render(const char *cfg_text, enum fw_format f, enum fw_sets sets)
                            .sets = sets,
                            .now_us = NOW_US,
                            .resolv_conf = resolv_conf,
-                           .warn = record_warning};
+                           .warn = record_warning,
+                           .vantage = vantage};
     assert_int_equal(fw_render(out, c, &o, fake_lookup, NULL), 0);
     fclose(out);
     cfg_free(c);
@@ -561,6 +565,230 @@ static void test_many_scanners_one_rule_per_address(void **state)
     free(text);
 }
 
+/* A Control Center beside, watching two scanners, from 192.0.2.200 and 2001:db8::200. */
+static const char CC_BESIDE[] =
+    "{\"appliance\":{\"name\":\"cc1\",\"role\":\"control-center\",\"placement\":\"beside\","
+    "\"address\":\"cc.example.net\"},"
+    "\"peers\":{\"scanners\":[{\"name\":\"scanner1\",\"host\":\"scanner1.example.net\"},"
+    "{\"name\":\"scanner2\",\"host\":\"scanner2.example.net\"}],"
+    "\"dns_servers\":[\"192.0.2.53\"],\"management_hosts\":[\"192.0.2.100\"],"
+    "\"internal_mail_servers\":[\"192.0.2.25\"]},"
+    "\"updates\":[{\"purpose\":\"software\",\"host\":\"swupdate.example.net\",\"port\":443}],"
+    "\"snmp\":{\"mode\":\"off\"},\"http\":{\"listen\":\"0.0.0.0:8080\"}}";
+
+static const struct fw_addrs this_host = {
+    .resolved = true, .n = 2, .addr = {"192.0.2.200", "2001:db8::200"}};
+
+static void test_beside_is_a_forward_chain_between_the_fleets_addresses(void **state)
+{
+    (void)state;
+    vantage = &this_host;
+    char *t = render(CC_BESIDE, FW_NFT, FW_SETS_NONE);
+    vantage = NULL;
+    /* a forward chain that decides only the appliances' traffic: the router keeps the rest */
+    assert_has(t, "\tchain forward {\n");
+    assert_has(t, "type filter hook forward priority filter; policy accept;");
+    assert_lacks(t, "hook input");
+    assert_lacks(t, "hook output");
+    assert_lacks(t, "policy drop");
+    assert_has(t, "ct state established,related accept");
+    /* inbound flows to each appliance's address from their sources */
+    assert_has(t, "ip saddr 192.0.2.100 ip daddr 192.0.2.1 tcp dport 22 accept");
+    assert_has(t, "ip saddr 192.0.2.100 ip daddr 192.0.2.1 tcp dport 41443 accept");
+    assert_has(t, "ip saddr 192.0.2.100 ip daddr 192.0.2.11 tcp dport 22 accept");
+    assert_has(t, "ip saddr 192.0.2.100 ip daddr 192.0.2.12 tcp dport 22 accept");
+    assert_has(
+        t, "\t\tip daddr 192.0.2.12 tcp dport 25 accept comment \"scanner2: flow 2 any source\"");
+    assert_has(t, "ip saddr 192.0.2.25 ip daddr 192.0.2.11 tcp dport 25 accept");
+    /* outbound flows from each appliance's address to their peers */
+    assert_has(t, "ip saddr 192.0.2.1 ip daddr 192.0.2.53 udp dport 53 accept");
+    assert_has(t, "ip saddr 192.0.2.12 ip daddr 192.0.2.53 udp dport 53 accept");
+    assert_has(t, "ip saddr 192.0.2.11 ip daddr 192.0.2.25 tcp dport 25 accept");
+    /* Control Center <-> Scanner, once each */
+    assert_has(t, "ip saddr 192.0.2.1 ip daddr 192.0.2.11 tcp dport 41002 accept comment \"cc1: "
+                  "flow 11 scanner1 scanner1.example.net resolved 2025-11-30T23:59:00Z\"");
+    assert_has(t, "ip saddr 192.0.2.1 ip daddr 192.0.2.12 tcp dport 41017 accept");
+    assert_has(t, "ip saddr 192.0.2.12 ip daddr 192.0.2.1 tcp dport 41002 accept");
+    assert_has(t, "ip saddr 192.0.2.11 ip daddr 192.0.2.1 tcp dport 41025 accept");
+    const char *once = strstr(t, "ip saddr 192.0.2.1 ip daddr 192.0.2.11 tcp dport 41002 accept");
+    assert_null(strstr(once + 1, "ip saddr 192.0.2.1 ip daddr 192.0.2.11 tcp dport 41002 accept"));
+    /* the Control Center has no IPv6 address: no IPv6 rule between it and scanner1 */
+    assert_lacks(t, "ip6 daddr 2001:db8::11 tcp dport 41002 accept comment \"cc1:");
+    /* this host, whose checks reach the scanners and the appliances' inbound ports */
+    for (unsigned port = 41015; port <= 41017; port++) {
+        char want[128];
+        snprintf(want, sizeof(want), "ip saddr 192.0.2.200 ip daddr 192.0.2.12 tcp dport %u accept",
+                 port);
+        assert_has(t, want);
+    }
+    assert_has(t, "ip saddr 192.0.2.200 ip daddr 192.0.2.11 tcp dport 41002 accept comment "
+                  "\"scanner1: flow 11 checked from this host\"");
+    assert_has(t, "ip6 saddr 2001:db8::200 ip6 daddr 2001:db8::11 tcp dport 41002 accept");
+    assert_has(t, "ip saddr 192.0.2.200 ip daddr 192.0.2.1 tcp dport 22 accept");
+    assert_has(t, "ip saddr 192.0.2.200 ip daddr 192.0.2.1 tcp dport 41443 accept");
+    assert_has(t, "ip saddr 192.0.2.200 ip daddr 192.0.2.11 tcp dport 22 accept");
+    assert_has(t, "ip saddr 192.0.2.200 ip daddr 192.0.2.12 tcp dport 25 accept");
+    /* 41080 is off by default: neither its sources nor this host reach it */
+    assert_lacks(t, "dport 41080");
+    /* the update hosts are never pinned, beside either */
+    assert_has(t, "\t\tip saddr 192.0.2.1 tcp dport 443 accept comment \"cc1: flow 6 any "
+                  "destination: update hosts are never pinned\"");
+    assert_has(t, "\t\tip6 saddr 2001:db8::11 tcp dport 443 accept");
+    assert_has(t, "It is imperative that you do not use specific IP addresses");
+    assert_lacks(t, "198.51.100.7");
+    /* nothing else to or from an appliance; everything else is not this chain's business */
+    assert_has(t, "ip daddr { 192.0.2.1, 192.0.2.11, 192.0.2.12 } drop");
+    assert_has(t, "ip saddr { 192.0.2.1, 192.0.2.11, 192.0.2.12 } drop");
+    assert_has(t, "ip6 daddr { 2001:db8::11 } drop");
+    /* this host's own input and output belong to the on-box export, not to a forward chain */
+    assert_lacks(t, "kept:");
+    assert_lacks(t, "dport 8080");
+    assert_lacks(t, "iif \"lo\"");
+    assert_has(t, "the on-box export's job");
+    free(t);
+}
+
+static void test_beside_iptables_fills_its_forward_chain(void **state)
+{
+    (void)state;
+    vantage = &this_host;
+    char *v4 = render(CC_BESIDE, FW_IPTABLES, FW_SETS_NONE);
+    char *v6 = render(CC_BESIDE, FW_IP6TABLES, FW_SETS_NONE);
+    vantage = NULL;
+    assert_has(v4, "*filter\n:SMSA-AGENT-FWD - [0:0]\n");
+    assert_has(v4, "iptables -I FORWARD -j SMSA-AGENT-FWD");
+    assert_lacks(v4, "SMSA-IN");
+    assert_lacks(v4, "SMSA-OUT");
+    assert_has(v4,
+               "-A SMSA-AGENT-FWD -s 192.0.2.100/32 -d 192.0.2.11/32 -p tcp -m tcp --dport 22 ");
+    assert_has(v4,
+               "-A SMSA-AGENT-FWD -s 192.0.2.1/32 -d 192.0.2.12/32 -p tcp -m tcp --dport 41002 ");
+    assert_has(v4,
+               "-A SMSA-AGENT-FWD -s 192.0.2.200/32 -d 192.0.2.12/32 -p tcp -m tcp --dport 41016 ");
+    assert_has(v4, "-A SMSA-AGENT-FWD -s 192.0.2.1/32 -p tcp -m tcp --dport 443 ");
+    assert_has(v4, "-A SMSA-AGENT-FWD -d 192.0.2.12/32 -m comment --comment \"nothing else to an "
+                   "appliance\" -j DROP\n");
+    assert_has(v4, "-A SMSA-AGENT-FWD -s 192.0.2.12/32 -m comment --comment \"nothing else from "
+                   "an appliance\" -j DROP\nCOMMIT\n");
+    assert_lacks(v4, "2001:db8::11/128"); /* the header names them; no rule does */
+    assert_has(v6, "-A SMSA-AGENT-FWD -s 2001:db8::200/128 -d 2001:db8::11/128 -p tcp -m tcp "
+                   "--dport 41015 ");
+    assert_has(v6, "-A SMSA-AGENT-FWD -d 2001:db8::11/128 -m comment");
+    assert_lacks(v6, "192.0.2.11/32");
+    free(v4);
+    free(v6);
+}
+
+static void test_beside_json_says_hook_and_appliance(void **state)
+{
+    (void)state;
+    vantage = &this_host;
+    char *t = render(CC_BESIDE, FW_JSON, FW_SETS_NONE);
+    vantage = NULL;
+    json_error_t e;
+    json_t *doc = json_loads(t, 0, &e);
+    if (!doc)
+        fail_msg("not JSON: %s\n%s", e.text, t);
+    assert_string_equal(json_string_value(json_object_get(doc, "placement")), "beside");
+    assert_int_equal(json_array_size(json_object_get(doc, "appliances")), 3);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(doc, "vantage"), 0)),
+                        "192.0.2.200");
+    size_t i, from_here = 0, unpinned = 0;
+    json_t *r;
+    json_array_foreach(json_object_get(doc, "rules"), i, r)
+    {
+        assert_string_equal(json_string_value(json_object_get(r, "hook")), "forward");
+        assert_non_null(json_string_value(json_object_get(r, "appliance")));
+        assert_non_null(json_string_value(json_object_get(r, "appliance_address")));
+        const char *label = json_string_value(json_object_get(r, "label"));
+        from_here += label && !strcmp(label, "this host");
+        if (json_is_false(json_object_get(r, "pinned"))) {
+            assert_true(json_is_null(json_object_get(r, "address")));
+            unpinned++;
+        }
+    }
+    /* 443 from cc1 (v4), scanner1 (v4, v6) and scanner2 (v4) */
+    assert_int_equal(unpinned, 4);
+    assert_true(from_here > 0);
+    json_decref(doc);
+    free(t);
+    /* on-box, the same rules say their hook: input or output */
+    t = render(CC, FW_JSON, FW_SETS_NONE);
+    doc = json_loads(t, 0, &e);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "placement")), "on-box");
+    json_array_foreach(json_object_get(doc, "rules"), i, r)
+    {
+        const char *dir = json_string_value(json_object_get(r, "direction"));
+        assert_string_equal(json_string_value(json_object_get(r, "hook")),
+                            !strcmp(dir, "inbound") ? "input" : "output");
+        assert_true(json_is_null(json_object_get(r, "appliance")));
+    }
+    json_decref(doc);
+    free(t);
+}
+
+static void test_beside_a_scanner_admits_this_host_to_its_control_center(void **state)
+{
+    (void)state;
+    static const char scanner_beside[] =
+        "{\"appliance\":{\"name\":\"scan1\",\"role\":\"scanner\",\"placement\":\"beside\","
+        "\"address\":\"192.0.2.11\"},"
+        "\"peers\":{\"control_center\":\"cc.example.net\",\"dns_servers\":[\"192.0.2.53\"],"
+        "\"management_hosts\":[\"192.0.2.100\"]},"
+        "\"updates\":[],\"snmp\":{\"mode\":\"off\"}}";
+    vantage = &this_host;
+    char *t = render(scanner_beside, FW_NFT, FW_SETS_NONE);
+    vantage = NULL;
+    assert_has(t, "ip saddr 192.0.2.1 ip daddr 192.0.2.11 tcp dport 41002 accept");
+    assert_has(t, "ip saddr 192.0.2.1 ip daddr 192.0.2.11 tcp dport 41016 accept");
+    assert_has(t, "ip saddr 192.0.2.11 ip daddr 192.0.2.1 tcp dport 41025 accept");
+    /* flows 12 and 13 are checked from this host */
+    assert_has(t, "ip saddr 192.0.2.200 ip daddr 192.0.2.1 tcp dport 41002 accept");
+    assert_has(t, "ip saddr 192.0.2.200 ip daddr 192.0.2.1 tcp dport 41025 accept");
+    assert_has(t, "ip saddr 192.0.2.200 ip daddr 192.0.2.11 tcp dport 25 accept");
+    /* the Control Center is not of this fleet: nothing else to it is dropped here */
+    assert_has(t, "ip daddr { 192.0.2.11 } drop");
+    assert_lacks(t, "ip daddr { 192.0.2.1 }");
+    free(t);
+}
+
+static void test_beside_without_vantage_or_address_says_so(void **state)
+{
+    (void)state;
+    char *t = render(CC_BESIDE, FW_NFT, FW_SETS_NONE);
+    assert_has(t,
+               "# the addresses of this host are unknown: nothing admits the checks of the agent");
+    assert_lacks(t, "checked from this host");
+    free(t);
+    /* scanner2's name does not resolve: nothing for it, and no drop of an address it lacks */
+    static const char unresolved[] =
+        "{\"appliance\":{\"name\":\"cc1\",\"role\":\"control-center\",\"placement\":"
+        "\"beside\",\"address\":\"192.0.2.1\"},"
+        "\"peers\":{\"scanners\":[{\"name\":\"scanner2\",\"host\":\"gone.example.net\"}]},"
+        "\"updates\":[],\"snmp\":{\"mode\":\"off\"}}";
+    t = render(unresolved, FW_NFT, FW_SETS_NONE);
+    assert_has(t, "# gone.example.net did not resolve: nothing is opened for appliance scanner2");
+    assert_has(t, "ip daddr { 192.0.2.1 } drop");
+    assert_lacks(t, "scanner2: flow");
+    free(t);
+}
+
+static void test_beside_sets_keep_update_hosts_unpinned_per_appliance(void **state)
+{
+    (void)state;
+    char *t = render(CC_BESIDE, FW_NFT, FW_SETS_ON);
+    assert_has(t, "ip saddr 192.0.2.1 ip daddr @smsa_f6_443_v4 tcp dport 443 accept");
+    assert_has(t, "ip6 saddr 2001:db8::11 ip6 daddr @smsa_f6_443_v6 tcp dport 443 accept");
+    assert_has(t, "elements = { 198.51.100.7, 198.51.100.8 }");
+    free(t);
+    names_seen[0] = '\0';
+    struct cfg *c = parse_ok(CC_BESIDE);
+    fw_each_name(c, FW_SETS_NONE, note_name, NULL);
+    cfg_free(c);
+    assert_has(names_seen, "cc.example.net\n"); /* appliance.address, resolved now */
+}
+
 static void test_format_names(void **state)
 {
     (void)state;
@@ -589,6 +817,12 @@ int main(void)
         cmocka_unit_test(test_an_update_mirror_is_pinned_to_its_addresses),
         cmocka_unit_test(test_sets_only_is_set_elements_only),
         cmocka_unit_test(test_many_scanners_one_rule_per_address),
+        cmocka_unit_test(test_beside_is_a_forward_chain_between_the_fleets_addresses),
+        cmocka_unit_test(test_beside_iptables_fills_its_forward_chain),
+        cmocka_unit_test(test_beside_json_says_hook_and_appliance),
+        cmocka_unit_test(test_beside_a_scanner_admits_this_host_to_its_control_center),
+        cmocka_unit_test(test_beside_without_vantage_or_address_says_so),
+        cmocka_unit_test(test_beside_sets_keep_update_hosts_unpinned_per_appliance),
         cmocka_unit_test(test_format_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -153,7 +153,52 @@ def test_sets_only_is_a_view_of_set_statements():
             assert "ip daddr 127.0.0.6 tcp dport 8443 accept" in body.decode(), body
 
 
+def test_rest_beside_renders_the_forward_view():
+    """Beside, GET /api/v1/firewall is the network firewall's forward view, as the CLI renders
+    it: the appliance at appliance.address and its scanners by their addresses, this host
+    admitted for its checks, each rule's hook and appliance in JSON (checked against the
+    OpenAPI document)."""
+    with h.TempDir() as tmp:
+        dns = h.Dnsmasq(tmp, {"cc.test": "127.0.0.5", "scan1.test": "127.0.0.2",
+                              "scan2.test": "127.0.0.3"}).start()
+        try:
+            peers = {"scanners": [{"name": "scanner1", "host": "scan1.test"},
+                                  {"name": "scanner2", "host": "scan2.test"}],
+                     "management_hosts": ["127.0.0.9"]}
+            appliance = {"name": "cc-beside", "role": "control-center", "placement": "beside",
+                         "address": "cc.test"}
+            with restlib.RestDaemon(tmp, peers=peers, appliance=appliance,
+                                    probe={"resolver": "127.0.0.1:%d" % dns.port}) as d:
+                c = d.client()
+                h.wait_until(lambda: names_resolved(c, {"cc.test", "scan1.test", "scan2.test"}),
+                             10, what="the daemon resolving every name")
+                for fmt in ("nft", "iptables", "json"):
+                    st, hd, body = c.get("/api/v1/firewall?format=" + fmt)
+                    restlib.check_response("/api/v1/firewall", "GET", st, hd, body)
+                    rest = body.decode()
+                    mine = cli(d.config_path, fmt)
+                    assert masked(rest) == masked(mine), \
+                        "%s differs:\n--- REST\n%s\n--- CLI\n%s" % (fmt, rest, mine)
+                st, hd, body = c.get("/api/v1/firewall?format=nft")
+                text = body.decode()
+                assert "type filter hook forward priority filter; policy accept;" in text, text
+                assert "ip saddr 127.0.0.9 ip daddr 127.0.0.5 tcp dport 41443 accept" in text
+                assert "ip saddr 127.0.0.5 ip daddr 127.0.0.3 tcp dport 41016 accept" in text
+                assert "ip daddr { 127.0.0.2, 127.0.0.3, 127.0.0.5 } drop" in text, text
+                st, hd, body = c.get("/api/v1/firewall?format=iptables")
+                assert "-A SMSA-AGENT-FWD -s 127.0.0.2/32 -d 127.0.0.5/32 -p tcp -m tcp " \
+                    "--dport 41025 " in body.decode(), body
+                doc = json.loads(c.get("/api/v1/firewall")[2])
+                assert doc["placement"] == "beside", doc
+                assert {r["hook"] for r in doc["rules"]} == {"forward"}, doc["rules"]
+                assert {r["appliance"] for r in doc["rules"]} == \
+                    {"cc-beside", "scanner1", "scanner2"}, doc["rules"]
+        finally:
+            dns.stop()
+
+
 if __name__ == "__main__":
     h.run_tests([test_rest_renders_what_the_cli_renders, test_etag_and_bad_queries,
                  test_cached_rendering_follows_every_change,
-                 test_sets_only_is_a_view_of_set_statements])
+                 test_sets_only_is_a_view_of_set_statements,
+                 test_rest_beside_renders_the_forward_view])
