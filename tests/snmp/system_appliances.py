@@ -6,7 +6,8 @@ What an NMS sees: smsaAgentPlacement says beside and smsaAgentVantage names this
 flow is measured from the vantage; smsaApplianceTable lists the Control Center and both
 scanners (names, roles, addresses and states agreeing with GET /api/v1/appliances); a
 scanner that stops answering gives one smsaApplianceDown with its address and cause, and
-smsaApplianceUp when it is back; appliances found up at start raise nothing.
+smsaApplianceUp when it is back; appliances found up at start raise nothing; the rate limit
+damps appliance notifications as it does flow ones, never link ones.
 """
 import os
 import socket
@@ -63,8 +64,8 @@ class Fleet:
     """The Control Center and its scanners as fake appliances, snmptrapd, and the agent
     beside them with `snmp` as its SNMP section (filled in by the caller from the rig)."""
 
-    def __init__(self, mode):
-        self.mode = mode
+    def __init__(self, mode, **snmp):
+        self.mode, self.snmp = mode, snmp
 
     def __enter__(self):
         self.lock = h.PortLock(SCANNER_PORT).__enter__()
@@ -86,6 +87,7 @@ class Fleet:
                         "trap_community": "public",
                         "agentx_socket": "unix:" + os.path.join(self.tmp, "none.sock")}
                 self.target, self.community = "127.0.0.1:%d" % port, "sesame"
+            snmp.update(self.snmp)
             self.cc = h.FakeAppliance(self.tmp, CC, "control-center").start()
             self.scanners = {n: h.FakeAppliance(self.tmp, a).start()
                              for n, a in SCANNERS.items()}
@@ -185,6 +187,51 @@ def check_down_and_up(f, idx):
     assert all(t["_index"] == i for t in appliance_traps(f.trapd)), appliance_traps(f.trapd)
 
 
+SENT, SUPPRESSED = s.OBJECTS + ".2.1.0", s.OBJECTS + ".2.2.0"
+
+
+def counters(f):
+    out = s.run(["snmpget", "-v2c", "-c", f.community, "-On", f.target, SENT, SUPPRESSED])
+    c = {o: int(v) for o, _, v in s.parse_varbinds(out)}
+    return c[SENT], c[SUPPRESSED]
+
+
+def test_rate_limit_damps_appliance_notifications_not_link_ones():
+    """One notification a minute: a first flow change takes the only token, then a scanner
+    that goes away gives its smsaLinkDown (never limited) while its smsaApplianceDown is
+    suppressed and counted with the flow changes."""
+    with Fleet("master", notify_rate_limit=1) as f:
+        assert not appliance_traps(f.trapd), appliance_traps(f.trapd)
+        sent0, supp0 = counters(f)
+        # flow 17 (41016) of scanner1 fails: the flow degrades, news that takes the token
+        part = next(p for p in f.scanners["scanner1"].parts if p.port == 41016)
+        part.stop()
+        h.wait_flow(f.d, 17, "degraded")
+        h.wait_until(lambda: sum(counters(f)) > sent0 + supp0, 10, what="the flow notification")
+        mark = h.log_mark(f.d)
+        sent1, supp1 = counters(f)
+
+        f.scanners["scanner2"].stop()
+        h.wait_appliance(f.d, "scanner2", "down", timeout=20)
+        h.wait_until(lambda: f.trapd.link_traps("down", "scanner2"), 10, what="smsaLinkDown")
+        for flow in (1, 2, 4, 11, 16, 18):  # the flows scanner2 receives or is a peer of
+            h.wait_flow(f.d, flow, "degraded")
+
+        def settled():
+            # every flow change after the mark is news (none leaves unknown), as is the
+            # appliance going down (up -> degraded is not) and the link going down
+            links = len(h.events(f.d, "link", since=mark, state="down"))
+            flows = len(h.events(f.d, "flow", since=mark))
+            downs = len(h.events(f.d, "appliance", since=mark, state="down"))
+            sent, supp = counters(f)
+            want = (sent1 + links, supp1 + flows + downs)
+            return (sent, supp, links, downs) if (sent, supp) == want else None
+        sent, supp, links, downs = h.wait_until(settled, 15, what="every change counted")
+        assert links == 1 and downs == 1, (links, downs)
+        assert sent == sent1 + 1, (sent, sent1)  # smsaLinkDown only
+        assert not appliance_traps(f.trapd), appliance_traps(f.trapd)
+
+
 def test_fleet_through_the_subagent():
     with Fleet("subagent") as f:
         check_down_and_up(f, check_walk(f))
@@ -196,4 +243,5 @@ def test_fleet_in_master_mode():
 
 
 if __name__ == "__main__":
-    h.run_tests([test_fleet_through_the_subagent, test_fleet_in_master_mode])
+    h.run_tests([test_fleet_through_the_subagent, test_fleet_in_master_mode,
+                 test_rate_limit_damps_appliance_notifications_not_link_ones])
