@@ -37,6 +37,7 @@ enum {
     SMSA_OBJ_LINK_TABLE = 6,
     SMSA_OBJ_NTP = 7,
     SMSA_OBJ_UPDATE_TABLE = 8,
+    SMSA_OBJ_APPLIANCE_TABLE = 9,
 };
 
 /* Every object of SMSA-AGENT-MIB by its number, as the MIB names it (lldpd's agent.c does
@@ -49,6 +50,8 @@ enum {
     SMSA_AGENT_VERSION = 3,
     SMSA_OVERALL_STATUS = 4,
     SMSA_AGENT_UP_TIME = 5,
+    SMSA_AGENT_PLACEMENT = 6,
+    SMSA_AGENT_VANTAGE = 7,
 };
 
 /* smsaNotify (smsaObjects.2), scalars; 6-8 are accessible-for-notify */
@@ -75,6 +78,7 @@ enum {
     COL_FLOW_STATUS = 8,
     COL_FLOW_LAST_CHANGE = 9,
     COL_FLOW_PEER_COUNT = 10,
+    COL_FLOW_MEASURED_FROM = 11,
 };
 
 /* smsaPeerEntry (smsaObjects.4.1) */
@@ -159,8 +163,29 @@ enum {
     COL_UPD_PEER_INDEX = 12,
 };
 
+/* smsaApplianceEntry (smsaObjects.9.1): the fleet. The scalars smsaApplianceName and
+ * smsaApplianceRole already hold this appliance's name and role, hence Label and FleetRole. */
+enum {
+    COL_APPL_INDEX = 1, /* not-accessible */
+    COL_APPL_LABEL = 2,
+    COL_APPL_ROLE = 3,
+    COL_APPL_SELF = 4,
+    COL_APPL_HOST = 5,
+    COL_APPL_ADDR_TYPE = 6,
+    COL_APPL_ADDR = 7,
+    COL_APPL_STATUS = 8,
+    COL_APPL_CAUSE = 9,
+    COL_APPL_LAST_CHANGE = 10,
+    COL_APPL_DOWN_COUNT = 11,
+    COL_APPL_CHECKS = 12,
+    COL_APPL_CHECKS_UP = 13,
+    COL_APPL_CHECKS_DOWN = 14,
+    COL_APPL_DETAIL = 15,
+};
+
 /* The MIB's value of each enumeration the core publishes (SmsaState, SmsaCause, SmsaRole,
- * SmsaDirection, smsaFlowProtocol, TruthValue, smsaLinkTrapEnable): the one place that
+ * SmsaDirection, smsaFlowProtocol, TruthValue, smsaLinkTrapEnable, smsaAgentPlacement,
+ * smsaFlowMeasuredFrom): the one place that
  * turns a core enum into what SNMP answers. */
 long snmpf_mib_state(enum smsa_state s);
 long snmpf_mib_cause(enum smsa_cause c);
@@ -169,6 +194,8 @@ long snmpf_mib_direction(enum smsa_direction d);
 long snmpf_mib_protocol(enum smsa_proto p);
 long snmpf_mib_truth(bool b);
 long snmpf_mib_enabled(bool b);
+long snmpf_mib_placement(enum cfg_placement p);          /* smsaAgentPlacement */
+long snmpf_mib_measured_from(enum smsa_measured_from m); /* smsaFlowMeasuredFrom */
 
 /* The MIB handler's two layers, without net-snmp's agent around them (the handler and the
  * unit tests call these). vb->name is a full OID. GET: SNMP_ERR_NOERROR with vb's value set,

@@ -43,7 +43,14 @@
 #include "resolver.h"
 #include "snmp_internal.h"
 
-enum notif_kind { N_LINK_DOWN = 1, N_LINK_UP = 2, N_FLOW = 3, N_ADDRSET = 4 };
+enum notif_kind {
+    N_LINK_DOWN = 1,
+    N_LINK_UP = 2,
+    N_FLOW = 3,
+    N_ADDRSET = 4,
+    N_APPLIANCE_DOWN = 5, /* an appliance of the fleet: rate-limited as flows are */
+    N_APPLIANCE_UP = 6,
+};
 
 /* Notify PDUs on the AgentX stream at once; the master answers each within its loop turn. */
 #define AX_WINDOW 32
@@ -264,6 +271,32 @@ static void add_int(netsnmp_variable_list **vars, const oid *name, size_t len, u
     snmp_varlist_add_variable(vars, name, len, type, &v, sizeof(v));
 }
 
+/* smsaApplianceDown/Up: the appliance's row as it was at the event (its smsaApplianceIndex
+ * is the instance). */
+static void add_appliance(netsnmp_variable_list **vars, const struct smsa_event *ev)
+{
+    oid name[MAX_OID_LEN];
+    size_t len;
+    oid ai = ev->appliance_index;
+    u_char bytes[16];
+    size_t blen;
+    int type = snmpf_inet_from_text(ev->address, bytes, &blen);
+    len = object_oid(name, SMSA_OBJ_APPLIANCE_TABLE, 1, COL_APPL_LABEL, ai);
+    add_string(vars, name, len, ev->name, false);
+    len = object_oid(name, SMSA_OBJ_APPLIANCE_TABLE, 1, COL_APPL_ROLE, ai);
+    add_int(vars, name, len, ASN_INTEGER, snmpf_mib_role(ev->role));
+    len = object_oid(name, SMSA_OBJ_APPLIANCE_TABLE, 1, COL_APPL_HOST, ai);
+    add_string(vars, name, len, ev->host, false);
+    len = object_oid(name, SMSA_OBJ_APPLIANCE_TABLE, 1, COL_APPL_ADDR_TYPE, ai);
+    add_int(vars, name, len, ASN_INTEGER, type);
+    len = object_oid(name, SMSA_OBJ_APPLIANCE_TABLE, 1, COL_APPL_ADDR, ai);
+    snmp_varlist_add_variable(vars, name, len, ASN_OCTET_STR, bytes, blen);
+    len = object_oid(name, SMSA_OBJ_APPLIANCE_TABLE, 1, COL_APPL_STATUS, ai);
+    add_int(vars, name, len, ASN_INTEGER, snmpf_mib_state(ev->new_state));
+    len = object_oid(name, SMSA_OBJ_APPLIANCE_TABLE, 1, COL_APPL_CAUSE, ai);
+    add_int(vars, name, len, ASN_INTEGER, snmpf_mib_cause(ev->cause));
+}
+
 static netsnmp_variable_list *build(const struct notif *n)
 {
     const struct smsa_event *ev = &n->ev;
@@ -324,6 +357,10 @@ static netsnmp_variable_list *build(const struct notif *n)
         add_string(&vars, name, len, ev->addresses, true);
         break;
     }
+    case N_APPLIANCE_DOWN:
+    case N_APPLIANCE_UP:
+        add_appliance(&vars, ev);
+        break;
     }
 
     u_char dt[11];
@@ -899,6 +936,18 @@ static bool is_news(const struct smsa_event *ev)
     return ev->old_state != ST_UNKNOWN || ev->new_state == ST_DOWN || ev->new_state == ST_DEGRADED;
 }
 
+/* An appliance is news when it goes down (also as its first verdict: one lost at start is
+ * news) and when it leaves down for an answer (up, or degraded: something answers again).
+ * Leaving unknown for up or degraded, and down for unknown (its checks were reconfigured
+ * away), raise nothing. */
+static void on_appliance(const struct smsa_event *ev)
+{
+    if (ev->new_state == ST_DOWN && ev->old_state != ST_DOWN)
+        enqueue(N_APPLIANCE_DOWN, ev);
+    else if (ev->old_state == ST_DOWN && (ev->new_state == ST_UP || ev->new_state == ST_DEGRADED))
+        enqueue(N_APPLIANCE_UP, ev);
+}
+
 static void on_event(const struct smsa_event *ev, void *arg)
 {
     switch (ev->kind) {
@@ -920,6 +969,9 @@ static void on_event(const struct smsa_event *ev, void *arg)
     case EV_ADDRSET:
         if (ev->update_index > 0)
             enqueue(N_ADDRSET, ev);
+        break;
+    case EV_APPLIANCE:
+        on_appliance(ev);
         break;
     default:
         break;

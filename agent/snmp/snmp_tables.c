@@ -28,6 +28,7 @@ struct row {
     const struct smsa_peer *peer;
     const struct smsa_addr *addr;
     const struct smsa_link *link;
+    const struct smsa_appliance *appliance;
     unsigned n;
 };
 
@@ -111,6 +112,16 @@ long snmpf_mib_truth(bool b)
 long snmpf_mib_enabled(bool b)
 {
     return b ? 1 : 2; /* enabled(1), disabled(2) */
+}
+
+long snmpf_mib_placement(enum cfg_placement p)
+{
+    return p == PLACEMENT_BESIDE ? 2 : 1; /* onBox(1), beside(2) */
+}
+
+long snmpf_mib_measured_from(enum smsa_measured_from m)
+{
+    return m == MEASURED_FROM_VANTAGE ? 2 : 1; /* appliance(1), vantage(2) */
 }
 
 /* ---- helpers ---- */
@@ -255,6 +266,19 @@ static size_t links_lower(const struct smsa_link *links, size_t n, uint64_t min)
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (links[mid].index < min)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static size_t appliances_lower(const struct smsa_appliance *a, size_t n, uint64_t min)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid].index < min)
             lo = mid + 1;
         else
             hi = mid;
@@ -436,6 +460,22 @@ static bool seek_update(const struct smsa_model *m, const oid *suf, size_t len, 
     return false;
 }
 
+/* The fleet: model.appliances is sorted by index, as links are. */
+static bool seek_appliance(const struct smsa_model *m, const oid *suf, size_t len, bool incl,
+                           struct row *out)
+{
+    uint64_t min;
+    if (!int_lower_bound(suf, len, incl, &min))
+        return false;
+    size_t i = appliances_lower(m->appliances, m->n_appliances, min);
+    if (i >= m->n_appliances)
+        return false;
+    out->appliance = &m->appliances[i];
+    out->idx[0] = m->appliances[i].index;
+    out->idx_len = 1;
+    return true;
+}
+
 /* ---- values ---- */
 
 static bool value_appliance(const struct smsa_model *m, unsigned n, const struct row *r,
@@ -456,6 +496,13 @@ static bool value_appliance(const struct smsa_model *m, unsigned n, const struct
         return true;
     case SMSA_AGENT_UP_TIME:
         set_int(vb, ASN_TIMETICKS, (long)snmpf_ticks_since_start(loop_now_us()));
+        return true;
+    case SMSA_AGENT_PLACEMENT:
+        set_int(vb, ASN_INTEGER,
+                snmpf_mib_placement(m->cfg ? m->cfg->placement : PLACEMENT_ON_BOX));
+        return true;
+    case SMSA_AGENT_VANTAGE:
+        set_string(vb, core_vantage());
         return true;
     }
     return false;
@@ -543,6 +590,9 @@ static bool value_flow(const struct smsa_model *m, unsigned col, const struct ro
         return true;
     case COL_FLOW_PEER_COUNT:
         set_int(vb, ASN_GAUGE, (long)f->n_peers);
+        return true;
+    case COL_FLOW_MEASURED_FROM:
+        set_int(vb, ASN_INTEGER, snmpf_mib_measured_from(f->measured_from));
         return true;
     }
     return false;
@@ -780,10 +830,70 @@ static bool value_update(const struct smsa_model *m, unsigned col, const struct 
     return false;
 }
 
+static bool value_fleet(const struct smsa_model *m, unsigned col, const struct row *r,
+                        netsnmp_variable_list *vb)
+{
+    const struct smsa_appliance *a = r->appliance;
+    const struct smsa_addr *ad;
+    u_char bytes[16];
+    size_t n;
+    switch (col) {
+    case COL_APPL_LABEL:
+        set_string(vb, a->name);
+        return true;
+    case COL_APPL_ROLE:
+        set_int(vb, ASN_INTEGER, snmpf_mib_role(a->role));
+        return true;
+    case COL_APPL_SELF:
+        set_int(vb, ASN_INTEGER, snmpf_mib_truth(a->self));
+        return true;
+    case COL_APPL_HOST:
+        set_string(vb, a->host);
+        return true;
+    case COL_APPL_ADDR_TYPE:
+        /* the address every face reports: the first that answers, else the first */
+        ad = core_appliance_address(a);
+        set_int(vb, ASN_INTEGER, ad ? snmpf_inet_from_text(ad->text, bytes, &n) : 0);
+        return true;
+    case COL_APPL_ADDR:
+        ad = core_appliance_address(a);
+        if (!ad || snmpf_inet_from_text(ad->text, bytes, &n) == INET_TYPE_UNKNOWN)
+            n = 0;
+        snmp_set_var_typed_value(vb, ASN_OCTET_STR, bytes, n);
+        return true;
+    case COL_APPL_STATUS:
+        set_int(vb, ASN_INTEGER, snmpf_mib_state(a->state));
+        return true;
+    case COL_APPL_CAUSE:
+        set_int(vb, ASN_INTEGER, snmpf_mib_cause(a->cause));
+        return true;
+    case COL_APPL_LAST_CHANGE:
+        set_stamp(vb, &a->since);
+        return true;
+    case COL_APPL_DOWN_COUNT:
+        set_c64(vb, a->down_count);
+        return true;
+    case COL_APPL_CHECKS:
+        set_int(vb, ASN_GAUGE, (long)a->n_checks);
+        return true;
+    case COL_APPL_CHECKS_UP:
+        set_int(vb, ASN_GAUGE, (long)a->n_up);
+        return true;
+    case COL_APPL_CHECKS_DOWN:
+        set_int(vb, ASN_GAUGE, (long)a->n_down);
+        return true;
+    case COL_APPL_DETAIL:
+        set_string(vb, a->detail);
+        return true;
+    }
+    return false;
+}
+
 static const struct column appliance_cols[] = {
     {SMSA_APPLIANCE_NAME, "smsaApplianceName"}, {SMSA_APPLIANCE_ROLE, "smsaApplianceRole"},
     {SMSA_AGENT_VERSION, "smsaAgentVersion"},   {SMSA_OVERALL_STATUS, "smsaOverallStatus"},
-    {SMSA_AGENT_UP_TIME, "smsaAgentUpTime"},
+    {SMSA_AGENT_UP_TIME, "smsaAgentUpTime"},    {SMSA_AGENT_PLACEMENT, "smsaAgentPlacement"},
+    {SMSA_AGENT_VANTAGE, "smsaAgentVantage"},
 };
 /* NOTIFY_EVENT_TIME and the rest are accessible-for-notify: never read */
 static const struct column notify_cols[] = {
@@ -803,6 +913,7 @@ static const struct column flow_cols[] = {
     {COL_FLOW_STATUS, "smsaFlowStatus"},
     {COL_FLOW_LAST_CHANGE, "smsaFlowLastChange"},
     {COL_FLOW_PEER_COUNT, "smsaFlowPeerCount"},
+    {COL_FLOW_MEASURED_FROM, "smsaFlowMeasuredFrom"},
 };
 static const struct column peer_cols[] = {
     {COL_PEER_HOST, "smsaPeerHost"},
@@ -870,6 +981,22 @@ static const struct column update_cols[] = {
     {COL_UPD_FLOW_INDEX, "smsaUpdateSourceFlowIndex"},
     {COL_UPD_PEER_INDEX, "smsaUpdateSourcePeerIndex"},
 };
+static const struct column fleet_cols[] = {
+    {COL_APPL_LABEL, "smsaApplianceLabel"},
+    {COL_APPL_ROLE, "smsaApplianceFleetRole"},
+    {COL_APPL_SELF, "smsaApplianceSelf"},
+    {COL_APPL_HOST, "smsaApplianceHost"},
+    {COL_APPL_ADDR_TYPE, "smsaApplianceAddressType"},
+    {COL_APPL_ADDR, "smsaApplianceAddress"},
+    {COL_APPL_STATUS, "smsaApplianceStatus"},
+    {COL_APPL_CAUSE, "smsaApplianceCause"},
+    {COL_APPL_LAST_CHANGE, "smsaApplianceLastChange"},
+    {COL_APPL_DOWN_COUNT, "smsaApplianceDownCount"},
+    {COL_APPL_CHECKS, "smsaApplianceChecks"},
+    {COL_APPL_CHECKS_UP, "smsaApplianceChecksUp"},
+    {COL_APPL_CHECKS_DOWN, "smsaApplianceChecksDown"},
+    {COL_APPL_DETAIL, "smsaApplianceDetail"},
+};
 #define COLS(a) a, sizeof(a) / sizeof(a[0])
 
 /* In OID order. Relative to smsaObjects. */
@@ -884,6 +1011,7 @@ static const struct group groups[] = {
     {{SMSA_OBJ_NTP, NTP_SERVER_TABLE, 1}, 3, COLS(ntp_cols), seek_ntp, value_ntp},
     {{SMSA_OBJ_NTP}, 1, COLS(clock_cols), NULL, value_clock}, /* after the table, in OID order */
     {{SMSA_OBJ_UPDATE_TABLE, 1}, 2, COLS(update_cols), seek_update, value_update},
+    {{SMSA_OBJ_APPLIANCE_TABLE, 1}, 2, COLS(fleet_cols), seek_appliance, value_fleet},
 };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
 

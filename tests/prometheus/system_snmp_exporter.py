@@ -76,6 +76,7 @@ def test_module_smsa_labels_states_by_name():
             h.wait_link(d, "edge-up", "up")
             h.wait_link(d, "edge-gone", "down")
             h.wait_peer(d, "8", "down", timeout=15)
+            h.wait_appliance(d, "edge-gone", "down")
 
             def scrape():
                 try:
@@ -112,6 +113,14 @@ def test_module_smsa_labels_states_by_name():
                        smsaNtpServerCause="timeout") == 1
             assert one(text, "smsaApplianceRole_info", smsaApplianceRole="controlCenter") == 1
             assert sum(v for _, v in samples(text, "smsaOverallStatus")) == 1
+            # The fleet: by the appliance's name; on-box, measured from the appliance.
+            assert one(text, "smsaApplianceStatus", smsaApplianceLabel="edge-gone",
+                       smsaApplianceStatus="down") == 1
+            assert one(text, "smsaApplianceFleetRole_info", smsaApplianceLabel="cc-test",
+                       smsaApplianceFleetRole="controlCenter") == 1
+            assert one(text, "smsaAgentPlacement_info", smsaAgentPlacement="onBox") == 1
+            assert one(text, "smsaFlowMeasuredFrom_info", smsaFlowIndex="11",
+                       smsaFlowMeasuredFrom="appliance") == 1
         finally:
             exporter.stop()
             d.stop()

@@ -32,6 +32,11 @@ int main(void)
            snmpf_mib_truth(false));
     printf("enum smsaLinkTrapEnable enabled %ld\nenum smsaLinkTrapEnable disabled %ld\n",
            snmpf_mib_enabled(true), snmpf_mib_enabled(false));
+    for (unsigned p = 0; p <= PLACEMENT_BESIDE; p++)
+        printf("enum smsaAgentPlacement %s %ld\n", cfg_placement_name(p), snmpf_mib_placement(p));
+    for (unsigned m = 0; m <= MEASURED_FROM_VANTAGE; m++)
+        printf("enum smsaFlowMeasuredFrom %s %ld\n", smsa_measured_from_name(m),
+               snmpf_mib_measured_from(m));
     printf("enum InetAddressType unknown %d\nenum InetAddressType ipv4 %d\n"
            "enum InetAddressType ipv6 %d\n",
            INET_TYPE_UNKNOWN, INET_TYPE_IPV4, INET_TYPE_IPV6);

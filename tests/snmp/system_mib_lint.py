@@ -31,7 +31,9 @@ def test_snmptranslate_loads():
                  "smsaNtpServerTable", "smsaUpdateSourceTable", "smsaNtpEnabled",
                  "smsaFlowPort", "smsaFlowProtocol", "smsaFlowStatus", "smsaLinkName",
                  "smsaLinkStatus", "smsaLinkCause", "smsaLinkLastChange", "smsaLinkDown",
-                 "smsaLinkUp", "smsaGroups"):
+                 "smsaLinkUp", "smsaGroups", "smsaAgentPlacement", "smsaAgentVantage",
+                 "smsaFlowMeasuredFrom", "smsaApplianceTable", "smsaApplianceStatus",
+                 "smsaApplianceDown", "smsaApplianceUp"):
         assert name in r.stdout, name
 
 

@@ -138,16 +138,19 @@ def test_missing_rows_and_edges():
                      s.LINK_NAME + ".2", s.OBJECTS + ".1.1.0"])
         assert "scanner2" in out and "cc-test" in out, out
         # GETNEXT at the edges: after the last link name comes the first link host, and
-        # after the last object of the subtree, nothing of ours.
+        # after the last object of the subtree (the fleet's last column), nothing of ours.
         out = s.run(["snmpgetnext", "-v2c", "-c", "public", "-On", r.snmpd.target,
                      s.LINK_NAME + ".3", s.LINK_NAME + ".2.5", s.OBJECTS + ".3.1.2.20",
-                     s.OBJECTS + ".4.1.2.11.4294967295", s.OBJECTS + ".8"])
+                     s.OBJECTS + ".4.1.2.11.4294967295", s.OBJECTS + ".8",
+                     s.OBJECTS + ".9.1.15.4294967295"])
         vbs = s.parse_varbinds(out)
         assert vbs[0][0] == s.OBJECTS + ".6.1.3.1", vbs
         assert vbs[1][0] == s.LINK_NAME + ".3", vbs
         assert vbs[2][0] == s.OBJECTS + ".3.1.3.1", vbs
         assert vbs[3][0].startswith(s.OBJECTS + ".4.1.2.12."), vbs
-        assert not vbs[4][0].startswith(s.ROOT_OID + "."), vbs  # no update sources here
+        # no update sources here: the first appliance of the fleet (smsaApplianceLabel)
+        assert vbs[4][0].startswith(s.OBJECTS + ".9.1.2."), vbs
+        assert not vbs[5][0].startswith(s.ROOT_OID + "."), vbs
 
 
 def test_set_is_refused_and_changes_nothing():

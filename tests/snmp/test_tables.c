@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "core.h"
 #include "snmp_internal.h"
 
 /* smsaObjects, then the rest of an OID relative to it */
@@ -230,7 +231,7 @@ static void test_get_of_what_is_not_there(void **state)
     assert_int_equal(get(OID(FLOW_ENTRY, COL_FLOW_PORT, 1, 0)), SNMP_NOSUCHINSTANCE);
     /* the index column is not-accessible; the column after the last does not exist */
     assert_int_equal(get(OID(FLOW_ENTRY, COL_FLOW_INDEX, 1)), SNMP_NOSUCHOBJECT);
-    assert_int_equal(get(OID(FLOW_ENTRY, COL_FLOW_PEER_COUNT + 1, 1)), SNMP_NOSUCHOBJECT);
+    assert_int_equal(get(OID(FLOW_ENTRY, COL_FLOW_MEASURED_FROM + 1, 1)), SNMP_NOSUCHOBJECT);
     /* a scalar is only .0; accessible-for-notify objects are never read */
     assert_int_equal(get(OID(SMSA_OBJ_APPLIANCE, SMSA_APPLIANCE_NAME, 1)), SNMP_NOSUCHINSTANCE);
     assert_int_equal(get(OID(SMSA_OBJ_NOTIFY, NOTIFY_SEQUENCE, 0)), SNMP_NOSUCHOBJECT);
@@ -356,6 +357,113 @@ static void test_the_clock_is_the_cores_verdict(void **state)
     model.clock = (struct smsa_clock){0};
 }
 
+/* Beside a Control Center with a fleet: the placement, where each flow is measured from, and
+ * smsaApplianceTable with the appliances 1 (this Control Center, up) and 4 (scanner3, down);
+ * index 2 went with a removed scanner. */
+static void test_the_fleet_beside(void **state)
+{
+    (void)state;
+    static struct smsa_peer cc_ssh;
+    static struct smsa_addr cc_addrs[2];
+    static struct smsa_peer *cc_checks[1] = {&cc_ssh};
+    static struct smsa_peer *s3_checks[1] = {&peer3};
+    static struct smsa_appliance fleet[2];
+    cfg->placement = PLACEMENT_BESIDE;
+    for (unsigned id = 1; id <= CAT_NFLOWS; id++)
+        model.flows[id - 1].measured_from = MEASURED_FROM_VANTAGE;
+    peer(&cc_ssh, CAT_FLOW_SSH, 1, "cc.example.net", "cc-test");
+    addr(&cc_addrs[0], "192.0.2.20", ST_DOWN);
+    addr(&cc_addrs[1], "192.0.2.21", ST_UP);
+    cc_ssh.addrs = cc_addrs;
+    cc_ssh.n_addrs = 2;
+    cc_ssh.state = ST_DEGRADED;
+    fleet[0] = (struct smsa_appliance){.index = 1,
+                                       .name = "cc-test",
+                                       .role = ROLE_CONTROL_CENTER,
+                                       .self = true,
+                                       .host = "cc.example.net",
+                                       .checks = cc_checks,
+                                       .n_checks = 1,
+                                       .state = ST_UP,
+                                       .n_up = 1};
+    fleet[1] = (struct smsa_appliance){.index = 4,
+                                       .name = "scanner3",
+                                       .role = ROLE_SCANNER,
+                                       .host = "192.0.2.30",
+                                       .checks = s3_checks,
+                                       .n_checks = 1,
+                                       .state = ST_DOWN,
+                                       .cause = CAUSE_TIMEOUT,
+                                       .n_down = 1,
+                                       .down_count = 2};
+    snprintf(fleet[1].detail, sizeof(fleet[1].detail), "no answer in 2000 ms");
+    model.appliances = fleet;
+    model.n_appliances = 2;
+
+    assert_int_equal(get(OID(SMSA_OBJ_APPLIANCE, SMSA_AGENT_PLACEMENT, 0)), SNMP_ERR_NOERROR);
+    assert_int_value(ASN_INTEGER, 2); /* beside(2) */
+    assert_int_equal(get(OID(SMSA_OBJ_APPLIANCE, SMSA_AGENT_VANTAGE, 0)), SNMP_ERR_NOERROR);
+    assert_string_value(core_vantage());
+    assert_int_equal(get(OID(FLOW_ENTRY, COL_FLOW_MEASURED_FROM, CAT_FLOW_LINK_CC)),
+                     SNMP_ERR_NOERROR);
+    assert_int_value(ASN_INTEGER, 2); /* vantage(2) */
+    model.flows[CAT_FLOW_LINK_CC - 1].measured_from = MEASURED_FROM_APPLIANCE;
+    assert_int_equal(get(OID(FLOW_ENTRY, COL_FLOW_MEASURED_FROM, CAT_FLOW_LINK_CC)),
+                     SNMP_ERR_NOERROR);
+    assert_int_value(ASN_INTEGER, 1); /* appliance(1) */
+
+#define APPL_ENTRY SMSA_OBJ_APPLIANCE_TABLE, 1
+    assert_int_equal(get(OID(APPL_ENTRY, COL_APPL_LABEL, 4)), SNMP_ERR_NOERROR);
+    assert_string_value("scanner3");
+    assert_int_equal(get(OID(APPL_ENTRY, COL_APPL_ROLE, 4)), SNMP_ERR_NOERROR);
+    assert_int_value(ASN_INTEGER, 2); /* scanner(2) */
+    assert_int_equal(get(OID(APPL_ENTRY, COL_APPL_SELF, 1)), SNMP_ERR_NOERROR);
+    assert_int_value(ASN_INTEGER, 1); /* true(1) */
+    assert_int_equal(get(OID(APPL_ENTRY, COL_APPL_STATUS, 4)), SNMP_ERR_NOERROR);
+    assert_int_value(ASN_INTEGER, 4); /* down(4) */
+    assert_int_equal(get(OID(APPL_ENTRY, COL_APPL_CAUSE, 4)), SNMP_ERR_NOERROR);
+    assert_int_value(ASN_INTEGER, 2); /* timeout(2) */
+    assert_int_equal(get(OID(APPL_ENTRY, COL_APPL_DETAIL, 4)), SNMP_ERR_NOERROR);
+    assert_string_value("no answer in 2000 ms");
+    assert_int_equal(get(OID(APPL_ENTRY, COL_APPL_DOWN_COUNT, 4)), SNMP_ERR_NOERROR);
+    assert_int_equal(vb->type, ASN_COUNTER64);
+    assert_int_equal(vb->val.counter64->low, 2);
+    assert_int_equal(get(OID(APPL_ENTRY, COL_APPL_CHECKS_DOWN, 4)), SNMP_ERR_NOERROR);
+    assert_int_value(ASN_GAUGE, 1);
+    /* the address every face reports: the first that answers, not the first */
+    assert_int_equal(get(OID(APPL_ENTRY, COL_APPL_ADDR_TYPE, 1)), SNMP_ERR_NOERROR);
+    assert_int_value(ASN_INTEGER, INET_TYPE_IPV4);
+    assert_int_equal(get(OID(APPL_ENTRY, COL_APPL_ADDR, 1)), SNMP_ERR_NOERROR);
+    assert_int_equal(vb->type, ASN_OCTET_STR);
+    assert_int_equal(vb->val_len, 4);
+    assert_memory_equal(vb->val.string, ((const u_char[]){192, 0, 2, 21}), 4);
+    /* none answers: the first */
+    assert_int_equal(get(OID(APPL_ENTRY, COL_APPL_ADDR, 4)), SNMP_ERR_NOERROR);
+    assert_memory_equal(vb->val.string, ((const u_char[]){192, 0, 2, 30}), 4);
+
+    /* rows that are not there, the index column */
+    assert_int_equal(get(OID(APPL_ENTRY, COL_APPL_LABEL, 2)), SNMP_NOSUCHINSTANCE);
+    assert_int_equal(get(OID(APPL_ENTRY, COL_APPL_INDEX, 1)), SNMP_NOSUCHOBJECT);
+
+    /* GETNEXT: after the (empty) update sources comes the fleet; removed indexes are skipped */
+    assert_true(next(OID(UPD_ENTRY, COL_UPD_PURPOSE)));
+    assert_name(OID(APPL_ENTRY, COL_APPL_LABEL, 1));
+    assert_string_value("cc-test");
+    assert_true(next(OID(APPL_ENTRY, COL_APPL_LABEL, 1)));
+    assert_name(OID(APPL_ENTRY, COL_APPL_LABEL, 4));
+    assert_true(next(OID(APPL_ENTRY, COL_APPL_LABEL, 2)));
+    assert_name(OID(APPL_ENTRY, COL_APPL_LABEL, 4));
+    assert_true(next(OID(APPL_ENTRY, COL_APPL_LABEL, 4)));
+    assert_name(OID(APPL_ENTRY, COL_APPL_ROLE, 1));
+    assert_int_value(ASN_INTEGER, 1); /* controlCenter(1) */
+    /* the last cell of the table, and of smsaObjects */
+    assert_true(next(OID(APPL_ENTRY, COL_APPL_CHECKS_DOWN, 4)));
+    assert_name(OID(APPL_ENTRY, COL_APPL_DETAIL, 1));
+    assert_false(next(OID(APPL_ENTRY, COL_APPL_DETAIL, 4)));
+    model.appliances = NULL;
+    model.n_appliances = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +473,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_getnext_crosses_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_an_ntp_server_fills_its_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_the_clock_is_the_cores_verdict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_fleet_beside, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
