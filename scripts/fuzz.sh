@@ -13,7 +13,7 @@ cc=${SMSA_FUZZ_CC:-clang-14}
 targets=$(sed -n 's/^set(SMSA_FUZZ_TARGETS \(.*\))$/\1/p' "$src/tests/fuzz/CMakeLists.txt")
 
 build_targets() {
-    cmake -S "$src" -B "$build" -DSMSA_FUZZ=ON -DBUILD_TESTING=OFF \
+    cmake -S "$src" -B "$build" -DSMSA_FUZZ=ON -DSMSA_WERROR=ON -DBUILD_TESTING=OFF \
         -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
     cmake --build "$build" -j"$(nproc)" --target fuzz_all
 }
