@@ -6,6 +6,7 @@
 
 #include "core.h"
 #include "engine.h"
+#include "indexes.h"
 #include "log.h"
 #include "loop.h"
 #include "probing.h"
@@ -468,6 +469,9 @@ int preflight_run(struct cfg *cfg, const struct preflight_options *o)
     finished = false;
     engine_set_once(&(struct engine_once){.flows = o->flows, .done = all_done});
     int64_t started = loop_now_us();
+    /* the daemon's index map is read for the numbers, never written: run as root, a check
+     * would leave a root-owned map the daemon cannot replace */
+    idx_set_read_only(true);
     if (probing_init(cfg, NULL) < 0) {
         engine_set_once(NULL);
         loop_fini();

@@ -104,11 +104,14 @@ void core_unsubscribe(core_event_cb cb, void *arg)
 
 static void log_event(const struct smsa_event *ev)
 {
+    /* Quoted fields carry peers' words (banners, replies): escaped, one helper (log_quote). */
+    char detail[LOG_QUOTED_SIZE(SMSA_DETAIL_TEXT)], purpose[256];
+    log_quote(detail, sizeof(detail), ev->detail);
     switch (ev->kind) {
     case EV_LINK:
         log_info("event link index=%u name=%s state=%s cause=%s address=%s detail=\"%s\"",
                  ev->link_index, ev->name, smsa_state_name(ev->new_state),
-                 smsa_cause_name(ev->cause), ev->address[0] ? ev->address : "-", ev->detail);
+                 smsa_cause_name(ev->cause), ev->address[0] ? ev->address : "-", detail);
         break;
     case EV_PEER: {
         /* A round trip is only shown when one was measured (a refused probe has none). */
@@ -119,14 +122,16 @@ static void log_event(const struct smsa_event *ev)
         log_info("event peer flow=%u peer=%u host=%s port=%u state=%s cause=%s%s detail=\"%s\" "
                  "purpose=\"%s\"",
                  ev->flow_id, ev->peer_index, ev->host, ev->port, smsa_state_name(ev->new_state),
-                 smsa_cause_name(ev->cause), rtt, ev->detail, cf ? cf->purpose : "-");
+                 smsa_cause_name(ev->cause), rtt, detail,
+                 log_quote(purpose, sizeof(purpose), cf ? cf->purpose : "-"));
         break;
     }
     case EV_FLOW: {
         const struct cat_flow *cf = cat_flow(ev->flow_id);
         log_info("event flow flow=%u port=%u proto=%s state=%s purpose=\"%s\"", ev->flow_id,
                  cf ? cf->port : 0, cf ? cat_proto_name(cf->proto) : "-",
-                 smsa_state_name(ev->new_state), cf ? cf->purpose : "-");
+                 smsa_state_name(ev->new_state),
+                 log_quote(purpose, sizeof(purpose), cf ? cf->purpose : "-"));
         break;
     }
     case EV_ADDRSET:
@@ -143,7 +148,7 @@ static void log_event(const struct smsa_event *ev)
                  " delay_us=%" PRId64 " refid=%s detail=\"%s\"",
                  ev->peer_index, ev->host, smsa_state_name(ev->new_state),
                  smsa_cause_name(ev->cause), p ? p->ntp.stratum : 0, p ? p->ntp.offset_us : 0,
-                 p ? p->ntp.delay_us : 0, p && p->ntp.refid[0] ? p->ntp.refid : "-", ev->detail);
+                 p ? p->ntp.delay_us : 0, p && p->ntp.refid[0] ? p->ntp.refid : "-", detail);
         break;
     }
     case EV_CONFIG:
@@ -601,7 +606,8 @@ static int number_model(struct smsa_model *m)
     for (size_t k = 0; k < m->n_links; k++)
         if (!(m->links[k].index = idx_get(indexes, IDX_LINKS, m->links[k].name)))
             return -1;
-    qsort(m->links, m->n_links, sizeof(*m->links), cmp_link_index);
+    if (m->n_links > 1) /* as above: no links is a NULL array */
+        qsort(m->links, m->n_links, sizeof(*m->links), cmp_link_index);
     for (size_t k = 0; k < m->n_links; k++)
         m->links[k].peer->link_index = m->links[k].index;
     return 0;

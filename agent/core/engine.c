@@ -205,7 +205,7 @@ static bool is_literal(const struct smsa_peer *p)
  * addresses only answers nobody outside this host. */
 static void check_listener(struct smsa_peer *p)
 {
-    char addrs[sizeof(p->listening_on)];
+    char addrs[sizeof(p->listening_on)], brief[SMSA_DETAIL_TEXT - sizeof("bound to  only") + 1];
     struct probe_addr_result res = {.ok = false, .cause = CAUSE_ERROR, .rtt_us = -1};
     switch (listen_check(p->port, addrs, sizeof(addrs))) {
     case LISTEN_REACHABLE:
@@ -214,7 +214,8 @@ static void check_listener(struct smsa_peer *p)
         break;
     case LISTEN_LOOPBACK_ONLY:
         res.cause = CAUSE_LOOPBACK_ONLY;
-        snprintf(res.detail, sizeof(res.detail), "bound to %.44s only", addrs);
+        snprintf(res.detail, sizeof(res.detail), "bound to %s only",
+                 listen_brief(brief, sizeof(brief), addrs));
         break;
     case LISTEN_NONE:
         res.cause = CAUSE_NOT_LISTENING;

@@ -1,13 +1,17 @@
 #include "indexes.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "atomic.h"
+#include "log.h"
 
 #define IDX_FILE_VERSION 1
 #define IDX_MAX_FILE_BYTES (16 * 1024 * 1024)
@@ -29,6 +33,13 @@ struct idx_map {
     struct idx_space s[IDX_SPACES];
     bool dirty;
 };
+
+static bool read_only;
+
+void idx_set_read_only(bool on)
+{
+    read_only = on;
+}
 
 struct idx_map *idx_new(void)
 {
@@ -205,7 +216,8 @@ int idx_parse(struct idx_map *m, const char *text, size_t len, char *why, size_t
     json_error_t jerr;
     json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!doc) {
-        snprintf(why, why_len, "not JSON (line %d: %s)", jerr.line, jerr.text);
+        /* jansson's text quotes the file ("near 'xyz'"): the place only */
+        snprintf(why, why_len, "not JSON (line %d, column %d)", jerr.line, jerr.column);
         return -1;
     }
     struct idx_map *fresh = idx_new();
@@ -237,13 +249,59 @@ int idx_parse(struct idx_map *m, const char *text, size_t len, char *why, size_t
     return 0;
 }
 
+static int cmp_by_index(const void *x, const void *y)
+{
+    const struct idx_entry *a = *(const struct idx_entry *const *)x;
+    const struct idx_entry *b = *(const struct idx_entry *const *)y;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Renumbers each nearly exhausted space 1..n, keeping the order of the old indexes. */
+static void compact(struct idx_map *m)
+{
+    for (unsigned i = 0; i < IDX_SPACES; i++) {
+        struct idx_space *sp = &m->s[i];
+        if (sp->next <= IDX_COMPACT_ABOVE)
+            continue;
+        struct idx_entry **order = sp->n ? malloc(sp->n * sizeof(*order)) : NULL;
+        if (sp->n && !order)
+            continue; /* tried again at the next start; idx_get still has room */
+        for (size_t k = 0; k < sp->n; k++)
+            order[k] = &sp->e[k];
+        if (sp->n > 1)
+            qsort(order, sp->n, sizeof(*order), cmp_by_index);
+        for (size_t k = 0; k < sp->n; k++)
+            order[k]->index = (unsigned)k + 1;
+        free(order);
+        char name[16];
+        space_name(i, name, sizeof(name));
+        log_warn("indexes: the numbering of %s reached %u; its %zu indexes are renumbered 1..%zu "
+                 "in their old order (their SNMP rows and labels change this once)",
+                 name, sp->next - 1, sp->n, sp->n);
+        sp->next = (unsigned)sp->n + 1;
+        m->dirty = true;
+    }
+}
+
 int idx_load(struct idx_map *m, const char *path, char *why, size_t why_len)
 {
-    FILE *f = fopen(path, "re");
+    /* no link followed: the state folder's owner must not point root at another file */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    struct stat st;
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
+    if (f && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+        fclose(f);
+        snprintf(why, why_len, "cannot open: not a regular file");
+        return -1;
+    }
     if (!f) {
-        if (errno == ENOENT)
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        if (e == ENOENT)
             return 1;
-        snprintf(why, why_len, "cannot open: %s", strerror(errno));
+        snprintf(why, why_len, "cannot open: %s",
+                 e == ELOOP ? "a symbolic link, not a file" : strerror(e));
         return -1;
     }
     size_t cap = 4096, len = 0;
@@ -278,11 +336,15 @@ int idx_load(struct idx_map *m, const char *path, char *why, size_t why_len)
     }
     int rc = idx_parse(m, buf, len, why, why_len);
     free(buf);
+    if (rc == 0)
+        compact(m);
     return rc;
 }
 
 int idx_save(struct idx_map *m, const char *path, char *why, size_t why_len)
 {
+    if (read_only)
+        return 0;
     char *text = idx_serialise(m);
     if (!text) {
         snprintf(why, why_len, "no memory");

@@ -184,3 +184,28 @@ enum listen_status listen_check(uint16_t port, char *addrs, size_t len)
             return LISTEN_REACHABLE;
     return LISTEN_LOOPBACK_ONLY;
 }
+
+const char *listen_brief(char *out, size_t len, const char *addrs)
+{
+    size_t total = 0, n = strlen(addrs);
+    if (!len)
+        return out;
+    for (const char *p = addrs; *p; p += strcspn(p, " "), p += strspn(p, " "))
+        total++;
+    /* the most addresses (k of total) whose text and note still fit */
+    for (size_t k = total;; k--) {
+        size_t end = 0, seen = 0;
+        for (const char *p = addrs; *p && seen < k; seen++) {
+            p += strcspn(p, " ");
+            end = (size_t)(p - addrs);
+            p += strspn(p, " ");
+        }
+        char note[32] = "";
+        if (k < total)
+            snprintf(note, sizeof(note), k ? " (+%zu more)" : "%zu addresses", total - k);
+        if (end + strlen(note) < len || k == 0) {
+            snprintf(out, len, "%.*s%s", (int)(end < n ? end : n), addrs, note);
+            return out;
+        }
+    }
+}

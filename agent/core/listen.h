@@ -16,4 +16,8 @@ enum listen_status {
  * addresses go into addrs, space-separated and sorted ("" when none). */
 enum listen_status listen_check(uint16_t port, char *addrs, size_t len);
 
+/* A list from listen_check, shortened for a detail: as many whole addresses as fit in out,
+ * then " (+N more)" for those left out; never half an address. Returns out. */
+const char *listen_brief(char *out, size_t len, const char *addrs);
+
 #endif

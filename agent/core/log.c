@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -76,4 +77,36 @@ void log_limited(struct log_limit *rl, enum log_level level, const char *fmt, ..
     } else {
         log_msg(level, "%s", msg);
     }
+}
+
+const char *log_quote(char *out, size_t size, const char *in)
+{
+    size_t o = 0;
+    if (!size)
+        return out;
+    for (; in && *in; in++) {
+        unsigned char c = (unsigned char)*in;
+        char esc[5];
+        if (c == '"' || c == '\\')
+            snprintf(esc, sizeof(esc), "\\%c", c);
+        else if (c == '\n')
+            snprintf(esc, sizeof(esc), "\\n");
+        else if (c == '\r')
+            snprintf(esc, sizeof(esc), "\\r");
+        else if (c == '\t')
+            snprintf(esc, sizeof(esc), "\\t");
+        else if (c < 0x20 || c == 0x7f)
+            snprintf(esc, sizeof(esc), "\\x%02x", c);
+        else {
+            esc[0] = (char)c;
+            esc[1] = '\0';
+        }
+        size_t n = strlen(esc);
+        if (o + n >= size)
+            break;
+        memcpy(out + o, esc, n);
+        o += n;
+    }
+    out[o] = '\0';
+    return out;
 }

@@ -3,6 +3,7 @@
 #define SMSA_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
@@ -23,6 +24,12 @@ struct log_limit {
 };
 void log_limited(struct log_limit *rl, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* A value for a quoted log field (name="..."): '"' and '\\' get a backslash, control bytes
+ * become \n, \r, \t or \xHH, so that text from a peer can neither end the field early nor
+ * start a line of its own. Cut at a whole character when out is short; returns out. */
+#define LOG_QUOTED_SIZE(n) (4 * (n) + 1)
+const char *log_quote(char *out, size_t size, const char *in);
 
 #define log_err(...) log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -986,7 +987,16 @@ static int tls_pair_ok(const struct cfg *cfg)
         return -1;
     gnutls_datum_t cert = {(unsigned char *)tls_cert_pem, (unsigned)strlen(tls_cert_pem)};
     gnutls_datum_t key = {(unsigned char *)tls_key_pem, (unsigned)strlen(tls_key_pem)};
-    int rc = gnutls_certificate_set_x509_key_mem2(cred, &cert, &key, GNUTLS_X509_FMT_PEM, NULL, 0);
+    /* GnuTLS 3.7 leaks its certificate when the next call meets one that does not parse:
+     * that is refused here first, with the same words */
+    gnutls_x509_crt_t *list = NULL;
+    unsigned n = 0;
+    int rc = gnutls_x509_crt_list_import2(&list, &n, &cert, GNUTLS_X509_FMT_PEM, 0);
+    for (unsigned i = 0; rc >= 0 && i < n; i++)
+        gnutls_x509_crt_deinit(list[i]);
+    gnutls_free(list);
+    if (rc >= 0)
+        rc = gnutls_certificate_set_x509_key_mem2(cred, &cert, &key, GNUTLS_X509_FMT_PEM, NULL, 0);
     gnutls_certificate_free_credentials(cred);
     if (rc < 0) {
         log_err("http: http.tls_cert %s with http.tls_key %s: %s", cfg->http.tls_cert,

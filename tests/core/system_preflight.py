@@ -197,6 +197,29 @@ def test_a_hundred_silent_peers_take_one_timeout_not_a_hundred():
             s.close()
 
 
+def test_reads_the_index_map_and_never_writes_it():
+    """Run as root, a preflight that wrote the state folder would leave a root-owned map the
+    daemon could not replace: it reads the map for the numbers and writes nothing there."""
+    with h.TempDir() as tmp:
+        up = h.free_port()
+        cfg = cc_config(tmp, [{"name": "s-up", "host": "127.0.0.1:%d" % up}])
+        index_map = os.path.join(tmp, "indexes.json")
+        with h.FakeScanner("127.0.0.1", up):
+            rc, out, err, _ = preflight(tmp, cfg, "--flow", "11")
+            assert rc == 0, (rc, out, err)
+            assert not os.path.exists(index_map), "preflight wrote %s" % index_map
+            before = '{"version":1,"spaces":{"links":{"next":3,"ids":{"old":2}}}}'
+            with open(index_map, "w") as f:
+                f.write(before)
+            st = os.stat(index_map)
+            rc, out, err, _ = preflight(tmp, cfg, "--flow", "11")
+            assert rc == 0, (rc, out, err)
+        with open(index_map) as f:
+            assert f.read() == before
+        assert os.stat(index_map).st_mtime_ns == st.st_mtime_ns
+        assert sorted(os.listdir(tmp)) == ["indexes.json", "preflight.json"], os.listdir(tmp)
+
+
 if __name__ == "__main__":
     h.run_tests([
         test_one_scanner_refused_is_critical_and_named,
@@ -206,4 +229,5 @@ if __name__ == "__main__":
         test_json_is_the_rest_flow_list,
         test_runs_unprivileged,
         test_a_hundred_silent_peers_take_one_timeout_not_a_hundred,
+        test_reads_the_index_map_and_never_writes_it,
     ])

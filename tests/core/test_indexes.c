@@ -149,6 +149,91 @@ static void test_save_and_load_a_file(void **state)
     idx_free(n);
 }
 
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The state folder belongs to the service user: a link there must not make root read (and
+ * quote) another file, and a bad map is described, never echoed. */
+static void test_load_refuses_links_and_never_echoes(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/smsa-idx-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64], target[64], why[256] = "";
+    snprintf(path, sizeof(path), "%s/indexes.json", dir);
+    snprintf(target, sizeof(target), "%s/secret", dir);
+    write_text(target, "{\"version\":1,\"spaces\":{}}");
+    assert_int_equal(symlink(target, path), 0);
+    struct idx_map *m = idx_new();
+    assert_int_equal(idx_load(m, path, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "symbolic link"));
+    unlink(path);
+
+    write_text(path, "root:x:0:0:SECRET-PASSWORD-LINE");
+    assert_int_equal(idx_load(m, path, why, sizeof(why)), -1);
+    assert_null(strstr(why, "root"));
+    assert_null(strstr(why, "SECRET"));
+    assert_non_null(strstr(why, "line 1"));
+
+    unlink(path);
+    unlink(target);
+    rmdir(dir);
+    idx_free(m);
+}
+
+/* A map whose numbering is nearly used up is renumbered 1..n in the old order at load, so
+ * that the daemon keeps giving out indexes instead of failing every start. */
+static void test_exhausted_numbering_compacts(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/smsa-idx-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64], why[256] = "";
+    snprintf(path, sizeof(path), "%s/indexes.json", dir);
+    write_text(path, "{\"version\":1,\"spaces\":{\"links\":{\"next\":4294967294,"
+                     "\"ids\":{\"late\":4294967293,\"early\":7}},"
+                     "\"flow-3\":{\"next\":5,\"ids\":{\"p\":4}}}}");
+    struct idx_map *m = idx_new();
+    assert_int_equal(idx_load(m, path, why, sizeof(why)), 0);
+    assert_true(idx_dirty(m)); /* saved renumbered at the next save */
+    assert_int_equal(idx_get(m, IDX_LINKS, "early"), 1);
+    assert_int_equal(idx_get(m, IDX_LINKS, "late"), 2);
+    for (int i = 0; i < 10; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "new%d", i);
+        assert_int_equal(idx_get(m, IDX_LINKS, name), 3 + i);
+    }
+    assert_int_equal(idx_get(m, 3, "p"), 4); /* a space with room is left alone */
+    assert_int_equal(idx_get(m, 3, "q"), 5);
+    unlink(path);
+    rmdir(dir);
+    idx_free(m);
+}
+
+/* One-shot checks read the map and never write it. */
+static void test_read_only_writes_nothing(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/smsa-idx-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64], why[256] = "";
+    snprintf(path, sizeof(path), "%s/indexes.json", dir);
+    struct idx_map *m = idx_new();
+    idx_get(m, IDX_LINKS, "x");
+    idx_set_read_only(true);
+    assert_int_equal(idx_save(m, path, why, sizeof(why)), 0);
+    idx_set_read_only(false);
+    struct stat st;
+    assert_int_equal(stat(path, &st), -1);
+    rmdir(dir);
+    idx_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,6 +244,9 @@ int main(void)
         cmocka_unit_test(test_next_survives_forgotten_identities),
         cmocka_unit_test(test_bad_documents_change_nothing),
         cmocka_unit_test(test_save_and_load_a_file),
+        cmocka_unit_test(test_load_refuses_links_and_never_echoes),
+        cmocka_unit_test(test_exhausted_numbering_compacts),
+        cmocka_unit_test(test_read_only_writes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
