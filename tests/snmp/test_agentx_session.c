@@ -1,14 +1,21 @@
 /* The AgentX session against a scripted master on a Unix socket in a temporary folder, on
  * the loop's virtual clock: the test plays the master (RFC 2741 PDUs: it answers the Open
- * with a session ID, every Register and the AddAgentCaps, a Ping), then closes the
- * connection. The face notices the lost master, queues a notification, reconnects after its
- * back-off with the loop watching the new descriptor (the same number as before, the case
- * epoll gets wrong when the old one is not forgotten), registers again and delivers the
- * queued Notify, which the master's Response acknowledges.
+ * with a session ID, every Register and the AddAgentCaps, a Ping, a Notify):
+ * - a master that closes the connection: the face notices, queues what happens meanwhile,
+ *   reconnects after its back-off with the loop watching the new descriptor (the same number
+ *   as before, the case epoll gets wrong when the old one is not forgotten), registers again
+ *   and delivers the unanswered and the queued Notify, in order, each acknowledged by a
+ *   Response;
+ * - a master that stops answering (a frozen snmpd): a Notify or a Ping unanswered for a second
+ *   ends the session with a Close (reasonTimeouts), and the Notify goes again on the next;
+ * - at shutdown, an Unregister and a Close (reasonShutdown).
  *
  * The face runs whole (net-snmp's agent, snmp_agentx.c, snmp_notify.c); only the core is a
- * test double: its configuration, and events handed to its subscribers. */
+ * test double: its configuration, and events handed to its subscribers. net-snmp's own clock
+ * is pointed at the virtual one (see netsnmp_get_monotonic_clock below), so its request
+ * timeouts are virtual too. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -92,6 +100,32 @@ static void link_down(unsigned index)
     snprintf(ev.address, sizeof(ev.address), "192.0.2.%u", index);
     for (size_t i = 0; i < n_subs; i++)
         subs[i].cb(&ev, subs[i].arg);
+}
+
+/* net-snmp times its requests (an Open, a Ping or a Notify the master leaves unanswered for
+ * a second) by its own monotonic clock, which it calls through the PLT: the executable's
+ * definition wins, so net-snmp's time is the loop's virtual clock too. */
+void netsnmp_get_monotonic_clock(struct timeval *tv)
+{
+    int64_t us = loop_now_us();
+    tv->tv_sec = (time_t)(us / SEC);
+    tv->tv_usec = (suseconds_t)(us % SEC);
+}
+
+/* net-snmp times a request out only once its deadline has passed (strictly), but its
+ * select_info already reports a timeout of 0 at the deadline itself: on a clock that never
+ * moves by itself the face would wake at that instant for ever. Real time moves on by a
+ * microsecond; so does this. */
+int snmp_select_info2(int *numfds, netsnmp_large_fd_set *fdset, struct timeval *timeout, int *block)
+{
+    static int (*real)(int *, netsnmp_large_fd_set *, struct timeval *, int *);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "snmp_select_info2");
+    assert_non_null(real);
+    int n = real(numfds, fdset, timeout, block);
+    if (!*block && !timerisset(timeout))
+        timeout->tv_usec = 1;
+    return n;
 }
 
 /* ---- the scripted master ---- */
@@ -247,7 +281,11 @@ static uint32_t notify_seq(const struct pdu *p)
     return get32(p->payload + p->len - 4, p->flags & FLAG_NETWORK_BYTE_ORDER);
 }
 
+/* net-snmp's agent starts once per process: the tests share one face and run in order, each
+ * from an open session (conn, sessid) to an open session. */
 static bool face_up;
+static int conn = -1;
+static uint32_t sessid;
 
 static int setup(void **state)
 {
@@ -285,6 +323,9 @@ static int teardown(void **state)
     if (face_up)
         snmpf_fini();
     face_up = false;
+    if (conn >= 0)
+        close(conn);
+    conn = -1;
     if (listener >= 0)
         close(listener);
     listener = -1;
@@ -297,12 +338,11 @@ static int teardown(void **state)
     return 0;
 }
 
-static void test_open_register_ping_lost_reconnect_notify(void **state)
+static void test_open_register_ping(void **state)
 {
     (void)state;
-    /* open and register */
-    uint32_t sessid = 7;
-    int conn = serve_open(sessid);
+    sessid = 7;
+    conn = serve_open(sessid);
     turn();
     int fd = subagent_fd();
     assert_true(fd >= 0);
@@ -328,13 +368,21 @@ static void test_open_register_ping_lost_reconnect_notify(void **state)
     respond(conn, &p, sessid, 0);
     turn();
     assert_int_equal(stats().queued, 0);
+    assert_int_equal(stats().sent, 1);
+}
 
+static void test_lost_master_reconnect_on_the_same_fd_and_notify(void **state)
+{
+    (void)state;
+    int fd = subagent_fd();
+    struct pdu p;
     /* the master goes away with notification 2 unanswered: the face notices, and what
      * happens meanwhile (3) is queued behind it */
     link_down(2);
     next_pdu(conn, &p);
     assert_int_equal(notify_seq(&p), 2);
     close(conn);
+    conn = -1;
     for (int i = 0; i < 20 && loop_fd_watched(fd); i++)
         turn();
     assert_false(loop_fd_watched(fd));
@@ -358,9 +406,9 @@ static void test_open_register_ping_lost_reconnect_notify(void **state)
         next_pdu(conn, &p);
         assert_int_equal(p.sessid, sessid);
         assert_int_equal(notify_seq(&p), seq);
+        assert_int_equal(stats().queued, 2);
+        respond(conn, &p, sessid, 0);
     }
-    assert_int_equal(stats().queued, 2);
-    respond(conn, &p, sessid, 0); /* one Response acknowledges all before it */
     turn();
     assert_int_equal(stats().queued, 0);
     assert_int_equal(stats().sent, 3); /* the one sent again is not counted again */
@@ -372,22 +420,78 @@ static void test_open_register_ping_lost_reconnect_notify(void **state)
     assert_int_equal(p.sessid, sessid);
     respond(conn, &p, sessid, 0);
     turn();
+}
 
-    /* at the end: the registration withdrawn, then a goodbye that waits for no answer */
+/* A master that takes the PDUs and stops answering (a frozen snmpd): a Notify, then a Ping,
+ * left unanswered for a second each end the session with a Close saying why, and the face
+ * reconnects after its back-off; the Notify goes again on the new session. */
+static void test_silent_master_times_out_and_the_notify_goes_again(void **state)
+{
+    (void)state;
+    struct pdu p;
+    link_down(4);
+    next_pdu(conn, &p);
+    assert_int_equal(notify_seq(&p), 4);
+    loop_clock_advance(SEC); /* net-snmp gives up only once the second has passed */
+    turn();
+    assert_int_equal(recv(conn, p.payload, 1, MSG_DONTWAIT | MSG_PEEK), -1);
+    loop_clock_advance(1);
+    next_pdu(conn, &p);
+    assert_int_equal(p.type, PDU_CLOSE);
+    assert_int_equal(p.payload[0], 4); /* reasonTimeouts */
+    close(conn);
+    conn = -1;
+    assert_int_equal(stats().queued, 1);
+
+    loop_clock_advance(SEC);
+    sessid = 9;
+    conn = serve_open(sessid);
+    next_pdu(conn, &p);
+    assert_int_equal(p.sessid, sessid);
+    assert_int_equal(notify_seq(&p), 4);
+    respond(conn, &p, sessid, 0);
+    turn();
+    assert_int_equal(stats().queued, 0);
+    assert_int_equal(stats().sent, 4);
+
+    /* a Ping left unanswered: the same */
+    loop_clock_advance(2 * SEC);
+    next_pdu(conn, &p);
+    assert_int_equal(p.type, PDU_PING);
+    loop_clock_advance(SEC + 1);
+    next_pdu(conn, &p);
+    assert_int_equal(p.type, PDU_CLOSE);
+    assert_int_equal(p.payload[0], 4);
+    close(conn);
+    conn = -1;
+    loop_clock_advance(SEC);
+    sessid = 10;
+    conn = serve_open(sessid);
+    turn();
+    assert_true(loop_fd_watched(subagent_fd()));
+}
+
+static void test_shutdown_unregisters_and_closes(void **state)
+{
+    (void)state;
+    struct pdu p;
     snmpf_fini();
     face_up = false;
+    /* the registration withdrawn, then a goodbye that waits for no answer */
     next_pdu(conn, &p);
     assert_int_equal(p.type, PDU_UNREGISTER);
     next_pdu(conn, &p);
     assert_int_equal(p.type, PDU_CLOSE);
-    close(conn);
+    assert_int_equal(p.payload[0], 5); /* reasonShutdown */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_open_register_ping_lost_reconnect_notify, setup,
-                                        teardown),
+        cmocka_unit_test(test_open_register_ping),
+        cmocka_unit_test(test_lost_master_reconnect_on_the_same_fd_and_notify),
+        cmocka_unit_test(test_silent_master_times_out_and_the_notify_goes_again),
+        cmocka_unit_test(test_shutdown_unregisters_and_closes),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }
