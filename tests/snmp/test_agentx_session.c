@@ -74,6 +74,16 @@ const struct smsa_addr *core_link_address(const struct smsa_link *l)
     (void)l;
     return NULL;
 }
+/* The MIB handler (snmp_tables.c) reads the fleet: no fleet here. */
+const struct smsa_addr *core_appliance_address(const struct smsa_appliance *a)
+{
+    (void)a;
+    return NULL;
+}
+const char *core_vantage(void)
+{
+    return "vantage.test";
+}
 int core_subscribe(core_event_cb cb, void *arg)
 {
     assert_true(n_subs < 8);
