@@ -41,14 +41,14 @@ def peer_of(daemon, flow, appliance):
     return got[0]
 
 
-def wait_peer_state(daemon, flow, appliance, state, timeout=15.0):
+def wait_peer_state(daemon, flow, appliance, state, timeout=45.0):
     def read():
         p = peer_of(daemon, flow, appliance)
         return p if p["state"] == state else None
     return h._wait_rest(daemon, "flow %d peer %s %s" % (flow, appliance, state), read, timeout)
 
 
-def wait_counts(daemon, name, counts, timeout=15.0):
+def wait_counts(daemon, name, counts, timeout=45.0):
     def read():
         a = h.rest_json(daemon, "/api/v1/appliances/%s" % name)
         return a if a and a["counts"] == counts else None
