@@ -39,7 +39,12 @@ static void on_timeout(void *arg)
     ares_process_fd(channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 }
 
-/* c-ares keeps its own timeouts; after every turn we re-arm ours to its next deadline. */
+/* c-ares keeps its own timeouts; after every turn we re-arm ours to its next deadline.
+ * ares_timeout() truncates what is left to whole milliseconds while a query only times out
+ * once its deadline has passed to the microsecond: in the last millisecond it says 0 and
+ * ares_process_fd() does nothing, so the loop turned without sleeping until the deadline
+ * (hundreds of wake-ups per unanswered query, thousands a second with a resolver that drops
+ * queries). One millisecond more is past every deadline it rounded down. */
 static void prepare(void *arg)
 {
     if (!channel)
@@ -49,7 +54,8 @@ static void prepare(void *arg)
         loop_timer_stop(&timer);
         return;
     }
-    loop_timer_start(&timer, (int64_t)tvp->tv_sec * 1000000 + tvp->tv_usec, on_timeout, NULL);
+    loop_timer_start(&timer, (int64_t)tvp->tv_sec * 1000000 + tvp->tv_usec + 1000, on_timeout,
+                     NULL);
 }
 
 static void on_fd(int fd, unsigned events, void *arg)
