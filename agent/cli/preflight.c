@@ -467,6 +467,7 @@ int preflight_run(struct cfg *cfg, const struct preflight_options *o)
     }
     finished = false;
     engine_set_once(&(struct engine_once){.flows = o->flows, .done = all_done});
+    core_indexes_read_only(true);
     int64_t started = loop_now_us();
     if (probing_init(cfg, NULL) < 0) {
         engine_set_once(NULL);

@@ -197,6 +197,26 @@ def test_a_hundred_silent_peers_take_one_timeout_not_a_hundred():
             s.close()
 
 
+def test_leaves_the_state_folder_and_stderr_alone():
+    """A check run by hand writes nothing into the daemon's state folder (its index map is
+    the daemon's), and says nothing on stderr about a folder it has no use for: from a clone,
+    with the default /var/lib/smsa-agent absent, it used to warn that the indexes could not
+    be saved."""
+    with h.TempDir() as tmp:
+        port = h.free_port()
+        state = os.path.join(tmp, "state")
+        os.mkdir(state)
+        cfg = cc_config(tmp, [{"name": "s1", "host": "127.0.0.1:%d" % port}], state_dir=state)
+        rc, out, err, _ = preflight(tmp, cfg, "--flow", "11")
+        assert rc == 2, (rc, out, err)
+        assert os.listdir(state) == [], os.listdir(state)
+        cfg["state_dir"] = os.path.join(tmp, "absent")
+        rc, out, err, _ = preflight(tmp, cfg, "--flow", "11")
+        assert rc == 2, (rc, out, err)
+        assert err == "", err
+        assert not os.path.exists(cfg["state_dir"])
+
+
 if __name__ == "__main__":
     h.run_tests([
         test_one_scanner_refused_is_critical_and_named,
@@ -206,4 +226,5 @@ if __name__ == "__main__":
         test_json_is_the_rest_flow_list,
         test_runs_unprivileged,
         test_a_hundred_silent_peers_take_one_timeout_not_a_hundred,
+        test_leaves_the_state_folder_and_stderr_alone,
     ])
