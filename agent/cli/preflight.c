@@ -468,10 +468,10 @@ int preflight_run(struct cfg *cfg, const struct preflight_options *o)
     }
     finished = false;
     engine_set_once(&(struct engine_once){.flows = o->flows, .done = all_done});
-    int64_t started = loop_now_us();
     /* the daemon's index map is read for the numbers, never written: run as root, a check
      * would leave a root-owned map the daemon cannot replace */
-    idx_set_read_only(true);
+    core_indexes_read_only(true);
+    int64_t started = loop_now_us();
     if (probing_init(cfg, NULL) < 0) {
         engine_set_once(NULL);
         loop_fini();

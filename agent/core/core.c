@@ -35,8 +35,9 @@ static const char *pending[MAX_PENDING];
 static size_t n_pending;
 
 static struct idx_map *indexes;
-static char *index_path;   /* state_dir/indexes.json */
-static bool index_unsaved; /* the last save failed: warned once until one succeeds */
+static char *index_path;     /* state_dir/indexes.json */
+static bool index_unsaved;   /* the last save failed: warned once until one succeeds */
+static bool index_read_only; /* a one-shot run: the map is never written */
 
 const char *smsa_state_name(enum smsa_state s)
 {
@@ -618,7 +619,7 @@ static int number_model(struct smsa_model *m)
 static void save_indexes(void)
 {
     char why[512];
-    if (!index_path || !idx_dirty(indexes))
+    if (index_read_only || !index_path || !idx_dirty(indexes))
         return;
     if (idx_save(indexes, index_path, why, sizeof(why)) < 0) {
         struct stat st;
@@ -635,6 +636,11 @@ static void save_indexes(void)
     if (index_unsaved)
         log_info("indexes: saved to %s again", index_path);
     index_unsaved = false;
+}
+
+void core_indexes_read_only(bool read_only)
+{
+    index_read_only = read_only;
 }
 
 static int indexes_init(const struct cfg *c)

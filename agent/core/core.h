@@ -57,6 +57,9 @@ struct core_prober {
  * writes are refused). Takes ownership of cfg. Starts probing with prober (NULL: nothing
  * probes; results are fed through core_round_done and friends). */
 int core_init(struct cfg *cfg, const char *path, const struct core_prober *prober);
+/* One-shot runs (--preflight) read the index map but never write it: state_dir is the
+ * daemon's, and a check run by hand must leave it, and stderr, alone. Call before core_init. */
+void core_indexes_read_only(bool read_only);
 void core_fini(void);
 
 const struct smsa_model *core_model(void);

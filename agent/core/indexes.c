@@ -34,13 +34,6 @@ struct idx_map {
     bool dirty;
 };
 
-static bool read_only;
-
-void idx_set_read_only(bool on)
-{
-    read_only = on;
-}
-
 struct idx_map *idx_new(void)
 {
     struct idx_map *m = calloc(1, sizeof(*m));
@@ -343,8 +336,6 @@ int idx_load(struct idx_map *m, const char *path, char *why, size_t why_len)
 
 int idx_save(struct idx_map *m, const char *path, char *why, size_t why_len)
 {
-    if (read_only)
-        return 0;
     char *text = idx_serialise(m);
     if (!text) {
         snprintf(why, why_len, "no memory");

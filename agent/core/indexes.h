@@ -34,12 +34,8 @@ int idx_parse(struct idx_map *m, const char *text, size_t len, char *why, size_t
  * out is renumbered 1..n in its old order, with a warning: the rows change once, and the
  * daemon keeps running rather than failing every start. */
 int idx_load(struct idx_map *m, const char *path, char *why, size_t why_len);
-/* Writes path atomically (temp file, fsync, rename, fsync of the folder); in read-only mode
- * (one-shot checks such as --preflight) writes nothing and returns 0. */
+/* Writes path atomically (temp file, fsync, rename, fsync of the folder). */
 int idx_save(struct idx_map *m, const char *path, char *why, size_t why_len);
-/* Read-only mode for the whole process: a one-shot check run as root must not leave a
- * root-owned map in the daemon's state folder. */
-void idx_set_read_only(bool on);
 
 /* Numbering is compacted when a space's next index passes this at load: far above any real
  * history, and far enough below 2^32 - 1 that no model can run out before the next start. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "loop.h"
@@ -23,7 +24,19 @@ struct resolver_req {
     socklen_t *lens;
     size_t n;
     struct resolver_req *next_later;
+    struct resolver_req *next_same; /* the other requests answered by the same lookup */
 };
+
+/* One lookup per name in flight. Beside a fleet every check of an appliance names it (seven
+ * on a scanner), and a preflight starts them all at once: asked separately, the resolver got
+ * the same question hundreds of times in a burst, and one that limits its rate answered the
+ * first ones and dropped the rest, turning "Domain name not found" into timeouts. */
+struct resolver_query {
+    char *host;
+    struct resolver_req *reqs;
+    struct resolver_query *next;
+};
+static struct resolver_query *in_flight;
 
 static ares_channel channel;
 static bool library_ready;
@@ -39,7 +52,12 @@ static void on_timeout(void *arg)
     ares_process_fd(channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 }
 
-/* c-ares keeps its own timeouts; after every turn we re-arm ours to its next deadline. */
+/* c-ares keeps its own timeouts; after every turn we re-arm ours to its next deadline.
+ * ares_timeout() truncates what is left to whole milliseconds while a query only times out
+ * once its deadline has passed to the microsecond: in the last millisecond it says 0 and
+ * ares_process_fd() does nothing, so the loop turned without sleeping until the deadline
+ * (hundreds of wake-ups per unanswered query, thousands a second with a resolver that drops
+ * queries). One millisecond more is past every deadline it rounded down. */
 static void prepare(void *arg)
 {
     if (!channel)
@@ -49,7 +67,8 @@ static void prepare(void *arg)
         loop_timer_stop(&timer);
         return;
     }
-    loop_timer_start(&timer, (int64_t)tvp->tv_sec * 1000000 + tvp->tv_usec, on_timeout, NULL);
+    loop_timer_start(&timer, (int64_t)tvp->tv_sec * 1000000 + tvp->tv_usec + 1000, on_timeout,
+                     NULL);
 }
 
 static void on_fd(int fd, unsigned events, void *arg)
@@ -187,9 +206,9 @@ static void deliver_later(void *arg)
     req_free(req);
 }
 
-static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+/* One request's share of the answer: the addresses, with its own port. */
+static void fill(struct resolver_req *req, int status, const struct ares_addrinfo *res)
 {
-    struct resolver_req *req = arg;
     size_t n = 0;
     for (struct ares_addrinfo_node *a = res ? res->nodes : NULL; a; a = a->ai_next)
         n++;
@@ -211,7 +230,10 @@ static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo 
             req->n++;
         }
     }
-    ares_freeaddrinfo(res);
+}
+
+static void deliver(struct resolver_req *req)
+{
     if (req->starting) {
         req->next_later = waiting;
         waiting = req;
@@ -221,6 +243,30 @@ static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo 
     if (!req->cancelled)
         req->cb(req->status, req->addrs, req->lens, req->n, req->arg);
     req_free(req);
+}
+
+static void on_result(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+{
+    struct resolver_query *q = arg;
+    for (struct resolver_query **pp = &in_flight; *pp; pp = &(*pp)->next) {
+        if (*pp == q) {
+            *pp = q->next;
+            break;
+        }
+    }
+    /* no new request joins q from here on: a callback starting a lookup of the same name
+     * gets a lookup of its own */
+    for (struct resolver_req *req = q->reqs; req; req = req->next_same)
+        fill(req, status, res);
+    ares_freeaddrinfo(res);
+    struct resolver_req *req = q->reqs;
+    free(q->host);
+    free(q);
+    while (req) {
+        struct resolver_req *next = req->next_same;
+        deliver(req);
+        req = next;
+    }
 }
 
 struct resolver_req *resolver_lookup(const char *host, unsigned short port, resolver_cb cb,
@@ -234,6 +280,24 @@ struct resolver_req *resolver_lookup(const char *host, unsigned short port, reso
     req->cb = cb;
     req->arg = arg;
     req->port = port;
+    /* a lookup of this name is out: its answer is this request's too (names are
+     * case-insensitive) */
+    for (struct resolver_query *q = in_flight; q; q = q->next) {
+        if (!strcasecmp(q->host, host)) {
+            req->next_same = q->reqs;
+            q->reqs = req;
+            return req;
+        }
+    }
+    struct resolver_query *q = calloc(1, sizeof(*q));
+    if (!q || !(q->host = strdup(host))) {
+        free(q);
+        free(req);
+        return NULL;
+    }
+    q->reqs = req;
+    q->next = in_flight;
+    in_flight = q;
     /* c-ares may answer (from /etc/hosts, or an error) inside ares_getaddrinfo(); the caller
      * must not see its callback before this function has returned. */
     struct ares_addrinfo_hints hints;
@@ -241,7 +305,7 @@ struct resolver_req *resolver_lookup(const char *host, unsigned short port, reso
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM; /* one entry per address, not one per socket type */
     req->starting = true;
-    ares_getaddrinfo(channel, host, NULL, &hints, on_result, req);
+    ares_getaddrinfo(channel, host, NULL, &hints, on_result, q);
     req->starting = false;
     return req;
 }

@@ -152,6 +152,48 @@ def test_address_set_change_is_one_event():
                         h.events(d, "peer", since=mark)
 
 
+def test_a_resolver_that_never_answers_does_not_spin_the_loop():
+    """Names looked up against a resolver that swallows every query: each lookup ends in
+    c-ares timeouts, and the loop sleeps until each of them. It used to turn without sleeping
+    through the last millisecond before every deadline (c-ares gives what is left in whole
+    milliseconds): over a thousand wake-ups per lookup."""
+    silent = FakeDnsServer("silent").start()
+    try:
+        with h.TempDir() as tmp:
+            scanners = [{"name": "s%02d" % i, "host": "s%02d.test" % i} for i in range(10)]
+            cfg = h.base_config(tmp, peers={"scanners": scanners},
+                                probe={"interval_ms": 1000, "timeout_ms": 300,
+                                       "resolver": "127.0.0.1:%d" % silent.port})
+            port = int(cfg["http"]["listen"].rsplit(":", 1)[1])
+
+            def sample():
+                """(loop wake-ups, checks made of the links' flow 11) now."""
+                body = h.http_get(port, "/metrics")[2].decode()
+                turns = [l for l in body.splitlines() if l.startswith("smsa_loop_turns_total ")]
+                flow = h.rest_json(d, "/api/v1/flows/11")
+                return (float(turns[0].split()[1]), sum(p["checks"] for p in flow["peers"]))
+
+            with h.Daemon(tmp, cfg) as d:
+                for sc in scanners:
+                    link = h.wait_link(d, sc["name"], "down", timeout=30)
+                    assert link["cause"] == "dns-failure", link
+                turns0, checks0 = sample()
+                # Forty lookups a round (10 scanners, flows 11 and 16-18), each timing out
+                # twice: wait for 200 more checks of flow 11 alone.
+                h.wait_until(lambda: sample()[1] >= checks0 + 200, 60,
+                             what="200 more checks of flow 11")
+                turns1, checks1 = sample()
+                lookups = 4 * (checks1 - checks0)
+                per_lookup = (turns1 - turns0) / lookups
+                # A lookup needs a few wake-ups (its round's timer, the timeouts of its A and
+                # AAAA queries and of their retries, this test's REST calls): about 8 here.
+                # The spin made it over a thousand.
+                assert per_lookup < 50, "%.1f loop wake-ups per lookup" % per_lookup
+                assert silent.queries >= lookups, (silent.queries, lookups)
+    finally:
+        silent.stop()
+
+
 def dns_queries(tmp, name):
     """How many A queries for name dnsmasq has logged so far."""
     with open(tmp + "/dnsmasq.log", errors="replace") as f:
@@ -163,4 +205,5 @@ if __name__ == "__main__":
         test_dns_server_down_fails_the_check_and_the_hostnames,
         test_dns_server_silent_is_timeout_and_bad_replies_are_protocol_errors,
         test_address_set_change_is_one_event,
+        test_a_resolver_that_never_answers_does_not_spin_the_loop,
     ])

@@ -220,6 +220,63 @@ def test_reads_the_index_map_and_never_writes_it():
         assert sorted(os.listdir(tmp)) == ["indexes.json", "preflight.json"], os.listdir(tmp)
 
 
+def test_leaves_the_state_folder_and_stderr_alone():
+    """A check run by hand writes nothing into the daemon's state folder (its index map is
+    the daemon's), and says nothing on stderr about a folder it has no use for: from a clone,
+    with the default /var/lib/smsa-agent absent, it used to warn that the indexes could not
+    be saved."""
+    with h.TempDir() as tmp:
+        port = h.free_port()
+        state = os.path.join(tmp, "state")
+        os.mkdir(state)
+        cfg = cc_config(tmp, [{"name": "s1", "host": "127.0.0.1:%d" % port}], state_dir=state)
+        rc, out, err, _ = preflight(tmp, cfg, "--flow", "11")
+        assert rc == 2, (rc, out, err)
+        assert os.listdir(state) == [], os.listdir(state)
+        cfg["state_dir"] = os.path.join(tmp, "absent")
+        rc, out, err, _ = preflight(tmp, cfg, "--flow", "11")
+        assert rc == 2, (rc, out, err)
+        assert err == "", err
+        assert not os.path.exists(cfg["state_dir"])
+
+
+def test_a_name_is_asked_once_whatever_the_number_of_checks_naming_it():
+    """Ten scanners by name: each is named by four checks (flows 11 and 16-18), all started
+    at once. One lookup per name goes to the resolver (an A and an AAAA question), not one
+    per check: a resolver that limits its rate answered the first questions of the burst
+    and dropped the rest, so most checks read "Timeout" where the name does not exist."""
+    import struct
+    asked = []
+
+    def nxdomain(n, q):
+        end = 12
+        while q[end] != 0:
+            end += 1 + q[end]
+        labels, i = [], 12
+        while q[i]:
+            labels.append(q[i + 1:i + 1 + q[i]].decode())
+            i += 1 + q[i]
+        asked.append(".".join(labels))
+        return q[:2] + struct.pack(">HHHHH", 0x8183, 1, 0, 0, 0) + q[12:end + 5]
+
+    dns = h.FakeUdpServer(nxdomain).start()
+    try:
+        with h.TempDir() as tmp:
+            scanners = [{"name": "s%02d" % i, "host": "s%02d.test" % i} for i in range(10)]
+            cfg = cc_config(tmp, scanners, probe={"resolver": "127.0.0.1:%d" % dns.port})
+            rc, out, err, _ = preflight(tmp, cfg)
+            assert rc == 2, (rc, out, err)
+            r = [x for x in rows(out) if x["flow"] in ("11", "16", "17", "18")]
+            assert len(r) == 40, out
+            assert all((x["cause"], x["address"]) == ("dns-failure", "-") for x in r), out
+            assert all(x["detail"].startswith("Domain name not found") for x in r), out
+            per_name = {n: asked.count(n) for n in set(asked)}
+            assert sorted(per_name) == sorted(sc["host"] for sc in scanners), per_name
+            assert max(per_name.values()) <= 2, per_name
+    finally:
+        dns.stop()
+
+
 if __name__ == "__main__":
     h.run_tests([
         test_one_scanner_refused_is_critical_and_named,
@@ -230,4 +287,6 @@ if __name__ == "__main__":
         test_runs_unprivileged,
         test_a_hundred_silent_peers_take_one_timeout_not_a_hundred,
         test_reads_the_index_map_and_never_writes_it,
+        test_leaves_the_state_folder_and_stderr_alone,
+        test_a_name_is_asked_once_whatever_the_number_of_checks_naming_it,
     ])

@@ -215,25 +215,6 @@ static void test_exhausted_numbering_compacts(void **state)
     idx_free(m);
 }
 
-/* One-shot checks read the map and never write it. */
-static void test_read_only_writes_nothing(void **state)
-{
-    (void)state;
-    char dir[] = "/tmp/smsa-idx-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[64], why[256] = "";
-    snprintf(path, sizeof(path), "%s/indexes.json", dir);
-    struct idx_map *m = idx_new();
-    idx_get(m, IDX_LINKS, "x");
-    idx_set_read_only(true);
-    assert_int_equal(idx_save(m, path, why, sizeof(why)), 0);
-    idx_set_read_only(false);
-    struct stat st;
-    assert_int_equal(stat(path, &st), -1);
-    rmdir(dir);
-    idx_free(m);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,7 +227,6 @@ int main(void)
         cmocka_unit_test(test_save_and_load_a_file),
         cmocka_unit_test(test_load_refuses_links_and_never_echoes),
         cmocka_unit_test(test_exhausted_numbering_compacts),
-        cmocka_unit_test(test_read_only_writes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -839,7 +839,7 @@ def beside_config(tmpdir, address, scanners=(), role="control-center", **section
     # s_server): on a loaded machine, or under the sanitizers, that takes longer than the
     # 200 ms a bare connect is given; a slow answer must not read as a failure.
     if "probe" not in sections:
-        cfg["probe"].update({"interval_ms": 500, "timeout_ms": 1500})
+        cfg["probe"].update({"interval_ms": 1000, "timeout_ms": 800})
     cfg["appliance"].update({"role": role, "placement": "beside", "address": address})
     cfg["peers"]["scanners"] = [{"name": n, "host": h} for n, h in scanners]
     return cfg
