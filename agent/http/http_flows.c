@@ -2,9 +2,9 @@
  *
  * With thousands of peers /flows is megabytes and its generation changes with every probe
  * result, so a per-generation cache rarely helps. So: the heads of each flow and peer, which
- * change only with the configuration, are written once per configuration generation; a
- * request formats the shared snapshot of its model generation (http_snapshot.c) a piece at a
- * time as its client reads. The objects themselves are written by http_json.c. */
+ * change only with the configuration, are written once per configuration generation; the
+ * document is formatted from the shared snapshot of its model generation (http_snapshot.c) a
+ * slice per loop turn (http_stream.c). The objects themselves are written by http_json.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,24 +175,24 @@ static void cursor_start(struct cursor *c, unsigned flow_id)
     c->last_flow = flow_id ? flow_id - 1 : CAT_NFLOWS - 1;
 }
 
-struct MHD_Response *httpf_flows_response(const struct smsa_model *m, unsigned flow_id, char *etag,
-                                          size_t etag_len)
+int httpf_flows_take(const struct smsa_model *m, unsigned flow_id, struct httpf_source *out)
 {
     struct cursor *c = calloc(1, sizeof(*c));
     if (!c)
-        return NULL;
+        return -1;
     c->heads = heads_get(m);
     c->snap = c->heads ? httpf_snap_get(m) : NULL;
     if (!c->snap || c->snap->n_peers != c->heads->n_peers) {
         cursor_free(c);
-        return NULL;
+        return -1;
     }
     cursor_start(c, flow_id);
     /* /flows and each /flows/{id} are different documents of the same snapshot. */
-    uint64_t h = httpf_hash(c->snap->hash, &flow_id, sizeof(flow_id));
-    snprintf(etag, etag_len, "\"c%llu-g%llu-%08x\"", (unsigned long long)m->config_generation,
-             (unsigned long long)m->generation, (unsigned)(h ^ (h >> 32)));
-    return httpf_stream_response(cursor_fill, cursor_free, c);
+    *out = (struct httpf_source){.state = c,
+                                 .fill = cursor_fill,
+                                 .free_fn = cursor_free,
+                                 .key = httpf_hash(c->snap->hash, &flow_id, sizeof(flow_id))};
+    return 0;
 }
 
 char *httpf_flows_document(const struct smsa_model *m, unsigned flow_id, size_t *len)

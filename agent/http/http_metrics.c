@@ -577,9 +577,11 @@ static void put_tail(const struct scrape *s, struct httpf_buf *b)
     line_u(b, "smsa_probe_failures_total", s->snap->probe_failures);
     family(b, "smsa_events_total", "counter", "Events raised by the core.");
     line_u(b, "smsa_events_total", s->snap->events);
-    family(b, "smsa_model_generation", "gauge", "Model generation (the ETag's g part).");
+    family(b, "smsa_model_generation", "gauge",
+           "Model generation: moves with every change of state.");
     line_u(b, "smsa_model_generation", s->snap->gen);
-    family(b, "smsa_config_generation", "gauge", "Configuration generation (the ETag's c part).");
+    family(b, "smsa_config_generation", "gauge",
+           "Configuration generation: moves with every change.");
     line_u(b, "smsa_config_generation", s->snap->cgen);
     family(b, "smsa_loop_turns_total", "counter", "Wake-ups of the event loop.");
     line_u(b, "smsa_loop_turns_total", sc->turns);
@@ -692,15 +694,17 @@ static bool scrape_fill(void *arg, struct httpf_buf *b)
     return s->sec == S_END;
 }
 
-struct MHD_Response *httpf_metrics_response(const struct smsa_model *m, char *etag, size_t etag_len)
+int httpf_metrics_take(const struct smsa_model *m, unsigned arg, struct httpf_source *out)
 {
+    (void)arg;
     struct scrape *s = scrape_take(m);
     if (!s)
-        return NULL;
+        return -1;
     /* The page is a function of the labels (config generation), the snapshot and these
      * counters. */
-    uint64_t h = httpf_hash(s->snap->hash, &s->sc, sizeof(s->sc));
-    snprintf(etag, etag_len, "\"c%llu-g%llu-%08x\"", (unsigned long long)s->snap->cgen,
-             (unsigned long long)s->snap->gen, (unsigned)(h ^ (h >> 32)));
-    return httpf_stream_response(scrape_fill, scrape_free, s);
+    *out = (struct httpf_source){.state = s,
+                                 .fill = scrape_fill,
+                                 .free_fn = scrape_free,
+                                 .key = httpf_hash(s->snap->hash, &s->sc, sizeof(s->sc))};
+    return 0;
 }
