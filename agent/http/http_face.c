@@ -33,7 +33,6 @@
 /* Per connection: request line, headers and the read/write buffers all come from this pool;
  * MHD answers 431/414 by itself when headers or URL do not fit. */
 #define CONNECTION_MEMORY (96 * 1024)
-#define DRAIN_LIMIT (4 * 1024 * 1024)
 
 static struct MHD_Daemon *daemon_h;
 static int mhd_epoll_fd = -1;
@@ -51,7 +50,7 @@ struct conn_track {
     bool shortened; /* its timeout is IDLE_UNDER_PRESSURE_S */
 };
 static struct conn_track *tracked;
-static struct log_limit refused_log, drain_log;
+static struct log_limit refused_log;
 static struct httpf_stats stats;
 static char *tls_cert_pem, *tls_key_pem;
 
@@ -67,6 +66,16 @@ void httpf_count_status(unsigned status)
         stats.responses_5xx++;
     else if (status >= 400)
         stats.responses_4xx++;
+}
+
+void httpf_count_request(void)
+{
+    stats.requests++;
+}
+
+void httpf_count_refused(void)
+{
+    stats.refused_clients++;
 }
 
 bool httpf_tls(void)
@@ -132,7 +141,7 @@ static struct conn_track *track_of(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
-static void set_busy(struct MHD_Connection *conn, bool busy)
+void httpf_conn_busy(struct MHD_Connection *conn, bool busy)
 {
     struct conn_track *t = track_of(conn);
     if (!t)
@@ -168,178 +177,6 @@ static void relieve_pressure(void)
                     "http: %u of %u connections open: %u idle ones now close after %d s",
                     connections(), connection_limit, n, IDLE_UNDER_PRESSURE_S);
     }
-}
-
-static bool content_is(struct MHD_Connection *conn, const char *want)
-{
-    const char *ct =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (!ct)
-        return false;
-    while (*ct == ' ')
-        ct++;
-    size_t n = strlen(want);
-    return !strncasecmp(ct, want, n) && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
-}
-
-/* The first call for a request: everything that can be refused before the body is read. */
-static enum MHD_Result first_call(struct MHD_Connection *conn, struct httpf_request *rq,
-                                  const char *url, const char *method)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!ci || !httpf_access_client_allowed(ci->client_addr)) {
-        stats.refused_clients++;
-        rq->answered = true;
-        return httpf_problem(conn, 403, "forbidden", "this client address is not in http.allow",
-                             NULL);
-    }
-    /* Before anything else: a page of another site that got its name to resolve here (DNS
-     * rebinding) learns nothing and changes nothing. */
-    if (!httpf_access_host_ok(conn)) {
-        rq->answered = true;
-        return httpf_problem(conn, 421, "misdirected",
-                             "the Host header names no address or name of this agent "
-                             "(http.listen, this host's name, http.server_names)",
-                             NULL);
-    }
-    struct httpf_target t;
-    httpf_route_find(url, &t);
-    const struct httpf_route_def *rd = t.rd;
-    bool bad_item = t.bad_item;
-    rq->flow_id = t.flow_id;
-    rq->item = t.item;
-    bool needs_auth = rd ? rd->auth : (!strncmp(url, "/api/", 5) || !strcmp(url, "/api"));
-    /* POST / is the login form: the token is in its body. */
-    bool login = rd && rd->route == R_PAGE && !strcmp(method, "POST");
-    if (needs_auth && !login && !httpf_access_authorised(conn, method)) {
-        rq->answered = true;
-        if (rd && rd->route == R_PAGE)
-            return httpf_page_login(conn, false);
-        return httpf_problem(conn, 401, "unauthorized",
-                             "a valid \"Authorization: Bearer <token>\" header is required", NULL);
-    }
-    if (!rd || bad_item) {
-        rq->answered = true;
-        return httpf_problem(conn, 404, "not-found", "no such resource", NULL);
-    }
-    rq->rd = rd;
-    rq->method = httpf_method_bit(method);
-    if (!(rq->method & rd->methods) && rq->method != M_OPTIONS) {
-        rq->answered = true;
-        return httpf_problem_405(conn, rd, method);
-    }
-    const char *cl =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl) {
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(cl, &end, 10);
-        if (errno || n > HTTPF_MAX_BODY) {
-            rq->answered = true;
-            return httpf_problem(conn, 413, "too-large",
-                                 "request bodies are limited to 65536 bytes", NULL);
-        }
-    }
-    if (login && !content_is(conn, "application/x-www-form-urlencoded")) {
-        rq->answered = true;
-        return httpf_problem(conn, 415, "not-form",
-                             "the login form is sent as application/x-www-form-urlencoded", NULL);
-    }
-    if (!login && (rq->method & (M_PUT | M_POST)) && !content_is(conn, "application/json")) {
-        rq->answered = true;
-        return httpf_problem(conn, 415, "not-json", "the body must be sent as application/json",
-                             NULL);
-    }
-    return MHD_YES;
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
-{
-    struct httpf_request *rq = *con_cls;
-    if (!rq) {
-        stats.requests++;
-        rq = calloc(1, sizeof(*rq));
-        if (!rq)
-            return MHD_NO;
-        *con_cls = rq;
-        set_busy(conn, true);
-        return first_call(conn, rq, url, method);
-    }
-    if (*upload_data_size > 0) {
-        size_t n = *upload_data_size;
-        *upload_data_size = 0;
-        if (rq->answered)
-            return MHD_YES;
-        /* Chunked bodies carry no Content-Length: count them as they come. MHD 0.9.75 cannot
-         * queue a response while a body is still arriving, so an oversize one is drained and
-         * answered with 413 at its end; past DRAIN_LIMIT the connection is simply closed, so
-         * that an endless body cannot keep us reading. */
-        if (rq->too_big || rq->len + n > HTTPF_MAX_BODY) {
-            if (!rq->too_big) {
-                rq->too_big = true;
-                free(rq->body);
-                rq->body = NULL;
-                rq->cap = 0;
-            }
-            rq->len += n;
-            if (rq->len > DRAIN_LIMIT) {
-                log_limited(&drain_log, LOG_LVL_WARN,
-                            "http: request body over %d bytes, connection closed", DRAIN_LIMIT);
-                return MHD_NO;
-            }
-            return MHD_YES;
-        }
-        if (rq->len + n + 1 > rq->cap) {
-            size_t cap = rq->cap ? rq->cap : 1024;
-            while (cap < rq->len + n + 1)
-                cap *= 2;
-            char *p = realloc(rq->body, cap);
-            if (!p)
-                return MHD_NO;
-            rq->body = p;
-            rq->cap = cap;
-        }
-        memcpy(rq->body + rq->len, upload_data, n);
-        rq->len += n;
-        rq->body[rq->len] = 0;
-        return MHD_YES;
-    }
-    if (rq->answered)
-        return MHD_YES;
-    rq->answered = true;
-    if (rq->doc) /* resumed: the large document it waited for is built */
-        return (enum MHD_Result)rq->rd->get(conn, rq);
-    if (rq->too_big)
-        return httpf_problem(conn, 413, "too-large", "request bodies are limited to 65536 bytes",
-                             NULL);
-    if (rq->method == M_OPTIONS) {
-        struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-        if (!r)
-            return MHD_NO;
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rq->rd->allow);
-        return httpf_queue(conn, MHD_HTTP_NO_CONTENT, r);
-    }
-    httpf_handler_fn h = rq->method & (M_PUT | M_POST | M_DELETE) ? rq->rd->write : rq->rd->get;
-    if (!h)
-        return httpf_problem(conn, 404, "not-found", "no such resource", NULL);
-    return (enum MHD_Result)h(conn, rq);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    struct httpf_request *rq = *con_cls;
-    if (!rq)
-        return;
-    set_busy(conn, false);
-    httpf_doc_unref(rq->doc);
-    free(rq->body);
-    free(rq->item);
-    free(rq);
-    *con_cls = NULL;
 }
 
 /* MHD_OPTION_UNESCAPE_CALLBACK, for the path and the query's values: a %00 is left as it was
@@ -629,11 +466,12 @@ int httpf_init(const struct cfg *cfg)
     }
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
-    daemon_h =
-        MHD_start_daemon(flags, 0, on_accept, NULL, on_request, NULL, MHD_OPTION_NOTIFY_CONNECTION,
-                         on_connection, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-                         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-                         on_completed, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    daemon_h = MHD_start_daemon(
+        flags, 0, on_accept, NULL, httpf_on_request, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_URI_LOG_CALLBACK, httpf_on_uri,
+        NULL, MHD_OPTION_NOTIFY_COMPLETED, httpf_on_completed, NULL, MHD_OPTION_ARRAY, opts,
+        MHD_OPTION_END);
     if (!daemon_h) {
         log_err("http: cannot listen on %s: %s", cfg->http.listen, strerror(errno));
         reset_state();

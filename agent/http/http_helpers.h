@@ -91,6 +91,8 @@ struct httpf_route_def {
 /* Routes are numbered 0..HTTPF_MAX_ROUTES - 1 (the face keeps a cache slot for each). */
 #define HTTPF_MAX_ROUTES 32
 size_t httpf_route_slot(const struct httpf_route_def *rd);
+/* The i-th route of the table, NULL past its end. */
+const struct httpf_route_def *httpf_route_at(size_t i);
 
 /* The method's bit, 0 for one no route knows. */
 unsigned httpf_method_bit(const char *method);

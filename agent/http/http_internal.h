@@ -294,6 +294,9 @@ struct httpf_request {
     bool answered; /* a response was queued early (error before the body) */
     bool too_big;
     struct httpf_doc *doc; /* a large document this request waits for, suspended */
+    const char *raw_end;   /* where the raw URI's C string ends in libmicrohttpd's buffer */
+    bool started;          /* the access handler was called */
+    bool cut;              /* a raw NUL cut the path short: it names nothing */
 };
 
 struct httpf_stats {
@@ -302,6 +305,22 @@ struct httpf_stats {
 void httpf_get_stats(struct httpf_stats *out);
 /* Counts a response by its status (the metrics' 4xx and 5xx counters). */
 void httpf_count_status(unsigned status);
+void httpf_count_request(void);
+void httpf_count_refused(void); /* a client outside http.allow */
+/* A request is in progress on conn (or no longer): a busy connection keeps its full timeout
+ * when the face is under pressure. */
+void httpf_conn_busy(struct MHD_Connection *conn, bool busy);
+
+/* ---- http_request.c: a request up to its handler ---- */
+
+/* MHD's access handler and MHD_OPTION_NOTIFY_COMPLETED. */
+enum MHD_Result httpf_on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls);
+/* MHD_OPTION_URI_LOG_CALLBACK: the request, made before its headers are read. */
+void *httpf_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
+void httpf_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                        enum MHD_RequestTerminationCode toe);
 /* Have MHD_run called on the next loop turn (after MHD_resume_connection). */
 void httpf_kick(void);
 /* The face serves TLS (a session cookie is then Secure). */

@@ -40,6 +40,11 @@ static const struct httpf_route_def routes[] = {
 };
 _Static_assert(sizeof(routes) / sizeof(routes[0]) <= HTTPF_MAX_ROUTES, "HTTPF_MAX_ROUTES");
 
+const struct httpf_route_def *httpf_route_at(size_t i)
+{
+    return i < sizeof(routes) / sizeof(routes[0]) ? &routes[i] : NULL;
+}
+
 size_t httpf_route_slot(const struct httpf_route_def *rd)
 {
     return (size_t)(rd - routes);

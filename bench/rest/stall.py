@@ -17,7 +17,11 @@ reset at the window's start (gdb calls loop_reset_max_turn() in the daemon; with
 maximum since start is shown, marked "since start"). The rtt skew is the rise of the peers'
 rtt percentiles from idle to load: a probe that completes during a long turn is timed late.
 
+With --rt the daemon runs SCHED_FIFO, so that other load on the machine (preemption) does not
+stretch its turns: what is left is the daemon's own work.
+
     bench/rest/stall.py [--build DIR] [--peers 500] [--seconds 10] [--readers 40] [--walks 5]
+                        [--rt]
 
 Loopback only; every process started is stopped by its pid. Holds the scanner-port lock of the
 system tests (its peers listen on 41002).
@@ -154,9 +158,10 @@ def main():
     ap.add_argument("--readers", type=int, default=40, help="concurrent REST readers (40)")
     ap.add_argument("--walks", type=int, default=5,
                     help="concurrent snmpbulkwalk loops, SNMP master mode (5; 0: none)")
+    ap.add_argument("--rt", action="store_true", help="run the daemon SCHED_FIFO")
     a = benchlib.parse(ap, nofile=True)
     walks = a.walks if shutil.which("snmpbulkwalk") else 0
-    print("smsa-agentd: %s" % a.binary)
+    print("smsa-agentd: %s%s" % (a.binary, ", daemon SCHED_FIFO" if a.rt else ""))
     print("%d scanners (%d peers), %d readers, %d SNMP walks, %.0f s windows" % (
         a.peers, 4 * a.peers, a.readers, walks, a.seconds), flush=True)
     with h.PortLock(SCANNER_PORTS[0]), h.TempDir(prefix="smsa-stall-") as tmp:
@@ -181,6 +186,8 @@ def main():
                                "agentx_socket": "unix:" + os.path.join(tmp, "none.sock")}
             d = h.Daemon(tmp, cfg, binary=a.binary).start()
             try:
+                if a.rt:
+                    os.sched_setscheduler(d.pid, os.SCHED_FIFO, os.sched_param(10))
                 want = 4 * a.peers
                 h.wait_until(lambda: status_peers_up(port) >= want, 180, step=0.5,
                              what="%d peers up" % want)
