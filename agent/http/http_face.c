@@ -512,8 +512,7 @@ void httpf_fini(void)
     }
     httpf_docs_fini();
     httpf_cache_fini();
-    httpf_metrics_fini();
-    httpf_flows_fini();
+    httpf_ctexts_fini();
     httpf_snap_fini();
     reset_state();
     memset(&stats, 0, sizeof(stats));

@@ -158,6 +158,26 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m);
 void httpf_snap_unref(struct httpf_snap *s);
 void httpf_snap_fini(void);
 
+/* What changes only with the configuration, written once per configuration generation and
+ * shared, one cache for both large documents: the label sets of /metrics and the JSON heads of
+ * /api/v1/flows. Reference counted: a document still being built keeps the texts it began
+ * with. */
+enum { HTTPF_CTEXT_LABELS, HTTPF_CTEXT_HEADS, HTTPF_CTEXT_KINDS };
+typedef void *(*httpf_ctext_build_fn)(const struct smsa_model *m);
+typedef void (*httpf_ctext_free_fn)(void *part);
+struct httpf_ctexts {
+    unsigned refs;
+    uint64_t cgen;
+    void *part[HTTPF_CTEXT_KINDS]; /* NULL until first used */
+    httpf_ctext_free_fn free_fn[HTTPF_CTEXT_KINDS];
+};
+/* The texts of m's configuration generation with a reference for the caller, part kind made
+ * by build if it is not yet; NULL when out of memory. */
+struct httpf_ctexts *httpf_ctexts_get(const struct smsa_model *m, unsigned kind,
+                                      httpf_ctext_build_fn build, httpf_ctext_free_fn free_fn);
+void httpf_ctexts_unref(struct httpf_ctexts *t);
+void httpf_ctexts_fini(void);
+
 /* ---- http_json.c: one writer per object of the JSON documents ---- */
 
 void httpf_json_addr(struct httpf_buf *b, const struct httpf_addr_view *a);
@@ -196,7 +216,6 @@ void httpf_rfc3339(int64_t wall_us, char *buf, size_t len);
 int httpf_flows_take(const struct smsa_model *m, unsigned flow_id, struct httpf_source *out);
 /* Writes the parts that change only with the configuration now rather than in a request. */
 void httpf_flows_prepare(const struct smsa_model *m);
-void httpf_flows_fini(void);
 
 /* ---- http_firewall.c: GET /api/v1/firewall ---- */
 
@@ -214,7 +233,6 @@ char *httpf_firewall_text(const struct smsa_model *m, const struct cfg *c, enum 
  * now (arg unused). */
 int httpf_metrics_take(const struct smsa_model *m, unsigned arg, struct httpf_source *out);
 void httpf_metrics_prepare(const struct smsa_model *m);
-void httpf_metrics_fini(void);
 
 /* ---- http_page.c: the status page at / ---- */
 

@@ -9,6 +9,7 @@
 #include "http_internal.h"
 
 static struct httpf_snap *current;
+static struct httpf_ctexts *current_texts;
 
 void httpf_addr_view_fill(struct httpf_addr_view *v, const struct smsa_addr *a)
 {
@@ -170,4 +171,47 @@ void httpf_snap_fini(void)
 {
     httpf_snap_unref(current);
     current = NULL;
+}
+
+/* ---- per configuration generation: the texts of the large documents ---- */
+
+void httpf_ctexts_unref(struct httpf_ctexts *t)
+{
+    if (!t || --t->refs > 0)
+        return;
+    for (unsigned k = 0; k < HTTPF_CTEXT_KINDS; k++)
+        if (t->part[k])
+            t->free_fn[k](t->part[k]);
+    free(t);
+}
+
+struct httpf_ctexts *httpf_ctexts_get(const struct smsa_model *m, unsigned kind,
+                                      httpf_ctext_build_fn build, httpf_ctext_free_fn free_fn)
+{
+    if (!current_texts || current_texts->cgen != m->config_generation) {
+        struct httpf_ctexts *t = calloc(1, sizeof(*t));
+        if (!t)
+            return NULL;
+        t->refs = 1;
+        t->cgen = m->config_generation;
+        httpf_ctexts_unref(current_texts);
+        current_texts = t;
+    }
+    struct httpf_ctexts *t = current_texts;
+    /* Each part is written on its first use in a generation (or by the face's preparing
+     * turns): a document never pays for the other's. */
+    if (!t->part[kind]) {
+        t->part[kind] = build(m);
+        if (!t->part[kind])
+            return NULL;
+        t->free_fn[kind] = free_fn;
+    }
+    t->refs++;
+    return t;
+}
+
+void httpf_ctexts_fini(void)
+{
+    httpf_ctexts_unref(current_texts);
+    current_texts = NULL;
 }

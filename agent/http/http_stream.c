@@ -154,7 +154,9 @@ struct httpf_doc *httpf_doc_want(size_t slot, httpf_take_fn take, unsigned arg)
         return cur;
     }
     struct httpf_doc *d = calloc(1, sizeof(*d));
-    if (!d || !httpf_buf_reserve(&d->text, HTTPF_PIECE + 4096)) {
+    /* Room for as much as the last one of this slot: no copying as it grows. */
+    size_t room = (cur ? cur->text.len : 0) + HTTPF_PIECE + 4096;
+    if (!d || !httpf_buf_reserve(&d->text, room)) {
         if (d)
             httpf_buf_free(&d->text);
         free(d);
