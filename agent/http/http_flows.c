@@ -176,11 +176,8 @@ int httpf_flows_take(const struct smsa_model *m, unsigned flow_id, struct httpf_
         return -1;
     }
     cursor_start(c, flow_id);
-    /* /flows and each /flows/{id} are different documents of the same snapshot. */
-    *out = (struct httpf_source){.state = c,
-                                 .fill = cursor_fill,
-                                 .free_fn = cursor_free,
-                                 .key = httpf_hash(c->snap->hash, &flow_id, sizeof(flow_id))};
+    *out = (struct httpf_source){
+        .state = c, .fill = cursor_fill, .free_fn = cursor_free, .per_generation = true};
     return 0;
 }
 

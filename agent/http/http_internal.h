@@ -48,13 +48,14 @@ void httpf_put_json_stamp(struct httpf_buf *b, int64_t wall_us); /* RFC 3339 str
 typedef bool (*httpf_fill_fn)(void *state, struct httpf_buf *out);
 typedef void (*httpf_free_fn)(void *state);
 
-/* What a document is made from, taken now: fill formats it from state; key hashes everything
- * that decides its bytes, so that a finished document with the same key is served again. */
+/* What a document is made from, taken when its build begins: fill formats it from state.
+ * per_generation: the model's generation and configuration generation decide every byte, so
+ * that a finished document is served again while they are unchanged. */
 struct httpf_source {
     void *state;
     httpf_fill_fn fill;
     httpf_free_fn free_fn;
-    uint64_t key;
+    bool per_generation;
 };
 /* Takes the source of a document of m (arg: which one, e.g. a flow id); -1 when out of
  * memory. */
@@ -67,8 +68,8 @@ typedef int (*httpf_take_fn)(const struct smsa_model *m, unsigned arg, struct ht
 
 struct httpf_doc;
 /* The document of slot, with a reference for the caller: the one being built, or the last
- * one built when its source is unchanged, or a new build of take(m, arg). NULL when out of
- * memory. */
+ * one built while it is current, or a new build of take(m, arg) (taken by its first slice).
+ * NULL when out of memory. */
 struct httpf_doc *httpf_doc_want(size_t slot, httpf_take_fn take, unsigned arg);
 void httpf_doc_unref(struct httpf_doc *d);
 bool httpf_doc_done(const struct httpf_doc *d);
@@ -84,8 +85,8 @@ void httpf_docs_fini(void);
 
 /* ---- http_snapshot.c: the numbers of one model generation, shared by the streams ---- */
 
-/* Views: the numbers of one object, zero-filled (no padding, text tails zero) so that their
- * bytes can be hashed for an ETag. Filled by httpf_*_view_fill only. */
+/* Views: the numbers of one object, zero-filled (no padding, text tails zero). Filled by
+ * httpf_*_view_fill only. */
 struct httpf_addr_view {
     char text[SMSA_ADDR_TEXT];
     char detail[SMSA_DETAIL_TEXT];
@@ -130,7 +131,7 @@ void httpf_peer_view_fill(struct httpf_peer_view *v, const struct smsa_peer *p);
  * in flow order, as in the model; so are the addresses of each. */
 struct httpf_snap {
     unsigned refs;
-    uint64_t gen, cgen, hash;
+    uint64_t gen, cgen;
     uint64_t probes, probe_failures, events;
     uint32_t overall;
     bool any_rtt, any_ntp; /* a peer has a round-trip time; an NTP server a valid result */

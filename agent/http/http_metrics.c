@@ -202,7 +202,7 @@ void httpf_metrics_prepare(const struct smsa_model *m)
 
 /* ---- one scrape: the shared snapshot of the model, and the face's own counters ---- */
 
-/* Zero-filled, hashed into the ETag with the snapshot's hash. */
+/* The counters of the face and the loop, taken with the snapshot. */
 struct scalars {
     int64_t max_turn_us;
     uint64_t turns;
@@ -687,11 +687,7 @@ int httpf_metrics_take(const struct smsa_model *m, unsigned arg, struct httpf_so
     struct scrape *s = scrape_take(m);
     if (!s)
         return -1;
-    /* The page is a function of the labels (config generation), the snapshot and these
-     * counters. */
-    *out = (struct httpf_source){.state = s,
-                                 .fill = scrape_fill,
-                                 .free_fn = scrape_free,
-                                 .key = httpf_hash(s->snap->hash, &s->sc, sizeof(s->sc))};
+    /* The counters move with every request: never served again. */
+    *out = (struct httpf_source){.state = s, .fill = scrape_fill, .free_fn = scrape_free};
     return 0;
 }

@@ -141,16 +141,6 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
                                                          .up = ap->n_up,
                                                          .down = ap->n_down};
     }
-    /* Every view is zero-filled, padding included: the bytes are the content. */
-    uint64_t h = httpf_hash(0, &s->cgen, sizeof(s->cgen));
-    h = httpf_hash(h, &s->gen, sizeof(s->gen));
-    h = httpf_hash(h, s->flows, sizeof(s->flows));
-    h = httpf_hash(h, s->peers, s->n_peers * sizeof(*s->peers));
-    h = httpf_hash(h, s->listening, s->n_listening * sizeof(*s->listening));
-    h = httpf_hash(h, s->addrs, s->n_addrs * sizeof(*s->addrs));
-    h = httpf_hash(h, s->links, s->n_links * sizeof(*s->links));
-    h = httpf_hash(h, s->update_changes, s->n_updates * sizeof(*s->update_changes));
-    s->hash = httpf_hash(h, s->appliances, s->n_appliances * sizeof(*s->appliances));
     return s;
 }
 

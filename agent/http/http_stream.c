@@ -23,6 +23,10 @@
 struct httpf_doc {
     unsigned refs;
     size_t slot;
+    httpf_take_fn take; /* the source, taken by the first slice */
+    unsigned arg;
+    bool taken;
+    uint64_t gen, cgen;      /* of the model when it was taken */
     struct httpf_source src; /* state freed once the document is whole */
     bool done, failed;
     struct httpf_buf text;
@@ -88,7 +92,8 @@ static void finish(struct httpf_doc *d)
         d->hashed = d->text.len;
         httpf_etag_from_hash(d->etag, sizeof(d->etag), d->hash);
     }
-    d->src.free_fn(d->src.state);
+    if (d->src.state)
+        d->src.free_fn(d->src.state);
     d->src.state = NULL;
     for (size_t i = 0; i < d->n_waiters; i++)
         MHD_resume_connection(d->waiters[i]);
@@ -104,6 +109,17 @@ static void finish(struct httpf_doc *d)
  * into an empty buffer: a scratch one, appended to the document. */
 static bool step_one(struct httpf_doc *d)
 {
+    if (!d->taken) {
+        /* Taken here rather than in the request's turn: a new snapshot is a slice of its own
+         * work, not added to the turn that reads forty requests. */
+        const struct smsa_model *m = core_model();
+        d->taken = true;
+        d->gen = m->generation;
+        d->cgen = m->config_generation;
+        if (d->take(m, d->arg, &d->src) < 0)
+            d->text.oom = true;
+        return d->text.oom;
+    }
     piece.len = 0;
     piece.oom = false;
     bool whole = d->src.fill(d->src.state, &piece);
@@ -145,11 +161,10 @@ struct httpf_doc *httpf_doc_want(size_t slot, httpf_take_fn take, unsigned arg)
         cur->refs++;
         return cur;
     }
-    struct httpf_source src = {0};
-    if (take(core_model(), arg, &src) < 0)
-        return NULL;
-    if (cur && cur->done && !cur->failed && cur->src.key == src.key) {
-        src.free_fn(src.state);
+    /* A document of the model's generation alone is served again while it is current. */
+    const struct smsa_model *m = core_model();
+    if (cur && !cur->failed && cur->src.per_generation && cur->gen == m->generation &&
+        cur->cgen == m->config_generation) {
         cur->refs++;
         return cur;
     }
@@ -160,11 +175,11 @@ struct httpf_doc *httpf_doc_want(size_t slot, httpf_take_fn take, unsigned arg)
         if (d)
             httpf_buf_free(&d->text);
         free(d);
-        src.free_fn(src.state);
         return NULL;
     }
     d->slot = slot;
-    d->src = src;
+    d->take = take;
+    d->arg = arg;
     d->refs = 3; /* the slot, the building list, the caller */
     doc_unref(slots[slot]);
     slots[slot] = d;
