@@ -1,5 +1,6 @@
-/* The REST face: libmicrohttpd driven by the daemon's loop, routing, problem responses, ETags
- * and the per-generation response cache. Who may ask is http_access.c's. */
+/* The REST face: libmicrohttpd driven by the daemon's loop, a request from its first call to
+ * its handler (http_route.c's table names it), and start-up with TLS and the token. Who may
+ * ask is http_access.c's; the answers are http_handlers.c's and http_cache.c's. */
 #include "http_face.h"
 
 #include <arpa/inet.h>
@@ -33,31 +34,6 @@
 /* Per connection: request line, headers and the read/write buffers all come from this pool;
  * MHD answers 431/414 by itself when headers or URL do not fit. */
 #define CONNECTION_MEMORY (96 * 1024)
-#define DRAIN_LIMIT (4 * 1024 * 1024)
-
-/* Per request, from the first call of the access handler to MHD_OPTION_NOTIFY_COMPLETED. */
-struct request {
-    const struct httpf_route_def *rd;
-    unsigned method;
-    unsigned flow_id;
-    char *item; /* the {name} of an item route, decoded */
-    char *body;
-    size_t len, cap;
-    bool answered; /* a response was queued early (error before the body) */
-    bool too_big;
-};
-
-/* Cached serialised GET responses of the document routes: built once per (generation,
- * configuration generation, extra) and shared by every request through MHD's response
- * reference count. /metrics and /flows are not here: they are streamed from the shared
- * snapshot (http_snapshot.c). */
-struct cache_entry {
-    bool valid;
-    uint64_t gen, cgen;
-    int64_t extra;
-    struct MHD_Response *resp;
-    char etag[64];
-};
 
 static struct MHD_Daemon *daemon_h;
 static int mhd_epoll_fd = -1;
@@ -75,8 +51,7 @@ struct conn_track {
     bool shortened; /* its timeout is IDLE_UNDER_PRESSURE_S */
 };
 static struct conn_track *tracked;
-static struct log_limit refused_log, drain_log;
-static struct cache_entry cache[HTTPF_MAX_ROUTES];
+static struct log_limit refused_log;
 static struct httpf_stats stats;
 static char *tls_cert_pem, *tls_key_pem;
 
@@ -86,442 +61,30 @@ void httpf_get_stats(struct httpf_stats *out)
     out->auth_failures = httpf_access_failures();
 }
 
-/* ---- responses ---- */
-
-static enum MHD_Result queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *r)
+void httpf_count_status(unsigned status)
 {
     if (status >= 500)
         stats.responses_5xx++;
     else if (status >= 400)
         stats.responses_4xx++;
-    enum MHD_Result ret = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
-    return ret;
 }
 
-static struct MHD_Response *text_response(const char *s, size_t n, const char *ctype)
+void httpf_count_request(void)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(n, (void *)s, MHD_RESPMEM_MUST_COPY);
-    if (r && ctype)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    return r;
+    stats.requests++;
 }
 
-/* RFC 9457 problem details; extra (may be NULL) is merged in and consumed; allow_header (may be
- * NULL) is the Allow header of a 405, which must ride on the problem response itself. */
-static enum MHD_Result problem_allow(struct MHD_Connection *conn, unsigned status, const char *slug,
-                                     const char *detail, json_t *extra, const char *allow_header)
+void httpf_count_refused(void)
 {
-    size_t n;
-    char *s = httpf_problem_body(status, slug, detail, extra, &n);
-    if (!s)
-        return MHD_NO;
-    struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (allow_header)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow_header);
-    if (status == 401)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"smsa-agent\"");
-    if (status == 413)
-        /* The body is left unread: the connection cannot carry another request. */
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-    return queue(conn, status, r);
+    stats.refused_clients++;
 }
 
-static enum MHD_Result problem(struct MHD_Connection *conn, unsigned status, const char *slug,
-                               const char *detail, json_t *extra)
+bool httpf_tls(void)
 {
-    return problem_allow(conn, status, slug, detail, extra, NULL);
+    return tls_cert_pem != NULL;
 }
 
-static enum MHD_Result problem_405(struct MHD_Connection *conn, const struct httpf_route_def *rd,
-                                   const char *method)
-{
-    char detail[160];
-    snprintf(detail, sizeof(detail), "%s is not allowed on %s; allowed: %s", method, rd->path,
-             rd->allow);
-    return problem_allow(conn, 405, "method-not-allowed", detail, NULL, rd->allow);
-}
-
-static enum MHD_Result problem_from_cfg(struct MHD_Connection *conn, const struct cfg_error *err)
-{
-    switch (err->kind) {
-    case CFG_ERR_SYNTAX:
-        return problem(conn, 400, "bad-json", err->message,
-                       json_pack("{s:i, s:i}", "line", err->line, "column", err->column));
-    case CFG_ERR_VALUE: {
-        char path[4 * sizeof(err->path)];
-        httpf_escape_text(err->path, path, sizeof(path));
-        return problem(conn, 422, "bad-value", err->message, json_pack("{s:s}", "path", path));
-    }
-    case CFG_ERR_NOT_FOUND:
-        return problem(conn, 404, "not-found", err->message, NULL);
-    case CFG_ERR_IO:
-    default:
-        /* The core wrote nothing it applied: the running configuration is unchanged. */
-        return problem(conn, 500, "not-persisted", err->message, NULL);
-    }
-}
-
-/* ---- the response cache ---- */
-
-static void cache_drop(struct cache_entry *e)
-{
-    if (e->resp)
-        MHD_destroy_response(e->resp);
-    memset(e, 0, sizeof(*e));
-}
-
-static struct cache_entry *cache_get(const struct httpf_route_def *rd, int64_t extra)
-{
-    const struct smsa_model *m = core_model();
-    struct cache_entry *e = &cache[httpf_route_slot(rd)];
-    if (e->valid && e->gen == m->generation && e->cgen == m->config_generation && e->extra == extra)
-        return e;
-    size_t n = 0;
-    char *s = rd->doc(m, core_config(), &n);
-    if (!s)
-        return NULL;
-    struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(s);
-        return NULL;
-    }
-    cache_drop(e);
-    httpf_etag_make(e->etag, sizeof(e->etag), s, n);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, e->etag);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    e->resp = r;
-    e->valid = true;
-    e->gen = m->generation;
-    e->cgen = m->config_generation;
-    e->extra = extra;
-    return e;
-}
-
-static enum MHD_Result send_not_modified(struct MHD_Connection *conn, const char *etag)
-{
-    struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    return queue(conn, MHD_HTTP_NOT_MODIFIED, r);
-}
-
-static enum MHD_Result send_cached(struct MHD_Connection *conn, struct cache_entry *e,
-                                   unsigned status)
-{
-    if (!e)
-        return problem(conn, 500, "internal", "out of memory", NULL);
-    const char *inm =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (status == 200 && inm && httpf_etag_listed(inm, e->etag))
-        return send_not_modified(conn, e->etag);
-    /* MHD_queue_response takes its own reference: the cache keeps ours. */
-    return MHD_queue_response(conn, status, e->resp);
-}
-
-/* A streamed document (http_stream.c) under the strong tag its snapshot gave it. */
-static enum MHD_Result send_stream(struct MHD_Connection *conn, struct MHD_Response *r,
-                                   const char *etag, const char *ctype)
-{
-    if (!r)
-        return problem(conn, 500, "internal", "out of memory", NULL);
-    const char *inm =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (inm && httpf_etag_listed(inm, etag)) {
-        MHD_destroy_response(r);
-        return send_not_modified(conn, etag);
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    return queue(conn, 200, r);
-}
-
-/* A one-off document (not cached) with a strong ETag. */
-static enum MHD_Result send_fresh(struct MHD_Connection *conn, unsigned status, char *s, size_t n,
-                                  const char *ctype, bool cacheable)
-{
-    char etag[64];
-    httpf_etag_make(etag, sizeof(etag), s, n);
-    const char *inm =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (cacheable && status == 200 && inm && httpf_etag_listed(inm, etag)) {
-        free(s);
-        return send_not_modified(conn, etag);
-    }
-    struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    if (cacheable) {
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    }
-    return queue(conn, status, r);
-}
-
-/* ---- handlers ---- */
-
-static int64_t uptime_s(void)
-{
-    return (loop_now_us() - core_model()->started.mono_us) / 1000000;
-}
-
-static bool content_is_json(struct MHD_Connection *conn)
-{
-    const char *ct =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (!ct)
-        return false;
-    while (*ct == ' ')
-        ct++;
-    size_t n = strlen("application/json");
-    if (strncasecmp(ct, "application/json", n))
-        return false;
-    return ct[n] == 0 || ct[n] == ';' || ct[n] == ' ';
-}
-
-/* "/api/v1/scanners/<name>" with the name percent-encoded beyond RFC 3986 unreserved. */
-static void location_of(char *buf, size_t len, const char *name)
-{
-    size_t k = (size_t)snprintf(buf, len, "/api/v1/scanners/");
-    for (const unsigned char *p = (const unsigned char *)name; *p && k + 4 < len; p++) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-            *p == '-' || *p == '.' || *p == '_' || *p == '~')
-            buf[k++] = (char)*p;
-        else
-            k += (size_t)snprintf(buf + k, len - k, "%%%02X", *p);
-    }
-    buf[k] = 0;
-}
-
-/* "REST client 192.0.2.7 port 41234 (PUT /api/v1/ntp)": who changed the configuration, for
- * the log line that names what changed. */
-static void describe_writer(struct MHD_Connection *conn, const struct request *rq, char *buf,
-                            size_t len)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    char addr[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
-    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
-        const struct sockaddr_in *sin = (const struct sockaddr_in *)ci->client_addr;
-        inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr));
-        port = ntohs(sin->sin_port);
-    } else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ci->client_addr;
-        inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
-        port = ntohs(sin6->sin6_port);
-    }
-    const char *m = rq->method == M_PUT ? "PUT" : rq->method == M_POST ? "POST" : "DELETE";
-    snprintf(buf, len, "REST client %s port %u (%s %s%s)", addr, port, m, rq->rd->path,
-             rq->item ? rq->item : "");
-}
-
-/* The current tag of the document a write changes (GET of the same path) into etag; false
- * when there is none (a scanner that is not there). */
-static bool current_etag(const struct request *rq, char *etag, size_t len)
-{
-    if (rq->rd->route == R_SCANNER) {
-        size_t n;
-        char *s = httpf_scanner_text(core_model(), core_config(), rq->item, &n);
-        if (!s)
-            return false;
-        httpf_etag_make(etag, len, s, n);
-        free(s);
-        return true;
-    }
-    struct cache_entry *e = rq->rd->doc ? cache_get(rq->rd, 0) : NULL;
-    if (!e)
-        return false;
-    snprintf(etag, len, "%s", e->etag);
-    return true;
-}
-
-static enum MHD_Result handle_write(struct MHD_Connection *conn, struct request *rq)
-{
-    const char *im = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
-    if (im) {
-        char etag[64];
-        bool have = current_etag(rq, etag, sizeof(etag));
-        if (!httpf_etag_if_match(im, have ? etag : NULL))
-            return problem(conn, 412, "stale-etag",
-                           "the document changed since that ETag was issued: GET it again", NULL);
-    }
-    struct cfg_error err;
-    memset(&err, 0, sizeof(err));
-    const char *nul = rq->body ? memchr(rq->body, 0, rq->len) : NULL;
-    if (nul) {
-        /* JSON text never holds a raw NUL (RFC 8259 §7 wants it escaped), and jansson's
-         * JSON_ALLOW_NUL would let the parser stop short at it. */
-        int line = 1, column = 1;
-        for (const char *p = rq->body; p < nul; p++, column++)
-            if (*p == '\n') {
-                line++;
-                column = 0;
-            }
-        return problem(conn, 400, "bad-json", "not valid JSON: a NUL byte in the body",
-                       json_pack("{s:i, s:i}", "line", line, "column", column));
-    }
-    const struct cfg *cur = core_config();
-    struct cfg *next = NULL;
-    char *name = NULL;
-    const char *body = rq->body ? rq->body : "";
-    switch (rq->rd->route) {
-    case R_NTP:
-        next = httpb_ntp(cur, body, rq->len, &err);
-        break;
-    case R_UPDATES:
-        next = httpb_updates(cur, body, rq->len, &err);
-        break;
-    case R_SCANNERS:
-        next = httpb_scanner_add(cur, body, rq->len, &err);
-        if (next) {
-            /* Valid by now: the name is there and unique. */
-            json_t *doc = json_loadb(body, rq->len, 0, NULL);
-            const char *nm = json_string_value(json_object_get(doc, "name"));
-            name = nm ? strdup(nm) : NULL;
-            json_decref(doc);
-        }
-        break;
-    case R_SCANNER:
-        next = httpb_scanner_remove(cur, rq->item, &err);
-        break;
-    default:
-        return problem(conn, 500, "internal", "no write handler", NULL);
-    }
-    if (!next) {
-        free(name);
-        return problem_from_cfg(conn, &err);
-    }
-    char who[INET6_ADDRSTRLEN + 3 * CFG_MAX_NAME + 96];
-    describe_writer(conn, rq, who, sizeof(who));
-    if (core_change_by(next, who, &err) != 0) {
-        free(name);
-        if (err.kind != CFG_ERR_IO)
-            return problem_from_cfg(conn, &err);
-        log_warn("http: change refused, configuration not saved: %s", err.message);
-        return problem(conn, 500, "not-persisted", err.message, NULL);
-    }
-    switch (rq->rd->route) {
-    case R_SCANNER: {
-        struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-        return r ? queue(conn, MHD_HTTP_NO_CONTENT, r) : MHD_NO;
-    }
-    case R_SCANNERS: {
-        size_t n;
-        char *s = httpf_scanner_text(core_model(), core_config(), name ? name : "", &n);
-        char loc[64 + 3 * CFG_MAX_NAME];
-        location_of(loc, sizeof(loc), name ? name : "");
-        free(name);
-        if (!s)
-            return problem(conn, 500, "internal", "out of memory", NULL);
-        struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
-        if (!r) {
-            free(s);
-            return MHD_NO;
-        }
-        char etag[64];
-        httpf_etag_make(etag, sizeof(etag), s, n);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
-        return queue(conn, MHD_HTTP_CREATED, r);
-    }
-    default:
-        return send_cached(conn, cache_get(rq->rd, 0), 200);
-    }
-}
-
-static enum MHD_Result handle_get(struct MHD_Connection *conn, struct request *rq)
-{
-    if (rq->rd->doc)
-        return send_cached(conn, cache_get(rq->rd, rq->rd->per_second ? uptime_s() : 0), 200);
-    switch (rq->rd->route) {
-    case R_HEALTHZ: {
-        /* Answering at all means the loop turns and the core is up. */
-        struct MHD_Response *r = text_response("ok\n", 3, "text/plain; charset=utf-8");
-        if (!r)
-            return MHD_NO;
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, "\"ok\"");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-        return queue(conn, 200, r);
-    }
-    case R_METRICS: {
-        char etag[64];
-        struct MHD_Response *r = httpf_metrics_response(core_model(), etag, sizeof(etag));
-        return send_stream(conn, r, etag, "text/plain; version=0.0.4; charset=utf-8");
-    }
-    case R_FLOWS:
-    case R_FLOW: {
-        char etag[64];
-        unsigned id = rq->rd->route == R_FLOW ? rq->flow_id : 0;
-        struct MHD_Response *r = httpf_flows_response(core_model(), id, etag, sizeof(etag));
-        return send_stream(conn, r, etag, "application/json");
-    }
-    case R_SCANNER: {
-        size_t n;
-        char *s = httpf_scanner_text(core_model(), core_config(), rq->item, &n);
-        if (!s) {
-            char detail[160];
-            snprintf(detail, sizeof(detail), "no scanner named \"%.100s\"", rq->item);
-            return problem(conn, 404, "not-found", detail, NULL);
-        }
-        return send_fresh(conn, 200, s, n, "application/json", true);
-    }
-    case R_APPLIANCE: {
-        size_t n;
-        char *s = httpf_appliance_text(core_model(), core_config(), rq->item, &n);
-        if (!s) {
-            char detail[160];
-            snprintf(detail, sizeof(detail), "no appliance named \"%.100s\"", rq->item);
-            return problem(conn, 404, "not-found", detail, NULL);
-        }
-        return send_fresh(conn, 200, s, n, "application/json", true);
-    }
-    case R_FIREWALL: {
-        enum fw_format f;
-        enum fw_sets sets;
-        const char *bad = httpf_firewall_query(
-            MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format"),
-            MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "sets"), &f, &sets);
-        if (bad)
-            return problem(conn, 400, "bad-query", bad, NULL);
-        size_t n;
-        char *s = httpf_firewall_text(core_model(), core_config(), f, sets, &n);
-        if (!s)
-            return problem(conn, 500, "internal", "out of memory", NULL);
-        return send_fresh(conn, 200, s, n,
-                          f == FW_JSON ? "application/json" : "text/plain; charset=utf-8", true);
-    }
-    case R_PAGE: {
-        const char *part = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "part");
-        struct MHD_Response *r = httpf_page_response(core_model(), part && !strcmp(part, "main"));
-        return r ? queue(conn, 200, r) : problem(conn, 500, "internal", "out of memory", NULL);
-    }
-    case R_EVENTS: {
-        struct MHD_Response *r = httpf_events_response(conn);
-        if (!r)
-            return problem(conn, 503, "too-many-streams", "too many event stream clients", NULL);
-        return queue(conn, 200, r);
-    }
-    default:
-        return problem(conn, 404, "not-found", "no such resource", NULL);
-    }
-}
-
-/* ---- access control ---- */
+/* ---- connections ---- */
 
 static void format_addr(const struct sockaddr *sa, char *buf, size_t len)
 {
@@ -579,7 +142,7 @@ static struct conn_track *track_of(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
-static void set_busy(struct MHD_Connection *conn, bool busy)
+void httpf_conn_busy(struct MHD_Connection *conn, bool busy)
 {
     struct conn_track *t = track_of(conn);
     if (!t)
@@ -615,206 +178,6 @@ static void relieve_pressure(void)
                     "http: %u of %u connections open: %u idle ones now close after %d s",
                     connections(), connection_limit, n, IDLE_UNDER_PRESSURE_S);
     }
-}
-
-/* GET /: the page that asks for the token, posted back to / (never in a URL). */
-static enum MHD_Result page_login(struct MHD_Connection *conn, bool refused)
-{
-    struct MHD_Response *r = httpf_page_login_response(refused);
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"smsa-agent\"");
-    return queue(conn, 401, r);
-}
-
-/* POST / with the token in a form: a right one opens a session (its id in the cookie, never
- * the token) and sends the browser to /; a wrong one gets the form again. */
-static enum MHD_Result handle_login(struct MHD_Connection *conn, struct request *rq)
-{
-    bool ok = !httpf_access_token_set() || httpf_access_form_token_ok(rq->body, rq->len);
-    if (!ok) {
-        httpf_access_failed(conn, "a wrong token in the login form");
-        return page_login(conn, true);
-    }
-    struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-    if (!r)
-        return MHD_NO;
-    char cookie[256];
-    /* Without a token there is nothing to log in to: the page is open, / is just shown. */
-    if (httpf_access_token_set()) {
-        if (httpf_access_login(cookie, sizeof(cookie), tls_cert_pem != NULL) < 0) {
-            MHD_destroy_response(r);
-            return problem(conn, 500, "internal", "no random bytes for a session", NULL);
-        }
-        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, "/");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    return queue(conn, MHD_HTTP_SEE_OTHER, r);
-}
-
-static bool content_is_form(struct MHD_Connection *conn)
-{
-    const char *ct =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    const char *want = "application/x-www-form-urlencoded";
-    size_t n = strlen(want);
-    return ct && !strncasecmp(ct, want, n) && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
-}
-
-/* The first call for a request: everything that can be refused before the body is read. */
-static enum MHD_Result first_call(struct MHD_Connection *conn, struct request *rq, const char *url,
-                                  const char *method)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!ci || !httpf_access_client_allowed(ci->client_addr)) {
-        stats.refused_clients++;
-        rq->answered = true;
-        return problem(conn, 403, "forbidden", "this client address is not in http.allow", NULL);
-    }
-    /* Before anything else: a page of another site that got its name to resolve here (DNS
-     * rebinding) learns nothing and changes nothing. */
-    if (!httpf_access_host_ok(conn)) {
-        rq->answered = true;
-        return problem(conn, 421, "misdirected",
-                       "the Host header names no address or name of this agent "
-                       "(http.listen, this host's name, http.server_names)",
-                       NULL);
-    }
-    struct httpf_target t;
-    httpf_route_find(url, &t);
-    const struct httpf_route_def *rd = t.rd;
-    bool bad_item = t.bad_item;
-    rq->flow_id = t.flow_id;
-    rq->item = t.item;
-    bool needs_auth = rd ? rd->auth : (!strncmp(url, "/api/", 5) || !strcmp(url, "/api"));
-    /* POST / is the login form: the token is in its body. */
-    bool login = rd && rd->route == R_PAGE && !strcmp(method, "POST");
-    if (needs_auth && !login && !httpf_access_authorised(conn, method)) {
-        rq->answered = true;
-        if (rd && rd->route == R_PAGE)
-            return page_login(conn, false);
-        return problem(conn, 401, "unauthorized",
-                       "a valid \"Authorization: Bearer <token>\" header is required", NULL);
-    }
-    if (!rd || bad_item) {
-        rq->answered = true;
-        return problem(conn, 404, "not-found", "no such resource", NULL);
-    }
-    rq->rd = rd;
-    rq->method = httpf_method_bit(method);
-    if (!(rq->method & rd->methods) && rq->method != M_OPTIONS) {
-        rq->answered = true;
-        return problem_405(conn, rd, method);
-    }
-    const char *cl =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl) {
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(cl, &end, 10);
-        if (errno || n > HTTPF_MAX_BODY) {
-            rq->answered = true;
-            return problem(conn, 413, "too-large", "request bodies are limited to 65536 bytes",
-                           NULL);
-        }
-    }
-    if (login && !content_is_form(conn)) {
-        rq->answered = true;
-        return problem(conn, 415, "not-form",
-                       "the login form is sent as application/x-www-form-urlencoded", NULL);
-    }
-    if (!login && (rq->method & (M_PUT | M_POST)) && !content_is_json(conn)) {
-        rq->answered = true;
-        return problem(conn, 415, "not-json", "the body must be sent as application/json", NULL);
-    }
-    return MHD_YES;
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
-{
-    struct request *rq = *con_cls;
-    if (!rq) {
-        stats.requests++;
-        rq = calloc(1, sizeof(*rq));
-        if (!rq)
-            return MHD_NO;
-        *con_cls = rq;
-        set_busy(conn, true);
-        return first_call(conn, rq, url, method);
-    }
-    if (*upload_data_size > 0) {
-        size_t n = *upload_data_size;
-        *upload_data_size = 0;
-        if (rq->answered)
-            return MHD_YES;
-        /* Chunked bodies carry no Content-Length: count them as they come. MHD 0.9.75 cannot
-         * queue a response while a body is still arriving, so an oversize one is drained and
-         * answered with 413 at its end; past DRAIN_LIMIT the connection is simply closed, so
-         * that an endless body cannot keep us reading. */
-        if (rq->too_big || rq->len + n > HTTPF_MAX_BODY) {
-            if (!rq->too_big) {
-                rq->too_big = true;
-                free(rq->body);
-                rq->body = NULL;
-                rq->cap = 0;
-            }
-            rq->len += n;
-            if (rq->len > DRAIN_LIMIT) {
-                log_limited(&drain_log, LOG_LVL_WARN,
-                            "http: request body over %d bytes, connection closed", DRAIN_LIMIT);
-                return MHD_NO;
-            }
-            return MHD_YES;
-        }
-        if (rq->len + n + 1 > rq->cap) {
-            size_t cap = rq->cap ? rq->cap : 1024;
-            while (cap < rq->len + n + 1)
-                cap *= 2;
-            char *p = realloc(rq->body, cap);
-            if (!p)
-                return MHD_NO;
-            rq->body = p;
-            rq->cap = cap;
-        }
-        memcpy(rq->body + rq->len, upload_data, n);
-        rq->len += n;
-        rq->body[rq->len] = 0;
-        return MHD_YES;
-    }
-    if (rq->answered)
-        return MHD_YES;
-    rq->answered = true;
-    if (rq->too_big)
-        return problem(conn, 413, "too-large", "request bodies are limited to 65536 bytes", NULL);
-    if (rq->method == M_OPTIONS) {
-        struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-        if (!r)
-            return MHD_NO;
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rq->rd->allow);
-        return queue(conn, MHD_HTTP_NO_CONTENT, r);
-    }
-    if (rq->rd->route == R_PAGE && rq->method == M_POST)
-        return handle_login(conn, rq);
-    if (rq->method & (M_PUT | M_POST | M_DELETE))
-        return handle_write(conn, rq);
-    return handle_get(conn, rq);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    struct request *rq = *con_cls;
-    if (!rq)
-        return;
-    set_busy(conn, false);
-    free(rq->body);
-    free(rq->item);
-    free(rq);
-    *con_cls = NULL;
 }
 
 /* MHD_OPTION_UNESCAPE_CALLBACK, for the path and the query's values: a %00 is left as it was
@@ -1113,11 +476,12 @@ int httpf_init(const struct cfg *cfg)
     }
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
-    daemon_h =
-        MHD_start_daemon(flags, 0, on_accept, NULL, on_request, NULL, MHD_OPTION_NOTIFY_CONNECTION,
-                         on_connection, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-                         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-                         on_completed, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    daemon_h = MHD_start_daemon(
+        flags, 0, on_accept, NULL, httpf_on_request, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_URI_LOG_CALLBACK, httpf_on_uri,
+        NULL, MHD_OPTION_NOTIFY_COMPLETED, httpf_on_completed, NULL, MHD_OPTION_ARRAY, opts,
+        MHD_OPTION_END);
     if (!daemon_h) {
         log_err("http: cannot listen on %s: %s", cfg->http.listen, strerror(errno));
         reset_state();
@@ -1143,6 +507,7 @@ void httpf_fini(void)
     if (daemon_h) {
         /* Suspended event streams must be resumed before MHD can stop. */
         httpf_events_fini();
+        httpf_docs_fini();
         MHD_run(daemon_h);
         loop_prepare_remove(on_prepare, NULL);
         core_unsubscribe(on_core_event, NULL);
@@ -1155,10 +520,9 @@ void httpf_fini(void)
         MHD_stop_daemon(daemon_h);
         daemon_h = NULL;
     }
-    for (size_t i = 0; i < HTTPF_MAX_ROUTES; i++)
-        cache_drop(&cache[i]);
-    httpf_metrics_fini();
-    httpf_flows_fini();
+    httpf_docs_fini();
+    httpf_cache_fini();
+    httpf_ctexts_fini();
     httpf_snap_fini();
     reset_state();
     memset(&stats, 0, sizeof(stats));

@@ -2,9 +2,9 @@
  *
  * With thousands of peers /flows is megabytes and its generation changes with every probe
  * result, so a per-generation cache rarely helps. So: the heads of each flow and peer, which
- * change only with the configuration, are written once per configuration generation; a
- * request formats the shared snapshot of its model generation (http_snapshot.c) a piece at a
- * time as its client reads. The objects themselves are written by http_json.c. */
+ * change only with the configuration, are written once per configuration generation; the
+ * document is formatted from the shared snapshot of its model generation (http_snapshot.c) a
+ * slice per loop turn (http_stream.c). The objects themselves are written by http_json.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,19 +19,16 @@ struct span {
 /* ---- per configuration generation: the head of every flow and peer object ---- */
 
 struct heads {
-    unsigned refs;
-    uint64_t cgen;
     struct httpf_buf text;
     struct span flow[CAT_NFLOWS];
     struct span *peer; /* in flow order */
     size_t n_peers;
 };
 
-static struct heads *current_heads;
-
-static void heads_unref(struct heads *h)
+static void heads_free(void *arg)
 {
-    if (!h || --h->refs > 0)
+    struct heads *h = arg;
+    if (!h)
         return;
     httpf_buf_free(&h->text);
     free(h->peer);
@@ -48,14 +45,12 @@ static struct heads *heads_build(const struct smsa_model *m)
     struct heads *h = calloc(1, sizeof(*h));
     if (!h)
         return NULL;
-    h->refs = 1;
-    h->cgen = m->config_generation;
     for (unsigned i = 0; i < CAT_NFLOWS; i++)
         h->n_peers += m->flows[i].n_peers;
     h->peer = calloc(h->n_peers + 1, sizeof(*h->peer));
     struct httpf_buf *b = &h->text;
     if (!h->peer || !httpf_buf_reserve(b, 4096 + h->n_peers * 128)) {
-        heads_unref(h);
+        heads_free(h);
         return NULL;
     }
     size_t k = 0;
@@ -71,40 +66,33 @@ static struct heads *heads_build(const struct smsa_model *m)
         }
     }
     if (b->oom || b->len > UINT32_MAX) {
-        heads_unref(h);
+        heads_free(h);
         return NULL;
     }
     return h;
 }
 
-static struct heads *heads_get(const struct smsa_model *m)
+static void *heads_new(const struct smsa_model *m)
 {
-    if (!current_heads || current_heads->cgen != m->config_generation) {
-        struct heads *h = heads_build(m);
-        if (!h)
-            return NULL;
-        heads_unref(current_heads);
-        current_heads = h;
-    }
-    current_heads->refs++;
-    return current_heads;
+    return heads_build(m);
+}
+
+/* The running configuration's texts, their heads written. */
+static struct httpf_ctexts *texts_get(const struct smsa_model *m)
+{
+    return httpf_ctexts_get(m, HTTPF_CTEXT_HEADS, heads_new, heads_free);
 }
 
 void httpf_flows_prepare(const struct smsa_model *m)
 {
-    heads_unref(heads_get(m));
-}
-
-void httpf_flows_fini(void)
-{
-    heads_unref(current_heads);
-    current_heads = NULL;
+    httpf_ctexts_unref(texts_get(m));
 }
 
 /* ---- formatting ---- */
 
 /* One response's place in a snapshot. */
 struct cursor {
+    struct httpf_ctexts *texts; /* NULL: heads are private (httpf_flows_document) */
     struct heads *heads;
     struct httpf_snap *snap;
     unsigned flow, last_flow; /* flows[flow .. last_flow] are written */
@@ -131,7 +119,7 @@ static void cursor_free(void *arg)
 {
     struct cursor *c = arg;
     httpf_snap_unref(c->snap);
-    heads_unref(c->heads);
+    httpf_ctexts_unref(c->texts);
     free(c);
 }
 
@@ -175,24 +163,22 @@ static void cursor_start(struct cursor *c, unsigned flow_id)
     c->last_flow = flow_id ? flow_id - 1 : CAT_NFLOWS - 1;
 }
 
-struct MHD_Response *httpf_flows_response(const struct smsa_model *m, unsigned flow_id, char *etag,
-                                          size_t etag_len)
+int httpf_flows_take(const struct smsa_model *m, unsigned flow_id, struct httpf_source *out)
 {
     struct cursor *c = calloc(1, sizeof(*c));
     if (!c)
-        return NULL;
-    c->heads = heads_get(m);
+        return -1;
+    c->texts = texts_get(m);
+    c->heads = c->texts ? c->texts->part[HTTPF_CTEXT_HEADS] : NULL;
     c->snap = c->heads ? httpf_snap_get(m) : NULL;
     if (!c->snap || c->snap->n_peers != c->heads->n_peers) {
         cursor_free(c);
-        return NULL;
+        return -1;
     }
     cursor_start(c, flow_id);
-    /* /flows and each /flows/{id} are different documents of the same snapshot. */
-    uint64_t h = httpf_hash(c->snap->hash, &flow_id, sizeof(flow_id));
-    snprintf(etag, etag_len, "\"c%llu-g%llu-%08x\"", (unsigned long long)m->config_generation,
-             (unsigned long long)m->generation, (unsigned)(h ^ (h >> 32)));
-    return httpf_stream_response(cursor_fill, cursor_free, c);
+    *out = (struct httpf_source){
+        .state = c, .fill = cursor_fill, .free_fn = cursor_free, .per_generation = true};
+    return 0;
 }
 
 char *httpf_flows_document(const struct smsa_model *m, unsigned flow_id, size_t *len)
@@ -200,7 +186,7 @@ char *httpf_flows_document(const struct smsa_model *m, unsigned flow_id, size_t 
     /* private heads and snapshot: the face's caches are neither used nor left behind */
     struct cursor c = {.heads = heads_build(m), .snap = httpf_snap_build(m)};
     if (!c.heads || !c.snap) {
-        heads_unref(c.heads);
+        heads_free(c.heads);
         httpf_snap_unref(c.snap);
         return NULL;
     }
@@ -214,7 +200,7 @@ char *httpf_flows_document(const struct smsa_model *m, unsigned flow_id, size_t 
             httpf_put(&out, piece.s, piece.len);
     }
     httpf_buf_free(&piece);
-    heads_unref(c.heads);
+    heads_free(c.heads);
     httpf_snap_unref(c.snap);
     if (out.oom || piece.oom) {
         httpf_buf_free(&out);

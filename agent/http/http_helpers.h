@@ -14,6 +14,13 @@
  * the document does and only then: a probe result that touches other documents leaves this
  * one's tag, and a conditional GET gets 304. */
 void httpf_etag_make(char *buf, size_t len, const char *body, size_t n);
+/* The same tag, of a hash already taken with httpf_hash (a document hashed as it was built). */
+void httpf_etag_from_hash(char *buf, size_t len, uint64_t hash);
+/* Room for a tag and its NUL. */
+#define HTTPF_ETAG_LEN 24
+/* The hash of the tags (h = 0 to start; feeding a document in parts whose lengths are
+ * multiples of 8, then the rest, gives the hash of the whole). */
+uint64_t httpf_hash(uint64_t h, const void *data, size_t n);
 /* If-None-Match: list (comma-separated tags, "*" for any) names etag. */
 bool httpf_etag_listed(const char *list, const char *etag);
 /* If-Match on a write: one of list's tags is etag, the current tag of the document the write
@@ -58,20 +65,34 @@ struct cfg;
 /* A document built whole from the model and the configuration: malloc'd text, *len its
  * length; NULL when out of memory. */
 typedef char *(*httpf_doc_fn)(const struct smsa_model *m, const struct cfg *c, size_t *len);
+/* An item's document ({name} of an item route); NULL also when there is no such item. */
+typedef char *(*httpf_item_fn)(const struct smsa_model *m, const struct cfg *c, const char *name,
+                               size_t *len);
+
+struct MHD_Connection;
+struct httpf_request;
+/* Answers a request (returns libmicrohttpd's MHD_Result). */
+typedef int (*httpf_handler_fn)(struct MHD_Connection *conn, struct httpf_request *rq);
 
 struct httpf_route_def {
     const char *path; /* exact path, or prefix ending in '/' for an item route */
     enum httpf_route route;
     unsigned methods; /* enum httpf_method bits */
     const char *allow;
-    bool auth;        /* behind the bearer token when one is set */
-    httpf_doc_fn doc; /* GET answers this document, cached per generation; else a handler */
-    bool per_second;  /* the document shows the uptime: cached per second of it too */
+    bool auth;              /* behind the bearer token when one is set */
+    httpf_doc_fn doc;       /* the document GET answers, cached per generation */
+    bool per_second;        /* the document shows the uptime: cached per second of it too */
+    httpf_item_fn item_doc; /* an item route's document */
+    const char *noun;       /* what an item route's item is, for "no scanner named .." */
+    httpf_handler_fn get;   /* GET and HEAD */
+    httpf_handler_fn write; /* the one write method of methods (PUT, POST or DELETE) */
 };
 
 /* Routes are numbered 0..HTTPF_MAX_ROUTES - 1 (the face keeps a cache slot for each). */
 #define HTTPF_MAX_ROUTES 32
 size_t httpf_route_slot(const struct httpf_route_def *rd);
+/* The i-th route of the table, NULL past its end. */
+const struct httpf_route_def *httpf_route_at(size_t i);
 
 /* The method's bit, 0 for one no route knows. */
 unsigned httpf_method_bit(const char *method);
@@ -86,6 +107,22 @@ struct httpf_target {
 };
 
 void httpf_route_find(const char *url, struct httpf_target *t);
+
+/* ---- http_handlers.c: the handlers the route table names ---- */
+
+int httpf_get_doc(struct MHD_Connection *conn, struct httpf_request *rq);
+int httpf_get_healthz(struct MHD_Connection *conn, struct httpf_request *rq);
+int httpf_get_metrics(struct MHD_Connection *conn, struct httpf_request *rq);
+int httpf_get_flows(struct MHD_Connection *conn, struct httpf_request *rq);
+int httpf_get_item(struct MHD_Connection *conn, struct httpf_request *rq);
+int httpf_get_firewall(struct MHD_Connection *conn, struct httpf_request *rq);
+int httpf_get_page(struct MHD_Connection *conn, struct httpf_request *rq);
+int httpf_get_events(struct MHD_Connection *conn, struct httpf_request *rq);
+int httpf_put_ntp(struct MHD_Connection *conn, struct httpf_request *rq);
+int httpf_put_updates(struct MHD_Connection *conn, struct httpf_request *rq);
+int httpf_post_scanner(struct MHD_Connection *conn, struct httpf_request *rq);
+int httpf_delete_scanner(struct MHD_Connection *conn, struct httpf_request *rq);
+int httpf_post_login(struct MHD_Connection *conn, struct httpf_request *rq);
 
 /* ---- http_resources.c: the documents built whole ---- */
 

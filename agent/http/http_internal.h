@@ -35,28 +35,58 @@ void httpf_put_prom_label(struct httpf_buf *b, const char *s); /* escaped, no qu
 void httpf_put_json_str(struct httpf_buf *b, const char *s);   /* quoted and escaped */
 void httpf_put_json_str_or_null(struct httpf_buf *b, const char *s);
 void httpf_put_json_stamp(struct httpf_buf *b, int64_t wall_us); /* RFC 3339 string, or null */
-/* Hash for ETags of documents built from a snapshot (h = 0 to start). */
-uint64_t httpf_hash(uint64_t h, const void *data, size_t n);
 
-/* ---- http_stream.c: documents formatted a piece at a time, across loop turns ---- */
+/* ---- http_stream.c: the large documents, built a slice per loop turn ---- */
 
 /* A piece is about this long: formatting one costs tens of microseconds of a loop turn. */
 #define HTTPF_PIECE (32 * 1024)
 
-/* Appends the next piece of the document to out; returns true once the document is
- * complete. Works from a snapshot taken when the request came, so that the pieces, formatted
- * turns apart while the model moves on, still make one consistent document. */
+/* Appends the next piece of the document (up to HTTPF_PIECE bytes) to the empty buffer out;
+ * returns true once the document is complete. Works from a snapshot taken when the build
+ * began, so that the pieces, formatted turns apart while the model moves on, still make one
+ * consistent document. */
 typedef bool (*httpf_fill_fn)(void *state, struct httpf_buf *out);
 typedef void (*httpf_free_fn)(void *state);
 
-/* A response of unknown length (chunked) fed by fill; free_fn(state) when it is done. On
- * failure state is freed and NULL returned. */
-struct MHD_Response *httpf_stream_response(httpf_fill_fn fill, httpf_free_fn free_fn, void *state);
+/* What a document is made from, taken when its build begins: fill formats it from state.
+ * per_generation: the model's generation and configuration generation decide every byte, so
+ * that a finished document is served again while they are unchanged. */
+struct httpf_source {
+    void *state;
+    httpf_fill_fn fill;
+    httpf_free_fn free_fn;
+    bool per_generation;
+};
+/* Takes the source of a document of m (arg: which one, e.g. a flow id); -1 when out of
+ * memory. */
+typedef int (*httpf_take_fn)(const struct smsa_model *m, unsigned arg, struct httpf_source *out);
+
+/* Each kind of large document has a slot: /metrics, /api/v1/flows, /api/v1/flows/{id}. */
+#define HTTPF_DOC_METRICS 0
+#define HTTPF_DOC_FLOWS(id) (1 + (id))
+#define HTTPF_DOC_SLOTS (2 + CAT_NFLOWS)
+
+struct httpf_doc;
+/* The document of slot, with a reference for the caller: the one being built, or the last
+ * one built while it is current, or a new build of take(m, arg) (taken by its first slice).
+ * NULL when out of memory. */
+struct httpf_doc *httpf_doc_want(size_t slot, httpf_take_fn take, unsigned arg);
+void httpf_doc_unref(struct httpf_doc *d);
+bool httpf_doc_done(const struct httpf_doc *d);
+bool httpf_doc_failed(const struct httpf_doc *d);      /* done, but out of memory */
+const char *httpf_doc_etag(const struct httpf_doc *d); /* once done */
+/* Suspends conn until d is done; -1 when out of memory. */
+int httpf_doc_wait(struct httpf_doc *d, struct MHD_Connection *conn);
+/* A response reading the finished d (which it keeps a reference to); NULL when out of
+ * memory. */
+struct MHD_Response *httpf_doc_response(struct httpf_doc *d);
+/* Resumes every waiting connection (their builds fail) and drops every document. */
+void httpf_docs_fini(void);
 
 /* ---- http_snapshot.c: the numbers of one model generation, shared by the streams ---- */
 
-/* Views: the numbers of one object, zero-filled (no padding, text tails zero) so that their
- * bytes can be hashed for an ETag. Filled by httpf_*_view_fill only. */
+/* Views: the numbers of one object, zero-filled (no padding, text tails zero). Filled by
+ * httpf_*_view_fill only. */
 struct httpf_addr_view {
     char text[SMSA_ADDR_TEXT];
     char detail[SMSA_DETAIL_TEXT];
@@ -101,7 +131,7 @@ void httpf_peer_view_fill(struct httpf_peer_view *v, const struct smsa_peer *p);
  * in flow order, as in the model; so are the addresses of each. */
 struct httpf_snap {
     unsigned refs;
-    uint64_t gen, cgen, hash;
+    uint64_t gen, cgen;
     uint64_t probes, probe_failures, events;
     uint32_t overall;
     bool any_rtt, any_ntp; /* a peer has a round-trip time; an NTP server a valid result */
@@ -128,6 +158,26 @@ struct httpf_snap *httpf_snap_get(const struct smsa_model *m);
 struct httpf_snap *httpf_snap_build(const struct smsa_model *m);
 void httpf_snap_unref(struct httpf_snap *s);
 void httpf_snap_fini(void);
+
+/* What changes only with the configuration, written once per configuration generation and
+ * shared, one cache for both large documents: the label sets of /metrics and the JSON heads of
+ * /api/v1/flows. Reference counted: a document still being built keeps the texts it began
+ * with. */
+enum { HTTPF_CTEXT_LABELS, HTTPF_CTEXT_HEADS, HTTPF_CTEXT_KINDS };
+typedef void *(*httpf_ctext_build_fn)(const struct smsa_model *m);
+typedef void (*httpf_ctext_free_fn)(void *part);
+struct httpf_ctexts {
+    unsigned refs;
+    uint64_t cgen;
+    void *part[HTTPF_CTEXT_KINDS]; /* NULL until first used */
+    httpf_ctext_free_fn free_fn[HTTPF_CTEXT_KINDS];
+};
+/* The texts of m's configuration generation with a reference for the caller, part kind made
+ * by build if it is not yet; NULL when out of memory. */
+struct httpf_ctexts *httpf_ctexts_get(const struct smsa_model *m, unsigned kind,
+                                      httpf_ctext_build_fn build, httpf_ctext_free_fn free_fn);
+void httpf_ctexts_unref(struct httpf_ctexts *t);
+void httpf_ctexts_fini(void);
 
 /* ---- http_json.c: one writer per object of the JSON documents ---- */
 
@@ -162,13 +212,11 @@ void httpf_rfc3339(int64_t wall_us, char *buf, size_t len);
 
 /* ---- http_flows.c: the flows documents, streamed ---- */
 
-/* /api/v1/flows (flow_id 0) or /api/v1/flows/{id}, streamed from the shared snapshot of the
- * model's generation; *etag (64 bytes) is set. NULL when out of memory. */
-struct MHD_Response *httpf_flows_response(const struct smsa_model *m, unsigned flow_id, char *etag,
-                                          size_t etag_len);
+/* The source of /api/v1/flows (flow_id 0) or /api/v1/flows/{id}: the shared snapshot of the
+ * model's generation. */
+int httpf_flows_take(const struct smsa_model *m, unsigned flow_id, struct httpf_source *out);
 /* Writes the parts that change only with the configuration now rather than in a request. */
 void httpf_flows_prepare(const struct smsa_model *m);
-void httpf_flows_fini(void);
 
 /* ---- http_firewall.c: GET /api/v1/firewall ---- */
 
@@ -182,12 +230,10 @@ char *httpf_firewall_text(const struct smsa_model *m, const struct cfg *c, enum 
 
 /* ---- http_metrics.c: the Prometheus text exposition ---- */
 
-/* The exposition, streamed from a snapshot of the model and the counters taken now; *etag
- * (a strong tag: the snapshot decides every byte) is set. NULL when out of memory. */
-struct MHD_Response *httpf_metrics_response(const struct smsa_model *m, char *etag,
-                                            size_t etag_len);
+/* The source of the exposition: the shared snapshot of the model and the counters taken
+ * now (arg unused). */
+int httpf_metrics_take(const struct smsa_model *m, unsigned arg, struct httpf_source *out);
 void httpf_metrics_prepare(const struct smsa_model *m);
-void httpf_metrics_fini(void);
 
 /* ---- http_page.c: the status page at / ---- */
 
@@ -254,13 +300,77 @@ bool httpf_access_form_token_ok(char *body, size_t len);
 /* A new session: its Set-Cookie value into cookie; -1 (logged) without random bytes. */
 int httpf_access_login(char *cookie, size_t len, bool tls);
 
-/* ---- http_face.c: counters the metrics publish ---- */
+/* ---- http_face.c: libmicrohttpd in the loop, requests, start-up ---- */
+
+/* Per request, from the first call of the access handler to MHD_OPTION_NOTIFY_COMPLETED. */
+struct httpf_request {
+    const struct httpf_route_def *rd;
+    unsigned method;
+    unsigned flow_id;
+    char *item; /* the {name} of an item route, decoded */
+    char *body;
+    size_t len, cap;
+    bool answered; /* a response was queued early (error before the body) */
+    bool too_big;
+    struct httpf_doc *doc; /* a large document this request waits for, suspended */
+    const char *raw_end;   /* where the raw URI's C string ends in libmicrohttpd's buffer */
+    bool started;          /* the access handler was called */
+    bool cut;              /* a raw NUL cut the path short: it names nothing */
+};
 
 struct httpf_stats {
     uint64_t requests, responses_4xx, responses_5xx, refused_clients, auth_failures;
 };
 void httpf_get_stats(struct httpf_stats *out);
+/* Counts a response by its status (the metrics' 4xx and 5xx counters). */
+void httpf_count_status(unsigned status);
+void httpf_count_request(void);
+void httpf_count_refused(void); /* a client outside http.allow */
+/* A request is in progress on conn (or no longer): a busy connection keeps its full timeout
+ * when the face is under pressure. */
+void httpf_conn_busy(struct MHD_Connection *conn, bool busy);
+
+/* ---- http_request.c: a request up to its handler ---- */
+
+/* MHD's access handler and MHD_OPTION_NOTIFY_COMPLETED. */
+enum MHD_Result httpf_on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls);
+/* MHD_OPTION_URI_LOG_CALLBACK: the request, made before its headers are read. */
+void *httpf_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
+void httpf_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                        enum MHD_RequestTerminationCode toe);
 /* Have MHD_run called on the next loop turn (after MHD_resume_connection). */
 void httpf_kick(void);
+/* The face serves TLS (a session cookie is then Secure). */
+bool httpf_tls(void);
+/* The 401 page that asks a browser for the token (http_handlers.c). */
+enum MHD_Result httpf_page_login(struct MHD_Connection *conn, bool refused);
+
+/* ---- http_cache.c: responses, the document cache, entity tags ---- */
+
+/* Queues r (and drops the caller's reference), counting its status. */
+enum MHD_Result httpf_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *r);
+struct MHD_Response *httpf_text_response(const char *s, size_t n, const char *ctype);
+/* RFC 9457 problem details; extra (may be NULL) is merged in and consumed; allow_header (may
+ * be NULL) is the Allow header of a 405. */
+enum MHD_Result httpf_problem_allow(struct MHD_Connection *conn, unsigned status, const char *slug,
+                                    const char *detail, json_t *extra, const char *allow_header);
+enum MHD_Result httpf_problem(struct MHD_Connection *conn, unsigned status, const char *slug,
+                              const char *detail, json_t *extra);
+enum MHD_Result httpf_problem_405(struct MHD_Connection *conn, const struct httpf_route_def *rd,
+                                  const char *method);
+enum MHD_Result httpf_problem_from_cfg(struct MHD_Connection *conn, const struct cfg_error *err);
+/* rd's document (rd->doc), cached per generation (and extra), or 304 for If-None-Match. */
+enum MHD_Result httpf_send_cached(struct MHD_Connection *conn, const struct httpf_route_def *rd,
+                                  int64_t extra);
+/* The current tag of rd's cached document; false when it has none. */
+bool httpf_cached_etag(const struct httpf_route_def *rd, char *etag, size_t len);
+/* A finished large document (http_stream.c), or 304. */
+enum MHD_Result httpf_send_doc(struct MHD_Connection *conn, struct httpf_doc *d, const char *ctype);
+/* A one-off document (s malloc'd, consumed) with its tag, or 304. */
+enum MHD_Result httpf_send_fresh(struct MHD_Connection *conn, unsigned status, char *s, size_t n,
+                                 const char *ctype);
+void httpf_cache_fini(void);
 
 #endif

@@ -25,10 +25,8 @@ struct span {
     uint32_t off, len;
 };
 
-/* Reference counted: a scrape still streaming keeps the labels of its generation. */
+/* One part of the shared per-configuration texts (http_snapshot.c). */
 struct labels {
-    unsigned refs;
-    uint64_t cgen;
     struct httpf_buf text; /* every label set below, back to back */
     struct span info;      /* appliance="..",role="..",version=".." */
     struct span start;     /* the start time, formatted once */
@@ -43,11 +41,10 @@ struct labels {
     size_t n_appliances;
 };
 
-static struct labels *current_labels;
-
-static void labels_unref(struct labels *l)
+static void labels_free(void *arg)
 {
-    if (!l || --l->refs > 0)
+    struct labels *l = arg;
+    if (!l)
         return;
     httpf_buf_free(&l->text);
     free(l->peer);
@@ -91,8 +88,6 @@ static struct labels *labels_build(const struct smsa_model *m)
     struct labels *l = calloc(1, sizeof(*l));
     if (!l)
         return NULL;
-    l->refs = 1;
-    l->cgen = m->config_generation;
     l->n_peers = count_peers(m);
     l->n_links = m->n_links;
     l->n_updates = m->n_updates;
@@ -104,7 +99,7 @@ static struct labels *labels_build(const struct smsa_model *m)
     struct httpf_buf *b = &l->text;
     if (!l->peer || !l->link || !l->update || !l->appliance ||
         !httpf_buf_reserve(b, 64 + l->n_peers * 64)) {
-        labels_unref(l);
+        labels_free(l);
         return NULL;
     }
     const struct cfg *c = m->cfg;
@@ -183,39 +178,31 @@ static struct labels *labels_build(const struct smsa_model *m)
         l->appliance[i] = span_from(b, start);
     }
     if (b->oom || b->len > UINT32_MAX) {
-        labels_unref(l);
+        labels_free(l);
         return NULL;
     }
     return l;
 }
 
-/* The label sets of the running configuration, built on the first scrape after a change. */
-static struct labels *labels_get(const struct smsa_model *m)
+static void *labels_new(const struct smsa_model *m)
 {
-    if (current_labels && current_labels->cgen == m->config_generation)
-        return current_labels;
-    struct labels *l = labels_build(m);
-    if (!l)
-        return NULL;
-    labels_unref(current_labels);
-    current_labels = l;
-    return l;
+    return labels_build(m);
+}
+
+/* The running configuration's texts, their label sets written. */
+static struct httpf_ctexts *texts_get(const struct smsa_model *m)
+{
+    return httpf_ctexts_get(m, HTTPF_CTEXT_LABELS, labels_new, labels_free);
 }
 
 void httpf_metrics_prepare(const struct smsa_model *m)
 {
-    labels_get(m);
-}
-
-void httpf_metrics_fini(void)
-{
-    labels_unref(current_labels);
-    current_labels = NULL;
+    httpf_ctexts_unref(texts_get(m));
 }
 
 /* ---- one scrape: the shared snapshot of the model, and the face's own counters ---- */
 
-/* Zero-filled, hashed into the ETag with the snapshot's hash. */
+/* The counters of the face and the loop, taken with the snapshot. */
 struct scalars {
     int64_t max_turn_us;
     uint64_t turns;
@@ -249,7 +236,8 @@ enum section {
 };
 
 struct scrape {
-    struct labels *labels;
+    struct httpf_ctexts *texts;
+    const struct labels *labels;
     struct httpf_snap *snap;
     struct scalars sc;
     /* where formatting stands */
@@ -261,7 +249,7 @@ struct scrape {
 static void scrape_free(void *arg)
 {
     struct scrape *s = arg;
-    labels_unref(s->labels);
+    httpf_ctexts_unref(s->texts);
     httpf_snap_unref(s->snap);
     free(s);
 }
@@ -271,9 +259,8 @@ static struct scrape *scrape_take(const struct smsa_model *m)
     struct scrape *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    s->labels = labels_get(m);
-    if (s->labels)
-        s->labels->refs++;
+    s->texts = texts_get(m);
+    s->labels = s->texts ? s->texts->part[HTTPF_CTEXT_LABELS] : NULL;
     s->snap = s->labels ? httpf_snap_get(m) : NULL;
     if (!s->snap || s->snap->n_peers != s->labels->n_peers ||
         s->snap->n_links != s->labels->n_links || s->snap->n_updates != s->labels->n_updates ||
@@ -577,9 +564,11 @@ static void put_tail(const struct scrape *s, struct httpf_buf *b)
     line_u(b, "smsa_probe_failures_total", s->snap->probe_failures);
     family(b, "smsa_events_total", "counter", "Events raised by the core.");
     line_u(b, "smsa_events_total", s->snap->events);
-    family(b, "smsa_model_generation", "gauge", "Model generation (the ETag's g part).");
+    family(b, "smsa_model_generation", "gauge",
+           "Model generation: moves with every change of state.");
     line_u(b, "smsa_model_generation", s->snap->gen);
-    family(b, "smsa_config_generation", "gauge", "Configuration generation (the ETag's c part).");
+    family(b, "smsa_config_generation", "gauge",
+           "Configuration generation: moves with every change.");
     line_u(b, "smsa_config_generation", s->snap->cgen);
     family(b, "smsa_loop_turns_total", "counter", "Wake-ups of the event loop.");
     line_u(b, "smsa_loop_turns_total", sc->turns);
@@ -692,15 +681,13 @@ static bool scrape_fill(void *arg, struct httpf_buf *b)
     return s->sec == S_END;
 }
 
-struct MHD_Response *httpf_metrics_response(const struct smsa_model *m, char *etag, size_t etag_len)
+int httpf_metrics_take(const struct smsa_model *m, unsigned arg, struct httpf_source *out)
 {
+    (void)arg;
     struct scrape *s = scrape_take(m);
     if (!s)
-        return NULL;
-    /* The page is a function of the labels (config generation), the snapshot and these
-     * counters. */
-    uint64_t h = httpf_hash(s->snap->hash, &s->sc, sizeof(s->sc));
-    snprintf(etag, etag_len, "\"c%llu-g%llu-%08x\"", (unsigned long long)s->snap->cgen,
-             (unsigned long long)s->snap->gen, (unsigned)(h ^ (h >> 32)));
-    return httpf_stream_response(scrape_fill, scrape_free, s);
+        return -1;
+    /* The counters move with every request: never served again. */
+    *out = (struct httpf_source){.state = s, .fill = scrape_fill, .free_fn = scrape_free};
+    return 0;
 }

@@ -7,30 +7,43 @@
 #include "config.h"
 #include "http_helpers.h"
 
+#define RO "GET, HEAD"
+#define GET_HEAD (M_GET | M_HEAD)
+
+/* One row per resource: its handlers, no switch on the route anywhere. */
 static const struct httpf_route_def routes[] = {
-    {"/healthz", R_HEALTHZ, M_GET | M_HEAD, "GET, HEAD", false, NULL, false},
-    {"/metrics", R_METRICS, M_GET | M_HEAD, "GET, HEAD", true, NULL, false},
-    {"/api/v1/status", R_STATUS, M_GET | M_HEAD, "GET, HEAD", true, httpf_status_text, true},
-    {"/api/v1/flows", R_FLOWS, M_GET | M_HEAD, "GET, HEAD", true, NULL, false},
-    {"/api/v1/flows/", R_FLOW, M_GET | M_HEAD, "GET, HEAD", true, NULL, false},
-    {"/api/v1/links", R_LINKS, M_GET | M_HEAD, "GET, HEAD", true, httpf_links_text, false},
-    {"/api/v1/ntp", R_NTP, M_GET | M_HEAD | M_PUT, "GET, HEAD, PUT", true, httpf_ntp_text, false},
-    {"/api/v1/updates", R_UPDATES, M_GET | M_HEAD | M_PUT, "GET, HEAD, PUT", true,
-     httpf_updates_text, false},
-    {"/api/v1/scanners", R_SCANNERS, M_GET | M_HEAD | M_POST, "GET, HEAD, POST", true,
-     httpf_scanners_text, false},
-    {"/api/v1/scanners/", R_SCANNER, M_GET | M_HEAD | M_DELETE, "GET, HEAD, DELETE", true, NULL,
-     false},
-    {"/api/v1/config", R_CONFIG, M_GET | M_HEAD, "GET, HEAD", true, httpf_config_text, false},
-    {"/api/v1/events", R_EVENTS, M_GET, "GET", true, NULL, false},
-    {"/api/v1/firewall", R_FIREWALL, M_GET | M_HEAD, "GET, HEAD", true, NULL, false},
-    {"/api/v1/appliances", R_APPLIANCES, M_GET | M_HEAD, "GET, HEAD", true, httpf_appliances_text,
-     false},
-    {"/api/v1/appliances/", R_APPLIANCE, M_GET | M_HEAD, "GET, HEAD", true, NULL, false},
+    {"/healthz", R_HEALTHZ, GET_HEAD, RO, false, .get = httpf_get_healthz},
+    {"/metrics", R_METRICS, GET_HEAD, RO, true, .get = httpf_get_metrics},
+    {"/api/v1/status", R_STATUS, GET_HEAD, RO, true, httpf_status_text, true, .get = httpf_get_doc},
+    {"/api/v1/flows", R_FLOWS, GET_HEAD, RO, true, .get = httpf_get_flows},
+    {"/api/v1/flows/", R_FLOW, GET_HEAD, RO, true, .get = httpf_get_flows},
+    {"/api/v1/links", R_LINKS, GET_HEAD, RO, true, httpf_links_text, .get = httpf_get_doc},
+    {"/api/v1/ntp", R_NTP, GET_HEAD | M_PUT, "GET, HEAD, PUT", true, httpf_ntp_text,
+     .get = httpf_get_doc, .write = httpf_put_ntp},
+    {"/api/v1/updates", R_UPDATES, GET_HEAD | M_PUT, "GET, HEAD, PUT", true, httpf_updates_text,
+     .get = httpf_get_doc, .write = httpf_put_updates},
+    {"/api/v1/scanners", R_SCANNERS, GET_HEAD | M_POST, "GET, HEAD, POST", true,
+     httpf_scanners_text, .get = httpf_get_doc, .write = httpf_post_scanner},
+    {"/api/v1/scanners/", R_SCANNER, GET_HEAD | M_DELETE, "GET, HEAD, DELETE", true,
+     .item_doc = httpf_scanner_text, .noun = "scanner", .get = httpf_get_item,
+     .write = httpf_delete_scanner},
+    {"/api/v1/config", R_CONFIG, GET_HEAD, RO, true, httpf_config_text, .get = httpf_get_doc},
+    {"/api/v1/events", R_EVENTS, M_GET, "GET", true, .get = httpf_get_events},
+    {"/api/v1/firewall", R_FIREWALL, GET_HEAD, RO, true, .get = httpf_get_firewall},
+    {"/api/v1/appliances", R_APPLIANCES, GET_HEAD, RO, true, httpf_appliances_text,
+     .get = httpf_get_doc},
+    {"/api/v1/appliances/", R_APPLIANCE, GET_HEAD, RO, true, .item_doc = httpf_appliance_text,
+     .noun = "appliance", .get = httpf_get_item},
     /* POST: the login form, the token in its body */
-    {"/", R_PAGE, M_GET | M_HEAD | M_POST, "GET, HEAD, POST", true, NULL, false},
+    {"/", R_PAGE, GET_HEAD | M_POST, "GET, HEAD, POST", true, .get = httpf_get_page,
+     .write = httpf_post_login},
 };
 _Static_assert(sizeof(routes) / sizeof(routes[0]) <= HTTPF_MAX_ROUTES, "HTTPF_MAX_ROUTES");
+
+const struct httpf_route_def *httpf_route_at(size_t i)
+{
+    return i < sizeof(routes) / sizeof(routes[0]) ? &routes[i] : NULL;
+}
 
 size_t httpf_route_slot(const struct httpf_route_def *rd)
 {

@@ -9,6 +9,14 @@
 #include "http_internal.h"
 
 static struct httpf_snap *current;
+static struct httpf_ctexts *current_texts;
+
+/* s into the zero-filled dst of n bytes, cut to n - 1: a snapshot copies thousands of these,
+ * and snprintf's formatting was most of its cost. */
+static void copy_text(char *dst, size_t n, const char *src)
+{
+    memcpy(dst, src, strnlen(src, n - 1));
+}
 
 void httpf_addr_view_fill(struct httpf_addr_view *v, const struct smsa_addr *a)
 {
@@ -21,7 +29,7 @@ void httpf_addr_view_fill(struct httpf_addr_view *v, const struct smsa_addr *a)
     v->ipv6 = a->family == AF_INET6;
     v->state = a->state;
     v->cause = a->cause;
-    snprintf(v->detail, sizeof(v->detail), "%s", a->detail);
+    copy_text(v->detail, sizeof(v->detail), a->detail);
 }
 
 void httpf_peer_view_fill(struct httpf_peer_view *v, const struct smsa_peer *p)
@@ -35,7 +43,7 @@ void httpf_peer_view_fill(struct httpf_peer_view *v, const struct smsa_peer *p)
     v->addr_changes = p->addrset_changes;
     v->state = p->state;
     v->cause = p->cause;
-    snprintf(v->detail, sizeof(v->detail), "%s", p->detail);
+    copy_text(v->detail, sizeof(v->detail), p->detail);
     v->flow_id = p->flow_id;
     v->n_addrs = (uint32_t)p->n_addrs;
     if (p->flow_id == CAT_FLOW_NTP) {
@@ -45,7 +53,7 @@ void httpf_peer_view_fill(struct httpf_peer_view *v, const struct smsa_peer *p)
         v->leap = p->ntp.leap;
         v->ntp_offset_us = p->ntp.offset_us;
         v->ntp_delay_us = p->ntp.delay_us;
-        snprintf(v->refid, sizeof(v->refid), "%s", p->ntp.refid);
+        copy_text(v->refid, sizeof(v->refid), p->ntp.refid);
         v->kod_stopped = p->kod_stopped;
         v->poll_multiplier = p->poll_multiplier;
     }
@@ -140,16 +148,6 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
                                                          .up = ap->n_up,
                                                          .down = ap->n_down};
     }
-    /* Every view is zero-filled, padding included: the bytes are the content. */
-    uint64_t h = httpf_hash(0, &s->cgen, sizeof(s->cgen));
-    h = httpf_hash(h, &s->gen, sizeof(s->gen));
-    h = httpf_hash(h, s->flows, sizeof(s->flows));
-    h = httpf_hash(h, s->peers, s->n_peers * sizeof(*s->peers));
-    h = httpf_hash(h, s->listening, s->n_listening * sizeof(*s->listening));
-    h = httpf_hash(h, s->addrs, s->n_addrs * sizeof(*s->addrs));
-    h = httpf_hash(h, s->links, s->n_links * sizeof(*s->links));
-    h = httpf_hash(h, s->update_changes, s->n_updates * sizeof(*s->update_changes));
-    s->hash = httpf_hash(h, s->appliances, s->n_appliances * sizeof(*s->appliances));
     return s;
 }
 
@@ -170,4 +168,47 @@ void httpf_snap_fini(void)
 {
     httpf_snap_unref(current);
     current = NULL;
+}
+
+/* ---- per configuration generation: the texts of the large documents ---- */
+
+void httpf_ctexts_unref(struct httpf_ctexts *t)
+{
+    if (!t || --t->refs > 0)
+        return;
+    for (unsigned k = 0; k < HTTPF_CTEXT_KINDS; k++)
+        if (t->part[k])
+            t->free_fn[k](t->part[k]);
+    free(t);
+}
+
+struct httpf_ctexts *httpf_ctexts_get(const struct smsa_model *m, unsigned kind,
+                                      httpf_ctext_build_fn build, httpf_ctext_free_fn free_fn)
+{
+    if (!current_texts || current_texts->cgen != m->config_generation) {
+        struct httpf_ctexts *t = calloc(1, sizeof(*t));
+        if (!t)
+            return NULL;
+        t->refs = 1;
+        t->cgen = m->config_generation;
+        httpf_ctexts_unref(current_texts);
+        current_texts = t;
+    }
+    struct httpf_ctexts *t = current_texts;
+    /* Each part is written on its first use in a generation (or by the face's preparing
+     * turns): a document never pays for the other's. */
+    if (!t->part[kind]) {
+        t->part[kind] = build(m);
+        if (!t->part[kind])
+            return NULL;
+        t->free_fn[kind] = free_fn;
+    }
+    t->refs++;
+    return t;
+}
+
+void httpf_ctexts_fini(void)
+{
+    httpf_ctexts_unref(current_texts);
+    current_texts = NULL;
 }
