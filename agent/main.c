@@ -364,6 +364,13 @@ int main(int argc, char **argv)
     if (check) {
         printf("%s: configuration is valid%s\n", no_config ? "--no-config" : path,
                embedded ? " (no file: embedded defaults)" : "");
+        /* where the checks will be made from: the one choice that changes what they mean */
+        if (cfg->placement == PLACEMENT_BESIDE)
+            printf("placement: beside (%s %s at %s, checked from this host)\n",
+                   cat_role_name(cfg->role), cfg->name, cfg->address);
+        else
+            printf("placement: on-box (%s %s, checked on the appliance itself)\n",
+                   cat_role_name(cfg->role), cfg->name);
         cfg_free(cfg);
         return 0;
     }

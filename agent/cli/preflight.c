@@ -11,6 +11,7 @@
 #include "probing.h"
 #ifdef SMSA_HAVE_HTTP
 #include "http_face.h"
+#include "http_helpers.h"
 #endif
 
 /* A round ends at the probe timeout and a name lookup at the resolver's; past this something
@@ -117,10 +118,22 @@ static const char *verdict_name(int v)
 
 /* ---- the table ---- */
 
-enum col { C_FLOW, C_PORT, C_DIR, C_PEER, C_ADDR, C_STATE, C_CAUSE, C_RTT, C_DETAIL, C_N };
+enum col {
+    C_APPLIANCE,
+    C_FLOW,
+    C_PORT,
+    C_DIR,
+    C_PEER,
+    C_ADDR,
+    C_STATE,
+    C_CAUSE,
+    C_RTT,
+    C_DETAIL,
+    C_N
+};
 
-static const char *const col_title[C_N] = {"FLOW",  "PORT",  "DIRECTION", "PEER",  "ADDRESS",
-                                           "STATE", "CAUSE", "RTT",       "DETAIL"};
+static const char *const col_title[C_N] = {"APPLIANCE", "FLOW",  "PORT",  "DIRECTION", "PEER",
+                                           "ADDRESS",   "STATE", "CAUSE", "RTT",       "DETAIL"};
 
 struct row {
     char cell[C_N][272];
@@ -159,6 +172,8 @@ static void fmt_detail(char *buf, size_t len, const struct smsa_peer *p,
 
 static void peer_cells(struct row *r, const struct smsa_flow *f, const struct smsa_peer *p)
 {
+    const struct smsa_appliance *a = core_appliance(p->appliance_index);
+    snprintf(r->cell[C_APPLIANCE], sizeof(r->cell[0]), "%s", a ? a->name : "-");
     snprintf(r->cell[C_FLOW], sizeof(r->cell[0]), "%u", f->def->id);
     snprintf(r->cell[C_PORT], sizeof(r->cell[0]), "%u/%s", (unsigned)p->port,
              cat_proto_name(f->def->proto));
@@ -166,52 +181,103 @@ static void peer_cells(struct row *r, const struct smsa_flow *f, const struct sm
     snprintf(r->cell[C_PEER], sizeof(r->cell[0]), "%s", p->host);
 }
 
+/* The rows of one peer: one per address (one when it has none, or is a listen check). */
+static int add_rows(struct row **rowsp, size_t *np, size_t *capp, const struct smsa_flow *f,
+                    const struct smsa_peer *p)
+{
+    struct row *rows = *rowsp;
+    size_t n = *np, cap = *capp;
+    size_t need = p->n_addrs && p->kind != PROBE_LISTEN ? p->n_addrs : 1;
+    if (n + need > cap) {
+        cap = (n + need) * 2;
+        struct row *g = realloc(rows, cap * sizeof(*g));
+        if (!g)
+            return -1;
+        rows = g;
+        *rowsp = rows;
+        *capp = cap;
+    }
+    if (p->kind == PROBE_LISTEN || p->n_addrs == 0) {
+        struct row *r = &rows[n++];
+        memset(r, 0, sizeof(*r));
+        peer_cells(r, f, p);
+        snprintf(r->cell[C_ADDR], sizeof(r->cell[0]), "%s",
+                 p->kind == PROBE_LISTEN ? "local" : "-");
+        snprintf(r->cell[C_STATE], sizeof(r->cell[0]), "%s", smsa_state_name(p->state));
+        snprintf(r->cell[C_CAUSE], sizeof(r->cell[0]), "%s", smsa_cause_name(p->cause));
+        fmt_rtt(r->cell[C_RTT], sizeof(r->cell[0]), p->rtt_us);
+        fmt_detail(r->cell[C_DETAIL], sizeof(r->cell[0]), p, NULL, p->detail);
+        *np = n;
+        return 0;
+    }
+    for (size_t a = 0; a < p->n_addrs; a++) {
+        const struct smsa_addr *ad = &p->addrs[a];
+        struct row *r = &rows[n++];
+        memset(r, 0, sizeof(*r));
+        peer_cells(r, f, p);
+        snprintf(r->cell[C_ADDR], sizeof(r->cell[0]), "%s", ad->text);
+        snprintf(r->cell[C_STATE], sizeof(r->cell[0]), "%s", smsa_state_name(ad->state));
+        snprintf(r->cell[C_CAUSE], sizeof(r->cell[0]), "%s", smsa_cause_name(ad->cause));
+        fmt_rtt(r->cell[C_RTT], sizeof(r->cell[0]), ad->state == ST_UP ? ad->rtt_us : -1);
+        fmt_detail(r->cell[C_DETAIL], sizeof(r->cell[0]), p, p->kind == PROBE_NTP ? &ad->ntp : NULL,
+                   ad->detail);
+    }
+    *np = n;
+    return 0;
+}
+
+/* Grouped by appliance (in index order), then the checks that concern none: what this host
+ * reaches beyond the fleet. */
 static size_t build_rows(const struct smsa_model *m, const struct preflight_options *o,
                          struct row **out)
 {
     size_t n = 0, cap = 0;
     struct row *rows = NULL;
-    uint32_t cur = 0;
-    const struct smsa_flow *f;
-    for (const struct smsa_peer *p; (p = next_reported(m, o, &cur, &f));) {
-        size_t need = p->n_addrs && p->kind != PROBE_LISTEN ? p->n_addrs : 1;
-        if (n + need > cap) {
-            cap = (n + need) * 2;
-            struct row *g = realloc(rows, cap * sizeof(*g));
-            if (!g) {
+    for (size_t g = 0; g <= m->n_appliances; g++) {
+        unsigned group = g < m->n_appliances ? m->appliances[g].index : 0;
+        uint32_t cur = 0;
+        const struct smsa_flow *f;
+        for (const struct smsa_peer *p; (p = next_reported(m, o, &cur, &f));) {
+            if (p->appliance_index != group)
+                continue;
+            if (add_rows(&rows, &n, &cap, f, p) < 0) {
                 free(rows);
                 *out = NULL;
                 return 0;
             }
-            rows = g;
-        }
-        if (p->kind == PROBE_LISTEN || p->n_addrs == 0) {
-            struct row *r = &rows[n++];
-            memset(r, 0, sizeof(*r));
-            peer_cells(r, f, p);
-            snprintf(r->cell[C_ADDR], sizeof(r->cell[0]), "%s",
-                     p->kind == PROBE_LISTEN ? "local" : "-");
-            snprintf(r->cell[C_STATE], sizeof(r->cell[0]), "%s", smsa_state_name(p->state));
-            snprintf(r->cell[C_CAUSE], sizeof(r->cell[0]), "%s", smsa_cause_name(p->cause));
-            fmt_rtt(r->cell[C_RTT], sizeof(r->cell[0]), p->rtt_us);
-            fmt_detail(r->cell[C_DETAIL], sizeof(r->cell[0]), p, NULL, p->detail);
-            continue;
-        }
-        for (size_t a = 0; a < p->n_addrs; a++) {
-            const struct smsa_addr *ad = &p->addrs[a];
-            struct row *r = &rows[n++];
-            memset(r, 0, sizeof(*r));
-            peer_cells(r, f, p);
-            snprintf(r->cell[C_ADDR], sizeof(r->cell[0]), "%s", ad->text);
-            snprintf(r->cell[C_STATE], sizeof(r->cell[0]), "%s", smsa_state_name(ad->state));
-            snprintf(r->cell[C_CAUSE], sizeof(r->cell[0]), "%s", smsa_cause_name(ad->cause));
-            fmt_rtt(r->cell[C_RTT], sizeof(r->cell[0]), ad->state == ST_UP ? ad->rtt_us : -1);
-            fmt_detail(r->cell[C_DETAIL], sizeof(r->cell[0]), p,
-                       p->kind == PROBE_NTP ? &ad->ntp : NULL, ad->detail);
         }
     }
     *out = rows;
     return n;
+}
+
+/* Beside, one line per appliance after the table: the fleet at a glance. On-box the
+ * APPLIANCE column says enough. */
+static void print_appliances(const struct smsa_model *m, const struct preflight_options *o)
+{
+    if (!m->n_appliances || m->cfg->placement != PLACEMENT_BESIDE)
+        return;
+    printf("\n");
+    for (size_t i = 0; i < m->n_appliances; i++) {
+        const struct smsa_appliance *a = &m->appliances[i];
+        unsigned checks = 0, up = 0;
+        for (size_t k = 0; k < a->n_checks; k++) {
+            if (!selected(o, a->checks[k]->flow_id) || !a->checks[k]->enabled)
+                continue;
+            checks++;
+            up += a->checks[k]->state == ST_UP;
+        }
+        if (!checks)
+            continue;
+        const struct smsa_addr *ad = core_appliance_address(a);
+        printf("appliance %s (%s, %s%s%s): %s, %u of %u checks up", a->name, cat_role_name(a->role),
+               a->host, ad && strcmp(ad->text, a->host) ? " " : "",
+               ad && strcmp(ad->text, a->host) ? ad->text : "", smsa_state_name(a->state), up,
+               checks);
+        if (a->cause != CAUSE_NONE)
+            printf("; %s%s%s", smsa_cause_name(a->cause), a->detail[0] ? ": " : "", a->detail);
+        printf("\n");
+    }
 }
 
 static void print_flow_list(const struct smsa_model *m, const struct preflight_options *o,
@@ -255,10 +321,15 @@ static void print_table(const struct smsa_model *m, const struct preflight_optio
         print_row(cells, width);
     }
     free(rows);
+    print_appliances(m, o);
     const struct cfg *c = m->cfg;
-    printf("%s: %s (%s): %u checks: %u up, %u degraded, %u down", verdict_name(v), c->name,
-           cat_role_name(c->role), t->up + t->degraded + t->down + t->unknown, t->up, t->degraded,
-           t->down);
+    if (c->placement == PLACEMENT_BESIDE)
+        printf("%s: %s (%s, beside at %s, checked from %s): ", verdict_name(v), c->name,
+               cat_role_name(c->role), c->address, core_vantage());
+    else
+        printf("%s: %s (%s, on-box): ", verdict_name(v), c->name, cat_role_name(c->role));
+    printf("%u checks: %u up, %u degraded, %u down", t->up + t->degraded + t->down + t->unknown,
+           t->up, t->degraded, t->down);
     if (t->unknown)
         printf(", %u not finished", t->unknown);
     printf(" in %.2f s", seconds);
@@ -349,7 +420,21 @@ static int print_json(const struct smsa_model *m, const struct preflight_options
         free(s);
         first = false;
     }
-    fputs("]}\n", stdout);
+    /* the appliances as GET /api/v1/appliances lists them: its items array */
+    size_t len;
+    char *s = httpf_appliances_text(m, m->cfg, &len);
+    const char *head = "{\"items\":";
+    if (!s || len < strlen(head) + 1 || strncmp(s, head, strlen(head))) {
+        free(s);
+        fprintf(stderr, "smsa-agentd: out of memory\n");
+        return -1;
+    }
+    fputs("],\"placement\":\"", stdout);
+    fputs(cfg_placement_name(m->cfg->placement), stdout);
+    fputs("\",\"appliances\":", stdout);
+    fwrite(s + strlen(head), 1, len - strlen(head) - 1, stdout);
+    free(s);
+    fputs("}\n", stdout);
     return 0;
 #else
     (void)m;

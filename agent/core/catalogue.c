@@ -145,6 +145,23 @@ enum cat_inbound_source cat_inbound_source(unsigned id)
     return id >= 1 && id <= CAT_NFLOWS ? rules[id - 1].from : CAT_FROM_MANAGEMENT;
 }
 
+enum smsa_probe_kind cat_service_probe_kind(unsigned id)
+{
+    switch (id) {
+    case CAT_FLOW_SSH:
+        return PROBE_SSH;
+    case CAT_FLOW_MAIL_FROM_INTERNET:
+    case CAT_FLOW_MAIL_FROM_INTERNAL:
+        return PROBE_SMTP;
+    case CAT_FLOW_HTTP_MANAGEMENT:
+        return PROBE_HTTP;
+    case CAT_FLOW_HTTPS_MANAGEMENT:
+        return PROBE_TLS;
+    default:
+        return PROBE_TCP;
+    }
+}
+
 enum cat_switch cat_flow_switch(unsigned id)
 {
     return id >= 1 && id <= CAT_NFLOWS ? rules[id - 1].sw : CAT_SWITCH_NONE;
@@ -194,6 +211,7 @@ const char *cat_proto_name(enum smsa_proto p)
 
 const char *cat_probe_kind_name(enum smsa_probe_kind k)
 {
-    static const char *const n[] = {"tcp", "smtp", "ftp", "dns", "ntp", "listen"};
-    return (unsigned)k <= PROBE_LISTEN ? n[k] : "?";
+    static const char *const n[] = {"tcp",    "smtp", "ftp", "dns", "ntp",
+                                    "listen", "ssh",  "tls", "http"};
+    return (unsigned)k <= PROBE_HTTP ? n[k] : "?";
 }

@@ -38,7 +38,19 @@ enum smsa_direction { DIR_NOT_APPLICABLE, DIR_OUTBOUND, DIR_INBOUND };
 
 enum smsa_proto { PROTO_TCP, PROTO_UDP };
 
-enum smsa_probe_kind { PROBE_TCP, PROBE_SMTP, PROBE_FTP, PROBE_DNS, PROBE_NTP, PROBE_LISTEN };
+/* How a peer is checked. The last three prove a service beside the appliance: the SSH
+ * identification line, a TLS handshake, an HTTP status line. */
+enum smsa_probe_kind {
+    PROBE_TCP,
+    PROBE_SMTP,
+    PROBE_FTP,
+    PROBE_DNS,
+    PROBE_NTP,
+    PROBE_LISTEN,
+    PROBE_SSH,
+    PROBE_TLS,
+    PROBE_HTTP,
+};
 
 /* Where the peers of an outbound flow come from in the configuration. */
 enum cat_peer_source {
@@ -89,6 +101,10 @@ bool cat_takes_entry_port(unsigned id);
 /* How an outbound flow is probed; PROBE_LISTEN where the flow is inbound for this role. */
 enum smsa_probe_kind cat_probe_kind(unsigned id, enum smsa_role role);
 enum cat_inbound_source cat_inbound_source(unsigned id);
+/* How an inbound flow is checked from beside the appliance, by the service on its port:
+ * PROBE_SSH on 22, PROBE_SMTP on 25, PROBE_TLS on 41443, PROBE_HTTP on 41080, PROBE_TCP on
+ * the others (41002, 41025, 41015-41017). */
+enum smsa_probe_kind cat_service_probe_kind(unsigned id);
 enum cat_switch cat_flow_switch(unsigned id);
 /* The flow a role checks its Control Center-Scanner links on (CAT_FLOW_LINK_*). */
 unsigned cat_link_flow(enum smsa_role role);

@@ -392,6 +392,15 @@ static int validate(struct pctx *p, struct cfg *c)
         jpos_path_key(&p->path, "appliance.name");
         return fail(p, "is not a valid name (1..63 letters, digits, '.', '_', '-')");
     }
+    /* beside, the appliance's inbound flows are checked at its address: no address, no check */
+    if (c->placement == PLACEMENT_BESIDE && !c->address) {
+        jpos_path_key(&p->path, "appliance.placement");
+        return fail(p, "beside needs appliance.address (the appliance's host name or address)");
+    }
+    if (c->address && !cfg_host_valid(c->address)) {
+        jpos_path_key(&p->path, "appliance.address");
+        return fail(p, "is not a valid host name or address");
+    }
     if (c->control_center && !cfg_host_valid(c->control_center)) {
         jpos_path_key(&p->path, "peers.control_center");
         return fail(p, "is not a valid host name or address");
@@ -407,6 +416,12 @@ static int validate(struct pctx *p, struct cfg *c)
         jpos_path_key(&p->path, "name");
         if (!s->name || cfgi_check_name(s->name))
             return fail(p, "is not a valid name (1..63 letters, digits, '.', '_', '-')");
+        /* beside a Control Center the scanners and the appliance are one fleet, named alike */
+        if (c->role != ROLE_SCANNER && c->name && !strcmp(c->name, s->name))
+            return fail(p,
+                        "%s is also appliance.name (an appliance and its scanners need "
+                        "names of their own)",
+                        cfgi_quote(s->name, shown, sizeof shown));
         for (size_t j = 0; j < i; j++)
             if (!strcmp(c->scanners[j].name, s->name))
                 return fail(p, "duplicate scanner name %s (also peers.scanners[%zu])",

@@ -58,10 +58,18 @@ struct cfg_list {
 
 enum cfg_snmp_mode { SNMP_MODE_SUBAGENT, SNMP_MODE_MASTER, SNMP_MODE_OFF };
 
+/* Where the agent runs (appliance.placement): on the appliance itself, checking its inbound
+ * flows by the local listening sockets, or on a host beside it, checking them by connecting
+ * to appliance.address from here. */
+enum cfg_placement { PLACEMENT_ON_BOX, PLACEMENT_BESIDE };
+
 struct cfg {
     char *name;
     enum smsa_role role;
     bool http_management; /* flow 14, port 41080: disabled by default (TECH85204) */
+    enum cfg_placement placement;
+    char *address; /* appliance.address: the appliance's host name or address; required
+                    * beside, NULL when not set */
 
     char *control_center; /* NULL when not set */
     uint16_t control_center_port;
@@ -167,6 +175,7 @@ void cfg_peer_format(const struct cfg_peer *p, char *buf, size_t len);
 bool cfg_host_valid(const char *host);
 
 const char *cfg_snmp_mode_name(enum cfg_snmp_mode m);
+const char *cfg_placement_name(enum cfg_placement p); /* "on-box", "beside" */
 
 /* Master mode beyond loopback needs an access secret, as REST needs a token: the community
  * "public" (the default) is refused there. -1 with err

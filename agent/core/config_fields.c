@@ -921,6 +921,11 @@ static const char *role_name(unsigned v)
     return cat_role_name((enum smsa_role)v);
 }
 
+static const char *placement_name(unsigned v)
+{
+    return cfg_placement_name((enum cfg_placement)v);
+}
+
 static const char *mode_name(unsigned v)
 {
     return cfg_snmp_mode_name((enum cfg_snmp_mode)v);
@@ -976,6 +981,15 @@ static const struct field fields[] = {
      .what = "a role (expected control-center, scanner or all-in-one)"},
     /* flow 14, port 41080: disabled by default (TECH85204) */
     {.path = "appliance.http_management", .type = &t_bool, .off = AT(http_management)},
+    /* on-box: checks the local listeners; beside: connects to appliance.address from here */
+    {.path = "appliance.placement",
+     .type = &t_enum,
+     .off = AT(placement),
+     .def = PLACEMENT_ON_BOX,
+     .name = placement_name,
+     .n_names = PLACEMENT_BESIDE + 1,
+     .what = "a placement (expected on-box or beside)"},
+    STR_KEY("appliance.address", address, NULL, cfgi_check_host, F_NULLABLE),
     {.path = "peers.control_center",
      .type = &t_peer,
      .off = AT(control_center),
@@ -1307,4 +1321,9 @@ int cfg_keep_restart_values(struct cfg *dst, const struct cfg *src)
             return -1;
     }
     return 0;
+}
+
+const char *cfg_placement_name(enum cfg_placement p)
+{
+    return p == PLACEMENT_BESIDE ? "beside" : "on-box";
 }

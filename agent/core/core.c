@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <string.h>
 
+#include "appliances.h"
 #include "indexes.h"
 #include "log.h"
 #include "loop.h"
@@ -55,8 +56,9 @@ const char *smsa_cause_name(enum smsa_cause c)
 
 const char *smsa_event_kind_name(enum smsa_event_kind k)
 {
-    static const char *const n[] = {"peer", "flow", "link", "ntp", "addrset", "config", "clock"};
-    return (unsigned)k <= EV_CLOCK ? n[k] : "?";
+    static const char *const n[] = {"peer",    "flow",   "link",  "ntp",
+                                    "addrset", "config", "clock", "appliance"};
+    return (unsigned)k <= EV_APPLIANCE ? n[k] : "?";
 }
 
 static struct smsa_stamp stamp_now(void)
@@ -154,6 +156,13 @@ static void log_event(const struct smsa_event *ev)
                  model.clock.has_offset ? model.clock.offset_us : 0, model.clock.answering,
                  ev->detail);
         break;
+    case EV_APPLIANCE:
+        log_info("event appliance index=%u name=%s role=%s host=%s state=%s cause=%s address=%s "
+                 "detail=\"%s\"",
+                 ev->appliance_index, ev->name, cat_role_name(ev->role), ev->host,
+                 smsa_state_name(ev->new_state), smsa_cause_name(ev->cause),
+                 ev->address[0] ? ev->address : "-", ev->detail);
+        break;
     }
 }
 
@@ -178,6 +187,7 @@ static void event_for_peer(struct smsa_event *ev, enum smsa_event_kind kind,
     ev->peer_index = p->index;
     ev->link_index = p->link_index;
     ev->update_index = p->update_index;
+    ev->appliance_index = p->appliance_index;
     ev->port = p->port;
     snprintf(ev->host, sizeof(ev->host), "%s", p->host);
     snprintf(ev->name, sizeof(ev->name), "%s",
@@ -216,6 +226,7 @@ static void free_model_contents(struct smsa_model *m)
     free(m->updates);
     m->updates = NULL;
     m->n_updates = 0;
+    appl_free(m);
 }
 
 static int parse_literal(const char *host, uint16_t port, struct sockaddr_storage *ss,
@@ -307,12 +318,43 @@ bool core_flow_switched_off(const struct cfg *c, unsigned id)
     return false;
 }
 
+/* Beside, an inbound flow is checked at each appliance that receives it, from this host,
+ * with the check that proves the flow's service. A flow the role does not receive becomes
+ * inbound when a scanner of the fleet does (mail, beside a Control Center). */
+static int build_beside_inbound(struct smsa_model *m, struct smsa_flow *f, const struct cfg *c)
+{
+    unsigned id = f->def->id;
+    for (size_t i = 0; i < m->n_appliances; i++) {
+        const struct smsa_appliance *a = &m->appliances[i];
+        if (!appl_receives(c, a, id))
+            continue;
+        if (core_flow_switched_off(c, id)) {
+            f->state = ST_DISABLED;
+            f->direction = DIR_INBOUND;
+            return 0;
+        }
+        struct smsa_peer *p =
+            new_peer(id, a->host, f->def->port, cat_service_probe_kind(id), a->name);
+        if (flow_add_peer(f, p) < 0)
+            return -1;
+        p->appliance_index = a->index;
+        f->direction = DIR_INBOUND;
+    }
+    if (f->direction == DIR_NOT_APPLICABLE)
+        f->state = ST_NOT_APPLICABLE;
+    return 0;
+}
+
 static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
 {
     struct smsa_flow *f = &m->flows[id - 1];
     f->def = cat_flow(id);
     f->direction = cat_direction(id, c->role);
+    f->measured_from =
+        c->placement == PLACEMENT_BESIDE ? MEASURED_FROM_VANTAGE : MEASURED_FROM_APPLIANCE;
     f->state = ST_UNKNOWN;
+    if (c->placement == PLACEMENT_BESIDE && f->direction != DIR_OUTBOUND)
+        return build_beside_inbound(m, f, c);
     if (f->direction == DIR_NOT_APPLICABLE) {
         f->state = ST_NOT_APPLICABLE;
         return 0;
@@ -321,8 +363,14 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
         f->state = ST_DISABLED;
         return 0;
     }
-    if (f->direction == DIR_INBOUND)
-        return flow_add_peer(f, new_peer(id, "local", f->def->port, PROBE_LISTEN, NULL));
+    if (f->direction == DIR_INBOUND) {
+        struct smsa_peer *p = new_peer(id, "local", f->def->port, PROBE_LISTEN, NULL);
+        if (flow_add_peer(f, p) < 0)
+            return -1;
+        const struct smsa_appliance *self = appl_find_name(m, c->name);
+        p->appliance_index = self ? self->index : 0;
+        return 0;
+    }
 
     enum smsa_probe_kind kind = cat_probe_kind(id, c->role);
     switch (cat_peer_source(id)) {
@@ -336,9 +384,13 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
     case SRC_SCANNERS:
         for (size_t i = 0; i < c->n_scanners; i++) {
             const struct cfg_scanner *s = &c->scanners[i];
-            if (flow_add_peer(f, new_peer(id, s->peer.host, entry_port(f->def, s->peer.port), kind,
-                                          s->name)) < 0)
+            struct smsa_peer *p =
+                new_peer(id, s->peer.host, entry_port(f->def, s->peer.port), kind, s->name);
+            if (flow_add_peer(f, p) < 0)
                 return -1;
+            /* the Control Center's flows to a scanner (11, 16-18) concern that scanner */
+            const struct smsa_appliance *a = appl_find_name(m, s->name);
+            p->appliance_index = a && !a->self ? a->index : 0;
         }
         break;
     case SRC_DNS_SERVERS:
@@ -508,6 +560,10 @@ static int peer_identity(const struct smsa_flow *f, size_t j, char *buf, size_t 
     const struct smsa_peer *p = f->peers[j];
     if (cat_peer_source(f->def->id) == SRC_SCANNERS && p->label && p->kind != PROBE_LISTEN)
         return snprintf(buf, len, "%s", p->label) < (int)len ? 0 : -1;
+    /* a check beside is tied to the appliance it checks, whatever its address; '@' is in no
+     * host name, so such an identity never meets a host:port one */
+    if (p->appliance_index && p->kind != PROBE_LISTEN && f->direction == DIR_INBOUND)
+        return snprintf(buf, len, "@%s", p->label) < (int)len ? 0 : -1;
     unsigned rank = 1;
     for (size_t k = 0; k < j; k++)
         rank += f->peers[k]->port == p->port && !strcmp(f->peers[k]->host, p->host);
@@ -605,12 +661,60 @@ static void recompute_overall(void);
 static enum smsa_state flow_state_from_peers(const struct smsa_flow *f);
 static void judge_clock(void);
 
+/* An appliance's verdict from its checks (appl_verdict); true when its state changed. */
+static bool settle_appliance(struct smsa_appliance *a)
+{
+    struct appl_verdict v;
+    appl_verdict(a->checks, a->n_checks, &v);
+    a->n_up = v.up;
+    a->n_down = v.down;
+    a->cause = v.cause;
+    snprintf(a->detail, sizeof(a->detail), "%s", v.detail);
+    a->worst_flow = v.flow;
+    if (v.state == a->state)
+        return false;
+    a->state = v.state;
+    a->since = stamp_now();
+    if (v.state == ST_DOWN)
+        a->down_count++;
+    return true;
+}
+
+static void update_appliance(unsigned index)
+{
+    struct smsa_appliance *a = appl_find(&model, index);
+    if (!a)
+        return;
+    enum smsa_state old = a->state;
+    if (!settle_appliance(a))
+        return;
+    struct smsa_event ev = {.kind = EV_APPLIANCE,
+                            .appliance_index = a->index,
+                            .role = a->role,
+                            .old_state = old,
+                            .new_state = a->state,
+                            .cause = a->cause,
+                            .flow_id = a->worst_flow,
+                            .rtt_us = -1,
+                            .at = a->since};
+    snprintf(ev.name, sizeof(ev.name), "%s", a->name);
+    snprintf(ev.host, sizeof(ev.host), "%s", a->host);
+    snprintf(ev.detail, sizeof(ev.detail), "%s", a->detail);
+    const struct smsa_addr *addr = core_appliance_address(a);
+    if (addr)
+        snprintf(ev.address, sizeof(ev.address), "%s", addr->text);
+    emit(&ev);
+}
+
 static int build_model(struct smsa_model *m, const struct cfg *c)
 {
+    if (appl_build(m, c, indexes) < 0)
+        return -1;
     for (unsigned id = 1; id <= CAT_NFLOWS; id++)
         if (build_flow(m, id, c) < 0)
             return -1;
-    if (build_links(m, c) < 0 || build_updates(m, c) < 0 || number_model(m) < 0)
+    if (build_links(m, c) < 0 || build_updates(m, c) < 0 || number_model(m) < 0 ||
+        appl_attach(m) < 0)
         return -1;
     return 0;
 }
@@ -628,6 +732,7 @@ static int apply(struct cfg *next)
         prober->stop(&model);
     if (running) {
         carry_over(&fresh, &model);
+        appl_carry_over(&fresh, &model);
     }
     free_model_contents(&model);
     for (unsigned i = 0; i < CAT_NFLOWS; i++)
@@ -636,6 +741,8 @@ static int apply(struct cfg *next)
     model.n_links = fresh.n_links;
     model.updates = fresh.updates;
     model.n_updates = fresh.n_updates;
+    model.appliances = fresh.appliances;
+    model.n_appliances = fresh.n_appliances;
     cfg_free(running);
     running = next;
     model.cfg = running;
@@ -647,6 +754,8 @@ static int apply(struct cfg *next)
             !(f->state == ST_DISABLED && f->n_peers == 0))
             f->state = flow_state_from_peers(f);
     }
+    for (size_t i = 0; i < model.n_appliances; i++)
+        settle_appliance(&model.appliances[i]);
     recompute_overall();
     judge_clock(); /* NTP switched on or off, another bound, other servers */
     save_indexes();
@@ -916,6 +1025,7 @@ static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum sms
     update_flow(p->flow_id);
     if (p->kind == PROBE_NTP)
         judge_clock();
+    update_appliance(p->appliance_index);
 }
 
 void core_round_failed(struct smsa_peer *p, enum smsa_cause cause, const char *detail)
@@ -936,10 +1046,11 @@ void core_set_listening(struct smsa_peer *p, const char *addrs)
 
 /* Whose clock the NTP servers judge: the agent's host, which is the appliance itself when the
  * agent runs on it (the one place to tell otherwise when the agent runs beside it). */
+/* Beside the appliance, the NTP servers answer this host: it is this host's clock. */
 static const char *clock_measured_from(const struct cfg *c)
 {
-    (void)c;
-    return "appliance";
+    return smsa_measured_from_name(c->placement == PLACEMENT_BESIDE ? MEASURED_FROM_VANTAGE
+                                                                    : MEASURED_FROM_APPLIANCE);
 }
 
 /* The clock's verdict is derived here, once, when it may have changed; faces read it. Every
@@ -1237,6 +1348,38 @@ int core_reload(struct cfg_error *err)
     log_info("configuration reloaded from %s", config_path);
     applied("reload");
     return 0;
+}
+
+const struct smsa_appliance *core_appliance(unsigned index)
+{
+    return appl_find(&model, index);
+}
+
+const struct smsa_appliance *core_appliance_by_name(const char *name)
+{
+    return name ? appl_find_name(&model, name) : NULL;
+}
+
+const struct smsa_addr *core_appliance_addresses(const struct smsa_appliance *a, size_t *n)
+{
+    for (size_t i = 0; i < a->n_checks; i++) {
+        if (a->checks[i]->kind != PROBE_LISTEN && a->checks[i]->n_addrs) {
+            *n = a->checks[i]->n_addrs;
+            return a->checks[i]->addrs;
+        }
+    }
+    *n = 0;
+    return NULL;
+}
+
+const struct smsa_addr *core_appliance_address(const struct smsa_appliance *a)
+{
+    size_t n;
+    const struct smsa_addr *addrs = core_appliance_addresses(a, &n);
+    for (size_t i = 0; i < n; i++)
+        if (addrs[i].state == ST_UP)
+            return &addrs[i];
+    return n ? &addrs[0] : NULL;
 }
 
 const struct smsa_addr *core_link_address(const struct smsa_link *l)

@@ -8,13 +8,15 @@
 #include "probe.h"
 
 enum smsa_event_kind {
-    EV_PEER,    /* a peer changed state */
-    EV_FLOW,    /* a flow changed state */
-    EV_LINK,    /* a Control Center-Scanner link went down or came up */
-    EV_NTP,     /* an NTP server changed state (also an EV_PEER of CAT_FLOW_NTP) */
-    EV_ADDRSET, /* a peer's resolved address set changed */
-    EV_CONFIG,  /* a new configuration was applied */
-    EV_CLOCK,   /* the verdict on this host's clock changed (model.clock) */
+    EV_PEER,      /* a peer changed state */
+    EV_FLOW,      /* a flow changed state */
+    EV_LINK,      /* a Control Center-Scanner link went down or came up */
+    EV_NTP,       /* an NTP server changed state (also an EV_PEER of CAT_FLOW_NTP) */
+    EV_ADDRSET,   /* a peer's resolved address set changed */
+    EV_CONFIG,    /* a new configuration was applied */
+    EV_CLOCK,     /* the verdict on this host's clock changed (model.clock) */
+    EV_APPLIANCE, /* an appliance of the fleet changed state (appliance_index, name = its name,
+                   * host, address = its current address, cause/detail of the worst check) */
 };
 
 /* Self-contained: a subscriber may keep a copy after the model has moved on. */
@@ -26,6 +28,8 @@ struct smsa_event {
     unsigned peer_index;
     unsigned link_index;
     unsigned update_index;
+    unsigned appliance_index; /* the appliance the event concerns, 0 when none */
+    enum smsa_role role;      /* EV_APPLIANCE: the appliance's role */
     enum smsa_state old_state, new_state;
     enum smsa_cause cause;
     char detail[SMSA_DETAIL_TEXT];
@@ -82,6 +86,19 @@ bool core_flow_switched_off(const struct cfg *c, unsigned id);
 /* A link's current address: the first of its peer's addresses that answers, else the first
  * one known; NULL while the peer has none. Every face reports this one. */
 const struct smsa_addr *core_link_address(const struct smsa_link *l);
+
+/* The appliance of the fleet with that index or name; NULL when there is none. */
+const struct smsa_appliance *core_appliance(unsigned index);
+const struct smsa_appliance *core_appliance_by_name(const char *name);
+/* An appliance's current address set: that of the first of its checks that has resolved
+ * one (every check of an appliance resolves the same host); *n = 0 and NULL while none has
+ * (and always for an on-box appliance checked by its listening sockets). */
+const struct smsa_addr *core_appliance_addresses(const struct smsa_appliance *a, size_t *n);
+/* The first of those addresses that answers, else the first one; NULL when none is known. */
+const struct smsa_addr *core_appliance_address(const struct smsa_appliance *a);
+/* The name of the host the checks are made from (gethostname): the vantage beside, the
+ * appliance itself on-box. */
+const char *core_vantage(void);
 
 /* ---- probe results: the only way state changes (the engine's sink) ---- */
 

@@ -166,7 +166,8 @@ static void probe_addresses(struct eng_peer *ep)
                                   .addr = &p->addrs[i].sa,
                                   .addrlen = p->addrs[i].salen,
                                   .timeout_ms = timeout_ms,
-                                  .dns_query_name = dns_query_name};
+                                  .dns_query_name = dns_query_name,
+                                  .host = p->host};
         struct probe *pr = probe_start(&pp, probe_done, slot);
         if (!pr) {
             ep->results[i] = (struct probe_addr_result){.ok = false, .cause = CAUSE_ERROR};

@@ -123,6 +123,8 @@ static void space_name(unsigned i, char *buf, size_t len)
 {
     if (i == IDX_LINKS)
         snprintf(buf, len, "links");
+    else if (i == IDX_APPLIANCES)
+        snprintf(buf, len, "appliances");
     else
         snprintf(buf, len, "flow-%u", i);
 }

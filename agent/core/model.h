@@ -82,8 +82,12 @@ struct smsa_peer {
     char *host;     /* as configured ("local" for an inbound listen check) */
     uint16_t port;  /* effective port */
     enum smsa_probe_kind kind;
-    const char *label;     /* scanner name, update purpose, or NULL */
-    unsigned link_index;   /* > 0 when this peer is a Control Center-Scanner link */
+    const char *label;   /* scanner name, update purpose, appliance name, or NULL */
+    unsigned link_index; /* > 0 when this peer is a Control Center-Scanner link */
+    /* > 0: the appliance this check concerns (model.appliances, by index): this appliance's
+     * inbound checks (listen checks on-box, checks at its address beside), a scanner's
+     * inbound checks beside, and the Control Center's flows to a scanner (11, 16-18). */
+    unsigned appliance_index;
     unsigned update_index; /* > 0: position in cfg.updates, 1-based */
     bool enabled;          /* false: a disabled update source, not probed */
     /* Inbound checks: the local addresses the port listens on, space-separated. */
@@ -110,9 +114,17 @@ struct smsa_peer {
     void *engine; /* the probe engine's private state */
 };
 
+/* Where a flow's checks are made from: the appliance itself (on-box), or this host beside
+ * the appliances (every flow beside, outbound ones included). */
+enum smsa_measured_from { MEASURED_FROM_APPLIANCE, MEASURED_FROM_VANTAGE };
+const char *smsa_measured_from_name(enum smsa_measured_from m); /* "appliance", "vantage" */
+
 struct smsa_flow {
     const struct cat_flow *def;
+    /* Beside a Control Center, flows the role itself does not receive (mail, 2 and 4) are
+     * inbound when a scanner of the fleet receives them. */
     enum smsa_direction direction;
+    enum smsa_measured_from measured_from;
     enum smsa_state state;
     struct smsa_stamp since;
     struct smsa_peer **peers; /* sorted by index */
@@ -144,6 +156,29 @@ struct smsa_clock {
     struct smsa_stamp since;
 };
 
+/* An appliance of the fleet: this one (appliance.name) and, on a Control Center or an
+ * all-in-one box, each configured scanner. Its state sums up the checks that concern it
+ * (peers whose appliance_index is its index): up when every check with a verdict is up,
+ * degraded when some fail, down when none answers, unknown until a verdict (appl_state). */
+struct smsa_appliance {
+    unsigned index; /* tied to the name, kept across restarts, never reused */
+    char *name;     /* appliance.name, or the scanner's name */
+    enum smsa_role role;
+    bool self;  /* the appliance this agent is configured for (not one of its scanners) */
+    char *host; /* appliance.address (or its scanner host); "local" on-box for itself */
+    /* The checks that concern it, in flow then peer-index order (pointers into flows[]). */
+    struct smsa_peer **checks;
+    size_t n_checks;
+
+    enum smsa_state state; /* unknown, up, degraded, down */
+    enum smsa_cause cause; /* of the worst check (a down one before a degraded one) */
+    char detail[SMSA_DETAIL_TEXT];
+    unsigned worst_flow; /* the flow of that check, 0 when none */
+    struct smsa_stamp since;
+    unsigned n_up, n_down; /* checks up, checks down (the rest: degraded or unknown) */
+    uint64_t down_count;   /* times it went down */
+};
+
 struct smsa_model {
     uint64_t generation;        /* bumps on every change visible through a face (ETag) */
     uint64_t config_generation; /* bumps when the configuration is applied */
@@ -155,6 +190,8 @@ struct smsa_model {
     size_t n_links;
     struct smsa_peer **updates; /* cfg.updates order: updates[update_index - 1] */
     size_t n_updates;
+    struct smsa_appliance *appliances; /* sorted by index; appliances[0] is not always self */
+    size_t n_appliances;
     /* NTP servers are flows[CAT_FLOW_NTP - 1].peers. */
     uint64_t probes_total, probe_failures_total, events_total;
     struct smsa_clock clock;

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "dnsmsg.h"
@@ -19,6 +21,8 @@
 /* A greeting longer than this is not a greeting (RFC 5321 §4.5.3.1.5 allows 512 per line;
  * a few continuation lines fit). */
 #define GREETING_MAX 4096
+/* RFC 4253 §4.2: the identification line is at most 255 characters with its CR LF. */
+#define SSH_IDENT_MAX 255
 
 struct probe {
     enum smsa_probe_kind kind;
@@ -36,9 +40,13 @@ struct probe {
     const char *dns_name;
     sntp_ts ntp_xmt;
     int64_t ntp_t1_us;
-    /* SMTP and FTP: the greeting read so far */
+    /* SMTP, FTP, SSH, HTTP: the answer read so far */
     char *buf;
     size_t len;
+    /* TLS: the session; TLS and HTTP: the peer's host name (SNI, Host header) and port */
+    struct tlsp *tls;
+    char *host;
+    uint16_t port;
 };
 
 enum smsa_cause probe_cause_from_errno(int err)
@@ -69,7 +77,9 @@ static void release(struct probe *pr)
         loop_fd_remove(pr->fd);
         close(pr->fd);
     }
+    tlsp_free(pr->tls);
     free(pr->buf);
+    free(pr->host);
     free(pr);
 }
 
@@ -93,6 +103,8 @@ static void finish(struct probe *pr, bool ok, enum smsa_cause cause)
     pr->result.cause = ok ? CAUSE_NONE : cause;
     if (ok && pr->result.rtt_us < 0)
         pr->result.rtt_us = loop_now_us() - pr->start_us;
+    tlsp_free(pr->tls);
+    pr->tls = NULL;
     if (pr->fd >= 0) {
         loop_fd_remove(pr->fd);
         close(pr->fd);
@@ -161,8 +173,11 @@ static void timed_out(void *arg)
 {
     struct probe *pr = arg;
     const char *what = pr->kind == PROBE_DNS || pr->kind == PROBE_NTP ? "no reply"
-                       : pr->result.rtt_us >= 0                       ? "no greeting"
-                                                                      : "no answer";
+                       : pr->result.rtt_us < 0                        ? "no answer"
+                       : pr->kind == PROBE_SSH                        ? "no identification"
+                       : pr->kind == PROBE_TLS                        ? "no TLS handshake"
+                       : pr->kind == PROBE_HTTP                       ? "no HTTP answer"
+                                                                      : "no greeting";
     fail(pr, CAUSE_TIMEOUT, "%s in %u ms", what, pr->timeout_ms);
 }
 
@@ -247,6 +262,159 @@ static void on_greeting(int fd, unsigned events, void *arg)
     }
 }
 
+void probe_printable(const char *in, size_t len, char *out, size_t out_len)
+{
+    if (!out_len)
+        return;
+    size_t n = 0;
+    bool cut = false;
+    for (size_t i = 0; i < len && in[i] != '\r' && in[i] != '\n'; i++) {
+        if (n + 1 >= out_len) {
+            cut = true;
+            break;
+        }
+        unsigned char c = (unsigned char)in[i];
+        /* quotes and backslashes too: the text is quoted in log lines */
+        out[n++] = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? (char)c : '?';
+    }
+    out[n] = '\0';
+    if (cut && out_len >= 4)
+        memcpy(out + out_len - 4, "...", 4);
+}
+
+/* The first line of buf, complete (1), still coming (0), or as much as a line may be (-1). */
+static int first_line(const char *buf, size_t len, size_t max)
+{
+    if (memchr(buf, '\n', len))
+        return 1;
+    return len >= max ? -1 : 0;
+}
+
+static void quoted(const char *what, const char *buf, size_t len, char *why, size_t why_len)
+{
+    char text[SMSA_DETAIL_TEXT];
+    size_t room = why_len > strlen(what) + 4 ? why_len - strlen(what) - 3 : 1;
+    probe_printable(buf, len, text, room < sizeof(text) ? room : sizeof(text));
+    snprintf(why, why_len, "%s \"%s\"", what, text);
+}
+
+int probe_parse_ssh_ident(const char *buf, size_t len, char *why, size_t why_len)
+{
+    int st = first_line(buf, len, SSH_IDENT_MAX);
+    if (st == 0)
+        return 0;
+    if (st > 0 && len >= 4 && !memcmp(buf, "SSH-", 4))
+        return 1;
+    quoted("banner", buf, len, why, why_len);
+    return -1;
+}
+
+int probe_parse_http_status(const char *buf, size_t len, unsigned *code, char *line,
+                            size_t line_len, char *why, size_t why_len)
+{
+    int st = first_line(buf, len, GREETING_MAX);
+    if (st == 0)
+        return 0;
+    /* HTTP-version SP 3DIGIT [SP reason]: "HTTP/1.1 200 OK" */
+    if (st > 0 && len >= 12 && !memcmp(buf, "HTTP/1.", 7) && isdigit((unsigned char)buf[7]) &&
+        buf[8] == ' ' && isdigit((unsigned char)buf[9]) && isdigit((unsigned char)buf[10]) &&
+        isdigit((unsigned char)buf[11]) && (buf[12] == ' ' || buf[12] == '\r' || buf[12] == '\n')) {
+        *code = (unsigned)(buf[9] - '0') * 100 + (unsigned)(buf[10] - '0') * 10 +
+                (unsigned)(buf[11] - '0');
+        probe_printable(buf, len, line, line_len);
+        return 1;
+    }
+    quoted("answer", buf, len, why, why_len);
+    return -1;
+}
+
+/* What a peer said after the connect, for the kinds that read a line: the SSH
+ * identification, the HTTP status line. */
+static void on_answer(int fd, unsigned events, void *arg)
+{
+    struct probe *pr = arg;
+    if (!pr->buf) {
+        pr->buf = malloc(GREETING_MAX);
+        if (!pr->buf) {
+            fail(pr, CAUSE_ERROR, "out of memory");
+            return;
+        }
+    }
+    ssize_t n = recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+            return;
+        fail_errno(pr, errno);
+        return;
+    }
+    char why[SMSA_DETAIL_TEXT], line[SMSA_DETAIL_TEXT];
+    unsigned code;
+    if (n == 0) {
+        /* what came before the close is all there will be */
+        if (pr->len == 0)
+            fail(pr, CAUSE_PROTOCOL_ERROR, "closed before %s",
+                 pr->kind == PROBE_SSH ? "the identification" : "the status line");
+        else {
+            quoted(pr->kind == PROBE_SSH ? "banner" : "answer", pr->buf, pr->len, why, sizeof(why));
+            fail(pr, CAUSE_PROTOCOL_ERROR, "%s", why);
+        }
+        return;
+    }
+    pr->len += (size_t)n;
+    int st = pr->kind == PROBE_SSH ? probe_parse_ssh_ident(pr->buf, pr->len, why, sizeof(why))
+                                   : probe_parse_http_status(pr->buf, pr->len, &code, line,
+                                                             sizeof(line), why, sizeof(why));
+    if (st > 0)
+        finish(pr, true, CAUSE_NONE);
+    else if (st < 0)
+        fail(pr, CAUSE_PROTOCOL_ERROR, "%s", why);
+}
+
+/* HTTP/1.0 asks for one answer and a close; HEAD keeps the body away. */
+static void send_http_request(struct probe *pr)
+{
+    char req[512]; /* a host name is at most 253 characters */
+    const char *h = pr->host ? pr->host : "";
+    bool v6 = strchr(h, ':') != NULL;
+    char port[8] = "";
+    if (pr->port != 80)
+        snprintf(port, sizeof(port), ":%u", pr->port);
+    int n = snprintf(req, sizeof(req),
+                     "HEAD / HTTP/1.0\r\nHost: %s%s%s%s\r\nUser-Agent: smsa-agent\r\n\r\n",
+                     v6 ? "[" : "", h, v6 ? "]" : "", port);
+    if (n < 0 || (size_t)n >= sizeof(req)) {
+        fail(pr, CAUSE_ERROR, "host name too long");
+        return;
+    }
+    ssize_t w = send(pr->fd, req, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w < 0) {
+        fail_errno(pr, errno);
+        return;
+    }
+    if (w != n) /* a fresh socket's buffer takes a few hundred bytes whole */
+        fail(pr, CAUSE_ERROR, "request not sent whole");
+}
+
+static void on_tls(int fd, unsigned events, void *arg)
+{
+    struct probe *pr = arg;
+    bool want_write = false;
+    char why[SMSA_DETAIL_TEXT];
+    switch (tlsp_step(pr->tls, &want_write, why, sizeof(why))) {
+    case 1:
+        tlsp_result(pr->tls, &pr->result.tls);
+        finish(pr, true, CAUSE_NONE);
+        return;
+    case 0:
+        if (loop_fd_modify(fd, want_write ? LOOP_WRITE : LOOP_READ) < 0)
+            fail(pr, CAUSE_ERROR, "cannot watch the socket");
+        return;
+    default:
+        fail(pr, CAUSE_PROTOCOL_ERROR, "TLS: %s", why);
+        return;
+    }
+}
+
 static void on_connect(int fd, unsigned events, void *arg)
 {
     struct probe *pr = arg;
@@ -262,6 +430,26 @@ static void on_connect(int fd, unsigned events, void *arg)
     if (pr->kind == PROBE_SMTP || pr->kind == PROBE_FTP) {
         loop_fd_remove(fd);
         if (loop_fd_add(fd, LOOP_READ, on_greeting, pr) < 0)
+            fail(pr, CAUSE_ERROR, "cannot watch the socket");
+        return;
+    }
+    if (pr->kind == PROBE_SSH || pr->kind == PROBE_HTTP) {
+        loop_fd_remove(fd);
+        if (pr->kind == PROBE_HTTP)
+            send_http_request(pr);
+        if (!pr->done && loop_fd_add(fd, LOOP_READ, on_answer, pr) < 0)
+            fail(pr, CAUSE_ERROR, "cannot watch the socket");
+        return;
+    }
+    if (pr->kind == PROBE_TLS) {
+        char why[SMSA_DETAIL_TEXT];
+        loop_fd_remove(fd);
+        pr->tls = tlsp_new(fd, pr->host, why, sizeof(why));
+        if (!pr->tls) {
+            fail(pr, CAUSE_ERROR, "TLS: %s", why);
+            return;
+        }
+        if (loop_fd_add(fd, LOOP_WRITE, on_tls, pr) < 0)
             fail(pr, CAUSE_ERROR, "cannot watch the socket");
         return;
     }
@@ -431,12 +619,23 @@ struct probe *probe_start(const struct probe_params *p, probe_cb cb, void *arg)
     pr->result.rtt_us = -1;
     if (p->addrlen <= sizeof(pr->dest))
         memcpy(&pr->dest, p->addr, p->addrlen);
+    if (p->host && (p->kind == PROBE_TLS || p->kind == PROBE_HTTP) &&
+        !(pr->host = strdup(p->host))) {
+        free(pr);
+        return NULL;
+    }
+    pr->port =
+        ntohs(p->addr->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)p->addr)->sin6_port
+                                             : ((const struct sockaddr_in *)p->addr)->sin_port);
     loop_timer_start(&pr->timer, (int64_t)p->timeout_ms * 1000, timed_out, pr);
 
     switch (p->kind) {
     case PROBE_TCP:
     case PROBE_SMTP:
     case PROBE_FTP:
+    case PROBE_SSH:
+    case PROBE_TLS:
+    case PROBE_HTTP:
         start_tcp(pr, p);
         break;
     case PROBE_DNS: {

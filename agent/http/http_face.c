@@ -478,6 +478,16 @@ static enum MHD_Result handle_get(struct MHD_Connection *conn, struct request *r
         }
         return send_fresh(conn, 200, s, n, "application/json", true);
     }
+    case R_APPLIANCE: {
+        size_t n;
+        char *s = httpf_appliance_text(core_model(), core_config(), rq->item, &n);
+        if (!s) {
+            char detail[160];
+            snprintf(detail, sizeof(detail), "no appliance named \"%.100s\"", rq->item);
+            return problem(conn, 404, "not-found", detail, NULL);
+        }
+        return send_fresh(conn, 200, s, n, "application/json", true);
+    }
     case R_FIREWALL: {
         enum fw_format f;
         enum fw_sets sets;

@@ -46,6 +46,8 @@ enum httpf_route {
     R_CONFIG,
     R_EVENTS,
     R_FIREWALL,
+    R_APPLIANCES,
+    R_APPLIANCE,
     R_PAGE,
     R_DOC, /* a document route with nothing else to it: its doc says it all */
 };
@@ -93,6 +95,10 @@ char *httpf_ntp_text(const struct smsa_model *m, const struct cfg *c, size_t *le
 char *httpf_updates_text(const struct smsa_model *m, const struct cfg *c, size_t *len);
 char *httpf_scanners_text(const struct smsa_model *m, const struct cfg *c, size_t *len);
 char *httpf_config_text(const struct smsa_model *m, const struct cfg *c, size_t *len);
+char *httpf_appliances_text(const struct smsa_model *m, const struct cfg *c, size_t *len);
+/* One appliance; NULL also when no appliance has that name. */
+char *httpf_appliance_text(const struct smsa_model *m, const struct cfg *c, const char *name,
+                           size_t *len);
 /* One scanner; NULL also when no scanner has that name. */
 char *httpf_scanner_text(const struct smsa_model *m, const struct cfg *c, const char *name,
                          size_t *len);

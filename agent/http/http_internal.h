@@ -87,6 +87,12 @@ struct httpf_link_view {
     uint32_t state, cause;
 };
 
+struct httpf_appliance_view {
+    uint64_t downs;
+    uint32_t state, cause;
+    uint32_t checks, up, down;
+};
+
 /* v must be zero-filled already (calloc, = {0}): the fill writes only what it knows. */
 void httpf_addr_view_fill(struct httpf_addr_view *v, const struct smsa_addr *a);
 void httpf_peer_view_fill(struct httpf_peer_view *v, const struct smsa_peer *p);
@@ -111,6 +117,8 @@ struct httpf_snap {
     uint64_t *update_changes; /* per update source, 0 for one that is not probed */
     size_t n_updates;
     struct smsa_clock clock;
+    struct httpf_appliance_view *appliances; /* model.appliances order */
+    size_t n_appliances;
 };
 
 /* The snapshot of m's generation, shared, with a reference for the caller; NULL when out of
@@ -142,6 +150,8 @@ void httpf_json_update(struct httpf_buf *b, size_t index, const struct cfg_updat
 void httpf_json_scanner(struct httpf_buf *b, const struct smsa_model *m,
                         const struct cfg_scanner *s);
 void httpf_json_status(struct httpf_buf *b, const struct smsa_model *m);
+/* An appliance of the fleet with the checks that concern it (GET /api/v1/appliances). */
+void httpf_json_appliance(struct httpf_buf *b, const struct smsa_appliance *a);
 
 /* ---- http_resources.c: what the documents of http_helpers.h are made of ---- */
 

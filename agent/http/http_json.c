@@ -118,6 +118,8 @@ void httpf_json_flow_head(struct httpf_buf *b, const struct smsa_flow *f)
     httpf_put(b, ",", 1);
     key_s(b, "direction", cat_direction_name(f->direction));
     httpf_put(b, ",", 1);
+    key_s(b, "measured_from", smsa_measured_from_name(f->measured_from));
+    httpf_put(b, ",", 1);
     key(b, "state");
 }
 
@@ -143,6 +145,11 @@ void httpf_json_peer_head(struct httpf_buf *b, const struct smsa_peer *p)
     httpf_put(b, ",", 1);
     key(b, "label");
     httpf_put_json_str_or_null(b, p->label);
+    httpf_put(b, ",", 1);
+    /* the appliance this check concerns, by name */
+    const struct smsa_appliance *a = core_appliance(p->appliance_index);
+    key(b, "appliance");
+    httpf_put_json_str_or_null(b, a ? a->name : NULL);
     httpf_put(b, ",", 1);
     key(b, "enabled");
     httpf_puts(b, p->enabled ? "true," : "false,");
@@ -351,12 +358,20 @@ void httpf_json_status(struct httpf_buf *b, const struct smsa_model *m)
     for (size_t i = 0; i < m->n_links; i++)
         if ((unsigned)m->links[i].state < ST_COUNT)
             links[m->links[i].state]++;
+    unsigned appliances[ST_COUNT] = {0};
+    for (size_t i = 0; i < m->n_appliances; i++)
+        if ((unsigned)m->appliances[i].state < ST_COUNT)
+            appliances[m->appliances[i].state]++;
     const struct cfg *c = m->cfg;
     int64_t up = (loop_now_us() - m->started.mono_us) / 1000000;
     httpf_put(b, "{", 1);
     key_s(b, "appliance", c && c->name ? c->name : "");
     httpf_put(b, ",", 1);
     key_s(b, "role", cat_role_name(c ? c->role : ROLE_CONTROL_CENTER));
+    httpf_put(b, ",", 1);
+    key_s(b, "placement", cfg_placement_name(c ? c->placement : PLACEMENT_ON_BOX));
+    httpf_put(b, ",", 1);
+    key_s(b, "vantage", core_vantage());
     httpf_put(b, ",", 1);
     key_s(b, "version", SMSA_VERSION);
     httpf_puts(b, ",\"started\":");
@@ -372,6 +387,7 @@ void httpf_json_status(struct httpf_buf *b, const struct smsa_model *m)
     put_counts(b, "flows", flows);
     put_counts(b, "peers", peers);
     put_counts(b, "links", links);
+    put_counts(b, "appliances", appliances);
     httpf_put(b, ",", 1);
     key_u(b, "probes_total", m->probes_total);
     httpf_put(b, ",", 1);
@@ -385,6 +401,52 @@ void httpf_json_status(struct httpf_buf *b, const struct smsa_model *m)
         if (i)
             httpf_put(b, ",", 1);
         httpf_put_json_str(b, keys[i]);
+    }
+    httpf_puts(b, "]}");
+}
+
+void httpf_json_appliance(struct httpf_buf *b, const struct smsa_appliance *a)
+{
+    httpf_put(b, "{", 1);
+    key_u(b, "index", a->index);
+    httpf_put(b, ",", 1);
+    key_s(b, "name", a->name);
+    httpf_put(b, ",", 1);
+    key_s(b, "role", cat_role_name(a->role));
+    httpf_puts(b, a->self ? ",\"self\":true," : ",\"self\":false,");
+    key_s(b, "host", a->host);
+    httpf_puts(b, ",\"addresses\":[");
+    size_t n;
+    const struct smsa_addr *addrs = core_appliance_addresses(a, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            httpf_put(b, ",", 1);
+        httpf_put_json_str(b, addrs[i].text);
+    }
+    httpf_puts(b, "],\"state\":\"");
+    put_state(b, a->state, a->cause, a->detail, a->since.wall_us);
+    httpf_puts(b, ",\"down_count\":");
+    httpf_put_u64(b, a->down_count);
+    httpf_puts(b, ",\"counts\":{");
+    key_u(b, "checks", a->n_checks);
+    httpf_put(b, ",", 1);
+    key_u(b, "up", a->n_up);
+    httpf_put(b, ",", 1);
+    key_u(b, "down", a->n_down);
+    httpf_puts(b, "},\"checks\":[");
+    for (size_t i = 0; i < a->n_checks; i++) {
+        const struct smsa_peer *p = a->checks[i];
+        httpf_puts(b, i ? ",{" : "{");
+        key_u(b, "flow", p->flow_id);
+        httpf_put(b, ",", 1);
+        key_u(b, "peer", p->index);
+        httpf_put(b, ",", 1);
+        key_u(b, "port", p->port);
+        httpf_put(b, ",", 1);
+        key_s(b, "kind", cat_probe_kind_name(p->kind));
+        httpf_puts(b, ",\"state\":\"");
+        put_state(b, p->state, p->cause, p->detail, p->since.wall_us);
+        httpf_put(b, "}", 1);
     }
     httpf_puts(b, "]}");
 }

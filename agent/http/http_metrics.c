@@ -3,7 +3,9 @@
  * over a "state" label; the current failure cause is the label of an _info gauge, so that
  * counters never change label sets. Appliance and role are on smsa_agent_info only: one series
  * that rules join on (docs/metrics.md), rather than two labels repeated on every line of a
- * page that has tens of thousands of them.
+ * page that has tens of thousands of them. The appliances of the fleet (this one and a
+ * Control Center's scanners) are named by appliance_name, never by "appliance": rules join
+ * with group_left(appliance, role), which would overwrite a scanner's name with the agent's.
  *
  * With 1,000 peers the page is over a megabyte, and every probe result moves the model, so
  * each scrape is built anew. It is built cheaply: the label sets, which change only with the
@@ -37,6 +39,8 @@ struct labels {
     size_t n_links;
     struct span *update; /* update="..",purpose="..",host=".."; len 0: no peer */
     size_t n_updates;
+    struct span *appliance; /* appliance_name="..",appliance_role=".." */
+    size_t n_appliances;
 };
 
 static struct labels *current_labels;
@@ -49,6 +53,7 @@ static void labels_unref(struct labels *l)
     free(l->peer);
     free(l->link);
     free(l->update);
+    free(l->appliance);
     free(l);
 }
 
@@ -94,8 +99,11 @@ static struct labels *labels_build(const struct smsa_model *m)
     l->peer = calloc(l->n_peers + 1, sizeof(*l->peer));
     l->link = calloc(l->n_links + 1, sizeof(*l->link));
     l->update = calloc(l->n_updates + 1, sizeof(*l->update));
+    l->n_appliances = m->n_appliances;
+    l->appliance = calloc(l->n_appliances + 1, sizeof(*l->appliance));
     struct httpf_buf *b = &l->text;
-    if (!l->peer || !l->link || !l->update || !httpf_buf_reserve(b, 64 + l->n_peers * 64)) {
+    if (!l->peer || !l->link || !l->update || !l->appliance ||
+        !httpf_buf_reserve(b, 64 + l->n_peers * 64)) {
         labels_unref(l);
         return NULL;
     }
@@ -104,6 +112,8 @@ static struct labels *labels_build(const struct smsa_model *m)
     put_label(b, "appliance", c && c->name ? c->name : "");
     httpf_put(b, ",", 1);
     put_label(b, "role", cat_role_name(c ? c->role : ROLE_CONTROL_CENTER));
+    httpf_put(b, ",", 1);
+    put_label(b, "placement", cfg_placement_name(c ? c->placement : PLACEMENT_ON_BOX));
     httpf_put(b, ",", 1);
     put_label(b, "version", SMSA_VERSION);
     l->info = span_from(b, start);
@@ -123,6 +133,8 @@ static struct labels *labels_build(const struct smsa_model *m)
         httpf_put(b, ",", 1);
         put_label(b, "direction", cat_direction_name(f->direction));
         httpf_put(b, ",", 1);
+        put_label(b, "measured_from", smsa_measured_from_name(f->measured_from));
+        httpf_put(b, ",", 1);
         put_label(b, "purpose", f->def->purpose);
         l->flow[i] = span_from(b, start);
         for (size_t j = 0; j < f->n_peers; j++, k++) {
@@ -135,6 +147,11 @@ static struct labels *labels_build(const struct smsa_model *m)
             put_label(b, "host", p->host);
             httpf_put(b, ",", 1);
             put_label_u(b, "port", p->port);
+            const struct smsa_appliance *ap = core_appliance(p->appliance_index);
+            if (ap) {
+                httpf_put(b, ",", 1);
+                put_label(b, "appliance_name", ap->name);
+            }
             l->peer[k] = span_from(b, start);
         }
     }
@@ -157,6 +174,13 @@ static struct labels *labels_build(const struct smsa_model *m)
         httpf_put(b, ",", 1);
         put_label(b, "host", p->host);
         l->update[i] = span_from(b, start);
+    }
+    for (size_t i = 0; i < m->n_appliances; i++) {
+        start = b->len;
+        put_label(b, "appliance_name", m->appliances[i].name);
+        httpf_put(b, ",", 1);
+        put_label(b, "appliance_role", cat_role_name(m->appliances[i].role));
+        l->appliance[i] = span_from(b, start);
     }
     if (b->oom || b->len > UINT32_MAX) {
         labels_unref(l);
@@ -213,6 +237,11 @@ enum section {
     S_LINK_UP,
     S_LINK_CAUSE,
     S_LINK_DOWNS,
+    S_APPL_STATE,
+    S_APPL_CAUSE,
+    S_APPL_CHECKS,
+    S_APPL_CHECKS_DOWN,
+    S_APPL_DOWNS,
     S_NTP,
     S_UPDATES,
     S_TAIL,
@@ -247,7 +276,8 @@ static struct scrape *scrape_take(const struct smsa_model *m)
         s->labels->refs++;
     s->snap = s->labels ? httpf_snap_get(m) : NULL;
     if (!s->snap || s->snap->n_peers != s->labels->n_peers ||
-        s->snap->n_links != s->labels->n_links || s->snap->n_updates != s->labels->n_updates) {
+        s->snap->n_links != s->labels->n_links || s->snap->n_updates != s->labels->n_updates ||
+        s->snap->n_appliances != s->labels->n_appliances) {
         scrape_free(s);
         return NULL;
     }
@@ -446,6 +476,55 @@ static void put_link(const struct scrape *s, struct httpf_buf *b, enum section s
     }
 }
 
+static const struct {
+    const char *name, *type, *help;
+} appl_family[] = {
+    [S_APPL_STATE] = {"smsa_fleet_appliance_state", "gauge",
+                      "1 for the state of each appliance of the fleet: up when every check that "
+                      "concerns it is up, degraded when some fail, down when none answers."},
+    [S_APPL_CAUSE] = {"smsa_fleet_appliance_cause_info", "gauge",
+                      "Always 1, labelled with the cause of the appliance's worst check."},
+    [S_APPL_CHECKS] = {"smsa_fleet_appliance_checks", "gauge",
+                       "Checks that concern the appliance (its inbound flows, and a scanner's "
+                       "flows from the Control Center)."},
+    [S_APPL_CHECKS_DOWN] = {"smsa_fleet_appliance_checks_down", "gauge",
+                            "Checks that concern the appliance and are down."},
+    [S_APPL_DOWNS] = {"smsa_fleet_appliance_downs_total", "counter",
+                      "Times the appliance's state became down."},
+};
+
+static void put_appliance(const struct scrape *s, struct httpf_buf *b, enum section sec, size_t i)
+{
+    const struct labels *l = s->labels;
+    const struct httpf_appliance_view *a = &s->snap->appliances[i];
+    const char *name = appl_family[sec].name;
+    switch (sec) {
+    case S_APPL_STATE:
+        one_hot(b, name, l, &l->appliance[i], a->state);
+        break;
+    case S_APPL_CAUSE:
+        httpf_puts(b, name);
+        httpf_put(b, "{", 1);
+        put_span(b, l, l->appliance[i]);
+        httpf_puts(b, ",cause=\"");
+        httpf_puts(b, smsa_cause_name((enum smsa_cause)a->cause));
+        httpf_puts(b, "\"} 1\n");
+        break;
+    case S_APPL_CHECKS:
+        series(b, name, l, l->appliance[i]);
+        end_u(b, a->checks);
+        break;
+    case S_APPL_CHECKS_DOWN:
+        series(b, name, l, l->appliance[i]);
+        end_u(b, a->down);
+        break;
+    default:
+        series(b, name, l, l->appliance[i]);
+        end_u(b, a->downs);
+        break;
+    }
+}
+
 static void put_ntp(const struct scrape *s, struct httpf_buf *b)
 {
     static const struct {
@@ -534,6 +613,8 @@ static size_t section_items(const struct scrape *s, enum section sec)
         return sec == S_PEER_RTT && !s->snap->any_rtt ? 0 : s->snap->n_peers;
     if (sec >= S_LINK_UP && sec <= S_LINK_DOWNS)
         return s->snap->n_links;
+    if (sec >= S_APPL_STATE && sec <= S_APPL_DOWNS)
+        return s->snap->n_appliances;
     return s->snap->n_updates;
 }
 
@@ -549,6 +630,8 @@ static void section_head(struct httpf_buf *b, enum section sec)
                "Always 1, labelled with the cause of the link's state (none when up).");
     else if (sec == S_LINK_DOWNS)
         family(b, "smsa_link_downs_total", "counter", "Times the link's state became down.");
+    else if (sec >= S_APPL_STATE && sec <= S_APPL_DOWNS)
+        family(b, appl_family[sec].name, appl_family[sec].type, appl_family[sec].help);
     else
         family(b, "smsa_update_address_changes_total", "counter",
                "Times the resolved address set of an update host changed.");
@@ -560,6 +643,8 @@ static void section_item(const struct scrape *s, struct httpf_buf *b, enum secti
         put_peer(s, b, sec, i);
     } else if (sec <= S_LINK_DOWNS) {
         put_link(s, b, sec, i);
+    } else if (sec <= S_APPL_DOWNS) {
+        put_appliance(s, b, sec, i);
     } else if (s->labels->update[i].len) {
         series(b, "smsa_update_address_changes_total", s->labels, s->labels->update[i]);
         end_u(b, s->snap->update_changes[i]);

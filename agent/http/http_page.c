@@ -146,6 +146,15 @@ static void put_header(struct httpf_buf *b, const struct smsa_model *m)
     html(b, c && c->name ? c->name : "");
     httpf_puts(b, "</h1><span class=\"meta\">");
     httpf_puts(b, cat_role_name(c ? c->role : ROLE_CONTROL_CENTER));
+    /* where the checks are made from, so that nobody reads a check from beside as the
+     * appliance's own view */
+    if (c && c->placement == PLACEMENT_BESIDE) {
+        httpf_puts(b, " &middot; <span id=\"placement\">beside, checked from ");
+        html(b, core_vantage());
+        httpf_puts(b, "</span>");
+    } else {
+        httpf_puts(b, " &middot; <span id=\"placement\">on-box</span>");
+    }
     httpf_puts(b, " &middot; smsa-agentd " SMSA_VERSION "</span><span id=\"overall\">overall ");
     state_badge(b, m->overall);
     httpf_puts(b, "</span><span class=\"meta\">rendered ");
@@ -192,6 +201,41 @@ static void put_links(struct httpf_buf *b, const struct smsa_model *m)
     httpf_puts(b, "</tbody></table></div></section>\n");
 }
 
+static void put_appliances(struct httpf_buf *b, const struct smsa_model *m)
+{
+    httpf_puts(b, "<section id=\"appliances\"><h2>Appliances</h2>"
+                  "<div class=\"scroll\"><table><thead><tr><th>Appliance</th><th>Role</th>"
+                  "<th>State</th><th>Cause</th><th>Checks up</th><th>Since</th>"
+                  "<th class=\"wide\">Host</th><th class=\"wide\">Address</th></tr></thead>"
+                  "<tbody>");
+    for (size_t i = 0; i < m->n_appliances; i++) {
+        const struct smsa_appliance *a = &m->appliances[i];
+        httpf_puts(b, "<tr data-appliance=\"");
+        html(b, a->name);
+        httpf_puts(b, "\" data-state=\"");
+        httpf_puts(b, smsa_state_name(a->state));
+        httpf_puts(b, "\">");
+        cell(b, a->name, NULL);
+        cell(b, cat_role_name(a->role), NULL);
+        httpf_puts(b, "<td>");
+        state_badge(b, a->state);
+        httpf_puts(b, "</td>");
+        cause_cell(b, a->cause, a->detail);
+        cell_open(b, NULL);
+        httpf_put_u64(b, a->n_up);
+        httpf_puts(b, " of ");
+        httpf_put_u64(b, a->n_checks);
+        httpf_puts(b, "</td><td>");
+        stamp(b, a->since.wall_us);
+        httpf_puts(b, "</td>");
+        cell(b, a->host, "wide");
+        const struct smsa_addr *ad = core_appliance_address(a);
+        cell(b, ad ? ad->text : "", "wide");
+        httpf_puts(b, "</tr>");
+    }
+    httpf_puts(b, "</tbody></table></div></section>\n");
+}
+
 static void put_addrs(struct httpf_buf *b, const struct smsa_peer *p)
 {
     if (p->n_addrs == 0)
@@ -230,7 +274,7 @@ static void put_flow(struct httpf_buf *b, const struct smsa_flow *f)
     html(b, f->def->purpose);
     httpf_puts(b, "</p><p>");
     httpf_puts(b, cat_direction_name(f->direction));
-    httpf_puts(b, ": ");
+    httpf_puts(b, f->measured_from == MEASURED_FROM_VANTAGE ? ", measured from this host: " : ": ");
     html(b, f->def->from);
     httpf_puts(b, " &rarr; ");
     html(b, f->def->to);
@@ -421,6 +465,7 @@ struct MHD_Response *httpf_page_response(const struct smsa_model *m, bool main_o
     html(&b, title);
     httpf_puts(&b, "\">");
     put_header(&b, m);
+    put_appliances(&b, m);
     put_links(&b, m);
     httpf_puts(&b, "<section id=\"flows\"><h2>Flows</h2><div class=\"matrix\">\n");
     for (unsigned i = 0; i < CAT_NFLOWS; i++)

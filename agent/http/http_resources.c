@@ -57,6 +57,35 @@ char *httpf_links_text(const struct smsa_model *m, const struct cfg *c, size_t *
     return finish(&b, len);
 }
 
+char *httpf_appliances_text(const struct smsa_model *m, const struct cfg *c, size_t *len)
+{
+    (void)c;
+    struct httpf_buf b = {0};
+    httpf_buf_reserve(&b, 64 + m->n_appliances * 1024);
+    httpf_puts(&b, "{\"items\":[");
+    for (size_t i = 0; i < m->n_appliances; i++) {
+        if (i)
+            httpf_put(&b, ",", 1);
+        httpf_json_appliance(&b, &m->appliances[i]);
+    }
+    httpf_puts(&b, "]}");
+    return finish(&b, len);
+}
+
+char *httpf_appliance_text(const struct smsa_model *m, const struct cfg *c, const char *name,
+                           size_t *len)
+{
+    (void)c;
+    for (size_t i = 0; i < m->n_appliances; i++) {
+        if (strcmp(m->appliances[i].name, name))
+            continue;
+        struct httpf_buf b = {0};
+        httpf_json_appliance(&b, &m->appliances[i]);
+        return finish(&b, len);
+    }
+    return NULL;
+}
+
 char *httpf_ntp_text(const struct smsa_model *m, const struct cfg *c, size_t *len)
 {
     const struct smsa_flow *f = &m->flows[CAT_FLOW_NTP - 1];
@@ -170,6 +199,10 @@ json_t *httpf_event_json(const struct smsa_event *ev)
         json_object_set_new(o, "link", json_integer(ev->link_index));
     if (ev->update_index)
         json_object_set_new(o, "update", json_integer(ev->update_index));
+    if (ev->appliance_index)
+        json_object_set_new(o, "appliance", json_integer(ev->appliance_index));
+    if (ev->kind == EV_APPLIANCE)
+        json_object_set_new(o, "role", json_string(cat_role_name(ev->role)));
     if (ev->port)
         json_object_set_new(o, "port", json_integer(ev->port));
     if (ev->name[0])

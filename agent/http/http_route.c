@@ -24,6 +24,9 @@ static const struct httpf_route_def routes[] = {
     {"/api/v1/config", R_CONFIG, M_GET | M_HEAD, "GET, HEAD", true, httpf_config_text, false},
     {"/api/v1/events", R_EVENTS, M_GET, "GET", true, NULL, false},
     {"/api/v1/firewall", R_FIREWALL, M_GET | M_HEAD, "GET, HEAD", true, NULL, false},
+    {"/api/v1/appliances", R_APPLIANCES, M_GET | M_HEAD, "GET, HEAD", true, httpf_appliances_text,
+     false},
+    {"/api/v1/appliances/", R_APPLIANCE, M_GET | M_HEAD, "GET, HEAD", true, NULL, false},
     {"/", R_PAGE, M_GET | M_HEAD, "GET, HEAD", true, NULL, false},
 };
 _Static_assert(sizeof(routes) / sizeof(routes[0]) <= HTTPF_MAX_ROUTES, "HTTPF_MAX_ROUTES");

@@ -60,6 +60,7 @@ void httpf_snap_unref(struct httpf_snap *s)
     free(s->listening);
     free(s->links);
     free(s->update_changes);
+    free(s->appliances);
     free(s);
 }
 
@@ -91,7 +92,10 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
     s->listening = calloc(n_listen + 1, sizeof(*s->listening));
     s->links = calloc(s->n_links + 1, sizeof(*s->links));
     s->update_changes = calloc(s->n_updates + 1, sizeof(*s->update_changes));
-    if (!s->peers || !s->addrs || !s->listening || !s->links || !s->update_changes) {
+    s->n_appliances = m->n_appliances;
+    s->appliances = calloc(s->n_appliances + 1, sizeof(*s->appliances));
+    if (!s->peers || !s->addrs || !s->listening || !s->links || !s->update_changes ||
+        !s->appliances) {
         httpf_snap_unref(s);
         return NULL;
     }
@@ -127,6 +131,15 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
     for (size_t i = 0; i < s->n_updates; i++)
         if (m->updates[i])
             s->update_changes[i] = m->updates[i]->addrset_changes;
+    for (size_t i = 0; i < s->n_appliances; i++) {
+        const struct smsa_appliance *ap = &m->appliances[i];
+        s->appliances[i] = (struct httpf_appliance_view){.downs = ap->down_count,
+                                                         .state = ap->state,
+                                                         .cause = ap->cause,
+                                                         .checks = (uint32_t)ap->n_checks,
+                                                         .up = ap->n_up,
+                                                         .down = ap->n_down};
+    }
     /* Every view is zero-filled, padding included: the bytes are the content. */
     uint64_t h = httpf_hash(0, &s->cgen, sizeof(s->cgen));
     h = httpf_hash(h, &s->gen, sizeof(s->gen));
@@ -135,7 +148,8 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
     h = httpf_hash(h, s->listening, s->n_listening * sizeof(*s->listening));
     h = httpf_hash(h, s->addrs, s->n_addrs * sizeof(*s->addrs));
     h = httpf_hash(h, s->links, s->n_links * sizeof(*s->links));
-    s->hash = httpf_hash(h, s->update_changes, s->n_updates * sizeof(*s->update_changes));
+    h = httpf_hash(h, s->update_changes, s->n_updates * sizeof(*s->update_changes));
+    s->hash = httpf_hash(h, s->appliances, s->n_appliances * sizeof(*s->appliances));
     return s;
 }
 

@@ -65,7 +65,7 @@ def test_one_scanner_refused_is_critical_and_named():
             good = r["%d/tcp" % up]
             assert (good["state"], good["cause"]) == ("up", "none"), out
             assert good["rtt"].endswith(" ms"), out
-            assert out.splitlines()[-1].startswith("CRITICAL: cc-test (control-center): 2 checks: "
+            assert out.splitlines()[-1].startswith("CRITICAL: cc-test (control-center, on-box): 2 checks: "
                                                    "1 up, 0 degraded, 1 down"), out
 
             rc, out, err, _ = preflight(tmp, cfg, "--flow", "11", "--nagios")

@@ -623,6 +623,16 @@ static const struct bad_case bad_cases[] = {
      "ntp.servers[1]", 2, 16, "expected a string, got an integer (123)"},
     {"max_connections 0", "{\"http\": {\n  \"max_connections\": 0}}", CFG_ERR_VALUE,
      "http.max_connections", 2, 22, "0 is out of range (1..10000)"},
+    {"placement unknown", "{\"appliance\": {\n  \"placement\": \"nearby\"}}", CFG_ERR_VALUE,
+     "appliance.placement", 2, 16, "expected on-box or beside"},
+    {"beside without an address", "{\"appliance\": {\n  \"placement\": \"beside\"}}", CFG_ERR_VALUE,
+     "appliance.placement", 2, 16, "beside needs appliance.address"},
+    {"address not a host", "{\"appliance\": {\"placement\": \"beside\",\n  \"address\": \"cc 1\"}}",
+     CFG_ERR_VALUE, "appliance.address", 2, 14, "is not a valid host name or address"},
+    {"scanner named like the appliance",
+     "{\"appliance\": {\"name\": \"cc1\"},\n \"peers\": {\"scanners\": [\n  {\"name\": \"cc1\", "
+     "\"host\": \"192.0.2.1\"}]}}",
+     CFG_ERR_VALUE, "peers.scanners[0].name", 3, 12, "is also appliance.name"},
 };
 
 static void check_bad(const struct bad_case *b, const char *text, size_t len)
@@ -643,6 +653,34 @@ static void check_bad(const struct bad_case *b, const char *text, size_t len)
     /* A value error's message names its path first. */
     if (err.kind == CFG_ERR_VALUE && *err.path)
         assert_int_equal(strncmp(err.message, err.path, strlen(err.path)), 0);
+}
+
+/* Beside: the placement and the appliance's address, as written and as serialised. */
+static void test_placement(void **state)
+{
+    (void)state;
+    struct cfg *c = parse_ok("{}");
+    assert_int_equal(c->placement, PLACEMENT_ON_BOX);
+    assert_null(c->address);
+    cfg_free(c);
+    c = parse_ok("{\"appliance\": {\"role\": \"scanner\", \"placement\": \"beside\", "
+                 "\"address\": \"scanner1.example.net\"}}");
+    assert_int_equal(c->placement, PLACEMENT_BESIDE);
+    assert_string_equal(c->address, "scanner1.example.net");
+    assert_string_equal(cfg_placement_name(c->placement), "beside");
+    char *text = cfg_serialise(c);
+    assert_non_null(strstr(text, "\"placement\": \"beside\""));
+    assert_non_null(strstr(text, "\"address\": \"scanner1.example.net\""));
+    struct cfg *back = parse_ok(text);
+    assert_int_equal(back->placement, PLACEMENT_BESIDE);
+    assert_string_equal(back->address, "scanner1.example.net");
+    free(text);
+    cfg_free(back);
+    cfg_free(c);
+    /* a Scanner's own scanners list is none of its fleet: a name clash there is harmless */
+    c = parse_ok("{\"appliance\": {\"name\": \"s1\", \"role\": \"scanner\"}, \"peers\": "
+                 "{\"scanners\": [{\"name\": \"s1\", \"host\": \"192.0.2.1\"}]}}");
+    cfg_free(c);
 }
 
 static void test_invalid_documents(void **state)
@@ -1434,6 +1472,7 @@ int main(void)
         cmocka_unit_test(test_installed_config_is_quiet),
         cmocka_unit_test(test_diff_names_changed_keys),
         cmocka_unit_test(test_invalid_documents),
+        cmocka_unit_test(test_placement),
         cmocka_unit_test(test_nested_too_deep),
         cmocka_unit_test(test_too_many_entries),
         cmocka_unit_test(test_parse_with_length),

@@ -443,7 +443,7 @@ def wait_peer(daemon, flow, state, timeout=10.0):
 
 # ---- Added for the core system tests (events, dnsmasq, chronyd, process stats). ----
 
-_EVENT_RX = re.compile(r"\bevent (link|peer|flow|addrset|ntp|config) (.*)$")
+_EVENT_RX = re.compile(r"\bevent (link|peer|flow|addrset|ntp|config|appliance) (.*)$")
 _FIELD_RX = re.compile(r"(\w+)=(.*?)(?= \w+=|$)")
 
 
@@ -735,3 +735,114 @@ class ValgrindDaemon(Daemon):
 
     def stop(self, timeout=60):
         return Daemon.stop(self, timeout)
+
+
+# ---- Fake appliances beside which the agent runs (placement "beside"). ----
+
+SSH_BANNER = b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"
+SMTP_GREETING = b"220 scanner ESMTP Symantec Messaging Gateway\r\n"
+HTTP_ANSWER = b"HTTP/1.1 302 Found\r\nLocation: /brightmail/\r\n\r\n"
+
+
+def self_signed_cert(tmpdir, name="appliance"):
+    """A key and a self-signed certificate made by openssl into tmpdir: (cert, key)."""
+    cert = os.path.join(tmpdir, name + ".crt")
+    key = os.path.join(tmpdir, name + ".key")
+    if not os.path.exists(cert):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=" + name, "-keyout", key, "-out", cert],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
+class FakeTls(Process):
+    """`openssl s_server` on host:port with a self-signed certificate: a TLS service that
+    completes handshakes (the web UI of an appliance on 41443)."""
+
+    def __init__(self, tmpdir, host, port=41443):
+        cert, key = self_signed_cert(tmpdir)
+        self.host, self.port = host, port
+        super().__init__(["openssl", "s_server", "-quiet", "-naccept", "1000000",
+                          "-accept", "%s:%d" % (host, port), "-cert", cert, "-key", key],
+                         log_path=os.path.join(tmpdir, "s_server-%s-%d.log" % (host, port)))
+
+    def start(self):
+        super().start()
+        def listening():
+            if self.proc.poll() is not None:
+                return True
+            try:
+                socket.create_connection((self.host, self.port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+        wait_until(listening, 10, what="openssl s_server listening")
+        if self.proc.poll() is not None:
+            raise RuntimeError("openssl s_server exited: %s" % self.proc.returncode)
+        return self
+
+
+# The catalogue ports each role receives (what a check from beside connects to).
+APPLIANCE_PORTS = {
+    "control-center": (22, 41002, 41025, 41443),
+    "scanner": (22, 25, 41002, 41015, 41016, 41017),
+    "all-in-one": (22, 25, 41002, 41025, 41443),
+}
+
+
+class FakeAppliance:
+    """An appliance on a loopback address: every port its role receives answers as the real
+    service does (SSH banner on 22, SMTP greeting on 25, TLS on 41443, HTTP on 41080, plain
+    listeners on the 41xxx ports). `answers` overrides what one port says (bytes sent on
+    accept), `silent` lists ports left closed. The CC end's 41002 serves as flow 12."""
+
+    def __init__(self, tmpdir, host, role="scanner", answers=None, silent=(), http=False):
+        self.tmpdir, self.host, self.role = tmpdir, host, role
+        self.answers = dict(answers or {})
+        self.silent = set(silent)
+        self.http = http
+        self.parts = []
+
+    def ports(self):
+        ports = list(APPLIANCE_PORTS[self.role])
+        if self.http and self.role != "scanner":
+            ports.append(41080)
+        return [p for p in ports if p not in self.silent]
+
+    def start(self):
+        for port in self.ports():
+            if port == 41443 and port not in self.answers:
+                self.parts.append(FakeTls(self.tmpdir, self.host, port).start())
+                continue
+            greeting = self.answers.get(port, {22: SSH_BANNER, 25: SMTP_GREETING,
+                                               41080: HTTP_ANSWER}.get(port))
+            self.parts.append(FakeScanner(self.host, port, greeting).start())
+        return self
+
+    def stop(self):
+        for p in reversed(self.parts):
+            p.stop()
+        self.parts = []
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *a):
+        self.stop()
+
+
+def beside_config(tmpdir, address, scanners=(), role="control-center", **sections):
+    """base_config for an agent beside the appliance at `address`, with scanners given as
+    (name, host) pairs."""
+    cfg = base_config(tmpdir, **sections)
+    cfg["appliance"].update({"role": role, "placement": "beside", "address": address})
+    cfg["peers"]["scanners"] = [{"name": n, "host": h} for n, h in scanners]
+    return cfg
+
+
+def wait_appliance(daemon, name, state, timeout=15.0):
+    """Waits until GET /api/v1/appliances/<name> is in `state`; returns it."""
+    def read():
+        a = rest_json(daemon, "/api/v1/appliances/%s" % name)
+        return a if a and a["state"] == state else None
+    return _wait_rest(daemon, "appliance %s %s" % (name, state), read, timeout)

@@ -32,6 +32,7 @@ def test_every_path_and_status_is_documented():
     for path in ("/healthz", "/metrics", "/api/v1/status", "/api/v1/flows",
                  "/api/v1/flows/{id}", "/api/v1/links", "/api/v1/ntp", "/api/v1/updates",
                  "/api/v1/scanners", "/api/v1/scanners/{name}", "/api/v1/config",
+                 "/api/v1/appliances", "/api/v1/appliances/{name}",
                  "/api/v1/events"):
         assert path in spec["paths"], path
     put = spec["paths"]["/api/v1/ntp"]["put"]["responses"]
