@@ -1150,6 +1150,7 @@ static void judge_certificate(struct smsa_peer *p)
     ev.expiry = level;
     ev.not_after = p->tls.not_after;
     ev.days_left = p->tls.days_left;
+    memcpy(ev.subject, p->tls.subject, sizeof(ev.subject));
     snprintf(ev.address, sizeof(ev.address), "%s", first->text);
     char date[32];
     time_t t = (time_t)p->tls.not_after;

@@ -46,6 +46,7 @@ struct smsa_event {
     enum smsa_tls_expiry expiry;
     int64_t not_after;
     int32_t days_left;
+    char subject[64];
 };
 
 const char *smsa_event_kind_name(enum smsa_event_kind k);

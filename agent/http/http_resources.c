@@ -220,6 +220,7 @@ json_t *httpf_event_json(const struct smsa_event *ev)
         json_object_set_new(o, "expiry", json_string(smsa_tls_expiry_name(ev->expiry)));
         json_object_set_new(o, "not_after", json_string(na));
         json_object_set_new(o, "days_left", json_integer(ev->days_left));
+        json_object_set_new(o, "subject", json_string(ev->subject));
     }
     if (ev->kind == EV_ADDRSET) {
         json_t *arr = json_array();
