@@ -949,12 +949,13 @@ def _read_line(c):
 class StartTlsSmtp(_ThreadServer):
     """An SMTP server: a 220 greeting (or `greeting`), an EHLO reply that offers STARTTLS
     when cert is given, and after STARTTLS a TLS handshake with that certificate (Python's ssl
-    module). `handshakes` counts the handshakes completed."""
+    module). broken: STARTTLS is offered and accepted, then what follows is not TLS.
+    `commands` records what the client sent."""
 
-    def __init__(self, host="127.0.0.1", port=None, cert=None, greeting=b"220 mx ESMTP\r\n"):
+    def __init__(self, host="127.0.0.1", port=None, cert=None, greeting=b"220 mx ESMTP\r\n",
+                 broken=False):
         super().__init__(host, port)
-        self.cert, self.greeting = cert, greeting
-        self.handshakes = 0
+        self.cert, self.greeting, self.broken = cert, greeting, broken
         self.commands = []
 
     def handle(self, c):
@@ -968,14 +969,19 @@ class StartTlsSmtp(_ThreadServer):
             cmd = line.strip().upper()
             self.commands.append(cmd.decode(errors="replace"))
             if cmd.startswith(b"EHLO"):
-                c.sendall(b"250-mx\r\n" + (b"250-STARTTLS\r\n" if self.cert else b"") +
+                offers = self.cert or self.broken
+                c.sendall(b"250-mx\r\n" + (b"250-STARTTLS\r\n" if offers else b"") +
                           b"250 SIZE 10240000\r\n")
+            elif cmd == b"STARTTLS" and self.broken:
+                c.sendall(b"220 2.0.0 ready to start TLS\r\n")
+                c.recv(4096)  # the ClientHello
+                c.sendall(b"421 4.3.0 not really\r\n")
+                return
             elif cmd == b"STARTTLS" and self.cert:
                 c.sendall(b"220 2.0.0 ready to start TLS\r\n")
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                 ctx.load_cert_chain(*self.cert)
                 t = ctx.wrap_socket(c, server_side=True)
-                self.handshakes += 1
                 t.recv(64)  # QUIT, or the close
                 return
             elif cmd == b"QUIT":
