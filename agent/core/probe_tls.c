@@ -218,6 +218,20 @@ void tlsp_free(struct tlsp *t)
     free(t);
 }
 
+void tlsp_describe(const struct smsa_tls *t, char *out, size_t len)
+{
+    if (!t->seen) {
+        snprintf(out, len, "no certificate");
+        return;
+    }
+    const char *v = t->verified ? "verified" : "not verified";
+    if (t->days_left < 0)
+        snprintf(out, len, "certificate expired, %s%s", v, t->sha1 ? ", SHA-1" : "");
+    else
+        snprintf(out, len, "certificate: %d day%s left, %s%s", (int)t->days_left,
+                 t->days_left == 1 ? "" : "s", v, t->sha1 ? ", SHA-1" : "");
+}
+
 int32_t tlsp_days_left(int64_t not_after, int64_t now)
 {
     int64_t d = not_after - now;

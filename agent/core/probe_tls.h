@@ -38,4 +38,8 @@ void tlsp_free(struct tlsp *t);
  * certificate that ends in 4.9 days, -1 for one that ended an hour ago. */
 int32_t tlsp_days_left(int64_t not_after, int64_t now);
 
+/* What a person reads about a certificate beside a check (the page, the preflight):
+ * "certificate: 4 days left, not verified", "certificate expired, verified". */
+void tlsp_describe(const struct smsa_tls *t, char *out, size_t len);
+
 #endif

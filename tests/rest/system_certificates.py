@@ -4,7 +4,10 @@ SMTP servers that offer STARTTLS (Python's ssl module), do not, fail the handsha
 554, LiveUpdate over HTTP, and a CONNECT proxy that allows and refuses. What a user reads:
 REST's tls objects and details, /metrics, and the smsaCertificateExpiry trap."""
 import calendar
+import json
 import os
+import re
+import subprocess
 import sys
 import time
 
@@ -83,6 +86,11 @@ def test_the_update_hosts_certificates_expiry_and_trap(tmp, snmptrapd):
                 assert got[str(p["port"])] == epoch(p["tls"]["not_after"]), (got, p)
             assert 'smsa_tls_certificate_verified{flow="6"' in metrics, metrics[-2000:]
 
+            # the page says it beside the check
+            page = d.client().get("/")[2].decode()
+            assert "certificate: %d days left, not verified" % t["days_left"] in page, page[-3000:]
+            assert "certificate expired, not verified" in page, page[-3000:]
+
             # one notification per threshold crossed: soon for five days, expired for the
             # old one, none for ten days; rounds go on and nothing more comes
             def expiry_traps():
@@ -104,6 +112,22 @@ def test_the_update_hosts_certificates_expiry_and_trap(tmp, snmptrapd):
     finally:
         for s in servers:
             s.stop()
+
+
+def test_preflight_shows_days_left(tmp):
+    cert = h.make_cert(tmp, "software.test", 5)
+    port = h.free_port()
+    with h.CertTls(tmp, "127.0.0.1", port, *cert):
+        cfg = h.base_config(tmp, probe=PATIENT, updates=[
+            {"purpose": "software", "host": "127.0.0.1", "port": port, "enabled": True}])
+        path = os.path.join(tmp, "preflight.json")
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        r = subprocess.run([h.agentd_path(), "--preflight", "-c", path, "--flow", "6"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+        assert r.returncode == 0, (r.stdout, r.stderr)
+        row = [l for l in r.stdout.splitlines() if "127.0.0.1" in l and "software" in l]
+        assert row and re.search(r"certificate: [45] days left, not verified", row[0]), r.stdout
 
 
 def test_smtp_follows_starttls_and_keeps_a_554_down(tmp):
