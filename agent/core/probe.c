@@ -191,9 +191,14 @@ static void recv_failed(struct probe *pr, unsigned events, int err)
         fail(pr, cause, "%s", why);
 }
 
+static bool greeting_proved(struct probe *pr, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void timed_out(void *arg)
 {
     struct probe *pr = arg;
+    if (greeting_proved(pr, "no EHLO reply in %u ms", pr->timeout_ms))
+        return;
     const char *what = pr->waiting                                      ? pr->waiting
                        : pr->kind == PROBE_DNS || pr->kind == PROBE_NTP ? "no reply"
                        : pr->result.rtt_us < 0                          ? "no answer"
@@ -319,6 +324,22 @@ static bool send_line(struct probe *pr, const char *line)
     return true;
 }
 
+/* Until STARTTLS is asked for, the 220 greeting has proved the service (as it does for a
+ * server that offers no STARTTLS): EHLO is only asked to learn whether it offers it. What goes
+ * wrong after EHLO leaves the check up, with what went wrong as the detail. True when that
+ * decided the probe. */
+static bool greeting_proved(struct probe *pr, const char *fmt, ...)
+{
+    if (pr->kind != PROBE_SMTP || pr->starttls_sent || pr->tls || !pr->waiting)
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pr->result.detail, sizeof(pr->result.detail), fmt, ap);
+    va_end(ap);
+    finish(pr, true, CAUSE_NONE);
+    return true;
+}
+
 /* After EHLO and after STARTTLS: a server that does not offer STARTTLS, or declines it, still
  * takes mail; one that accepts it is then proven by the handshake. */
 static void on_smtp_reply(int fd, unsigned events, void *arg)
@@ -326,11 +347,14 @@ static void on_smtp_reply(int fd, unsigned events, void *arg)
     struct probe *pr = arg;
     ssize_t n = recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
     if (n < 0) {
+        if (errno != EAGAIN && errno != EINTR && greeting_proved(pr, "EHLO: %s", strerror(errno)))
+            return;
         recv_failed(pr, events, errno);
         return;
     }
     if (n == 0) {
-        fail(pr, CAUSE_PROTOCOL_ERROR, "closed after %s", pr->starttls_sent ? "STARTTLS" : "EHLO");
+        if (!greeting_proved(pr, "closed after EHLO"))
+            fail(pr, CAUSE_PROTOCOL_ERROR, "closed after STARTTLS");
         return;
     }
     pr->len += (size_t)n;
@@ -339,11 +363,12 @@ static void on_smtp_reply(int fd, unsigned events, void *arg)
     char why[SMSA_DETAIL_TEXT];
     int st = probe_parse_smtp_reply(pr->buf, pr->len, &code, &offers, why, sizeof(why));
     if (st < 0) {
-        fail(pr, CAUSE_PROTOCOL_ERROR, "%s", why);
+        if (!greeting_proved(pr, "EHLO %s", why))
+            fail(pr, CAUSE_PROTOCOL_ERROR, "%s", why);
         return;
     }
     if (st == 0) {
-        if (pr->len >= GREETING_MAX)
+        if (pr->len >= GREETING_MAX && !greeting_proved(pr, "EHLO reply too long"))
             fail(pr, CAUSE_PROTOCOL_ERROR, "reply too long");
         return;
     }
