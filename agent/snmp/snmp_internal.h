@@ -240,7 +240,7 @@ void snmpf_notify_get_stats(struct snmpf_notify_stats *out);
 
 /* Helpers shared by tables and notifications. */
 size_t snmpf_date_and_time(int64_t wall_us, u_char out[11]);
-/* smsaPeerTlsNotAfter: the certificate's not-after, or eight zero octets without one. */
+/* smsaPeerTlsNotAfter: the certificate's not-after, or 1970-01-01,00:00:00.0 without one. */
 size_t snmpf_tls_not_after(const struct smsa_tls *t, u_char out[11]);
 /* The InetAddressType of text and its bytes in out (4 or 16); INET_TYPE_UNKNOWN if neither. */
 int snmpf_inet_from_text(const char *text, u_char out[16], size_t *len);

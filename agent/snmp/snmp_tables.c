@@ -160,8 +160,11 @@ size_t snmpf_date_and_time(int64_t wall_us, u_char out[11])
 size_t snmpf_tls_not_after(const struct smsa_tls *t, u_char out[11])
 {
     if (!t->seen) {
-        memset(out, 0, 8);
-        return 8;
+        /* the epoch, which DateAndTime can say (all zeros it cannot: month 0): collectors
+         * such as snmp_exporter read it as 0 */
+        static const u_char epoch[8] = {0x07, 0xb2, 1, 1, 0, 0, 0, 0};
+        memcpy(out, epoch, sizeof(epoch));
+        return sizeof(epoch);
     }
     return snmpf_date_and_time(t->not_after * 1000000, out);
 }
