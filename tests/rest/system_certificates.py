@@ -85,6 +85,9 @@ def test_the_update_hosts_certificates_expiry_and_trap(tmp, snmptrapd):
             for p in (five, ten, old):
                 assert got[str(p["port"])] == epoch(p["tls"]["not_after"]), (got, p)
             assert 'smsa_tls_certificate_verified{flow="6"' in metrics, metrics[-2000:]
+            r = subprocess.run(["promtool", "check", "metrics"], input=metrics.encode(),
+                               capture_output=True)
+            assert r.returncode == 0, r.stdout + r.stderr
 
             # the page says it beside the check
             page = d.client().get("/")[2].decode()
