@@ -275,7 +275,8 @@ int probe_parse_smtp_reply(const char *buf, size_t len, unsigned *code, bool *st
         size_t n = (size_t)(nl - line);
         if (n && line[n - 1] == '\r')
             n--;
-        if (n < 3 || !isdigit((unsigned char)line[0]) || !isdigit((unsigned char)line[1]) ||
+        /* RFC 5321 §4.2: a code's first digit is 2 to 5 */
+        if (n < 3 || line[0] < '2' || line[0] > '5' || !isdigit((unsigned char)line[1]) ||
             !isdigit((unsigned char)line[2]) || (n > 3 && line[3] != ' ' && line[3] != '-')) {
             quoted("reply", line, n, why, why_len);
             return -1;

@@ -65,6 +65,8 @@ static void test_smtp_reply_that_is_not_one(void **state)
     assert_int_equal(smtp("250-mx\r\n354 go on\r\n", &code, &tls), -1); /* codes differ */
     assert_int_equal(smtp("25\r\n", &code, &tls), -1);
     assert_int_equal(smtp("250x\r\n", &code, &tls), -1);
+    assert_int_equal(smtp("020 mx ESMTP\r\n", &code, &tls), -1); /* first digit 2 to 5 */
+    assert_int_equal(smtp("650 no\r\n", &code, &tls), -1);
     /* a line longer than any reply line, with no end in sight */
     char long_line[700];
     memset(long_line, 'a', sizeof(long_line) - 1);
