@@ -643,7 +643,8 @@ static int number_model(struct smsa_model *m)
     for (size_t k = 0; k < m->n_links; k++)
         if (!(m->links[k].index = idx_get(indexes, IDX_LINKS, m->links[k].name)))
             return -1;
-    qsort(m->links, m->n_links, sizeof(*m->links), cmp_link_index);
+    if (m->n_links > 1) /* as above: no links, no array */
+        qsort(m->links, m->n_links, sizeof(*m->links), cmp_link_index);
     for (size_t k = 0; k < m->n_links; k++)
         m->links[k].peer->link_index = m->links[k].index;
     return 0;
