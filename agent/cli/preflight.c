@@ -9,6 +9,7 @@
 #include "indexes.h"
 #include "log.h"
 #include "loop.h"
+#include "probe_tls.h"
 #include "probing.h"
 #ifdef SMSA_HAVE_HTTP
 #include "http_face.h"
@@ -149,9 +150,10 @@ static void fmt_rtt(char *buf, size_t len, int64_t rtt_us)
 }
 
 /* The check's own detail first (the daemon's words: "rcode REFUSED", "greeting 554"), then
- * what names the peer. */
+ * what names the peer, then the certificate the address showed (days left). */
 static void fmt_detail(char *buf, size_t len, const struct smsa_peer *p,
-                       const struct smsa_ntp_result *ntp, const char *fail)
+                       const struct smsa_ntp_result *ntp, const struct smsa_tls *tls,
+                       const char *fail)
 {
     size_t off = 0;
     if (fail && fail[0])
@@ -167,6 +169,11 @@ static void fmt_detail(char *buf, size_t len, const struct smsa_peer *p,
         off += (size_t)snprintf(buf + off, len - off, "%sstratum %u, offset %.3f ms, refid %s",
                                 off ? ", " : "", ntp->stratum, (double)ntp->offset_us / 1000.0,
                                 ntp->refid);
+    if (off < len && tls && tls->seen) {
+        char words[96];
+        tlsp_describe(tls, words, sizeof(words));
+        off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "", words);
+    }
     if (!buf[0])
         snprintf(buf, len, "-");
 }
@@ -207,7 +214,7 @@ static int add_rows(struct row **rowsp, size_t *np, size_t *capp, const struct s
         snprintf(r->cell[C_STATE], sizeof(r->cell[0]), "%s", smsa_state_name(p->state));
         snprintf(r->cell[C_CAUSE], sizeof(r->cell[0]), "%s", smsa_cause_name(p->cause));
         fmt_rtt(r->cell[C_RTT], sizeof(r->cell[0]), p->rtt_us);
-        fmt_detail(r->cell[C_DETAIL], sizeof(r->cell[0]), p, NULL, p->detail);
+        fmt_detail(r->cell[C_DETAIL], sizeof(r->cell[0]), p, NULL, NULL, p->detail);
         *np = n;
         return 0;
     }
@@ -221,7 +228,7 @@ static int add_rows(struct row **rowsp, size_t *np, size_t *capp, const struct s
         snprintf(r->cell[C_CAUSE], sizeof(r->cell[0]), "%s", smsa_cause_name(ad->cause));
         fmt_rtt(r->cell[C_RTT], sizeof(r->cell[0]), ad->state == ST_UP ? ad->rtt_us : -1);
         fmt_detail(r->cell[C_DETAIL], sizeof(r->cell[0]), p, p->kind == PROBE_NTP ? &ad->ntp : NULL,
-                   ad->detail);
+                   &ad->tls, ad->detail);
     }
     *np = n;
     return 0;

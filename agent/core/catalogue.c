@@ -38,7 +38,9 @@ const struct cat_flow cat_flows[CAT_NFLOWS] = {
  * - entry_port: the flow is its list's own first flow, so a port written in a peer entry
  *   ("scanner1:41999") is the port probed; the other flows fed by the same list (13, 16-18,
  *   3268) are served on their catalogue port whatever the entry says.
- * - probe: how the outbound flow is checked (Rapid Response is fetched over FTP).
+ * - probe: how the outbound flow is checked (the update hosts by a TLS handshake on 443,
+ *   LiveUpdate by an HTTP request, Rapid Response over FTP; mail by its greeting, following
+ *   STARTTLS when offered).
  * - from: who connects on the inbound flow.
  * - sw: the configuration switch the flow depends on. */
 static const struct {
@@ -59,7 +61,7 @@ static const struct {
     [CAT_FLOW_MAIL_TO_INTERNET - 1] = {"-OO", SRC_INTERNET_MAIL, true, PROBE_SMTP,
                                        CAT_FROM_MANAGEMENT, CAT_SWITCH_NONE},
     /* each update source has its own port */
-    [CAT_FLOW_UPDATES - 1] = {"OOO", SRC_UPDATES, false, PROBE_TCP, CAT_FROM_MANAGEMENT,
+    [CAT_FLOW_UPDATES - 1] = {"OOO", SRC_UPDATES, false, PROBE_TLS, CAT_FROM_MANAGEMENT,
                               CAT_SWITCH_NONE},
     [CAT_FLOW_DNS - 1] = {"OOO", SRC_DNS_SERVERS, true, PROBE_DNS, CAT_FROM_MANAGEMENT,
                           CAT_SWITCH_NONE},
@@ -86,7 +88,8 @@ static const struct {
                                        CAT_FROM_CONTROL_CENTER, CAT_SWITCH_NONE},
     [CAT_FLOW_VIRUS_RELEASE_OUT - 1] = {"OIO", SRC_SCANNERS, false, PROBE_TCP,
                                         CAT_FROM_CONTROL_CENTER, CAT_SWITCH_NONE},
-    [CAT_FLOW_LIVEUPDATE - 1] = {"OOO", SRC_UPDATES, false, PROBE_TCP, CAT_FROM_MANAGEMENT,
+    /* LiveUpdate is fetched over HTTP: any status line proves it */
+    [CAT_FLOW_LIVEUPDATE - 1] = {"OOO", SRC_UPDATES, false, PROBE_HTTP, CAT_FROM_MANAGEMENT,
                                  CAT_SWITCH_NONE},
     [CAT_FLOW_RAPID_RESPONSE - 1] = {"OOO", SRC_UPDATES, false, PROBE_FTP, CAT_FROM_MANAGEMENT,
                                      CAT_SWITCH_NONE},

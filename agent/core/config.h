@@ -89,7 +89,11 @@ struct cfg {
         unsigned interval_ms, timeout_ms, fail_threshold, recover_threshold;
         char *dns_query_name; /* what the DNS probe asks each server */
         char *resolver;       /* "host:port,..." for name resolution; NULL: /etc/resolv.conf */
+        char *http_proxy;     /* "host:port": the update flows (6, 19) are checked through it
+                               * with CONNECT; NULL: direct */
     } probe;
+
+    unsigned tls_warn_days; /* a certificate within this many days of not-after is announced */
 
     struct {
         enum cfg_snmp_mode mode;

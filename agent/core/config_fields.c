@@ -1012,6 +1012,10 @@ static const struct field fields[] = {
     UINT_KEY("probe.recover_threshold", probe.recover_threshold, 1, 1, 100, 0),
     STR_KEY("probe.dns_query_name", probe.dns_query_name, ".", cfgi_check_query_name, 0),
     STR_KEY("probe.resolver", probe.resolver, NULL, cfgi_check_resolver, F_NULLABLE),
+    /* as the appliance reaches its update hosts when it is set to use a proxy */
+    STR_KEY("probe.http_proxy", probe.http_proxy, NULL, cfgi_check_listen, F_NULLABLE),
+    /* a certificate this close to its not-after raises an event and a notification */
+    UINT_KEY("tls.warn_days", tls_warn_days, 14, 1, 3650, 0),
     {.path = "snmp.mode",
      .type = &t_enum,
      .off = AT(snmp.mode),

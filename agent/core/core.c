@@ -1,5 +1,7 @@
 #include "core.h"
 
+#include "addr.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -7,12 +9,14 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
+#include <time.h>
 
 #include "appliances.h"
 #include "indexes.h"
 #include "log.h"
 #include "loop.h"
 #include "ntpclock.h"
+#include "probe_tls.h"
 
 struct subscriber {
     core_event_cb cb;
@@ -57,9 +61,15 @@ const char *smsa_cause_name(enum smsa_cause c)
 
 const char *smsa_event_kind_name(enum smsa_event_kind k)
 {
-    static const char *const n[] = {"peer",    "flow",   "link",  "ntp",
-                                    "addrset", "config", "clock", "appliance"};
-    return (unsigned)k <= EV_APPLIANCE ? n[k] : "?";
+    static const char *const n[] = {"peer",   "flow",  "link",      "ntp", "addrset",
+                                    "config", "clock", "appliance", "tls"};
+    return (unsigned)k <= EV_TLS ? n[k] : "?";
+}
+
+const char *smsa_tls_expiry_name(enum smsa_tls_expiry e)
+{
+    static const char *const n[] = {"none", "soon", "expired"};
+    return (unsigned)e <= TLS_EXPIRY_EXPIRED ? n[e] : "?";
 }
 
 static struct smsa_stamp stamp_now(void)
@@ -159,15 +169,21 @@ static void log_event(const struct smsa_event *ev)
         log_info("event clock state=%s cause=%s offset_us=%s%" PRId64 " servers=%u detail=\"%s\"",
                  smsa_state_name(ev->new_state), smsa_cause_name(ev->cause),
                  model.clock.has_offset ? "" : "-",
-                 model.clock.has_offset ? model.clock.offset_us : 0, model.clock.answering,
-                 ev->detail);
+                 model.clock.has_offset ? model.clock.offset_us : 0, model.clock.answering, detail);
+        break;
+    case EV_TLS:
+        log_info("event tls flow=%u peer=%u host=%s port=%u address=%s expiry=%s days_left=%d "
+                 "detail=\"%s\"",
+                 ev->flow_id, ev->peer_index, ev->host, ev->port,
+                 ev->address[0] ? ev->address : "-", smsa_tls_expiry_name(ev->expiry),
+                 (int)ev->days_left, detail);
         break;
     case EV_APPLIANCE:
         log_info("event appliance index=%u name=%s role=%s host=%s state=%s cause=%s address=%s "
                  "detail=\"%s\"",
                  ev->appliance_index, ev->name, cat_role_name(ev->role), ev->host,
                  smsa_state_name(ev->new_state), smsa_cause_name(ev->cause),
-                 ev->address[0] ? ev->address : "-", ev->detail);
+                 ev->address[0] ? ev->address : "-", detail);
         break;
     }
 }
@@ -211,6 +227,8 @@ static void free_peer(struct smsa_peer *p)
     if (!p)
         return;
     free(p->host);
+    free(p->via_proxy);
+    free(p->proxy_host);
     free(p->addrs);
     free(p);
 }
@@ -276,6 +294,20 @@ static struct smsa_peer *new_peer(unsigned flow_id, const char *host, uint16_t p
     p->rtt_us = -1;
     p->poll_multiplier = 1;
     return p;
+}
+
+/* The proxy's host and port are where the peer's probes connect (probe.http_proxy, checked
+ * as host:port when the configuration was read). */
+static int set_proxy(struct smsa_peer *p, const char *proxy)
+{
+    struct addr_hostport hp;
+    char why[128];
+    if (addr_parse_hostport(proxy, &hp, why, sizeof(why)) < 0 || !hp.port)
+        return 0; /* not reached: the configuration was checked */
+    p->via_proxy = strdup(proxy);
+    p->proxy_host = strdup(hp.host);
+    p->proxy_port = hp.port;
+    return p->via_proxy && p->proxy_host ? 0 : -1;
 }
 
 static int flow_add_peer(struct smsa_flow *f, struct smsa_peer *p)
@@ -429,6 +461,10 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
                 return -1;
             p->update_index = (unsigned)i + 1;
             p->enabled = u->enabled;
+            /* an appliance set to use a proxy reaches its update hosts through it */
+            if (c->probe.http_proxy && (kind == PROBE_TLS || kind == PROBE_HTTP) &&
+                set_proxy(p, c->probe.http_proxy) < 0)
+                return -1;
             if (!u->enabled)
                 p->state = ST_DISABLED;
         }
@@ -487,8 +523,10 @@ static void set_literal_addresses(struct smsa_model *m)
             struct smsa_peer *p = m->flows[i].peers[j];
             struct sockaddr_storage ss;
             socklen_t len;
+            uint16_t port;
+            const char *host = smsa_probe_host(p, &port);
             if (p->kind != PROBE_LISTEN && p->n_addrs == 0 &&
-                parse_literal(p->host, p->port, &ss, &len) == 0)
+                parse_literal(host, port, &ss, &len) == 0)
                 core_set_addresses(p, &ss, &len, 1);
         }
     }
@@ -498,6 +536,7 @@ static bool same_peer(const struct smsa_peer *a, const struct smsa_peer *b)
 {
     return a->port == b->port && a->kind == b->kind && a->enabled == b->enabled &&
            !strcmp(a->host, b->host) &&
+           !strcmp(a->via_proxy ? a->via_proxy : "", b->via_proxy ? b->via_proxy : "") &&
            ((!a->label && !b->label) || (a->label && b->label && !strcmp(a->label, b->label)));
 }
 
@@ -519,7 +558,7 @@ static void carry_over(struct smsa_model *next, struct smsa_model *old)
             }
             if (!op)
                 continue;
-            char *host = np->host;
+            char *host = np->host, *via_proxy = np->via_proxy, *proxy_host = np->proxy_host;
             const char *label = np->label;
             /* Identity comes from the new model (number_model ran): a link index reset here
              * would leave the link without its peer, and its transitions unreported. */
@@ -527,6 +566,8 @@ static void carry_over(struct smsa_model *next, struct smsa_model *old)
                      link_index = np->link_index;
             *np = *op;
             np->host = host;
+            np->via_proxy = via_proxy;
+            np->proxy_host = proxy_host;
             np->label = label;
             np->index = index;
             np->update_index = update_index;
@@ -988,8 +1029,10 @@ void core_set_addresses(struct smsa_peer *p, const struct sockaddr_storage *addr
     emit(&ev);
 }
 
+/* ok_detail: what an answer said when it proves the service (an HTTP status line, "via
+ * proxy ..."), shown while the peer is up. */
 static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum smsa_cause cause,
-                         const char *detail, const char *address)
+                         const char *detail, const char *ok_detail, const char *address)
 {
     const struct cfg *c = running;
     p->checks++;
@@ -1015,7 +1058,10 @@ static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum sms
     bool changed = s != p->state || ((s == ST_DOWN || s == ST_DEGRADED) && new_cause != p->cause);
     enum smsa_state old = p->state;
     p->cause = new_cause;
-    snprintf(p->detail, sizeof(p->detail), "%s", new_cause == CAUSE_NONE ? "" : detail);
+    snprintf(p->detail, sizeof(p->detail), "%s",
+             new_cause != CAUSE_NONE ? detail
+             : any_ok                ? ok_detail
+                                     : "");
     model.generation++;
     if (changed) {
         p->state = s;
@@ -1045,7 +1091,7 @@ void core_round_failed(struct smsa_peer *p, enum smsa_cause cause, const char *d
     model.probes_total++;
     model.probe_failures_total++;
     p->ntp.valid = false;
-    finish_round(p, false, false, cause, detail ? detail : "", "");
+    finish_round(p, false, false, cause, detail ? detail : "", "", "");
 }
 
 void core_set_listening(struct smsa_peer *p, const char *addrs)
@@ -1091,6 +1137,45 @@ static void judge_clock(void)
     emit(&ev);
 }
 
+/* The peer's certificate is the one of its addresses that expires first; crossing a threshold
+ * (tls.warn_days, expired) is announced once. A renewed certificate starts over, silently. */
+static void judge_certificate(struct smsa_peer *p)
+{
+    const struct smsa_addr *first = NULL;
+    for (size_t i = 0; i < p->n_addrs; i++)
+        if (p->addrs[i].tls.seen && (!first || p->addrs[i].tls.not_after < first->tls.not_after))
+            first = &p->addrs[i];
+    if (!first)
+        return; /* nothing seen yet, or the handshake fails: the last facts stay */
+    uint8_t announced = p->tls.expiry;
+    p->tls = first->tls;
+    enum smsa_tls_expiry level = p->tls.days_left < 0 ? TLS_EXPIRY_EXPIRED
+                                 : p->tls.days_left < (int32_t)running->tls_warn_days
+                                     ? TLS_EXPIRY_SOON
+                                     : TLS_EXPIRY_NONE;
+    p->tls.expiry = (uint8_t)level;
+    if (level <= announced)
+        return;
+    struct smsa_event ev;
+    event_for_peer(&ev, EV_TLS, p);
+    ev.expiry = level;
+    ev.not_after = p->tls.not_after;
+    ev.days_left = p->tls.days_left;
+    memcpy(ev.subject, p->tls.subject, sizeof(ev.subject));
+    snprintf(ev.address, sizeof(ev.address), "%s", first->text);
+    char date[32];
+    time_t t = (time_t)p->tls.not_after;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(date, sizeof(date), "?");
+    if (level == TLS_EXPIRY_EXPIRED)
+        snprintf(ev.detail, sizeof(ev.detail), "certificate expired %.24s", date);
+    else
+        snprintf(ev.detail, sizeof(ev.detail), "certificate expires %.24s, %d days left", date,
+                 (int)p->tls.days_left);
+    emit(&ev);
+}
+
 /* RFC 5905 §7.4: DENY and RSTR ask the client to stop. */
 static bool kod_stops(const struct probe_addr_result *r)
 {
@@ -1126,7 +1211,8 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
         model.probes_total++;
         model.probe_failures_total += n && !results[0].ok;
         bool ok = n && results[0].ok;
-        finish_round(p, ok, ok, n ? results[0].cause : CAUSE_ERROR, n ? results[0].detail : "", "");
+        finish_round(p, ok, ok, n ? results[0].cause : CAUSE_ERROR, n ? results[0].detail : "", "",
+                     "");
         return;
     }
     if (n > p->n_addrs)
@@ -1134,7 +1220,9 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
     bool any_ok = false, all_ok = n > 0;
     enum smsa_cause cause = n ? CAUSE_NONE : CAUSE_DNS_FAILURE;
     const char *detail = n ? "" : "no address";
+    const char *ok_detail = "";
     const char *address = "";
+    int64_t now_s = loop_wall_us() / 1000000;
     int64_t best_rtt = -1;
     const struct smsa_ntp_result *ntp = NULL;
     const struct cfg *c = running;
@@ -1147,9 +1235,15 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
             a->rtt_us = r->rtt_us;
             if (best_rtt < 0 || r->rtt_us < best_rtt)
                 best_rtt = r->rtt_us;
-            if (!any_ok)
+            if (!any_ok) {
                 address = a->text;
+                ok_detail = r->detail;
+            }
             any_ok = true;
+            if (r->tls.handshake && r->tls.cert.seen) {
+                a->tls = r->tls.cert;
+                a->tls.days_left = tlsp_days_left(a->tls.not_after, now_s);
+            }
             if (r->ntp.valid && !ntp)
                 ntp = &r->ntp;
         } else {
@@ -1171,7 +1265,7 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
                             : a->hyst.verdict == HYST_DOWN ? ST_DOWN
                                                            : ST_UNKNOWN;
         a->cause = r->ok ? CAUSE_NONE : r->cause;
-        snprintf(a->detail, sizeof(a->detail), "%s", r->ok ? "" : r->detail);
+        snprintf(a->detail, sizeof(a->detail), "%s", r->detail);
         if (s != a->state) {
             a->state = s;
             a->since = stamp_now();
@@ -1190,7 +1284,9 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
             if (results[i].cause == CAUSE_KISS_OF_DEATH)
                 snprintf(p->ntp.refid, sizeof(p->ntp.refid), "%s", results[i].ntp.refid);
     }
-    finish_round(p, any_ok, all_ok, cause, detail, address);
+    if (p->kind == PROBE_TLS || p->kind == PROBE_SMTP)
+        judge_certificate(p);
+    finish_round(p, any_ok, all_ok, cause, detail, ok_detail, address);
 }
 
 /* ---- lifecycle and the change API ---- */

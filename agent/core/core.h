@@ -17,6 +17,8 @@ enum smsa_event_kind {
     EV_CLOCK,     /* the verdict on this host's clock changed (model.clock) */
     EV_APPLIANCE, /* an appliance of the fleet changed state (appliance_index, name = its name,
                    * host, address = its current address, cause/detail of the worst check) */
+    EV_TLS,       /* a peer's certificate crossed an expiry threshold (tls.warn_days, expired):
+                   * once per threshold; address = the address that showed it */
 };
 
 /* Self-contained: a subscriber may keep a copy after the model has moved on. */
@@ -40,6 +42,11 @@ struct smsa_event {
     char address[SMSA_ADDR_TEXT]; /* the address concerned, or the first address */
     char addresses[512];          /* EV_ADDRSET: new set, space-separated (truncated) */
     unsigned n_addresses;
+    /* EV_TLS: the threshold crossed and the certificate's not-after */
+    enum smsa_tls_expiry expiry;
+    int64_t not_after;
+    int32_t days_left;
+    char subject[64];
 };
 
 const char *smsa_event_kind_name(enum smsa_event_kind k);

@@ -167,7 +167,9 @@ static void probe_addresses(struct eng_peer *ep)
                                   .addrlen = p->addrs[i].salen,
                                   .timeout_ms = timeout_ms,
                                   .dns_query_name = dns_query_name,
-                                  .host = p->host};
+                                  .host = p->host,
+                                  .port = p->port,
+                                  .via_proxy = p->via_proxy};
         struct probe *pr = probe_start(&pp, probe_done, slot);
         if (!pr) {
             ep->results[i] = (struct probe_addr_result){.ok = false, .cause = CAUSE_ERROR};
@@ -198,7 +200,8 @@ static void resolved(int status, const struct sockaddr_storage *addrs, const soc
 static bool is_literal(const struct smsa_peer *p)
 {
     /* literals got their one address when the model was built */
-    return p->n_addrs == 1 && !strcmp(p->addrs[0].text, p->host);
+    uint16_t port;
+    return p->n_addrs == 1 && !strcmp(p->addrs[0].text, smsa_probe_host(p, &port));
 }
 
 /* An inbound flow is satisfied only by a socket others can reach: one bound to loopback
@@ -249,7 +252,9 @@ static void round_start(void *arg)
         probe_addresses(ep);
         return;
     }
-    ep->lookup = resolver_lookup(p->host, p->port, resolved, ep);
+    uint16_t port;
+    const char *host = smsa_probe_host(p, &port);
+    ep->lookup = resolver_lookup(host, port, resolved, ep);
     if (!ep->lookup)
         round_failed(ep, CAUSE_ERROR, "cannot start the lookup");
 }

@@ -60,6 +60,30 @@ struct smsa_ntp_result {
     char refid[16];    /* text: "GPS", "127.0.0.1", or KoD code */
 };
 
+/* The leaf certificate a TLS handshake showed (41443 beside, STARTTLS on SMTP, the update
+ * hosts on 443). Facts beside the verdict: a certificate never makes a check up or down. Fixed
+ * text fields, cut to fit, so that an address stays one compact block. */
+#define SMSA_TLS_TEXT 96
+struct smsa_tls {
+    bool seen;          /* a handshake completed and showed a certificate */
+    bool verified;      /* against the system's trust store and the host name */
+    bool sha1;          /* signed with SHA-1 */
+    uint8_t expiry;     /* peer: the threshold last announced (enum smsa_tls_expiry) */
+    int32_t days_left;  /* whole days from the check to not-after; negative once expired */
+    int64_t not_before; /* seconds since the epoch */
+    int64_t not_after;
+    char version[8];                  /* "TLS1.3" */
+    char subject[64];                 /* the subject's CN, else its whole DN */
+    char sans[128];                   /* DNS names and addresses, space-separated */
+    char issuer[SMSA_TLS_TEXT];       /* the issuer's DN */
+    char sig_alg[24];                 /* "RSA-SHA256" */
+    char verify_error[160];           /* why it does not verify; "" when it does */
+};
+
+/* The thresholds of a certificate's expiry (tls.warn_days, then not-after itself). */
+enum smsa_tls_expiry { TLS_EXPIRY_NONE, TLS_EXPIRY_SOON, TLS_EXPIRY_EXPIRED };
+const char *smsa_tls_expiry_name(enum smsa_tls_expiry e); /* "none", "soon", "expired" */
+
 struct smsa_addr {
     struct sockaddr_storage sa;
     socklen_t salen;
@@ -73,6 +97,7 @@ struct smsa_addr {
     uint64_t checks, failures;
     struct hyst hyst;
     struct smsa_ntp_result ntp;
+    struct smsa_tls tls;
 };
 
 struct smsa_peer {
@@ -106,6 +131,15 @@ struct smsa_peer {
     uint64_t addrset_changes;
     struct smsa_stamp addrset_since;
 
+    /* TLS checks: the certificate of the address whose certificate expires first; its expiry
+     * field is the threshold last announced for this peer. */
+    struct smsa_tls tls;
+    /* Update flows checked through probe.http_proxy: "host:port" of the proxy as configured,
+     * and its host and port, whose addresses are the ones probed; NULL when direct. */
+    char *via_proxy;
+    char *proxy_host;
+    uint16_t proxy_port;
+
     /* NTP servers: the best reply of the last round, and Kiss-o'-Death handling. */
     struct smsa_ntp_result ntp;
     bool kod_stopped;         /* DENY or RSTR: not polled again until the configuration changes */
@@ -113,6 +147,13 @@ struct smsa_peer {
 
     void *engine; /* the probe engine's private state */
 };
+
+/* Where a peer's probes connect: the peer itself, or the proxy that tunnels its checks. */
+static inline const char *smsa_probe_host(const struct smsa_peer *p, uint16_t *port)
+{
+    *port = p->proxy_host ? p->proxy_port : p->port;
+    return p->proxy_host ? p->proxy_host : p->host;
+}
 
 /* Where a flow's checks are made from: the appliance itself (on-box), or this host beside
  * the appliances (every flow beside, outbound ones included). */

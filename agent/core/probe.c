@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -43,10 +44,14 @@ struct probe {
     /* SMTP, FTP, SSH, HTTP: the answer read so far */
     char *buf;
     size_t len;
-    /* TLS: the session; TLS and HTTP: the peer's host name (SNI, Host header) and port */
+    /* TLS: the session; TLS, SMTP and HTTP: the peer's host name (SNI and the name the
+     * certificate is verified against, Host header, CONNECT target) and port */
     struct tlsp *tls;
     char *host;
     uint16_t port;
+    char *via;           /* the HTTP proxy tunnelling the check ("host:port"), or NULL */
+    bool starttls_sent;  /* SMTP: the EHLO reply offered STARTTLS and it was asked for */
+    const char *waiting; /* what the check waits for after the greeting, for a timeout */
 };
 
 enum smsa_cause probe_cause_from_errno(int err)
@@ -80,6 +85,7 @@ static void release(struct probe *pr)
     tlsp_free(pr->tls);
     free(pr->buf);
     free(pr->host);
+    free(pr->via);
     free(pr);
 }
 
@@ -93,12 +99,28 @@ static void deliver(void *arg)
     cb(&r, cb_arg);
 }
 
+/* Every check through a proxy says so, whatever it ends with: the address it reached was the
+ * proxy's. What came first is cut to leave room. */
+static void say_via_proxy(struct probe *pr)
+{
+    char *d = pr->result.detail;
+    char tail[SMSA_DETAIL_TEXT];
+    int n = snprintf(tail, sizeof(tail), "%svia proxy %s", d[0] ? " " : "", pr->via);
+    size_t room = n > 0 && (size_t)n < SMSA_DETAIL_TEXT ? SMSA_DETAIL_TEXT - 1 - (size_t)n : 0;
+    if (strlen(d) > room)
+        d[room] = '\0';
+    size_t used = strlen(d);
+    snprintf(d + used, SMSA_DETAIL_TEXT - used, "%s", tail);
+}
+
 /* Ends the probe; the callback runs from a zero timer so it never re-enters the caller. */
 static void finish(struct probe *pr, bool ok, enum smsa_cause cause)
 {
     if (pr->done)
         return;
     pr->done = true;
+    if (pr->via)
+        say_via_proxy(pr);
     pr->result.ok = ok;
     pr->result.cause = ok ? CAUSE_NONE : cause;
     if (ok && pr->result.rtt_us < 0)
@@ -169,15 +191,21 @@ static void recv_failed(struct probe *pr, unsigned events, int err)
         fail(pr, cause, "%s", why);
 }
 
+static bool greeting_proved(struct probe *pr, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void timed_out(void *arg)
 {
     struct probe *pr = arg;
-    const char *what = pr->kind == PROBE_DNS || pr->kind == PROBE_NTP ? "no reply"
-                       : pr->result.rtt_us < 0                        ? "no answer"
-                       : pr->kind == PROBE_SSH                        ? "no identification"
-                       : pr->kind == PROBE_TLS                        ? "no TLS handshake"
-                       : pr->kind == PROBE_HTTP                       ? "no HTTP answer"
-                                                                      : "no greeting";
+    if (greeting_proved(pr, "no EHLO reply in %u ms", pr->timeout_ms))
+        return;
+    const char *what = pr->waiting                                      ? pr->waiting
+                       : pr->kind == PROBE_DNS || pr->kind == PROBE_NTP ? "no reply"
+                       : pr->result.rtt_us < 0                          ? "no answer"
+                       : pr->kind == PROBE_SSH                          ? "no identification"
+                       : pr->kind == PROBE_TLS                          ? "no TLS handshake"
+                       : pr->kind == PROBE_HTTP                         ? "no HTTP answer"
+                                                                        : "no greeting";
     fail(pr, CAUSE_TIMEOUT, "%s in %u ms", what, pr->timeout_ms);
 }
 
@@ -230,6 +258,150 @@ static int greeting_state(const char *buf, size_t len)
     }
 }
 
+static void start_tls(struct probe *pr);
+static void quoted(const char *what, const char *buf, size_t len, char *why, size_t why_len);
+
+int probe_parse_smtp_reply(const char *buf, size_t len, unsigned *code, bool *starttls, char *why,
+                           size_t why_len)
+{
+    size_t pos = 0;
+    unsigned first = 0;
+    *starttls = false;
+    while (pos < len) {
+        const char *line = buf + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        if (!nl)
+            return len - pos > 512 ? (quoted("reply", line, len - pos, why, why_len), -1) : 0;
+        size_t n = (size_t)(nl - line);
+        if (n && line[n - 1] == '\r')
+            n--;
+        /* RFC 5321 §4.2: a code's first digit is 2 to 5 */
+        if (n < 3 || line[0] < '2' || line[0] > '5' || !isdigit((unsigned char)line[1]) ||
+            !isdigit((unsigned char)line[2]) || (n > 3 && line[3] != ' ' && line[3] != '-')) {
+            quoted("reply", line, n, why, why_len);
+            return -1;
+        }
+        unsigned c = (unsigned)(line[0] - '0') * 100 + (unsigned)(line[1] - '0') * 10 +
+                     (unsigned)(line[2] - '0');
+        if (first && c != first) { /* RFC 5321 §4.2.1: every line of a reply has its code */
+            quoted("reply", line, n, why, why_len);
+            return -1;
+        }
+        first = c;
+        /* RFC 3207 §4: the EHLO keyword, case-insensitive, maybe with parameters */
+        if (n >= 12 && !strncasecmp(line + 4, "STARTTLS", 8) && (n == 12 || line[12] == ' '))
+            *starttls = true;
+        pos += (size_t)(nl - line) + 1;
+        if (n == 3 || line[3] == ' ') {
+            *code = c;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The name this host gives in EHLO (RFC 5321 §4.1.1.1: its own name). */
+static const char *ehlo_name(void)
+{
+    static char name[256];
+    if (!name[0] && (gethostname(name, sizeof(name) - 1) < 0 || !name[0]))
+        snprintf(name, sizeof(name), "localhost");
+    return name;
+}
+
+/* Sends a command whole on a fresh connection (a few dozen bytes fit any socket buffer). */
+static bool send_line(struct probe *pr, const char *line)
+{
+    size_t n = strlen(line);
+    ssize_t w = send(pr->fd, line, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w < 0) {
+        fail_errno(pr, errno);
+        return false;
+    }
+    if ((size_t)w != n) {
+        fail(pr, CAUSE_ERROR, "command not sent whole");
+        return false;
+    }
+    return true;
+}
+
+/* Until STARTTLS is asked for, the 220 greeting has proved the service (as it does for a
+ * server that offers no STARTTLS): EHLO is only asked to learn whether it offers it. What goes
+ * wrong after EHLO leaves the check up, with what went wrong as the detail. True when that
+ * decided the probe. */
+static bool greeting_proved(struct probe *pr, const char *fmt, ...)
+{
+    if (pr->kind != PROBE_SMTP || pr->starttls_sent || pr->tls || !pr->waiting)
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pr->result.detail, sizeof(pr->result.detail), fmt, ap);
+    va_end(ap);
+    finish(pr, true, CAUSE_NONE);
+    return true;
+}
+
+/* After EHLO and after STARTTLS: a server that does not offer STARTTLS, or declines it, still
+ * takes mail; one that accepts it is then proven by the handshake. */
+static void on_smtp_reply(int fd, unsigned events, void *arg)
+{
+    struct probe *pr = arg;
+    ssize_t n = recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EINTR && greeting_proved(pr, "EHLO: %s", strerror(errno)))
+            return;
+        recv_failed(pr, events, errno);
+        return;
+    }
+    if (n == 0) {
+        if (!greeting_proved(pr, "closed after EHLO"))
+            fail(pr, CAUSE_PROTOCOL_ERROR, "closed after STARTTLS");
+        return;
+    }
+    pr->len += (size_t)n;
+    unsigned code = 0;
+    bool offers = false;
+    char why[SMSA_DETAIL_TEXT];
+    int st = probe_parse_smtp_reply(pr->buf, pr->len, &code, &offers, why, sizeof(why));
+    if (st < 0) {
+        if (!greeting_proved(pr, "EHLO %s", why))
+            fail(pr, CAUSE_PROTOCOL_ERROR, "%s", why);
+        return;
+    }
+    if (st == 0) {
+        if (pr->len >= GREETING_MAX && !greeting_proved(pr, "EHLO reply too long"))
+            fail(pr, CAUSE_PROTOCOL_ERROR, "reply too long");
+        return;
+    }
+    if (!pr->starttls_sent && code == 250 && offers) {
+        pr->starttls_sent = true;
+        pr->len = 0;
+        pr->waiting = "no STARTTLS reply";
+        send_line(pr, "STARTTLS\r\n");
+        return;
+    }
+    if (pr->starttls_sent && code == 220) {
+        start_tls(pr);
+        return;
+    }
+    /* be polite; a failed QUIT changes nothing */
+    (void)!send(fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
+    finish(pr, true, CAUSE_NONE);
+}
+
+static void send_ehlo(struct probe *pr)
+{
+    char line[300];
+    snprintf(line, sizeof(line), "EHLO %s\r\n", ehlo_name());
+    pr->len = 0;
+    pr->waiting = "no EHLO reply";
+    loop_fd_remove(pr->fd);
+    if (!send_line(pr, line))
+        return;
+    if (loop_fd_add(pr->fd, LOOP_READ, on_smtp_reply, pr) < 0)
+        fail(pr, CAUSE_ERROR, "cannot watch the socket");
+}
+
 static void on_greeting(int fd, unsigned events, void *arg)
 {
     struct probe *pr = arg;
@@ -251,7 +423,9 @@ static void on_greeting(int fd, unsigned events, void *arg)
     }
     pr->len += (size_t)n;
     int st = greeting_state(pr->buf, pr->len);
-    if (st > 0) {
+    if (st > 0 && pr->kind == PROBE_SMTP) {
+        send_ehlo(pr);
+    } else if (st > 0) {
         /* be polite; a failed QUIT changes nothing */
         (void)!send(fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
         finish(pr, true, CAUSE_NONE);
@@ -364,10 +538,13 @@ static void on_answer(int fd, unsigned events, void *arg)
     int st = pr->kind == PROBE_SSH ? probe_parse_ssh_ident(pr->buf, pr->len, why, sizeof(why))
                                    : probe_parse_http_status(pr->buf, pr->len, &code, line,
                                                              sizeof(line), why, sizeof(why));
-    if (st > 0)
+    if (st > 0) {
+        if (pr->kind == PROBE_HTTP) /* any status line proves the service: it is the detail */
+            snprintf(pr->result.detail, sizeof(pr->result.detail), "%s", line);
         finish(pr, true, CAUSE_NONE);
-    else if (st < 0)
+    } else if (st < 0) {
         fail(pr, CAUSE_PROTOCOL_ERROR, "%s", why);
+    }
 }
 
 /* HTTP/1.0 asks for one answer and a close; HEAD keeps the body away. */
@@ -415,18 +592,25 @@ static void on_tls(int fd, unsigned events, void *arg)
     }
 }
 
-static void on_connect(int fd, unsigned events, void *arg)
+static void start_tls(struct probe *pr)
 {
-    struct probe *pr = arg;
-    int err = 0;
-    socklen_t len = sizeof(err);
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        err = errno;
-    if (err != 0) {
-        fail_errno(pr, err);
+    char why[SMSA_DETAIL_TEXT];
+    loop_fd_remove(pr->fd);
+    pr->waiting = "no TLS handshake";
+    pr->tls = tlsp_new(pr->fd, pr->host, why, sizeof(why));
+    if (!pr->tls) {
+        fail(pr, CAUSE_ERROR, "TLS: %s", why);
         return;
     }
-    pr->result.rtt_us = loop_now_us() - pr->start_us;
+    if (loop_fd_add(pr->fd, LOOP_WRITE, on_tls, pr) < 0)
+        fail(pr, CAUSE_ERROR, "cannot watch the socket");
+}
+
+/* The service's own exchange, once connected (through the proxy's tunnel, if any). */
+static void start_service(struct probe *pr)
+{
+    int fd = pr->fd;
+    pr->len = 0;
     if (pr->kind == PROBE_SMTP || pr->kind == PROBE_FTP) {
         loop_fd_remove(fd);
         if (loop_fd_add(fd, LOOP_READ, on_greeting, pr) < 0)
@@ -442,18 +626,97 @@ static void on_connect(int fd, unsigned events, void *arg)
         return;
     }
     if (pr->kind == PROBE_TLS) {
-        char why[SMSA_DETAIL_TEXT];
-        loop_fd_remove(fd);
-        pr->tls = tlsp_new(fd, pr->host, why, sizeof(why));
-        if (!pr->tls) {
-            fail(pr, CAUSE_ERROR, "TLS: %s", why);
-            return;
-        }
-        if (loop_fd_add(fd, LOOP_WRITE, on_tls, pr) < 0)
-            fail(pr, CAUSE_ERROR, "cannot watch the socket");
+        start_tls(pr);
         return;
     }
     finish(pr, true, CAUSE_NONE);
+}
+
+size_t probe_http_header_end(const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] != '\n')
+            continue;
+        if (i + 1 < len && buf[i + 1] == '\n')
+            return i + 2;
+        if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
+            return i + 3;
+    }
+    return 0;
+}
+
+/* The proxy's answer to CONNECT (RFC 9110 §9.3.6): any 2xx opens the tunnel; anything else
+ * is the proxy's no, shown as its status ("403 Forbidden"). */
+static void on_proxy_answer(int fd, unsigned events, void *arg)
+{
+    struct probe *pr = arg;
+    ssize_t n = recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
+    if (n < 0) {
+        recv_failed(pr, events, errno);
+        return;
+    }
+    if (n == 0) {
+        fail(pr, CAUSE_PROTOCOL_ERROR, "proxy closed before its answer");
+        return;
+    }
+    pr->len += (size_t)n;
+    size_t end = probe_http_header_end(pr->buf, pr->len);
+    if (!end) {
+        if (pr->len >= GREETING_MAX)
+            fail(pr, CAUSE_PROTOCOL_ERROR, "proxy answer too long");
+        return;
+    }
+    char why[SMSA_DETAIL_TEXT], line[SMSA_DETAIL_TEXT];
+    unsigned code = 0;
+    if (probe_parse_http_status(pr->buf, end, &code, line, sizeof(line), why, sizeof(why)) <= 0) {
+        fail(pr, CAUSE_PROTOCOL_ERROR, "proxy %s", why);
+        return;
+    }
+    if (code < 200 || code > 299) {
+        fail(pr, CAUSE_PROTOCOL_ERROR, "%s", line + 9); /* past "HTTP/1.x " */
+        return;
+    }
+    pr->waiting = NULL;
+    start_service(pr);
+}
+
+static void send_connect(struct probe *pr)
+{
+    char target[300], req[700];
+    const char *h = pr->host ? pr->host : "";
+    bool v6 = strchr(h, ':') != NULL;
+    snprintf(target, sizeof(target), "%s%s%s:%u", v6 ? "[" : "", h, v6 ? "]" : "", pr->port);
+    snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: smsa-agent\r\n\r\n",
+             target, target);
+    pr->waiting = "no proxy answer";
+    pr->len = 0;
+    loop_fd_remove(pr->fd);
+    if (!pr->buf && !(pr->buf = malloc(GREETING_MAX))) {
+        fail(pr, CAUSE_ERROR, "out of memory");
+        return;
+    }
+    if (!send_line(pr, req))
+        return;
+    if (loop_fd_add(pr->fd, LOOP_READ, on_proxy_answer, pr) < 0)
+        fail(pr, CAUSE_ERROR, "cannot watch the socket");
+}
+
+static void on_connect(int fd, unsigned events, void *arg)
+{
+    struct probe *pr = arg;
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    if (err != 0) {
+        fail_errno(pr, err);
+        return;
+    }
+    pr->result.rtt_us = loop_now_us() - pr->start_us;
+    if (pr->via)
+        send_connect(pr);
+    else
+        start_service(pr);
 }
 
 /* The root has NS records everywhere; any other name is asked for its address. */
@@ -619,14 +882,17 @@ struct probe *probe_start(const struct probe_params *p, probe_cb cb, void *arg)
     pr->result.rtt_us = -1;
     if (p->addrlen <= sizeof(pr->dest))
         memcpy(&pr->dest, p->addr, p->addrlen);
-    if (p->host && (p->kind == PROBE_TLS || p->kind == PROBE_HTTP) &&
-        !(pr->host = strdup(p->host))) {
+    if ((p->host && (p->kind == PROBE_TLS || p->kind == PROBE_HTTP || p->kind == PROBE_SMTP) &&
+         !(pr->host = strdup(p->host))) ||
+        (p->via_proxy && !(pr->via = strdup(p->via_proxy)))) {
+        free(pr->host);
         free(pr);
         return NULL;
     }
-    pr->port =
-        ntohs(p->addr->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)p->addr)->sin6_port
-                                             : ((const struct sockaddr_in *)p->addr)->sin_port);
+    pr->port = p->port ? p->port
+                       : ntohs(p->addr->ss_family == AF_INET6
+                                   ? ((const struct sockaddr_in6 *)p->addr)->sin6_port
+                                   : ((const struct sockaddr_in *)p->addr)->sin_port);
     loop_timer_start(&pr->timer, (int64_t)p->timeout_ms * 1000, timed_out, pr);
 
     switch (p->kind) {

@@ -31,7 +31,11 @@ struct probe_params {
     socklen_t addrlen;
     unsigned timeout_ms;
     const char *dns_query_name; /* PROBE_DNS */
-    const char *host; /* the peer's host as configured: TLS's SNI and HTTP's Host header */
+    const char *host;      /* the peer's host as configured: TLS's SNI and name to verify, HTTP's
+                            * Host header, what an HTTP proxy is asked to CONNECT to */
+    uint16_t port;         /* the peer's port (with a proxy, addr is the proxy's) */
+    const char *via_proxy; /* "host:port" of an HTTP proxy that tunnels the check; NULL:
+                            * direct. The detail then ends "via proxy host:port". */
 };
 
 /* Starts a probe; the callback is called exactly once, never inside this call.
@@ -48,6 +52,14 @@ int probe_parse_ssh_ident(const char *buf, size_t len, char *why, size_t why_len
 /* RFC 9112 §4: "HTTP/1.x NNN reason"; *code gets NNN and line the status line when good. */
 int probe_parse_http_status(const char *buf, size_t len, unsigned *code, char *line,
                             size_t line_len, char *why, size_t why_len);
+/* An SMTP reply (RFC 5321 §4.2): lines "NNN-text" then "NNN text". 1 complete with *code and
+ * *starttls (an EHLO reply's line names the STARTTLS extension, RFC 3207), 0 more is
+ * needed, -1 not a reply (why says). */
+int probe_parse_smtp_reply(const char *buf, size_t len, unsigned *code, bool *starttls, char *why,
+                           size_t why_len);
+/* The end of an HTTP header block ("\r\n\r\n" or "\n\n"): the offset just past it, 0 while
+ * it has not come. */
+size_t probe_http_header_end(const char *buf, size_t len);
 /* A line from a peer as text an operator can read: up to the first CR or LF, every byte
  * that is not printable ASCII as '?', cut to fit out (with "..." when cut). */
 void probe_printable(const char *in, size_t len, char *out, size_t out_len);

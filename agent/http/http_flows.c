@@ -112,7 +112,7 @@ static void put_peer(struct httpf_buf *b, const struct cursor *c, size_t k)
     const struct httpf_peer_view *p = &s->peers[k];
     put_span(b, c->heads, c->heads->peer[k]);
     httpf_json_peer_state(b, p, &s->addrs[p->first_addr],
-                          p->listen_slot ? s->listening[p->listen_slot - 1] : NULL);
+                          p->listen_slot ? s->listening[p->listen_slot - 1] : NULL, s->tls);
 }
 
 static void cursor_free(void *arg)

@@ -92,7 +92,8 @@ struct httpf_addr_view {
     char detail[SMSA_DETAIL_TEXT];
     int64_t since, rtt_us;
     uint64_t checks, failures;
-    uint32_t ipv6, state, cause, pad;
+    uint32_t ipv6, state, cause;
+    uint32_t tls_slot; /* 1 + position in httpf_snap.tls when a certificate was seen, else 0 */
 };
 
 struct httpf_peer_view {
@@ -103,6 +104,7 @@ struct httpf_peer_view {
     uint32_t listen_slot;         /* inbound checks: 1 + position in httpf_snap.listening */
     uint32_t ntp;                 /* an NTP server: the members below are its own */
     uint32_t ntp_valid, stratum, leap, kod_stopped, poll_multiplier;
+    uint32_t tls_slot; /* as httpf_addr_view's */
     char refid[16];
     char detail[SMSA_DETAIL_TEXT];
 };
@@ -149,6 +151,8 @@ struct httpf_snap {
     struct smsa_clock clock;
     struct httpf_appliance_view *appliances; /* model.appliances order */
     size_t n_appliances;
+    struct smsa_tls *tls; /* the certificates peers and addresses showed (tls_slot) */
+    size_t n_tls;
 };
 
 /* The snapshot of m's generation, shared, with a reference for the caller; NULL when out of
@@ -181,16 +185,22 @@ void httpf_ctexts_fini(void);
 
 /* ---- http_json.c: one writer per object of the JSON documents ---- */
 
-void httpf_json_addr(struct httpf_buf *b, const struct httpf_addr_view *a);
+void httpf_json_addr(struct httpf_buf *b, const struct httpf_addr_view *a,
+                     const struct smsa_tls *tls);
 /* A flow and a peer in two parts: the head, which changes only with the configuration
  * ({"id":..,...,"state": and {"index":..,...,"state":), and the rest from a view. A flow's
  * rest leaves its "peers" array open for the peers and "]}". */
 void httpf_json_flow_head(struct httpf_buf *b, const struct smsa_flow *f);
 void httpf_json_flow_state(struct httpf_buf *b, const struct httpf_flow_view *f);
 void httpf_json_peer_head(struct httpf_buf *b, const struct smsa_peer *p);
-/* addrs: the peer's p->n_addrs addresses; listening: an inbound check's list, else NULL. */
+/* addrs: the peer's p->n_addrs addresses; listening: an inbound check's list, else NULL;
+ * tls: the certificates the views' tls_slot count into. */
 void httpf_json_peer_state(struct httpf_buf *b, const struct httpf_peer_view *p,
-                           const struct httpf_addr_view *addrs, const char *listening);
+                           const struct httpf_addr_view *addrs, const char *listening,
+                           const struct smsa_tls *tls);
+/* A certificate's facts: {"subject":..,"not_after":..,"days_left":..,"verified":..}; expiry
+ * (the threshold announced) is a peer's only. */
+void httpf_json_tls(struct httpf_buf *b, const struct smsa_tls *t, bool expiry);
 void httpf_json_ntp_server(struct httpf_buf *b, const struct smsa_peer *p);
 void httpf_json_clock(struct httpf_buf *b, const struct smsa_clock *c);
 void httpf_json_link(struct httpf_buf *b, const struct smsa_link *l);

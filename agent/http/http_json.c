@@ -66,13 +66,65 @@ static void put_status(struct httpf_buf *b, unsigned state, unsigned cause, cons
     httpf_put_u64(b, failures);
 }
 
-void httpf_json_addr(struct httpf_buf *b, const struct httpf_addr_view *a)
+/* ["a","b"] from a space-separated list. */
+static void put_words(struct httpf_buf *b, const char *list)
+{
+    httpf_put(b, "[", 1);
+    for (const char *t = list; *t;) {
+        size_t n = strcspn(t, " ");
+        if (t != list)
+            httpf_put(b, ",", 1);
+        char word[sizeof(((struct smsa_tls *)0)->sans)];
+        snprintf(word, sizeof(word), "%.*s", (int)n, t);
+        httpf_put_json_str(b, word);
+        t += n;
+        while (*t == ' ')
+            t++;
+    }
+    httpf_put(b, "]", 1);
+}
+
+void httpf_json_tls(struct httpf_buf *b, const struct smsa_tls *t, bool expiry)
+{
+    httpf_put(b, "{", 1);
+    key_s(b, "version", t->version);
+    httpf_put(b, ",", 1);
+    key_s(b, "subject", t->subject);
+    httpf_puts(b, ",\"sans\":");
+    put_words(b, t->sans);
+    httpf_put(b, ",", 1);
+    key_s(b, "issuer", t->issuer);
+    httpf_puts(b, ",\"not_before\":");
+    httpf_put_json_stamp(b, t->not_before * 1000000);
+    httpf_puts(b, ",\"not_after\":");
+    httpf_put_json_stamp(b, t->not_after * 1000000);
+    httpf_puts(b, ",\"days_left\":");
+    httpf_put_i64(b, t->days_left);
+    httpf_put(b, ",", 1);
+    key_s(b, "signature_algorithm", t->sig_alg);
+    httpf_puts(b, t->sha1 ? ",\"sha1\":true" : ",\"sha1\":false");
+    httpf_puts(b, t->verified ? ",\"verified\":true" : ",\"verified\":false");
+    httpf_puts(b, ",\"verify_error\":");
+    httpf_put_json_str_or_null(b, t->verify_error[0] ? t->verify_error : NULL);
+    if (expiry) {
+        httpf_put(b, ",", 1);
+        key_s(b, "expiry", smsa_tls_expiry_name((enum smsa_tls_expiry)t->expiry));
+    }
+    httpf_put(b, "}", 1);
+}
+
+void httpf_json_addr(struct httpf_buf *b, const struct httpf_addr_view *a,
+                     const struct smsa_tls *tls)
 {
     httpf_put(b, "{", 1);
     key_s(b, "address", a->text);
     httpf_puts(b,
                a->ipv6 ? ",\"family\":\"ipv6\",\"state\":\"" : ",\"family\":\"ipv4\",\"state\":\"");
     put_status(b, a->state, a->cause, a->detail, a->since, a->rtt_us, a->checks, a->failures);
+    if (a->tls_slot && tls) {
+        httpf_puts(b, ",\"tls\":");
+        httpf_json_tls(b, &tls[a->tls_slot - 1], false);
+    }
     httpf_put(b, "}", 1);
 }
 
@@ -153,6 +205,10 @@ void httpf_json_peer_head(struct httpf_buf *b, const struct smsa_peer *p)
     httpf_put(b, ",", 1);
     key(b, "enabled");
     httpf_puts(b, p->enabled ? "true," : "false,");
+    /* the proxy the checks go through (probe.http_proxy): the addresses are its own */
+    key(b, "via_proxy");
+    httpf_put_json_str_or_null(b, p->via_proxy);
+    httpf_put(b, ",", 1);
     key(b, "state");
 }
 
@@ -175,7 +231,8 @@ static void put_listening(struct httpf_buf *b, const char *list)
 }
 
 void httpf_json_peer_state(struct httpf_buf *b, const struct httpf_peer_view *p,
-                           const struct httpf_addr_view *addrs, const char *listening)
+                           const struct httpf_addr_view *addrs, const char *listening,
+                           const struct smsa_tls *tls)
 {
     httpf_put(b, "\"", 1);
     put_status(b, p->state, p->cause, p->detail, p->since, p->rtt_us, p->checks, p->failures);
@@ -189,9 +246,13 @@ void httpf_json_peer_state(struct httpf_buf *b, const struct httpf_peer_view *p,
     for (uint32_t i = 0; i < p->n_addrs; i++) {
         if (i)
             httpf_put(b, ",", 1);
-        httpf_json_addr(b, &addrs[i]);
+        httpf_json_addr(b, &addrs[i], tls);
     }
     httpf_put(b, "]", 1);
+    if (p->tls_slot && tls) {
+        httpf_puts(b, ",\"tls\":");
+        httpf_json_tls(b, &tls[p->tls_slot - 1], true);
+    }
     if (listening)
         put_listening(b, listening);
     if (p->ntp) {
@@ -237,7 +298,7 @@ void httpf_json_ntp_server(struct httpf_buf *b, const struct smsa_peer *p)
         httpf_addr_view_fill(&a, &p->addrs[i]);
         if (i)
             httpf_put(b, ",", 1);
-        httpf_json_addr(b, &a);
+        httpf_json_addr(b, &a, NULL);
     }
     httpf_puts(b, "]}");
 }

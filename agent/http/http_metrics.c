@@ -230,6 +230,7 @@ enum section {
     S_APPL_CHECKS_DOWN,
     S_APPL_DOWNS,
     S_NTP,
+    S_TLS,
     S_UPDATES,
     S_TAIL,
     S_END,
@@ -554,6 +555,42 @@ static void put_ntp(const struct scrape *s, struct httpf_buf *b)
     }
 }
 
+/* The certificate of each peer that showed one (the first of its addresses to expire), as
+ * blackbox_exporter's probe_ssl_last_chain_expiry_timestamp_seconds: rules compare it with
+ * time(). */
+static void put_tls(const struct scrape *s, struct httpf_buf *b)
+{
+    static const struct {
+        const char *name, *help;
+    } fam[] = {
+        {"smsa_tls_certificate_not_after_seconds",
+         "Not-after of the peer's leaf certificate (the first of its addresses' to expire), "
+         "seconds since the epoch."},
+        {"smsa_tls_certificate_verified",
+         "1 when the peer's certificate verifies against the system's trust store and its "
+         "host name."},
+        {"smsa_tls_certificate_sha1", "1 when the peer's certificate is signed with SHA-1."},
+    };
+    if (s->snap->n_tls == 0)
+        return;
+    for (size_t k = 0; k < 3; k++) {
+        family(b, fam[k].name, "gauge", fam[k].help);
+        for (size_t i = 0; i < s->snap->n_peers; i++) {
+            const struct httpf_peer_view *p = &s->snap->peers[i];
+            if (!p->tls_slot)
+                continue;
+            const struct smsa_tls *t = &s->snap->tls[p->tls_slot - 1];
+            series(b, fam[k].name, s->labels, s->labels->peer[i]);
+            if (k == 0) {
+                httpf_put_i64(b, t->not_after);
+                httpf_put(b, "\n", 1);
+            } else {
+                end_u(b, k == 1 ? t->verified : t->sha1);
+            }
+        }
+    }
+}
+
 static void put_tail(const struct scrape *s, struct httpf_buf *b)
 {
     const struct scalars *sc = &s->sc;
@@ -655,6 +692,10 @@ static bool scrape_fill(void *arg, struct httpf_buf *b)
             break;
         case S_NTP:
             put_ntp(s, b);
+            s->sec++;
+            break;
+        case S_TLS:
+            put_tls(s, b);
             s->sec++;
             break;
         case S_TAIL:

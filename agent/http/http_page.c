@@ -136,6 +136,20 @@ static void peer_detail(struct httpf_buf *b, const struct smsa_peer *p)
         httpf_puts(b, "rtt ");
         httpf_put_json_ms(b, p->rtt_us);
         httpf_puts(b, " ms");
+        if (p->detail[0]) { /* what proved it: a status line, "via proxy ..." */
+            httpf_puts(b, ", ");
+            html(b, p->detail);
+        }
+    }
+    if (p->tls.seen) {
+        char words[96];
+        tlsp_describe(&p->tls, words, sizeof(words));
+        httpf_puts(b, p->tls.days_left < 0 || p->tls.expiry == TLS_EXPIRY_SOON
+                          ? " <strong class=\"cert\">"
+                          : " <span class=\"cert\">");
+        html(b, words);
+        httpf_puts(b, p->tls.days_left < 0 || p->tls.expiry == TLS_EXPIRY_SOON ? "</strong>"
+                                                                               : "</span>");
     }
 }
 

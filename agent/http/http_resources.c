@@ -214,6 +214,14 @@ json_t *httpf_event_json(const struct smsa_event *ev)
     if (ev->detail[0])
         json_object_set_new(o, "detail",
                             json_stringn(ev->detail, strnlen(ev->detail, sizeof(ev->detail))));
+    if (ev->kind == EV_TLS) {
+        char na[40];
+        httpf_rfc3339(ev->not_after * 1000000, na, sizeof(na));
+        json_object_set_new(o, "expiry", json_string(smsa_tls_expiry_name(ev->expiry)));
+        json_object_set_new(o, "not_after", json_string(na));
+        json_object_set_new(o, "days_left", json_integer(ev->days_left));
+        json_object_set_new(o, "subject", json_string(ev->subject));
+    }
     if (ev->kind == EV_ADDRSET) {
         json_t *arr = json_array();
         char buf[sizeof(ev->addresses) + 1];

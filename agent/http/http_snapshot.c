@@ -69,6 +69,7 @@ void httpf_snap_unref(struct httpf_snap *s)
     free(s->links);
     free(s->update_changes);
     free(s->appliances);
+    free(s->tls);
     free(s);
 }
 
@@ -85,12 +86,16 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
     s->probe_failures = m->probe_failures_total;
     s->events = m->events_total;
     s->clock = m->clock;
-    size_t n_listen = 0;
+    size_t n_listen = 0, n_tls = 0;
     for (unsigned i = 0; i < CAT_NFLOWS; i++) {
         s->n_peers += m->flows[i].n_peers;
         for (size_t j = 0; j < m->flows[i].n_peers; j++) {
-            s->n_addrs += m->flows[i].peers[j]->n_addrs;
-            n_listen += m->flows[i].peers[j]->kind == PROBE_LISTEN;
+            const struct smsa_peer *p = m->flows[i].peers[j];
+            s->n_addrs += p->n_addrs;
+            n_listen += p->kind == PROBE_LISTEN;
+            n_tls += p->tls.seen;
+            for (size_t x = 0; x < p->n_addrs; x++)
+                n_tls += p->addrs[x].tls.seen;
         }
     }
     s->n_links = m->n_links;
@@ -102,8 +107,9 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
     s->update_changes = calloc(s->n_updates + 1, sizeof(*s->update_changes));
     s->n_appliances = m->n_appliances;
     s->appliances = calloc(s->n_appliances + 1, sizeof(*s->appliances));
+    s->tls = calloc(n_tls + 1, sizeof(*s->tls));
     if (!s->peers || !s->addrs || !s->listening || !s->links || !s->update_changes ||
-        !s->appliances) {
+        !s->appliances || !s->tls) {
         httpf_snap_unref(s);
         return NULL;
     }
@@ -127,8 +133,17 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
                 s->any_rtt = true;
             if (v->ntp_valid)
                 s->any_ntp = true;
-            for (size_t x = 0; x < p->n_addrs; x++, a++)
+            if (p->tls.seen) {
+                s->tls[s->n_tls] = p->tls;
+                v->tls_slot = (uint32_t)++s->n_tls;
+            }
+            for (size_t x = 0; x < p->n_addrs; x++, a++) {
                 httpf_addr_view_fill(&s->addrs[a], &p->addrs[x]);
+                if (p->addrs[x].tls.seen) {
+                    s->tls[s->n_tls] = p->addrs[x].tls;
+                    s->addrs[a].tls_slot = (uint32_t)++s->n_tls;
+                }
+            }
         }
     }
     for (size_t i = 0; i < s->n_links; i++) {

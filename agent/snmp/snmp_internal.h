@@ -97,6 +97,12 @@ enum {
     COL_PEER_ADDRESS_CHANGES = 12,
     COL_PEER_ADDRESS_LAST_CHANGE = 13,
     COL_PEER_DETAIL = 14,
+    /* the certificate of a TLS check (smsaTlsGroup) */
+    COL_PEER_TLS_STATE = 40,
+    COL_PEER_TLS_NOT_AFTER = 41,
+    COL_PEER_TLS_DAYS_LEFT = 42,
+    COL_PEER_TLS_VERIFIED = 43,
+    COL_PEER_TLS_SUBJECT = 44,
 };
 
 /* smsaPeerAddressEntry (smsaObjects.5.1) */
@@ -196,6 +202,8 @@ long snmpf_mib_truth(bool b);
 long snmpf_mib_enabled(bool b);
 long snmpf_mib_placement(enum cfg_placement p);          /* smsaAgentPlacement */
 long snmpf_mib_measured_from(enum smsa_measured_from m); /* smsaFlowMeasuredFrom */
+/* smsaPeerTlsState of a peer's certificate facts. */
+long snmpf_mib_tls_state(const struct smsa_tls *t);
 
 /* The MIB handler's two layers, without net-snmp's agent around them (the handler and the
  * unit tests call these). vb->name is a full OID. GET: SNMP_ERR_NOERROR with vb's value set,
@@ -266,6 +274,8 @@ void snmpf_notify_get_stats(struct snmpf_notify_stats *out);
 
 /* Helpers shared by tables and notifications. */
 size_t snmpf_date_and_time(int64_t wall_us, u_char out[11]);
+/* smsaPeerTlsNotAfter: the certificate's not-after, or 1970-01-01,00:00:00.0 without one. */
+size_t snmpf_tls_not_after(const struct smsa_tls *t, u_char out[11]);
 /* The InetAddressType of text and its bytes in out (4 or 16); INET_TYPE_UNKNOWN if neither. */
 int snmpf_inet_from_text(const char *text, u_char out[16], size_t *len);
 /* TimeTicks of a monotonic time since the daemon started (0 for 0 or earlier). */

@@ -50,6 +50,7 @@ enum notif_kind {
     N_ADDRSET = 4,
     N_APPLIANCE_DOWN = 5, /* an appliance of the fleet: rate-limited as flows are */
     N_APPLIANCE_UP = 6,
+    N_CERTIFICATE = 10, /* a certificate crossed an expiry threshold: as flows are */
 };
 
 /* Notify PDUs on the AgentX stream at once; the master answers each within its loop turn. */
@@ -361,6 +362,43 @@ static netsnmp_variable_list *build(const struct notif *n)
     case N_APPLIANCE_UP:
         add_appliance(&vars, ev);
         break;
+    case N_CERTIFICATE: {
+        /* the peer table's instance is flow.peer; the values are the event's own */
+        struct smsa_tls t = {.seen = true,
+                             .expiry = (uint8_t)ev->expiry,
+                             .not_after = ev->not_after,
+                             .days_left = ev->days_left};
+        u_char dt[11];
+        size_t dlen = snmpf_tls_not_after(&t, dt);
+        static const unsigned cols[] = {COL_PEER_HOST,          COL_PEER_PORT,
+                                        COL_PEER_TLS_STATE,     COL_PEER_TLS_NOT_AFTER,
+                                        COL_PEER_TLS_DAYS_LEFT, COL_PEER_TLS_SUBJECT};
+        for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+            len = object_oid(name, SMSA_OBJ_PEER_TABLE, 1, cols[i], ev->flow_id);
+            name[len++] = ev->peer_index;
+            switch (cols[i]) {
+            case COL_PEER_HOST:
+                add_string(&vars, name, len, ev->host, false);
+                break;
+            case COL_PEER_PORT:
+                add_int(&vars, name, len, ASN_UNSIGNED, ev->port);
+                break;
+            case COL_PEER_TLS_STATE:
+                add_int(&vars, name, len, ASN_INTEGER, snmpf_mib_tls_state(&t));
+                break;
+            case COL_PEER_TLS_NOT_AFTER:
+                snmp_varlist_add_variable(&vars, name, len, ASN_OCTET_STR, dt, dlen);
+                break;
+            case COL_PEER_TLS_DAYS_LEFT:
+                add_int(&vars, name, len, ASN_INTEGER, ev->days_left);
+                break;
+            default:
+                add_string(&vars, name, len, ev->subject, false);
+                break;
+            }
+        }
+        break;
+    }
     }
 
     u_char dt[11];
@@ -972,6 +1010,9 @@ static void on_event(const struct smsa_event *ev, void *arg)
         break;
     case EV_APPLIANCE:
         on_appliance(ev);
+        break;
+    case EV_TLS: /* a flow-like fact: under the rate limit */
+        enqueue(N_CERTIFICATE, ev);
         break;
     default:
         break;

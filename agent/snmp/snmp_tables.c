@@ -109,6 +109,20 @@ long snmpf_mib_truth(bool b)
     return b ? 1 : 2; /* TruthValue: true(1), false(2) */
 }
 
+long snmpf_mib_tls_state(const struct smsa_tls *t)
+{
+    if (!t->seen)
+        return 1; /* noCertificate */
+    switch (t->expiry) {
+    case TLS_EXPIRY_EXPIRED:
+        return 4;
+    case TLS_EXPIRY_SOON:
+        return 3;
+    default:
+        return 2;
+    }
+}
+
 long snmpf_mib_enabled(bool b)
 {
     return b ? 1 : 2; /* enabled(1), disabled(2) */
@@ -152,6 +166,18 @@ size_t snmpf_date_and_time(int64_t wall_us, u_char out[11])
     out[9] = 0;
     out[10] = 0;
     return 11;
+}
+
+size_t snmpf_tls_not_after(const struct smsa_tls *t, u_char out[11])
+{
+    if (!t->seen) {
+        /* the epoch, which DateAndTime can say (all zeros it cannot: month 0): collectors
+         * such as snmp_exporter read it as 0 */
+        static const u_char epoch[8] = {0x07, 0xb2, 1, 1, 0, 0, 0, 0};
+        memcpy(out, epoch, sizeof(epoch));
+        return sizeof(epoch);
+    }
+    return snmpf_date_and_time(t->not_after * 1000000, out);
 }
 
 int snmpf_inet_from_text(const char *text, u_char out[16], size_t *len)
@@ -642,6 +668,24 @@ static bool value_peer(const struct smsa_model *m, unsigned col, const struct ro
     case COL_PEER_DETAIL:
         set_string(vb, p->detail);
         return true;
+    case COL_PEER_TLS_STATE:
+        set_int(vb, ASN_INTEGER, snmpf_mib_tls_state(&p->tls));
+        return true;
+    case COL_PEER_TLS_NOT_AFTER: {
+        u_char dt[11];
+        size_t n = snmpf_tls_not_after(&p->tls, dt);
+        snmp_set_var_typed_value(vb, ASN_OCTET_STR, dt, n);
+        return true;
+    }
+    case COL_PEER_TLS_DAYS_LEFT:
+        set_int(vb, ASN_INTEGER, p->tls.seen ? p->tls.days_left : 0);
+        return true;
+    case COL_PEER_TLS_VERIFIED:
+        set_int(vb, ASN_INTEGER, snmpf_mib_truth(p->tls.seen && p->tls.verified));
+        return true;
+    case COL_PEER_TLS_SUBJECT:
+        set_string(vb, p->tls.seen ? p->tls.subject : "");
+        return true;
     }
     return false;
 }
@@ -929,6 +973,11 @@ static const struct column peer_cols[] = {
     {COL_PEER_ADDRESS_CHANGES, "smsaPeerAddressChanges"},
     {COL_PEER_ADDRESS_LAST_CHANGE, "smsaPeerAddressLastChange"},
     {COL_PEER_DETAIL, "smsaPeerDetail"},
+    {COL_PEER_TLS_STATE, "smsaPeerTlsState"},
+    {COL_PEER_TLS_NOT_AFTER, "smsaPeerTlsNotAfter"},
+    {COL_PEER_TLS_DAYS_LEFT, "smsaPeerTlsDaysLeft"},
+    {COL_PEER_TLS_VERIFIED, "smsaPeerTlsVerified"},
+    {COL_PEER_TLS_SUBJECT, "smsaPeerTlsSubject"},
 };
 static const struct column addr_cols[] = {
     {COL_ADDR_STATUS, "smsaPeerAddressStatus"},

@@ -19,7 +19,9 @@ then measure over a window (30 s by default):
 Scenarios (each exactly 1,000 TCP peers, except the stress one):
   scanners        role control-center, 250 scanners on 127.0.1.1-250: every scanner is a
                   peer of flows 11, 16, 17 and 18 (41002, 41015-41017) = 1,000 peers
-  updates         1,000 software update sources (flow 6) on 127.0.2.1-127.0.5.232, one port
+  ldap            500 LDAP servers on 127.0.2.1-127.0.3.244, each a peer of flows 9 and 10
+                  (a port of their own, and 3268) = 1,000 peers (the update hosts of flow 6
+                  are checked by TLS now: bench/tls/tls.py measures those)
   scanners-1000   (stress, --stress) 1,000 scanners = 4,000 peers, 4,000 probes/s
 
 Loopback only. Every process started is stopped by its pid.
@@ -56,12 +58,11 @@ def scenario(name):
         conf = {"peers": {"scanners": [{"name": "scanner%d" % (i + 1), "host": a}
                                        for i, a in enumerate(addrs)]}}
         return peers, conf, 4 * n
-    if name == "updates":
-        addrs = addresses("127.0.2.1", 1000)
+    if name == "ldap":
+        addrs = addresses("127.0.2.1", 500)
         port = h.free_port(host=addrs[0])
-        peers = ["--range", addrs[0], "1000", str(port)]
-        conf = {"updates": [{"purpose": "software", "host": a, "port": port, "enabled": True}
-                            for a in addrs]}
+        peers = ["--range", addrs[0], "500", "%d,3268" % port]
+        conf = {"peers": {"scanners": [], "ldap_servers": ["%s:%d" % (a, port) for a in addrs]}}
         return peers, conf, 1000
     raise SystemExit("unknown scenario %s" % name)
 
@@ -224,9 +225,9 @@ def main():
     ap.add_argument("--rt", action="store_true", help="run the daemon SCHED_FIFO, so that "
                     "other load on the machine does not stretch its loop turns")
     ap.add_argument("scenarios", nargs="*", default=None,
-                    help="scanners, updates, scanners-1000 (default: the first two)")
+                    help="scanners, ldap, scanners-1000 (default: the first two)")
     a = benchlib.parse(ap, nofile=True)
-    names = a.scenarios or ["scanners", "updates"] + (["scanners-1000"] if a.stress else [])
+    names = a.scenarios or ["scanners", "ldap"] + (["scanners-1000"] if a.stress else [])
     binary = a.binary
     print("smsa-agentd: %s" % binary)
     print("interval 1000 ms, timeout 500 ms, window %.0f s, RLIMIT_NOFILE %d%s"

@@ -126,7 +126,9 @@ def test_address_set_change_is_one_event():
     """An update host (flow 19, antivirus) whose name gains, then loses, an address."""
     with h.TempDir() as tmp:
         port = h.free_port(host="127.0.0.2")
-        with h.FakeScanner("127.0.0.2", port), h.FakeScanner("127.0.0.3", port), \
+        # LiveUpdate (flow 19) is checked by HTTP: any status line proves it
+        ok = b"HTTP/1.1 200 OK\r\n\r\n"
+        with h.FakeScanner("127.0.0.2", port, ok), h.FakeScanner("127.0.0.3", port, ok), \
                 h.Dnsmasq(tmp, {"lu.test": ["127.0.0.2"]}) as dns:
             cfg = h.base_config(tmp, probe={"resolver": "127.0.0.1:%d" % dns.port},
                                 updates=[{"purpose": "antivirus", "host": "lu.test",

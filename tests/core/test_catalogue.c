@@ -131,6 +131,10 @@ static enum smsa_probe_kind expected_kind(unsigned id, enum smsa_role role)
         return PROBE_DNS;
     case 123:
         return PROBE_NTP;
+    case 443:
+        return PROBE_TLS; /* the update hosts: a handshake, with the certificate's facts */
+    case 80:
+        return PROBE_HTTP; /* LiveUpdate: a status line */
     default:
         return PROBE_TCP;
     }
@@ -155,7 +159,8 @@ static void test_probe_kinds(void **state)
     assert_int_equal(cat_probe_kind(20, ROLE_CONTROL_CENTER), PROBE_FTP);
     assert_int_equal(cat_probe_kind(7, ROLE_SCANNER), PROBE_DNS);
     assert_int_equal(cat_probe_kind(8, ROLE_CONTROL_CENTER), PROBE_NTP);
-    assert_int_equal(cat_probe_kind(6, ROLE_SCANNER), PROBE_TCP);
+    assert_int_equal(cat_probe_kind(6, ROLE_SCANNER), PROBE_TLS);
+    assert_int_equal(cat_probe_kind(19, ROLE_CONTROL_CENTER), PROBE_HTTP);
     assert_int_equal(cat_probe_kind(11, ROLE_CONTROL_CENTER), PROBE_TCP);
     assert_int_equal(cat_probe_kind(2, ROLE_SCANNER), PROBE_LISTEN); /* inbound port 25 */
     assert_int_equal(cat_probe_kind(11, ROLE_SCANNER), PROBE_LISTEN);

@@ -166,6 +166,9 @@ static void assert_cfg_equal(const struct cfg *a, const struct cfg *b)
     assert_int_equal(a->ntp_enabled, b->ntp_enabled);
     assert_list_equal(&a->ntp_servers, &b->ntp_servers);
     assert_int_equal(a->ntp_max_offset_ms, b->ntp_max_offset_ms);
+    assert_int_equal(a->tls_warn_days, b->tls_warn_days);
+    if (a->probe.http_proxy || b->probe.http_proxy)
+        assert_string_equal(a->probe.http_proxy, b->probe.http_proxy);
     assert_int_equal(a->n_updates, b->n_updates);
     for (size_t i = 0; i < a->n_updates; i++) {
         assert_string_equal(a->updates[i].purpose, b->updates[i].purpose);
@@ -228,7 +231,9 @@ static const char rich_doc[] =
     " \"enabled\": false}],\n"
     "  \"probe\": {\"interval_ms\": 5000, \"timeout_ms\": 4999, \"fail_threshold\": 100,\n"
     "            \"recover_threshold\": 2, \"dns_query_name\": \"example.net\",\n"
-    "            \"resolver\": \"192.0.2.1:53,[2001:db8::53]\"},\n"
+    "            \"resolver\": \"192.0.2.1:53,[2001:db8::53]\",\n"
+    "            \"http_proxy\": \"proxy.example.net:3128\"},\n"
+    "  \"tls\": {\"warn_days\": 30},\n"
     "  \"snmp\": {\"mode\": \"master\", \"agentx_socket\": \"tcp:127.0.0.1:705\",\n"
     "           \"master_listen\": \"udp6:[::1]:1161\", \"ping_interval_s\": 3600,\n"
     "           \"community\": null, \"usm_user\": \"monitor\", \"usm_auth_key\": "
@@ -294,6 +299,8 @@ static void test_defaults(void **state)
     }
 
     assert_int_equal(c->ntp_max_offset_ms, 1000); /* the clock's bound */
+    assert_int_equal(c->tls_warn_days, 14);       /* a certificate's warning */
+    assert_null(c->probe.http_proxy);             /* the update hosts are reached directly */
     assert_int_equal(c->probe.interval_ms, 10000);
     assert_int_equal(c->probe.timeout_ms, 3000);
     assert_int_equal(c->probe.fail_threshold, 3);
@@ -433,6 +440,8 @@ static void test_round_trip(void **state)
     assert_int_equal(rich->scanners[2].peer.port, 0);
     assert_int_equal(rich->dns_servers.items[1].port, 5353);
     assert_int_equal(rich->ntp_max_offset_ms, 250);
+    assert_int_equal(rich->tls_warn_days, 30);
+    assert_string_equal(rich->probe.http_proxy, "proxy.example.net:3128");
     assert_int_equal(rich->snmp.mode, SNMP_MODE_MASTER);
     assert_null(rich->snmp.community);
     assert_int_equal(rich->ntp_servers.n, 2); /* servers given: no vendor defaults added */
@@ -565,6 +574,12 @@ static const struct bad_case bad_cases[] = {
      2, 20, "0 is out of range (1..86400000)"},
     {"max_offset_ms negative", "{\"ntp\": {\n  \"max_offset_ms\": -5}}", CFG_ERR_VALUE,
      "ntp.max_offset_ms", 2, 20, "-5 is out of range"},
+    {"http_proxy without a port", "{\"probe\": {\n  \"http_proxy\": \"proxy.example.net\"}}",
+     CFG_ERR_VALUE, "probe.http_proxy", 2, 17, "has no port"},
+    {"http_proxy a URL", "{\"probe\": {\n  \"http_proxy\": \"http://proxy:3128/\"}}", CFG_ERR_VALUE,
+     "probe.http_proxy", 2, 17, "is not host:port"},
+    {"warn_days 0", "{\"tls\": {\n  \"warn_days\": 0}}", CFG_ERR_VALUE, "tls.warn_days", 2, 16,
+     "0 is out of range (1..3650)"},
     {"fail_threshold 0", "{\"probe\": {\n  \"fail_threshold\": 0}}", CFG_ERR_VALUE,
      "probe.fail_threshold", 2, 21, "0 is out of range (1..100)"},
     {"recover_threshold 0", "{\"probe\": {\n  \"recover_threshold\": 0}}", CFG_ERR_VALUE,

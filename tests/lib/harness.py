@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -851,3 +852,207 @@ def wait_appliance(daemon, name, state, timeout=45.0):
         a = rest_json(daemon, "/api/v1/appliances/%s" % name)
         return a if a and a["state"] == state else None
     return _wait_rest(daemon, "appliance %s %s" % (name, state), read, timeout)
+
+
+# ---- Services that prove themselves one level up: certificates, STARTTLS, HTTP, a proxy. ----
+
+def make_cert(tmpdir, name, days, sans=("127.0.0.1",)):
+    """A key and a self-signed certificate for CN=name valid for `days` days from now, or
+    one that ended a day ago for days=-1 (`openssl x509 -days -1`): (cert, key)."""
+    cert = os.path.join(tmpdir, "%s-%d.crt" % (name, days))
+    key = os.path.join(tmpdir, "%s-%d.key" % (name, days))
+    alt = ",".join(("IP:" if s[0].isdigit() or ":" in s else "DNS:") + s for s in sans)
+    quiet = dict(check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if days > 0:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                        "-days", str(days), "-subj", "/CN=" + name,
+                        "-addext", "subjectAltName=" + alt, "-keyout", key, "-out", cert], **quiet)
+    else:
+        csr = cert + ".csr"
+        subprocess.run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes",
+                        "-subj", "/CN=" + name, "-keyout", key, "-out", csr], **quiet)
+        subprocess.run(["openssl", "x509", "-req", "-in", csr, "-signkey", key,
+                        "-days", str(days), "-out", cert], **quiet)
+    return cert, key
+
+
+class CertTls(FakeTls):
+    """`openssl s_server` on host:port serving the given certificate and key."""
+
+    def __init__(self, tmpdir, host, port, cert, key):
+        self.host, self.port = host, port
+        Process.__init__(self, ["openssl", "s_server", "-quiet", "-naccept", "1000000",
+                                "-accept", "%s:%d" % (host, port), "-cert", cert, "-key", key],
+                         log_path=os.path.join(tmpdir, "s_server-%s-%d.log" % (host, port)))
+
+
+class _ThreadServer:
+    """A listener on (host, port) whose every connection is served by handle(conn) in a
+    thread; stop() closes the listener and the connections."""
+
+    def __init__(self, host="127.0.0.1", port=None):
+        self.host, self.port = host, port or free_port(host=host)
+        self.sock, self.thread, self.conns = None, None, []
+
+    def start(self):
+        s = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((self.host, self.port))
+        s.listen(64)
+        self.sock = s
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+        return self
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            c.settimeout(5)
+            self.conns.append(c)
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        try:
+            self.handle(c)
+        except (OSError, ValueError):
+            pass
+        finally:
+            c.close()
+
+    def stop(self):
+        if self.sock:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.sock.close()
+            self.sock = None
+        for c in self.conns:
+            c.close()
+        self.conns = []
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *a):
+        self.stop()
+
+
+def _read_line(c):
+    buf = b""
+    while not buf.endswith(b"\n"):
+        ch = c.recv(1)
+        if not ch:
+            break
+        buf += ch
+    return buf
+
+
+class StartTlsSmtp(_ThreadServer):
+    """An SMTP server: a 220 greeting (or `greeting`), an EHLO reply that offers STARTTLS
+    when cert is given, and after STARTTLS a TLS handshake with that certificate (Python's ssl
+    module). broken: STARTTLS is offered and accepted, then what follows is not TLS.
+    `commands` records what the client sent."""
+
+    def __init__(self, host="127.0.0.1", port=None, cert=None, greeting=b"220 mx ESMTP\r\n",
+                 broken=False):
+        super().__init__(host, port)
+        self.cert, self.greeting, self.broken = cert, greeting, broken
+        self.commands = []
+
+    def handle(self, c):
+        c.sendall(self.greeting)
+        if not self.greeting.startswith(b"220"):
+            return
+        while True:
+            line = _read_line(c)
+            if not line:
+                return
+            cmd = line.strip().upper()
+            self.commands.append(cmd.decode(errors="replace"))
+            if cmd.startswith(b"EHLO"):
+                offers = self.cert or self.broken
+                c.sendall(b"250-mx\r\n" + (b"250-STARTTLS\r\n" if offers else b"") +
+                          b"250 SIZE 10240000\r\n")
+            elif cmd == b"STARTTLS" and self.broken:
+                c.sendall(b"220 2.0.0 ready to start TLS\r\n")
+                c.recv(4096)  # the ClientHello
+                c.sendall(b"421 4.3.0 not really\r\n")
+                return
+            elif cmd == b"STARTTLS" and self.cert:
+                c.sendall(b"220 2.0.0 ready to start TLS\r\n")
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                ctx.load_cert_chain(*self.cert)
+                t = ctx.wrap_socket(c, server_side=True)
+                t.recv(64)  # QUIT, or the close
+                return
+            elif cmd == b"QUIT":
+                c.sendall(b"221 bye\r\n")
+                return
+            else:
+                c.sendall(b"502 5.5.2 not implemented\r\n")
+
+
+class HttpServer(_ThreadServer):
+    """Answers any request with one status line (and no body); records the request lines."""
+
+    def __init__(self, host="127.0.0.1", port=None, status=b"HTTP/1.1 200 OK"):
+        super().__init__(host, port)
+        self.status = status
+        self.requests = []
+
+    def handle(self, c):
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = c.recv(4096)
+            if not chunk:
+                return
+            head += chunk
+        self.requests.append(head.split(b"\r\n", 1)[0].decode(errors="replace"))
+        c.sendall(self.status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+
+class ConnectProxy(_ThreadServer):
+    """An HTTP proxy that answers CONNECT host:port: with `refuse` (b"403 Forbidden") it says
+    no, else it opens the tunnel and relays both ways. `targets` records what was asked."""
+
+    def __init__(self, host="127.0.0.1", port=None, refuse=None):
+        super().__init__(host, port)
+        self.refuse = refuse
+        self.targets = []
+
+    def handle(self, c):
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = c.recv(4096)
+            if not chunk:
+                return
+            head += chunk
+        method, target = head.split(b"\r\n", 1)[0].split(b" ")[:2]
+        self.targets.append(target.decode())
+        if method != b"CONNECT" or self.refuse:
+            c.sendall(b"HTTP/1.1 " + (self.refuse or b"405 Method Not Allowed") + b"\r\n\r\n")
+            return
+        host, _, port = target.decode().rpartition(":")
+        up = socket.create_connection((host.strip("[]"), int(port)), timeout=5)
+        c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        try:
+            self._relay(c, up)
+        finally:
+            up.close()
+
+    @staticmethod
+    def _relay(a, b):
+        import selectors
+        sel = selectors.DefaultSelector()
+        sel.register(a, selectors.EVENT_READ, b)
+        sel.register(b, selectors.EVENT_READ, a)
+        while True:
+            for key, _ in sel.select(5):
+                data = key.fileobj.recv(65536)
+                if not data:
+                    return
+                key.data.sendall(data)

@@ -40,5 +40,13 @@ int main(void)
     printf("enum InetAddressType unknown %d\nenum InetAddressType ipv4 %d\n"
            "enum InetAddressType ipv6 %d\n",
            INET_TYPE_UNKNOWN, INET_TYPE_IPV4, INET_TYPE_IPV6);
+    /* a certificate's threshold (smsa_tls_expiry), and none seen */
+    static const char *const tls_labels[] = {"valid", "expiresSoon", "expired"};
+    struct smsa_tls none = {0};
+    printf("enum smsaPeerTlsState noCertificate %ld\n", snmpf_mib_tls_state(&none));
+    for (unsigned e = TLS_EXPIRY_NONE; e <= TLS_EXPIRY_EXPIRED; e++) {
+        struct smsa_tls t = {.seen = true, .expiry = (uint8_t)e};
+        printf("enum smsaPeerTlsState %s %ld\n", tls_labels[e], snmpf_mib_tls_state(&t));
+    }
     return 0;
 }

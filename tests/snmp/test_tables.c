@@ -278,7 +278,7 @@ static void test_getnext_crosses_tables(void **state)
 {
     (void)state;
     /* the last cell of the peer table: the address table's first */
-    assert_true(next(OID(PEER_ENTRY, COL_PEER_DETAIL, CAT_FLOW_LINK_CC, 3)));
+    assert_true(next(OID(PEER_ENTRY, COL_PEER_TLS_SUBJECT, CAT_FLOW_LINK_CC, 3)));
     assert_name(
         OID(ADDR_ENTRY, COL_ADDR_STATUS, CAT_FLOW_LINK_CC, 1, INET_TYPE_IPV4, 4, 192, 0, 2, 10));
     /* an IPv4 address sorts before an IPv6 one of the same peer, then the next peer's */
@@ -464,6 +464,49 @@ static void test_the_fleet_beside(void **state)
     model.n_appliances = 0;
 }
 
+static void test_a_certificate_fills_the_tls_columns(void **state)
+{
+    (void)state;
+    /* no certificate: noCertificate(1) and the epoch (0x07b2 = 1970) */
+    assert_int_equal(get(OID(PEER_ENTRY, COL_PEER_TLS_STATE, CAT_FLOW_LINK_CC, 1)),
+                     SNMP_ERR_NOERROR);
+    assert_int_value(ASN_INTEGER, 1);
+    assert_int_equal(get(OID(PEER_ENTRY, COL_PEER_TLS_NOT_AFTER, CAT_FLOW_LINK_CC, 1)),
+                     SNMP_ERR_NOERROR);
+    assert_int_equal(vb->val_len, 8);
+    assert_int_equal(vb->val.string[0], 0x07);
+    assert_int_equal(vb->val.string[1], 0xb2);
+
+    peer1.tls = (struct smsa_tls){.seen = true,
+                                  .verified = false,
+                                  .expiry = TLS_EXPIRY_SOON,
+                                  .not_after = 1798761600, /* 2027-01-01T00:00:00Z */
+                                  .days_left = 4};
+    snprintf(peer1.tls.subject, sizeof(peer1.tls.subject), "scanner1.example.net");
+    assert_int_equal(get(OID(PEER_ENTRY, COL_PEER_TLS_STATE, CAT_FLOW_LINK_CC, 1)),
+                     SNMP_ERR_NOERROR);
+    assert_int_value(ASN_INTEGER, 3); /* expiresSoon(3) */
+    assert_int_equal(get(OID(PEER_ENTRY, COL_PEER_TLS_DAYS_LEFT, CAT_FLOW_LINK_CC, 1)),
+                     SNMP_ERR_NOERROR);
+    assert_int_value(ASN_INTEGER, 4);
+    assert_int_equal(get(OID(PEER_ENTRY, COL_PEER_TLS_VERIFIED, CAT_FLOW_LINK_CC, 1)),
+                     SNMP_ERR_NOERROR);
+    assert_int_value(ASN_INTEGER, 2); /* false(2) */
+    assert_int_equal(get(OID(PEER_ENTRY, COL_PEER_TLS_NOT_AFTER, CAT_FLOW_LINK_CC, 1)),
+                     SNMP_ERR_NOERROR);
+    static const u_char want[] = {0x07, 0xeb, 1, 1, 0, 0, 0, 0, '+', 0, 0};
+    assert_int_equal(vb->val_len, sizeof(want));
+    assert_memory_equal(vb->val.string, want, sizeof(want));
+    assert_int_equal(get(OID(PEER_ENTRY, COL_PEER_TLS_SUBJECT, CAT_FLOW_LINK_CC, 1)),
+                     SNMP_ERR_NOERROR);
+    assert_int_equal(vb->val_len, strlen("scanner1.example.net"));
+    peer1.tls.expiry = TLS_EXPIRY_EXPIRED;
+    assert_int_equal(get(OID(PEER_ENTRY, COL_PEER_TLS_STATE, CAT_FLOW_LINK_CC, 1)),
+                     SNMP_ERR_NOERROR);
+    assert_int_value(ASN_INTEGER, 4); /* expired(4) */
+    peer1.tls = (struct smsa_tls){0};
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -474,6 +517,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_an_ntp_server_fills_its_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_the_clock_is_the_cores_verdict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_the_fleet_beside, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_certificate_fills_the_tls_columns, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,7 +48,7 @@
 
   if (!window.EventSource || !window.fetch) return;
   var es = new EventSource("/api/v1/events");
-  ["peer", "flow", "link", "ntp", "addrset", "config"].forEach(function (k) {
+  ["peer", "flow", "link", "ntp", "addrset", "config", "tls"].forEach(function (k) {
     es.addEventListener(k, soon);
   });
   es.onopen = function () {
