@@ -402,21 +402,26 @@ static void send_ehlo(struct probe *pr)
         fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 
+/* What the peer sent next, after what pr->buf holds: the count, 0 when it closed, or -1 when
+ * nothing came yet or the probe is over (then it has failed with its cause). */
+static ssize_t read_more(struct probe *pr, int fd, unsigned events)
+{
+    if (!pr->buf && !(pr->buf = malloc(GREETING_MAX))) {
+        fail(pr, CAUSE_ERROR, "out of memory");
+        return -1;
+    }
+    ssize_t n = recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
+    if (n < 0)
+        recv_failed(pr, events, errno);
+    return n;
+}
+
 static void on_greeting(int fd, unsigned events, void *arg)
 {
     struct probe *pr = arg;
-    if (!pr->buf) {
-        pr->buf = malloc(GREETING_MAX);
-        if (!pr->buf) {
-            fail(pr, CAUSE_ERROR, "out of memory");
-            return;
-        }
-    }
-    ssize_t n = recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
-    if (n < 0) {
-        recv_failed(pr, events, errno);
+    ssize_t n = read_more(pr, fd, events);
+    if (n < 0)
         return;
-    }
     if (n == 0) {
         fail(pr, CAUSE_PROTOCOL_ERROR, "closed before the greeting");
         return;
@@ -507,20 +512,9 @@ int probe_parse_http_status(const char *buf, size_t len, unsigned *code, char *l
 static void on_answer(int fd, unsigned events, void *arg)
 {
     struct probe *pr = arg;
-    if (!pr->buf) {
-        pr->buf = malloc(GREETING_MAX);
-        if (!pr->buf) {
-            fail(pr, CAUSE_ERROR, "out of memory");
-            return;
-        }
-    }
-    ssize_t n = recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR)
-            return;
-        fail_errno(pr, errno);
+    ssize_t n = read_more(pr, fd, events);
+    if (n < 0)
         return;
-    }
     char why[SMSA_DETAIL_TEXT], line[SMSA_DETAIL_TEXT];
     unsigned code;
     if (n == 0) {
@@ -650,11 +644,9 @@ size_t probe_http_header_end(const char *buf, size_t len)
 static void on_proxy_answer(int fd, unsigned events, void *arg)
 {
     struct probe *pr = arg;
-    ssize_t n = recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
-    if (n < 0) {
-        recv_failed(pr, events, errno);
+    ssize_t n = read_more(pr, fd, events);
+    if (n < 0)
         return;
-    }
     if (n == 0) {
         fail(pr, CAUSE_PROTOCOL_ERROR, "proxy closed before its answer");
         return;
