@@ -12,6 +12,7 @@ damps appliance notifications as it does flow ones, never link ones.
 import os
 import socket
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
@@ -208,6 +209,7 @@ def test_rate_limit_damps_appliance_notifications_not_link_ones():
         part.stop()
         h.wait_flow(f.d, 17, "degraded")
         h.wait_until(lambda: sum(counters(f)) > sent0 + supp0, 45, what="the flow notification")
+        spent = time.monotonic()  # the bucket's only token went just before this
         mark = h.log_mark(f.d)
         sent1, supp1 = counters(f)
 
@@ -218,18 +220,24 @@ def test_rate_limit_damps_appliance_notifications_not_link_ones():
             h.wait_flow(f.d, flow, "degraded")
 
         def settled():
-            # every flow change after the mark is news (none leaves unknown), as is the
-            # appliance going down (up -> degraded is not) and the link going down
+            # every change after the mark is news (none leaves unknown): the flow changes, the
+            # appliance going down (up -> degraded is not) and the link going down; each is
+            # either sent or suppressed, and counted once
             links = len(h.events(f.d, "link", since=mark, state="down"))
             flows = len(h.events(f.d, "flow", since=mark))
             downs = len(h.events(f.d, "appliance", since=mark, state="down"))
             sent, supp = counters(f)
-            want = (sent1 + links, supp1 + flows + downs)
-            return (sent, supp, links, downs) if (sent, supp) == want else None
-        sent, supp, links, downs = h.wait_until(settled, 45, what="every change counted")
+            done = (sent - sent1) + (supp - supp1) == links + flows + downs
+            return (sent, supp, links, flows, downs) if done and links and downs else None
+        sent, supp, links, flows, downs = h.wait_until(settled, 45, what="every change counted")
         assert links == 1 and downs == 1, (links, downs)
-        assert sent == sent1 + 1, (sent, sent1)  # smsaLinkDown only
-        assert not appliance_traps(f.trapd), appliance_traps(f.trapd)
+        # The bucket gains its next token a minute after the first was spent: a run slower than
+        # that (a loaded machine, the sanitizers) may send one limited notification more.
+        refilled = 0 if time.monotonic() - spent < 50 else 1
+        assert sent - sent1 - links <= refilled, (sent, sent1, links, refilled)
+        assert supp - supp1 >= flows + downs - refilled, (supp, supp1, flows, downs, refilled)
+        if not refilled:
+            assert not appliance_traps(f.trapd), appliance_traps(f.trapd)
 
 
 def test_fleet_through_the_subagent():
