@@ -72,12 +72,12 @@ struct smsa_tls {
     int32_t days_left;  /* whole days from the check to not-after; negative once expired */
     int64_t not_before; /* seconds since the epoch */
     int64_t not_after;
-    char version[8];                  /* "TLS1.3" */
-    char subject[64];                 /* the subject's CN, else its whole DN */
-    char sans[128];                   /* DNS names and addresses, space-separated */
-    char issuer[SMSA_TLS_TEXT];       /* the issuer's DN */
-    char sig_alg[24];                 /* "RSA-SHA256" */
-    char verify_error[160];           /* why it does not verify; "" when it does */
+    char version[8];            /* "TLS1.3" */
+    char subject[64];           /* the subject's CN, else its whole DN */
+    char sans[128];             /* DNS names and addresses, space-separated */
+    char issuer[SMSA_TLS_TEXT]; /* the issuer's DN */
+    char sig_alg[24];           /* "RSA-SHA256" */
+    char verify_error[160];     /* why it does not verify; "" when it does */
 };
 
 /* The thresholds of a certificate's expiry (tls.warn_days, then not-after itself). */
