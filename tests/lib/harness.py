@@ -64,6 +64,20 @@ def wait_until(pred, timeout=10.0, step=0.05, what="condition"):
     raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
 
 
+def _close_listener(server):
+    """Closes a fake server's listening socket and every connection it accepted."""
+    if server.sock:
+        try:
+            server.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        server.sock.close()
+        server.sock = None
+    for c in server.conns:
+        c.close()
+    server.conns = []
+
+
 class FakeScanner:
     """A TCP listener on (host, port) that accepts and holds connections, optionally sending
     a greeting. stop() closes the listener and every accepted connection."""
@@ -105,16 +119,7 @@ class FakeScanner:
                 old.close()
 
     def stop(self):
-        if self.sock:
-            try:
-                self.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            self.sock.close()
-            self.sock = None
-        for c in self.conns:
-            c.close()
-        self.conns = []
+        _close_listener(self)
         if self.thread:
             self.thread.join(2)
             self.thread = None
@@ -923,16 +928,7 @@ class _ThreadServer:
             c.close()
 
     def stop(self):
-        if self.sock:
-            try:
-                self.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            self.sock.close()
-            self.sock = None
-        for c in self.conns:
-            c.close()
-        self.conns = []
+        _close_listener(self)
 
     def __enter__(self):
         return self.start()
