@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "core.h"
+#include "event_log.h"
 #include "log.h"
 #include "loop.h"
 #include "probing.h"
@@ -415,6 +416,12 @@ int main(int argc, char **argv)
         log_info("--no-config: running on the embedded defaults; REST writes are refused");
     else if (embedded)
         log_info("no configuration file at %s: running on the embedded defaults", path);
+    /* the log's event lines are a subscriber like the faces, there from the first apply on */
+    if (evlog_start() < 0) {
+        log_err("cannot start the core: out of memory");
+        cfg_free(cfg);
+        return 1;
+    }
     if (probing_init(cfg, no_config ? NULL : path) < 0) {
         log_err("cannot start the core");
         return 1;
@@ -449,6 +456,7 @@ int main(int argc, char **argv)
     snmpf_fini();
 #endif
     probing_fini();
+    evlog_stop();
     struct loop_stats st;
     loop_get_stats(&st);
     log_info("loop: %llu turns, longest %lld us", (unsigned long long)st.turns,

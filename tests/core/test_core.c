@@ -12,6 +12,8 @@
 
 #include "config.h"
 #include "core.h"
+#include "event_log.h"
+#include "log.h"
 #include "loop.h"
 
 #define MAX_EVENTS 64
@@ -415,6 +417,54 @@ static void test_kiss_of_death_is_decided_by_the_core(void **state)
     assert_int_equal(last(EV_NTP)->new_state, ST_DOWN);
 }
 
+/* What the log holds of the rounds run while fd 2 is a file: the test's own stderr is put back. */
+static void log_of(void (*run)(struct smsa_peer *), struct smsa_peer *p, char *out, size_t size)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    fflush(stderr);
+    int saved = dup(2);
+    assert_true(saved >= 0);
+    assert_true(dup2(fileno(f), 2) >= 0);
+    log_init("test", true, LOG_LVL_INFO);
+    run(p);
+    fflush(stderr);
+    assert_true(dup2(saved, 2) >= 0);
+    close(saved);
+    rewind(f);
+    size_t n = fread(out, 1, size - 1, f);
+    out[n] = '\0';
+    fclose(f);
+}
+
+static void link_down(struct smsa_peer *p)
+{
+    for (int i = 0; i < 3; i++)
+        feed(p, false, CAUSE_REFUSED);
+}
+
+static void link_up(struct smsa_peer *p)
+{
+    feed(p, true, CAUSE_NONE);
+}
+
+/* The event lines are a subscriber like the faces: nothing is logged until it subscribes. */
+static void test_event_lines_are_a_subscriber(void **state)
+{
+    (void)state;
+    struct smsa_peer *p = link_peer(1);
+    static char text[8192];
+    log_of(link_down, p, text, sizeof(text));
+    assert_int_equal(count(EV_LINK), 1); /* the event was raised ... */
+    assert_null(strstr(text, "event ")); /* ... and not logged by the core itself */
+    assert_int_equal(evlog_start(), 0);
+    log_of(link_up, p, text, sizeof(text));
+    assert_non_null(strstr(text, "event link index=1 name=scanner1 state=up"));
+    evlog_stop();
+    log_of(link_down, p, text, sizeof(text));
+    assert_null(strstr(text, "event "));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +482,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scanner_role_has_one_link_to_the_control_center, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_kiss_of_death_is_decided_by_the_core, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_lines_are_a_subscriber, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
