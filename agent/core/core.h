@@ -56,8 +56,8 @@ typedef void (*core_event_cb)(const struct smsa_event *ev, void *arg);
 /* What probes the model's peers: started once a configuration is applied, stopped before
  * the model is rebuilt. Its results come back through the core_* functions below. */
 struct core_prober {
-    void (*start)(struct smsa_model *m, const struct cfg *cfg);
-    void (*stop)(struct smsa_model *m);
+    void (*start)(const struct smsa_model *m, const struct cfg *cfg);
+    void (*stop)(const struct smsa_model *m);
 };
 
 /* Starts the core on a loaded configuration saved at path (path may be NULL: no persistence,
@@ -112,17 +112,22 @@ const char *core_vantage(void);
 
 /* ---- probe results: the only way state changes (the engine's sink) ---- */
 
+/* p is a peer of core_model(): the prober holds the model read-only and names the peer a
+ * result is for; the core writes it. */
+
 /* A new resolved address set for a peer (sorted, deduplicated here). */
-void core_set_addresses(struct smsa_peer *p, const struct sockaddr_storage *addrs,
+void core_set_addresses(const struct smsa_peer *p, const struct sockaddr_storage *addrs,
                         const socklen_t *lens, size_t n);
 /* Resolution failed: the round fails with cause dns-failure (detail says more). */
-void core_round_failed(struct smsa_peer *p, enum smsa_cause cause, const char *detail);
+void core_round_failed(const struct smsa_peer *p, enum smsa_cause cause, const char *detail);
 /* The local addresses an inbound check found listening (space-separated). */
-void core_set_listening(struct smsa_peer *p, const char *addrs);
+void core_set_listening(const struct smsa_peer *p, const char *addrs);
 /* One round's results, one per address of p->addrs (same order). An NTP server's
  * Kiss-o'-Death is handled here: RATE doubles p->poll_multiplier (up to 64), DENY and RSTR
- * set p->kod_stopped until the configuration changes; the engine schedules by both. */
-void core_round_done(struct smsa_peer *p, const struct probe_addr_result *results, size_t n);
+ * set p->kod_stopped until the configuration changes. Returns that pace, for the prober to
+ * schedule by (the engine reads nothing of it from the model). */
+struct smsa_pace core_round_done(const struct smsa_peer *p, const struct probe_addr_result *results,
+                                 size_t n);
 
 /* Address sets as the core keeps them: sorted and deduplicated (returns the new count);
  * equality of two such sets decides whether an address-set event is raised. */

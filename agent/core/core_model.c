@@ -370,7 +370,10 @@ void core_model_carry_over(struct smsa_model *next, struct smsa_model *old)
             np->index = index;
             np->update_index = update_index;
             np->link_index = link_index;
-            np->engine = NULL;
+            /* a Kiss-o'-Death holds until the configuration changes: the engine starts
+             * every peer over at the normal pace, and so does its verdict here */
+            np->kod_stopped = false;
+            np->poll_multiplier = 1;
             op->addrs = NULL; /* moved */
             op->n_addrs = 0;
         }

@@ -16,6 +16,13 @@
 #include "ntpclock.h"
 #include "probe_tls.h"
 
+/* The core owns every peer of the model; the prober only names them (through a read-only
+ * model), so the results that arrive for one are written here, by the one writer. */
+static struct smsa_peer *own(const struct smsa_peer *p)
+{
+    return (struct smsa_peer *)p;
+}
+
 static void event_for_peer(struct smsa_event *ev, enum smsa_event_kind kind,
                            const struct smsa_peer *p)
 {
@@ -264,9 +271,10 @@ size_t core_addrset_normalise(struct smsa_addr *a, size_t n)
     return out;
 }
 
-void core_set_addresses(struct smsa_peer *p, const struct sockaddr_storage *addrs,
+void core_set_addresses(const struct smsa_peer *peer, const struct sockaddr_storage *addrs,
                         const socklen_t *lens, size_t n)
 {
+    struct smsa_peer *p = own(peer);
     struct smsa_addr *next = calloc(n ? n : 1, sizeof(*next));
     if (!next)
         return;
@@ -369,16 +377,18 @@ static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum sms
     update_appliance(p->appliance_index);
 }
 
-void core_round_failed(struct smsa_peer *p, enum smsa_cause cause, const char *detail)
+void core_round_failed(const struct smsa_peer *peer, enum smsa_cause cause, const char *detail)
 {
+    struct smsa_peer *p = own(peer);
     core_m.probes_total++;
     core_m.probe_failures_total++;
     p->ntp.valid = false;
     finish_round(p, false, false, cause, detail ? detail : "", "", "");
 }
 
-void core_set_listening(struct smsa_peer *p, const char *addrs)
+void core_set_listening(const struct smsa_peer *peer, const char *addrs)
 {
+    struct smsa_peer *p = own(peer);
     if (strcmp(p->listening_on, addrs) != 0) {
         snprintf(p->listening_on, sizeof(p->listening_on), "%s", addrs);
         core_m.generation++;
@@ -487,8 +497,15 @@ static void kiss_of_death(struct smsa_peer *p, const struct probe_addr_result *r
     }
 }
 
-void core_round_done(struct smsa_peer *p, const struct probe_addr_result *results, size_t n)
+static struct smsa_pace pace_of(const struct smsa_peer *p)
 {
+    return (struct smsa_pace){.stopped = p->kod_stopped, .poll_multiplier = p->poll_multiplier};
+}
+
+struct smsa_pace core_round_done(const struct smsa_peer *peer,
+                                 const struct probe_addr_result *results, size_t n)
+{
+    struct smsa_peer *p = own(peer);
     if (p->kind == PROBE_LISTEN) {
         /* an inbound check has no remote address: one result for the local port */
         core_m.probes_total++;
@@ -496,7 +513,7 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
         bool ok = n && results[0].ok;
         finish_round(p, ok, ok, n ? results[0].cause : CAUSE_ERROR, n ? results[0].detail : "", "",
                      "");
-        return;
+        return pace_of(p);
     }
     if (n > p->n_addrs)
         n = p->n_addrs; /* results are per address of the set the round probed */
@@ -570,6 +587,7 @@ void core_round_done(struct smsa_peer *p, const struct probe_addr_result *result
     if (p->kind == PROBE_TLS || p->kind == PROBE_SMTP)
         judge_certificate(p);
     finish_round(p, any_ok, all_ok, cause, detail, ok_detail, address);
+    return pace_of(p);
 }
 
 const struct smsa_appliance *core_appliance(unsigned index)

@@ -21,7 +21,8 @@ struct probe_slot {
 };
 
 struct eng_peer {
-    struct smsa_peer *peer;
+    const struct smsa_peer *peer;
+    struct smsa_pace pace; /* as the core answered the last round */
     struct loop_timer timer;
     struct resolver_req *lookup;
     struct probe **probes;
@@ -97,7 +98,7 @@ static void round_failed(struct eng_peer *ep, enum smsa_cause cause, const char 
 
 static void schedule_next(struct eng_peer *ep)
 {
-    int64_t period = (int64_t)interval_ms * 1000 * ep->peer->poll_multiplier;
+    int64_t period = (int64_t)interval_ms * 1000 * ep->pace.poll_multiplier;
     loop_timer_start(&ep->timer, period + jitter_us(period), round_start, ep);
 }
 
@@ -116,16 +117,24 @@ static void clear_probes(struct eng_peer *ep)
     ep->n_probes = ep->pending = 0;
 }
 
+/* What the core made of a round decides the next: none after a stop, a later one after a
+ * slow-down (the next round was planned before this reply came). */
+static void follow_pace(struct eng_peer *ep, struct smsa_pace pace)
+{
+    if (pace.poll_multiplier < 1)
+        pace.poll_multiplier = 1;
+    bool slower = pace.poll_multiplier != ep->pace.poll_multiplier;
+    ep->pace = pace;
+    if (pace.stopped)
+        loop_timer_stop(&ep->timer);
+    else if (slower && !once_on)
+        schedule_next(ep);
+}
+
 static void round_finish(struct eng_peer *ep)
 {
-    struct smsa_peer *p = ep->peer;
-    unsigned multiplier = p->poll_multiplier;
     ep->busy = false;
-    sink->round_done(p, ep->results, ep->n_probes);
-    /* the result slowed this peer down (an NTP server's RATE): the next round was planned
-     * before this reply came */
-    if (p->poll_multiplier != multiplier && !once_on)
-        schedule_next(ep);
+    follow_pace(ep, sink->round_done(ep->peer, ep->results, ep->n_probes));
     clear_probes(ep);
     round_over();
 }
@@ -142,7 +151,7 @@ static void probe_done(const struct probe_addr_result *r, void *arg)
 
 static void probe_addresses(struct eng_peer *ep)
 {
-    struct smsa_peer *p = ep->peer;
+    const struct smsa_peer *p = ep->peer;
     size_t n = p->n_addrs;
     if (n == 0) {
         round_failed(ep, CAUSE_DNS_FAILURE, "no address");
@@ -206,8 +215,9 @@ static bool is_literal(const struct smsa_peer *p)
 
 /* An inbound flow is satisfied only by a socket others can reach: one bound to loopback
  * addresses only answers nobody outside this host. */
-static void check_listener(struct smsa_peer *p)
+static void check_listener(struct eng_peer *ep)
 {
+    const struct smsa_peer *p = ep->peer;
     char addrs[sizeof(p->listening_on)], brief[SMSA_DETAIL_TEXT - sizeof("bound to  only") + 1];
     struct probe_addr_result res = {.ok = false, .cause = CAUSE_ERROR, .rtt_us = -1};
     switch (listen_check(p->port, addrs, sizeof(addrs))) {
@@ -229,21 +239,21 @@ static void check_listener(struct smsa_peer *p)
         break;
     }
     sink->listening(p, addrs);
-    sink->round_done(p, &res, 1);
+    follow_pace(ep, sink->round_done(p, &res, 1));
 }
 
 static void round_start(void *arg)
 {
     struct eng_peer *ep = arg;
-    struct smsa_peer *p = ep->peer;
-    if (p->kod_stopped)
+    const struct smsa_peer *p = ep->peer;
+    if (ep->pace.stopped)
         return; /* DENY/RSTR: never again until the configuration changes */
     if (!once_on)
         schedule_next(ep);
     if (ep->busy)
         return; /* the previous round is still out: skip rather than pile up */
     if (p->kind == PROBE_LISTEN) {
-        check_listener(p);
+        check_listener(ep);
         round_over();
         return;
     }
@@ -293,7 +303,7 @@ static bool same_str(const char *a, const char *b)
     return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-void engine_start(struct smsa_model *m, const struct cfg *cfg)
+void engine_start(const struct smsa_model *m, const struct cfg *cfg)
 {
     interval_ms = cfg->probe.interval_ms;
     timeout_ms = cfg->probe.timeout_ms;
@@ -317,18 +327,18 @@ void engine_start(struct smsa_model *m, const struct cfg *cfg)
     }
     n_peers = 0;
     for (unsigned i = 0; i < CAT_NFLOWS; i++) {
-        struct smsa_flow *f = &m->flows[i];
+        const struct smsa_flow *f = &m->flows[i];
         if (f->state == ST_NOT_APPLICABLE || f->state == ST_DISABLED)
             continue;
         for (size_t j = 0; j < f->n_peers; j++) {
-            struct smsa_peer *p = f->peers[j];
+            const struct smsa_peer *p = f->peers[j];
             if (!p->enabled || (once_on && !once_selected(p)))
                 continue;
             struct eng_peer *ep = calloc(1, sizeof(*ep));
             if (!ep)
                 continue;
             ep->peer = p;
-            p->engine = ep;
+            ep->pace = (struct smsa_pace){.stopped = false, .poll_multiplier = 1};
             peers[n_peers++] = ep;
         }
     }
@@ -352,7 +362,7 @@ void engine_start(struct smsa_model *m, const struct cfg *cfg)
     }
 }
 
-void engine_stop(struct smsa_model *m)
+void engine_stop(const struct smsa_model *m)
 {
     (void)m;
     loop_timer_stop(&once_timer);
@@ -363,7 +373,6 @@ void engine_stop(struct smsa_model *m)
         if (ep->lookup)
             resolver_cancel(ep->lookup);
         clear_probes(ep);
-        ep->peer->engine = NULL;
         free(ep);
     }
     free(peers);

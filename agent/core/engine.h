@@ -9,27 +9,31 @@
 
 struct cfg;
 
-/* Where the engine hands what it finds; results flow one way, into these. */
+/* Where the engine hands what it finds; results flow one way, into these. The peers are the
+ * model's, read-only here: the sink's owner is their one writer. */
 struct engine_sink {
     /* a new resolved address set for p */
-    void (*addresses)(struct smsa_peer *p, const struct sockaddr_storage *addrs,
+    void (*addresses)(const struct smsa_peer *p, const struct sockaddr_storage *addrs,
                       const socklen_t *lens, size_t n);
     /* the round could not probe (resolution failed, out of memory) */
-    void (*round_failed)(struct smsa_peer *p, enum smsa_cause cause, const char *detail);
+    void (*round_failed)(const struct smsa_peer *p, enum smsa_cause cause, const char *detail);
     /* the local addresses an inbound check found listening (space-separated) */
-    void (*listening)(struct smsa_peer *p, const char *addrs);
-    /* one result per address of p->addrs; for an inbound check, one result */
-    void (*round_done)(struct smsa_peer *p, const struct probe_addr_result *r, size_t n);
+    void (*listening)(const struct smsa_peer *p, const char *addrs);
+    /* one result per address of p->addrs; for an inbound check, one result. Returns how p
+     * wants to be polled from now on (a Kiss-o'-Death): the engine keeps that per peer until
+     * the next engine_start, which starts every peer at {false, 1}. */
+    struct smsa_pace (*round_done)(const struct smsa_peer *p, const struct probe_addr_result *r,
+                                   size_t n);
 };
 
 /* Prepares the resolver for cfg; results go to sink (kept, not copied). */
 int engine_init(const struct cfg *cfg, const struct engine_sink *sink);
 void engine_fini(void);
-/* Starts probing every enabled peer of the model (after a configuration is applied). The
- * engine reads p->kod_stopped and p->poll_multiplier, which the sink's owner decides. */
-void engine_start(struct smsa_model *m, const struct cfg *cfg);
+/* Starts probing every enabled peer of the model (after a configuration is applied), each at
+ * the normal pace; the model is only read, and must stay until engine_stop. */
+void engine_start(const struct smsa_model *m, const struct cfg *cfg);
 /* Stops every round in flight and forgets the peers (before the model is rebuilt). */
-void engine_stop(struct smsa_model *m);
+void engine_stop(const struct smsa_model *m);
 
 /* One-shot runs (--preflight): the next engine_start runs one round of every selected peer
  * at once instead of rounds on a schedule, and calls done once the last round has been

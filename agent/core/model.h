@@ -144,8 +144,14 @@ struct smsa_peer {
     struct smsa_ntp_result ntp;
     bool kod_stopped;         /* DENY or RSTR: not polled again until the configuration changes */
     unsigned poll_multiplier; /* RATE doubles it (1, 2, 4, ... 64) */
+};
 
-    void *engine; /* the probe engine's private state */
+/* How a peer's replies ask to be polled (an NTP server's Kiss-o'-Death, RFC 5905 section
+ * 7.4): the core decides it from each round's results and hands it back to the engine, which
+ * schedules by it. A new configuration starts every peer over at {false, 1}. */
+struct smsa_pace {
+    bool stopped;             /* DENY or RSTR: no further round */
+    unsigned poll_multiplier; /* the interval times this (RATE doubles it) */
 };
 
 /* Where a peer's probes connect: the peer itself, or the proxy that tunnels its checks. */

@@ -385,12 +385,13 @@ static struct smsa_peer *ntp_server(void)
     return f->peers[0];
 }
 
-static void kiss(struct smsa_peer *p, const char *code)
+/* The pace the core hands back to the prober with its verdict. */
+static struct smsa_pace kiss(struct smsa_peer *p, const char *code)
 {
     struct probe_addr_result r = {.ok = false, .cause = CAUSE_KISS_OF_DEATH, .rtt_us = -1};
     snprintf(r.ntp.refid, sizeof(r.ntp.refid), "%s", code);
     snprintf(r.detail, sizeof(r.detail), "kiss code %s", code);
-    core_round_done(p, &r, 1);
+    return core_round_done(p, &r, 1);
 }
 
 /* RATE slows the server's polling down, up to 64 intervals; DENY stops it at once, down. */
@@ -399,17 +400,20 @@ static void test_kiss_of_death_is_decided_by_the_core(void **state)
     (void)state;
     struct smsa_peer *p = ntp_server();
     assert_int_equal(p->poll_multiplier, 1);
-    kiss(p, "RATE");
+    struct smsa_pace pace = kiss(p, "RATE");
     assert_int_equal(p->poll_multiplier, 2);
     assert_false(p->kod_stopped);
+    assert_int_equal(pace.poll_multiplier, 2);
+    assert_false(pace.stopped);
     for (int i = 0; i < 10; i++)
         kiss(p, "RATE");
     assert_int_equal(p->poll_multiplier, 64);
     assert_string_equal(p->ntp.refid, "RATE");
     feed(p, true, CAUSE_NONE);
     n_events = 0;
-    kiss(p, "DENY");
+    pace = kiss(p, "DENY");
     assert_true(p->kod_stopped);
+    assert_true(pace.stopped);
     assert_int_equal(p->state, ST_DOWN); /* a verdict, not a glitch: no hysteresis */
     assert_int_equal(p->cause, CAUSE_KISS_OF_DEATH);
     assert_string_equal(p->ntp.refid, "DENY");

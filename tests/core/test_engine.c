@@ -29,7 +29,7 @@ static struct probe probes[MAX_PROBES];
 static size_t n_started;
 static int64_t started_at[MAX_PROBES];
 static unsigned started_kind[MAX_PROBES];
-static struct smsa_peer *started_for[MAX_PROBES]; /* the peer whose round started it */
+static const struct smsa_peer *started_for[MAX_PROBES]; /* the peer whose round started it */
 
 struct probe *probe_start(const struct probe_params *p, probe_cb cb, void *arg)
 {
@@ -127,11 +127,21 @@ struct seen {
 };
 static struct seen seen;
 static struct smsa_addr addr_store[8][2];
+static struct smsa_peer peer_store[8], *peer_ptrs[8];
+/* What the core would answer to each peer's rounds (its Kiss-o'-Death verdicts). */
+static struct smsa_pace pace_for[8];
 
-static void sink_addresses(struct smsa_peer *p, const struct sockaddr_storage *addrs,
+/* The engine names peers read-only; the test, like the core, owns them. */
+static struct smsa_peer *owned(const struct smsa_peer *p)
+{
+    return &peer_store[p->index - 1];
+}
+
+static void sink_addresses(const struct smsa_peer *cp, const struct sockaddr_storage *addrs,
                            const socklen_t *lens, size_t n)
 {
     seen.addresses++;
+    struct smsa_peer *p = owned(cp);
     size_t slot = (size_t)(p->index - 1);
     p->addrs = addr_store[slot];
     p->n_addrs = n;
@@ -140,25 +150,26 @@ static void sink_addresses(struct smsa_peer *p, const struct sockaddr_storage *a
         p->addrs[i].salen = lens[i];
     }
 }
-static void sink_failed(struct smsa_peer *p, enum smsa_cause cause, const char *detail)
+static void sink_failed(const struct smsa_peer *p, enum smsa_cause cause, const char *detail)
 {
     (void)p;
     (void)detail;
     seen.failed++;
     seen.last_fail = cause;
 }
-static void sink_listening(struct smsa_peer *p, const char *addrs)
+static void sink_listening(const struct smsa_peer *p, const char *addrs)
 {
     (void)p;
     (void)addrs;
 }
-static void sink_done(struct smsa_peer *p, const struct probe_addr_result *r, size_t n)
+static struct smsa_pace sink_done(const struct smsa_peer *p, const struct probe_addr_result *r,
+                                  size_t n)
 {
-    (void)p;
     seen.rounds++;
     seen.last_n = n;
     for (size_t i = 0; i < n && i < 4; i++)
         seen.last_ok[i] = r[i].ok;
+    return pace_for[p->index - 1];
 }
 static const struct engine_sink test_sink = {sink_addresses, sink_failed, sink_listening,
                                              sink_done};
@@ -166,7 +177,6 @@ static const struct engine_sink test_sink = {sink_addresses, sink_failed, sink_l
 /* ---- a hand-built model: n peers on the LDAP flow ---- */
 
 static struct smsa_model model;
-static struct smsa_peer peer_store[8], *peer_ptrs[8];
 static struct smsa_addr literal_store[8];
 static struct cfg *cfg;
 
@@ -187,7 +197,7 @@ static void build(size_t n, bool names)
         p->kind = PROBE_TCP;
         p->port = 389;
         p->enabled = true;
-        p->poll_multiplier = 1;
+        pace_for[i] = (struct smsa_pace){.stopped = false, .poll_multiplier = 1};
         if (names) {
             p->host = "ldap.example.net";
         } else {
@@ -327,6 +337,25 @@ static void test_resolution_failure_reaches_the_core(void **state)
     assert_int_equal(seen.last_fail, CAUSE_DNS_FAILURE);
 }
 
+/* Rounds each of the first n peers ran over `seconds` of the clock, every probe answered at
+ * once, as a good reply. */
+static void run_for(int seconds, size_t *rounds, size_t n)
+{
+    size_t next = n_started;
+    for (int step = 0; step < seconds; step++) {
+        loop_clock_advance(SEC);
+        for (; next < n_started; next++) {
+            size_t k = (size_t)(started_for[next] - peer_store);
+            if (k < n && probes[next].live) {
+                answer(next, true, CAUSE_NONE);
+                rounds[k]++;
+            }
+        }
+    }
+}
+
+/* The core's verdict comes back as the round's answer: the engine follows it, reading
+ * nothing of the model's Kiss-o'-Death fields. */
 static void test_kod_stop_and_rate_slow_down(void **state)
 {
     (void)state;
@@ -335,23 +364,51 @@ static void test_kod_stop_and_rate_slow_down(void **state)
     loop_clock_advance(10 * SEC);
     assert_int_equal(n_started, 2);
     /* the core's verdicts on these replies: peer 1 was told DENY, peer 2 RATE */
-    peer_store[0].kod_stopped = true;
+    pace_for[0] = (struct smsa_pace){.stopped = true, .poll_multiplier = 1};
     answer(0, true, CAUSE_NONE);
-    peer_store[1].poll_multiplier = 2;
+    pace_for[1] = (struct smsa_pace){.stopped = false, .poll_multiplier = 2};
     answer(1, true, CAUSE_NONE);
-    size_t before = n_started, rounds_of_2 = 0;
-    for (int step = 0; step < 100; step++) {
-        loop_clock_advance(SEC);
-        for (size_t i = before; i < n_started; i++) {
-            assert_ptr_equal(started_for[i], &peer_store[1]); /* peer 1 is never polled again */
-            if (probes[i].live) {
-                answer(i, true, CAUSE_NONE);
-                rounds_of_2++;
-            }
-        }
-    }
+    /* the model says nothing of it: the pace travels through the sink alone */
+    assert_false(peer_store[0].kod_stopped);
+    assert_int_equal(peer_store[1].poll_multiplier, 0);
+    size_t rounds[2] = {0, 0};
+    run_for(100, rounds, 2);
+    assert_int_equal(rounds[0], 0); /* peer 1 is never polled again */
     /* 100 s at 10 s x 2 (+-5 %): five rounds, where RATE-less polling would give ten */
-    assert_true(rounds_of_2 >= 4 && rounds_of_2 <= 6);
+    assert_true(rounds[1] >= 4 && rounds[1] <= 6);
+    /* a second RATE doubles it again: 20 s -> 40 s */
+    pace_for[1].poll_multiplier = 4;
+    size_t again[2] = {0, 0};
+    run_for(25, again, 2); /* the round planned at 20 s still runs; it answers RATE x4 */
+    size_t later[2] = {0, 0};
+    run_for(120, later, 2);
+    assert_true(later[1] >= 2 && later[1] <= 4); /* every 40 s (+-5 %) */
+}
+
+/* A new configuration (engine_stop, then engine_start on the new model) starts every peer over
+ * at the normal pace: a stopped server is polled again, a slowed one at the interval. */
+static void test_config_change_restarts_polling(void **state)
+{
+    (void)state;
+    build(2, false);
+    engine_start(&model, cfg);
+    loop_clock_advance(10 * SEC);
+    pace_for[0] = (struct smsa_pace){.stopped = true, .poll_multiplier = 1};
+    answer(0, true, CAUSE_NONE);
+    pace_for[1] = (struct smsa_pace){.stopped = false, .poll_multiplier = 64};
+    answer(1, true, CAUSE_NONE);
+    size_t rounds[2] = {0, 0};
+    run_for(60, rounds, 2);
+    assert_int_equal(rounds[0] + rounds[1], 0);
+    /* the core starts its verdicts over too (carry-over resets them) */
+    pace_for[0] = pace_for[1] = (struct smsa_pace){.stopped = false, .poll_multiplier = 1};
+    engine_stop(&model);
+    engine_start(&model, cfg);
+    size_t after[2] = {0, 0};
+    run_for(60, after, 2);
+    /* 60 s at 10 s: about six rounds each */
+    assert_true(after[0] >= 5 && after[0] <= 7);
+    assert_true(after[1] >= 5 && after[1] <= 7);
 }
 
 static unsigned once_done_calls;
@@ -395,6 +452,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_resolution_failure_reaches_the_core, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kod_stop_and_rate_slow_down, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_change_restarts_polling, setup, teardown),
         cmocka_unit_test_setup_teardown(test_once_runs_every_peer_at_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
