@@ -29,6 +29,9 @@ int core_model_init(const struct cfg *c);
 void core_model_fini(void);
 /* m (zeroed) from c: flows and their peers, links, update sources, appliances, numbered. */
 int core_model_build(struct smsa_model *m, const struct cfg *c);
+/* The learned group of a peer's fields (model.h) from `from` into `to`, whose identity stays;
+ * the address set moves (from has none after). */
+void core_peer_take_learned(struct smsa_peer *to, struct smsa_peer *from);
 void core_model_carry_over(struct smsa_model *next, struct smsa_model *old);
 void core_model_free(struct smsa_model *m);
 /* A peer whose host is an address literal has its one address from the start. */

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,6 +339,15 @@ static bool same_peer(const struct smsa_peer *a, const struct smsa_peer *b)
            ((!a->label && !b->label) || (a->label && b->label && !strcmp(a->label, b->label)));
 }
 
+void core_peer_take_learned(struct smsa_peer *to, struct smsa_peer *from)
+{
+    /* the learned group is the struct's tail, from listening_on to the end (model.h) */
+    size_t at = offsetof(struct smsa_peer, listening_on);
+    memcpy((char *)to + at, (const char *)from + at, sizeof(*to) - at);
+    from->addrs = NULL; /* moved */
+    from->n_addrs = 0;
+}
+
 /* Keeps what was learnt about peers and links that the new configuration still has; their
  * indexes come from the identity map, not from here. */
 void core_model_carry_over(struct smsa_model *next, struct smsa_model *old)
@@ -356,26 +366,13 @@ void core_model_carry_over(struct smsa_model *next, struct smsa_model *old)
             }
             if (!op)
                 continue;
-            char *host = np->host, *via_proxy = np->via_proxy, *proxy_host = np->proxy_host;
-            const char *label = np->label;
             /* Identity comes from the new model (number_model ran): a link index reset here
              * would leave the link without its peer, and its transitions unreported. */
-            unsigned index = np->index, update_index = np->update_index,
-                     link_index = np->link_index;
-            *np = *op;
-            np->host = host;
-            np->via_proxy = via_proxy;
-            np->proxy_host = proxy_host;
-            np->label = label;
-            np->index = index;
-            np->update_index = update_index;
-            np->link_index = link_index;
+            core_peer_take_learned(np, op);
             /* a Kiss-o'-Death holds until the configuration changes: the engine starts
              * every peer over at the normal pace, and so does its verdict here */
             np->kod_stopped = false;
             np->poll_multiplier = 1;
-            op->addrs = NULL; /* moved */
-            op->n_addrs = 0;
         }
         if (nf->state != ST_NOT_APPLICABLE && nf->state != ST_DISABLED &&
             nf->state != ST_UNCONFIGURED && of->state != ST_NOT_APPLICABLE &&

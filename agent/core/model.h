@@ -100,7 +100,14 @@ struct smsa_addr {
     struct smsa_tls tls;
 };
 
+/* A peer has two groups of fields. Its identity comes from the configuration and is set when
+ * the model is built: what to check, where, and under which indexes. Its learned state comes
+ * from probe results: the verdicts, counters, addresses, certificate and NTP facts. When a new
+ * configuration keeps a peer, its learned state carries over (core_peer_take_learned) and its
+ * identity is the new model's. Every field from `listening_on` to the end is learned state:
+ * a new field goes into the group it belongs to. */
 struct smsa_peer {
+    /* ---- identity (from the configuration) ---- */
     unsigned flow_id;
     unsigned index; /* within the flow, 1-based; tied to the peer's identity, kept across
                      * restarts, never given to another identity */
@@ -115,6 +122,13 @@ struct smsa_peer {
     unsigned appliance_index;
     unsigned update_index; /* > 0: position in cfg.updates, 1-based */
     bool enabled;          /* false: a disabled update source, not probed */
+    /* Update flows checked through probe.http_proxy: "host:port" of the proxy as configured,
+     * and its host and port, whose addresses are the ones probed; NULL when direct. */
+    char *via_proxy;
+    char *proxy_host;
+    uint16_t proxy_port;
+
+    /* ---- learned state (from probe results; carried over) ---- */
     /* Inbound checks: the local addresses the port listens on, space-separated. */
     char listening_on[256];
 
@@ -134,13 +148,9 @@ struct smsa_peer {
     /* TLS checks: the certificate of the address whose certificate expires first; its expiry
      * field is the threshold last announced for this peer. */
     struct smsa_tls tls;
-    /* Update flows checked through probe.http_proxy: "host:port" of the proxy as configured,
-     * and its host and port, whose addresses are the ones probed; NULL when direct. */
-    char *via_proxy;
-    char *proxy_host;
-    uint16_t proxy_port;
 
-    /* NTP servers: the best reply of the last round, and Kiss-o'-Death handling. */
+    /* NTP servers: the best reply of the last round, and Kiss-o'-Death handling (which, unlike
+     * the rest, starts over with every configuration). */
     struct smsa_ntp_result ntp;
     bool kod_stopped;         /* DENY or RSTR: not polled again until the configuration changes */
     unsigned poll_multiplier; /* RATE doubles it (1, 2, 4, ... 64) */

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "core.h"
+#include "core_internal.h"
 #include "event_log.h"
 #include "log.h"
 #include "loop.h"
@@ -421,6 +422,168 @@ static void test_kiss_of_death_is_decided_by_the_core(void **state)
     assert_int_equal(last(EV_NTP)->new_state, ST_DOWN);
 }
 
+/* The core restarted on a configuration saved in a fresh folder, so that changes persist. */
+static void start_with_file(struct cfg *c, char *dir, char *path, size_t size)
+{
+    core_fini();
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, size, "%s/smsa-agent.json", dir);
+    free(c->state_dir);
+    c->state_dir = strdup(dir);
+    assert_int_equal(core_init(c, path, NULL), 0);
+    assert_int_equal(core_subscribe(collect, NULL), 0);
+}
+
+static void remove_folder(const char *dir, const char *path)
+{
+    char state_file[300];
+    snprintf(state_file, sizeof(state_file), "%s/indexes.json", dir);
+    unlink(state_file);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* A peer the new configuration keeps: its learned state carries over, its identity (here the
+ * position among the update sources, and every string) is the new configuration's. */
+static void test_carry_over_keeps_learned_state_takes_new_identity(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/smsa-core-XXXXXX", path[256];
+    start_with_file(test_config(ROLE_CONTROL_CENTER), dir, path, sizeof(path));
+    const struct smsa_model *m = core_model();
+    assert_true(m->n_updates >= 5);
+    struct smsa_peer *p = m->updates[4];
+    assert_string_equal(p->host, "liveupdate.symantec.com");
+    struct sockaddr_storage ss;
+    socklen_t len;
+    addr4(&ss, &len, "192.0.2.5");
+    core_set_addresses(p, &ss, &len, 1);
+    feed(p, true, CAUSE_NONE);
+    feed(p, true, CAUSE_NONE);
+    assert_int_equal(p->state, ST_UP);
+
+    /* a new antivirus source first: every other source moves one place down */
+    struct cfg *next = cfg_clone(core_config());
+    next->updates = realloc(next->updates, (next->n_updates + 1) * sizeof(*next->updates));
+    memmove(&next->updates[1], &next->updates[0], next->n_updates * sizeof(*next->updates));
+    next->updates[0] = (struct cfg_update){strdup("antivirus"), strdup("av.example.net"), 80, true};
+    next->n_updates++;
+    struct cfg_error err;
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(core_change(next, &err), 0);
+
+    const struct smsa_peer *q = m->updates[5];
+    assert_int_equal(q->update_index, 6);
+    assert_string_equal(q->host, "liveupdate.symantec.com");
+    assert_ptr_equal(q->label, core_config()->updates[5].purpose);
+    assert_int_equal(q->state, ST_UP);
+    assert_int_equal(q->checks, 2);
+    assert_int_equal(q->n_addrs, 1);
+    assert_string_equal(q->addrs[0].text, "192.0.2.5");
+    assert_int_equal(m->updates[0]->state, ST_UNKNOWN); /* the new one learnt nothing yet */
+    assert_int_equal(m->updates[0]->checks, 0);
+    core_fini();
+    remove_folder(dir, path);
+}
+
+/* The one copy of the learned group: every learned field, no identity field. */
+static void test_take_learned_copies_the_learned_group_only(void **state)
+{
+    (void)state;
+    struct smsa_addr addrs[1] = {{.rtt_us = 5}};
+    char old_host[] = "old.example.net", new_host[] = "new.example.net";
+    struct smsa_peer old = {.flow_id = 9,
+                            .index = 3,
+                            .host = old_host,
+                            .port = 389,
+                            .kind = PROBE_TCP,
+                            .label = "old",
+                            .update_index = 2,
+                            .appliance_index = 4,
+                            .enabled = true,
+                            .state = ST_DOWN,
+                            .cause = CAUSE_REFUSED,
+                            .rtt_us = 1200,
+                            .checks = 7,
+                            .failures = 5,
+                            .down_count = 1,
+                            .addrs = addrs,
+                            .n_addrs = 1,
+                            .addrset_changes = 2,
+                            .kod_stopped = true,
+                            .poll_multiplier = 8};
+    snprintf(old.detail, sizeof(old.detail), "connection refused");
+    snprintf(old.listening_on, sizeof(old.listening_on), "0.0.0.0");
+    old.tls.days_left = 30;
+    old.ntp.stratum = 2;
+    struct smsa_peer next = {.flow_id = 9,
+                             .index = 5,
+                             .host = new_host,
+                             .port = 636,
+                             .kind = PROBE_TLS,
+                             .label = "new",
+                             .update_index = 1,
+                             .appliance_index = 6,
+                             .enabled = false,
+                             .state = ST_UNKNOWN,
+                             .rtt_us = -1,
+                             .poll_multiplier = 1};
+    core_peer_take_learned(&next, &old);
+    /* identity: the new model's */
+    assert_int_equal(next.index, 5);
+    assert_ptr_equal(next.host, new_host);
+    assert_int_equal(next.port, 636);
+    assert_int_equal(next.kind, PROBE_TLS);
+    assert_string_equal(next.label, "new");
+    assert_int_equal(next.update_index, 1);
+    assert_int_equal(next.appliance_index, 6);
+    assert_false(next.enabled);
+    /* learned: the old one's, the addresses moved */
+    assert_int_equal(next.state, ST_DOWN);
+    assert_int_equal(next.cause, CAUSE_REFUSED);
+    assert_string_equal(next.detail, "connection refused");
+    assert_string_equal(next.listening_on, "0.0.0.0");
+    assert_int_equal(next.rtt_us, 1200);
+    assert_int_equal(next.checks, 7);
+    assert_int_equal(next.failures, 5);
+    assert_int_equal(next.down_count, 1);
+    assert_int_equal(next.addrset_changes, 2);
+    assert_int_equal(next.tls.days_left, 30);
+    assert_int_equal(next.ntp.stratum, 2);
+    assert_ptr_equal(next.addrs, addrs);
+    assert_int_equal(next.n_addrs, 1);
+    assert_null(old.addrs);
+    assert_int_equal(old.n_addrs, 0);
+}
+
+/* A Kiss-o'-Death holds until the configuration changes; the verdict it gave stays. */
+static void test_kiss_of_death_ends_with_the_configuration(void **state)
+{
+    (void)state;
+    struct cfg *c = test_config(ROLE_CONTROL_CENTER);
+    c->ntp_enabled = true;
+    c->ntp_servers.items = calloc(1, sizeof(*c->ntp_servers.items));
+    c->ntp_servers.items[0].host = strdup("127.0.0.9");
+    c->ntp_servers.n = 1;
+    char dir[] = "/tmp/smsa-core-XXXXXX", path[256];
+    start_with_file(c, dir, path, sizeof(path));
+    struct smsa_peer *p = core_model()->flows[CAT_FLOW_NTP - 1].peers[0];
+    kiss(p, "RATE");
+    assert_true(kiss(p, "DENY").stopped);
+    struct cfg_error err;
+    memset(&err, 0, sizeof(err));
+    struct cfg *next = cfg_clone(core_config());
+    next->probe.timeout_ms++;
+    assert_int_equal(core_change(next, &err), 0);
+    p = core_model()->flows[CAT_FLOW_NTP - 1].peers[0];
+    assert_false(p->kod_stopped);
+    assert_int_equal(p->poll_multiplier, 1);
+    assert_int_equal(p->state, ST_DOWN); /* learnt: until a round says otherwise */
+    assert_int_equal(p->cause, CAUSE_KISS_OF_DEATH);
+    core_fini();
+    remove_folder(dir, path);
+}
+
 /* What the log holds of the rounds run while fd 2 is a file: the test's own stderr is put back. */
 static void log_of(void (*run)(struct smsa_peer *), struct smsa_peer *p, char *out, size_t size)
 {
@@ -487,6 +650,11 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_kiss_of_death_is_decided_by_the_core, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_lines_are_a_subscriber, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carry_over_keeps_learned_state_takes_new_identity,
+                                        setup, teardown),
+        cmocka_unit_test(test_take_learned_copies_the_learned_group_only),
+        cmocka_unit_test_setup_teardown(test_kiss_of_death_ends_with_the_configuration, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
