@@ -1,0 +1,285 @@
+/* Probe results into state and events (core_state.c and the event bus, core_events.c, included
+ * with a model built by hand): a peer's hysteresis, the link events it drives, flows and the
+ * overall state. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../agent/core/core_events.c"
+#include "../../agent/core/core_state.c"
+
+/* What core.c owns in the daemon. */
+struct smsa_model core_m;
+struct cfg *core_running;
+
+#define SEC 1000000LL
+
+#define MAX_EVENTS 64
+static struct smsa_event events[MAX_EVENTS];
+static size_t n_events;
+
+static void collect(const struct smsa_event *ev, void *arg)
+{
+    (void)arg;
+    if (n_events < MAX_EVENTS)
+        events[n_events++] = *ev;
+}
+
+static size_t count(enum smsa_event_kind kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < n_events; i++)
+        n += events[i].kind == kind;
+    return n;
+}
+
+static const struct smsa_event *last(enum smsa_event_kind kind)
+{
+    for (size_t i = n_events; i > 0; i--)
+        if (events[i - 1].kind == kind)
+            return &events[i - 1];
+    return NULL;
+}
+
+/* A Control Center with one scanner link (flow 11) and two LDAP servers (flow 9), each with one
+ * literal address; every other flow unconfigured. */
+static struct smsa_peer scanner, ldap1, ldap2;
+static struct smsa_peer *link_peers[1] = {&scanner}, *ldap_peers[2] = {&ldap1, &ldap2};
+static struct smsa_link links[1];
+
+static void peer_at(struct smsa_peer *p, unsigned flow, unsigned index, const char *host,
+                    const char *address)
+{
+    *p = (struct smsa_peer){.flow_id = flow,
+                            .index = index,
+                            .host = (char *)host,
+                            .port = cat_flow(flow)->port,
+                            .kind = PROBE_TCP,
+                            .enabled = true,
+                            .state = ST_UNKNOWN,
+                            .rtt_us = -1,
+                            .poll_multiplier = 1};
+    struct sockaddr_storage ss = {0};
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    s4->sin_family = AF_INET;
+    inet_pton(AF_INET, address, &s4->sin_addr);
+    socklen_t len = sizeof(*s4);
+    core_set_addresses(p, &ss, &len, 1);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    assert_int_equal(loop_init(), 0);
+    loop_clock_set(100 * SEC, 1700000000 * SEC);
+    core_running = cfg_defaults();
+    assert_non_null(core_running);
+    core_running->probe.fail_threshold = 3;
+    core_running->probe.recover_threshold = 2;
+    memset(&core_m, 0, sizeof(core_m));
+    core_m.cfg = core_running;
+    for (unsigned id = 1; id <= CAT_NFLOWS; id++) {
+        core_m.flows[id - 1].def = cat_flow(id);
+        core_m.flows[id - 1].state = ST_UNCONFIGURED;
+    }
+    struct smsa_flow *lf = &core_m.flows[CAT_FLOW_LINK_CC - 1];
+    lf->state = ST_UNKNOWN;
+    lf->peers = link_peers;
+    lf->n_peers = 1;
+    peer_at(&scanner, CAT_FLOW_LINK_CC, 1, "scanner1.example.net", "192.0.2.11");
+    scanner.label = "scanner1";
+    scanner.link_index = 1;
+    links[0] = (struct smsa_link){.index = 1, .name = "scanner1", .peer = &scanner};
+    core_m.links = links;
+    core_m.n_links = 1;
+    struct smsa_flow *df = &core_m.flows[CAT_FLOW_LDAP - 1];
+    df->state = ST_UNKNOWN;
+    df->peers = ldap_peers;
+    df->n_peers = 2;
+    peer_at(&ldap1, CAT_FLOW_LDAP, 1, "192.0.2.21", "192.0.2.21");
+    peer_at(&ldap2, CAT_FLOW_LDAP, 2, "192.0.2.22", "192.0.2.22");
+    core_state_settle(); /* as after an apply */
+    n_events = 0;
+    assert_int_equal(core_subscribe(collect, NULL), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    free(scanner.addrs);
+    free(ldap1.addrs);
+    free(ldap2.addrs);
+    core_events_fini();
+    cfg_free(core_running);
+    core_running = NULL;
+    loop_fini();
+    return 0;
+}
+
+static struct smsa_pace round_of(struct smsa_peer *p, bool ok, enum smsa_cause cause)
+{
+    struct probe_addr_result r = {.ok = ok, .cause = ok ? CAUSE_NONE : cause, .rtt_us = 900};
+    if (!ok)
+        snprintf(r.detail, sizeof(r.detail), "%s", smsa_cause_name(cause));
+    return core_round_done(p, &r, 1);
+}
+
+/* Up after recover_threshold (2) successes, down after fail_threshold (3) failures; each
+ * transition one event; a down peer failing for another reason is news too. */
+static void test_hysteresis_transitions(void **state)
+{
+    (void)state;
+    round_of(&ldap1, true, CAUSE_NONE);
+    assert_int_equal(ldap1.state, ST_UNKNOWN);
+    assert_int_equal(count(EV_PEER), 0);
+    round_of(&ldap1, true, CAUSE_NONE);
+    assert_int_equal(ldap1.state, ST_UP);
+    assert_int_equal(count(EV_PEER), 1);
+    assert_int_equal(last(EV_PEER)->old_state, ST_UNKNOWN);
+    assert_int_equal(last(EV_PEER)->new_state, ST_UP);
+    assert_string_equal(last(EV_PEER)->address, "192.0.2.21");
+
+    round_of(&ldap1, false, CAUSE_REFUSED);
+    round_of(&ldap1, false, CAUSE_REFUSED);
+    assert_int_equal(ldap1.state, ST_UP); /* inside the hysteresis: nothing to tell */
+    assert_int_equal(count(EV_PEER), 1);
+    round_of(&ldap1, false, CAUSE_REFUSED);
+    assert_int_equal(ldap1.state, ST_DOWN);
+    assert_int_equal(ldap1.down_count, 1);
+    assert_int_equal(count(EV_PEER), 2);
+    assert_int_equal(last(EV_PEER)->cause, CAUSE_REFUSED);
+    assert_string_equal(last(EV_PEER)->detail, "refused");
+
+    round_of(&ldap1, false, CAUSE_REFUSED);
+    assert_int_equal(count(EV_PEER), 2); /* the same failure again: no repeat */
+    round_of(&ldap1, false, CAUSE_TIMEOUT);
+    assert_int_equal(count(EV_PEER), 3); /* another cause: news */
+    assert_int_equal(last(EV_PEER)->old_state, ST_DOWN);
+    assert_int_equal(last(EV_PEER)->cause, CAUSE_TIMEOUT);
+    assert_int_equal(ldap1.down_count, 1);
+
+    round_of(&ldap1, true, CAUSE_NONE);
+    assert_int_equal(ldap1.state, ST_DOWN);
+    round_of(&ldap1, true, CAUSE_NONE);
+    assert_int_equal(ldap1.state, ST_UP);
+    assert_int_equal(ldap1.cause, CAUSE_NONE);
+    assert_int_equal(last(EV_PEER)->old_state, ST_DOWN);
+    assert_int_equal(last(EV_PEER)->new_state, ST_UP);
+    assert_int_equal(ldap1.checks, 9);
+    assert_int_equal(ldap1.failures, 5);
+    /* the events are numbered in the order raised */
+    for (size_t i = 1; i < n_events; i++)
+        assert_int_equal(events[i].seq, events[i - 1].seq + 1);
+}
+
+/* A link follows its peer's hysteresis: one event down (with the cause and the address that
+ * failed), one up (with no cause), none between. */
+static void test_link_down_and_up_events(void **state)
+{
+    (void)state;
+    round_of(&scanner, true, CAUSE_NONE);
+    assert_int_equal(count(EV_LINK), 0);
+    round_of(&scanner, true, CAUSE_NONE);
+    assert_int_equal(count(EV_LINK), 1);
+    assert_int_equal(links[0].state, ST_UP);
+    assert_int_equal(last(EV_LINK)->new_state, ST_UP);
+    assert_string_equal(last(EV_LINK)->name, "scanner1");
+
+    for (int i = 0; i < 3; i++)
+        round_of(&scanner, false, CAUSE_UNREACHABLE);
+    assert_int_equal(count(EV_LINK), 2);
+    const struct smsa_event *ev = last(EV_LINK);
+    assert_int_equal(ev->link_index, 1);
+    assert_int_equal(ev->old_state, ST_UP);
+    assert_int_equal(ev->new_state, ST_DOWN);
+    assert_int_equal(ev->cause, CAUSE_UNREACHABLE);
+    assert_string_equal(ev->address, "192.0.2.11");
+    assert_int_equal(links[0].state, ST_DOWN);
+    assert_int_equal(links[0].cause, CAUSE_UNREACHABLE);
+    assert_int_equal(links[0].down_count, 1);
+    round_of(&scanner, false, CAUSE_TIMEOUT);
+    assert_int_equal(count(EV_LINK), 2); /* still down: the link does not repeat itself */
+
+    round_of(&scanner, true, CAUSE_NONE);
+    round_of(&scanner, true, CAUSE_NONE);
+    assert_int_equal(count(EV_LINK), 3);
+    assert_int_equal(last(EV_LINK)->new_state, ST_UP);
+    assert_int_equal(last(EV_LINK)->cause, CAUSE_NONE);
+    assert_string_equal(last(EV_LINK)->detail, "");
+    assert_int_equal(links[0].cause, CAUSE_NONE);
+    assert_int_equal(links[0].down_count, 1);
+}
+
+/* Flows from their peers, the overall state from the flows with a verdict: up when all are
+ * up, down when all are down, degraded between, unknown before any verdict. */
+static void test_flow_and_overall_state(void **state)
+{
+    (void)state;
+    const struct smsa_flow *ldap = &core_m.flows[CAT_FLOW_LDAP - 1];
+    assert_int_equal(core_m.overall, ST_UNKNOWN);
+    round_of(&scanner, true, CAUSE_NONE);
+    round_of(&scanner, true, CAUSE_NONE);
+    assert_int_equal(core_m.overall, ST_UP); /* the one flow with a verdict is up */
+    assert_int_equal(ldap->state, ST_UNKNOWN);
+
+    for (int i = 0; i < 3; i++)
+        round_of(&ldap1, false, CAUSE_REFUSED);
+    assert_int_equal(ldap->state, ST_DOWN); /* ldap2 has no verdict yet: it does not count */
+    assert_int_equal(core_m.overall, ST_DEGRADED);
+    assert_int_equal(last(EV_FLOW)->flow_id, CAT_FLOW_LDAP);
+    assert_int_equal(last(EV_FLOW)->new_state, ST_DOWN);
+
+    round_of(&ldap2, true, CAUSE_NONE);
+    round_of(&ldap2, true, CAUSE_NONE);
+    assert_int_equal(ldap->state, ST_DEGRADED); /* one server up, one down */
+    assert_int_equal(last(EV_FLOW)->new_state, ST_DEGRADED);
+    assert_int_equal(core_m.overall, ST_DEGRADED);
+
+    for (int i = 0; i < 3; i++) {
+        round_of(&ldap2, false, CAUSE_TIMEOUT);
+        round_of(&scanner, false, CAUSE_TIMEOUT);
+    }
+    assert_int_equal(ldap->state, ST_DOWN);
+    assert_int_equal(core_m.overall, ST_DOWN);
+
+    size_t flows_before = count(EV_FLOW);
+    round_of(&ldap1, true, CAUSE_NONE);
+    round_of(&ldap1, true, CAUSE_NONE);
+    round_of(&ldap2, true, CAUSE_NONE);
+    round_of(&ldap2, true, CAUSE_NONE);
+    round_of(&scanner, true, CAUSE_NONE);
+    round_of(&scanner, true, CAUSE_NONE);
+    assert_int_equal(core_m.overall, ST_UP);
+    /* LDAP: down -> degraded -> up; the link flow: down -> up */
+    assert_int_equal(count(EV_FLOW) - flows_before, 3);
+}
+
+/* Every result makes the model newer (a face's ETag), and every event counts. */
+static void test_generation_and_counters(void **state)
+{
+    (void)state;
+    uint64_t g = core_m.generation;
+    round_of(&ldap1, false, CAUSE_REFUSED);
+    assert_true(core_m.generation > g);
+    assert_int_equal(core_m.probes_total, 1);
+    assert_int_equal(core_m.probe_failures_total, 1);
+    assert_int_equal(core_m.events_total, n_events);
+    core_round_failed(&ldap1, CAUSE_DNS_FAILURE, "no address");
+    assert_int_equal(core_m.probes_total, 2);
+    assert_int_equal(core_m.probe_failures_total, 2);
+    assert_int_equal(ldap1.cause, CAUSE_DNS_FAILURE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_hysteresis_transitions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_down_and_up_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flow_and_overall_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_generation_and_counters, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
