@@ -342,17 +342,21 @@ static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum sms
     enum smsa_state s = p->hyst.verdict == HYST_UP     ? up_state
                         : p->hyst.verdict == HYST_DOWN ? ST_DOWN
                                                        : ST_UNKNOWN;
-    enum smsa_cause new_cause = s == ST_UP ? CAUSE_NONE : cause;
+    /* A down peer that answers, short of recover_threshold, is still down for the reason it
+     * went down: an answer is no cause, and no news until the peer is up again. */
+    bool held = s == ST_DOWN && p->state == ST_DOWN && any_ok;
+    enum smsa_cause new_cause = held ? p->cause : s == ST_UP ? CAUSE_NONE : cause;
     if (s == ST_UNKNOWN)
         new_cause = any_ok ? CAUSE_NONE : cause;
     /* a transition, or a down/degraded peer failing for another reason */
     bool changed = s != p->state || ((s == ST_DOWN || s == ST_DEGRADED) && new_cause != p->cause);
     enum smsa_state old = p->state;
     p->cause = new_cause;
-    snprintf(p->detail, sizeof(p->detail), "%s",
-             new_cause != CAUSE_NONE ? detail
-             : any_ok                ? ok_detail
-                                     : "");
+    if (!held)
+        snprintf(p->detail, sizeof(p->detail), "%s",
+                 new_cause != CAUSE_NONE ? detail
+                 : any_ok                ? ok_detail
+                                         : "");
     core_m.generation++;
     if (changed) {
         p->state = s;

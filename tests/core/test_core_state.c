@@ -163,6 +163,10 @@ static void test_hysteresis_transitions(void **state)
 
     round_of(&ldap1, true, CAUSE_NONE);
     assert_int_equal(ldap1.state, ST_DOWN);
+    /* one answer short of recover_threshold: still down for the same reason, and no news */
+    assert_int_equal(count(EV_PEER), 3);
+    assert_int_equal(ldap1.cause, CAUSE_TIMEOUT);
+    assert_string_equal(ldap1.detail, "timeout");
     round_of(&ldap1, true, CAUSE_NONE);
     assert_int_equal(ldap1.state, ST_UP);
     assert_int_equal(ldap1.cause, CAUSE_NONE);
