@@ -25,6 +25,62 @@
 /* RFC 4253 §4.2: the identification line is at most 255 characters with its CR LF. */
 #define SSH_IDENT_MAX 255
 
+/* Every system call of a probe and its place on the loop, in one table: the daemon uses
+ * sys_io; tests/core/test_probe.c includes this file and puts a script in its place, while
+ * the timers stay the loop's (on its virtual clock there). */
+struct probe_io {
+    int (*open)(int family, int type); /* a non-blocking socket, options set */
+    int (*connect)(int fd, const struct sockaddr *addr, socklen_t len);
+    int (*sock_error)(int fd); /* SO_ERROR: how a non-blocking connect ended */
+    ssize_t (*send)(int fd, const void *buf, size_t len, int flags);
+    ssize_t (*recv)(int fd, void *buf, size_t len, int flags);
+    icmp_err_recvmsg_fn recvmsg; /* the error queue (icmp_err_read) */
+    int (*close)(int fd);
+    int (*watch)(int fd, unsigned events, loop_fd_cb cb, void *arg);
+    int (*rewatch)(int fd, unsigned events);
+    void (*unwatch)(int fd);
+};
+
+static int sys_open(int family, int type)
+{
+    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (type == SOCK_STREAM) {
+        /* close with RST: the closing side would otherwise keep every probe's port in
+         * TIME_WAIT for 60 s, and a thousand probes a second would exhaust the ephemeral
+         * range */
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    }
+    /* without it the ICMP error is lost or reduced to an errno: UDP would time out */
+    icmp_err_enable(fd, family);
+    return fd;
+}
+
+static int sys_sock_error(int fd)
+{
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    return err;
+}
+
+static const struct probe_io sys_io = {
+    .open = sys_open,
+    .connect = connect,
+    .sock_error = sys_sock_error,
+    .send = send,
+    .recv = recv,
+    .recvmsg = recvmsg,
+    .close = close,
+    .watch = loop_fd_add,
+    .rewatch = loop_fd_modify,
+    .unwatch = loop_fd_remove,
+};
+static const struct probe_io *io = &sys_io;
+
 struct probe {
     enum smsa_probe_kind kind;
     int fd;
@@ -79,8 +135,8 @@ static void release(struct probe *pr)
 {
     loop_timer_stop(&pr->timer);
     if (pr->fd >= 0) {
-        loop_fd_remove(pr->fd);
-        close(pr->fd);
+        io->unwatch(pr->fd);
+        io->close(pr->fd);
     }
     tlsp_free(pr->tls);
     free(pr->buf);
@@ -128,8 +184,8 @@ static void finish(struct probe *pr, bool ok, enum smsa_cause cause)
     tlsp_free(pr->tls);
     pr->tls = NULL;
     if (pr->fd >= 0) {
-        loop_fd_remove(pr->fd);
-        close(pr->fd);
+        io->unwatch(pr->fd);
+        io->close(pr->fd);
         pr->fd = -1;
     }
     loop_timer_start(&pr->timer, 0, deliver, pr);
@@ -171,7 +227,7 @@ static void fail_errno(struct probe *pr, int err)
 {
     enum smsa_cause cause;
     char why[SMSA_DETAIL_TEXT];
-    if (pr->fd >= 0 && icmp_err_read(pr->fd, &pr->dest, &cause, why, sizeof(why))) {
+    if (pr->fd >= 0 && icmp_err_read(pr->fd, io->recvmsg, &pr->dest, &cause, why, sizeof(why))) {
         fail(pr, cause, "%s", why);
         return;
     }
@@ -187,7 +243,8 @@ static void recv_failed(struct probe *pr, unsigned events, int err)
     char why[SMSA_DETAIL_TEXT];
     if (err != EAGAIN && err != EINTR)
         fail_errno(pr, err);
-    else if ((events & LOOP_ERROR) && icmp_err_read(pr->fd, &pr->dest, &cause, why, sizeof(why)))
+    else if ((events & LOOP_ERROR) &&
+             icmp_err_read(pr->fd, io->recvmsg, &pr->dest, &cause, why, sizeof(why)))
         fail(pr, cause, "%s", why);
 }
 
@@ -313,7 +370,7 @@ static const char *ehlo_name(void)
 static bool send_line(struct probe *pr, const char *line)
 {
     size_t n = strlen(line);
-    ssize_t w = send(pr->fd, line, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t w = io->send(pr->fd, line, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (w < 0) {
         fail_errno(pr, errno);
         return false;
@@ -346,7 +403,7 @@ static bool greeting_proved(struct probe *pr, const char *fmt, ...)
 static void on_smtp_reply(int fd, unsigned events, void *arg)
 {
     struct probe *pr = arg;
-    ssize_t n = recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
+    ssize_t n = io->recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
     if (n < 0) {
         if (errno != EAGAIN && errno != EINTR && greeting_proved(pr, "EHLO: %s", strerror(errno)))
             return;
@@ -385,7 +442,7 @@ static void on_smtp_reply(int fd, unsigned events, void *arg)
         return;
     }
     /* be polite; a failed QUIT changes nothing */
-    (void)!send(fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)!io->send(fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
     finish(pr, true, CAUSE_NONE);
 }
 
@@ -395,10 +452,10 @@ static void send_ehlo(struct probe *pr)
     snprintf(line, sizeof(line), "EHLO %s\r\n", ehlo_name());
     pr->len = 0;
     pr->waiting = "no EHLO reply";
-    loop_fd_remove(pr->fd);
+    io->unwatch(pr->fd);
     if (!send_line(pr, line))
         return;
-    if (loop_fd_add(pr->fd, LOOP_READ, on_smtp_reply, pr) < 0)
+    if (io->watch(pr->fd, LOOP_READ, on_smtp_reply, pr) < 0)
         fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 
@@ -410,7 +467,7 @@ static ssize_t read_more(struct probe *pr, int fd, unsigned events)
         fail(pr, CAUSE_ERROR, "out of memory");
         return -1;
     }
-    ssize_t n = recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
+    ssize_t n = io->recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
     if (n < 0)
         recv_failed(pr, events, errno);
     return n;
@@ -432,7 +489,7 @@ static void on_greeting(int fd, unsigned events, void *arg)
         send_ehlo(pr);
     } else if (st > 0) {
         /* be polite; a failed QUIT changes nothing */
-        (void)!send(fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)!io->send(fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
         finish(pr, true, CAUSE_NONE);
     } else if (st < 0) {
         fail_greeting(pr);
@@ -557,7 +614,7 @@ static void send_http_request(struct probe *pr)
         fail(pr, CAUSE_ERROR, "host name too long");
         return;
     }
-    ssize_t w = send(pr->fd, req, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t w = io->send(pr->fd, req, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (w < 0) {
         fail_errno(pr, errno);
         return;
@@ -577,7 +634,7 @@ static void on_tls(int fd, unsigned events, void *arg)
         finish(pr, true, CAUSE_NONE);
         return;
     case 0:
-        if (loop_fd_modify(fd, want_write ? LOOP_WRITE : LOOP_READ) < 0)
+        if (io->rewatch(fd, want_write ? LOOP_WRITE : LOOP_READ) < 0)
             fail(pr, CAUSE_ERROR, "cannot watch the socket");
         return;
     default:
@@ -589,14 +646,14 @@ static void on_tls(int fd, unsigned events, void *arg)
 static void start_tls(struct probe *pr)
 {
     char why[SMSA_DETAIL_TEXT];
-    loop_fd_remove(pr->fd);
+    io->unwatch(pr->fd);
     pr->waiting = "no TLS handshake";
     pr->tls = tlsp_new(pr->fd, pr->host, why, sizeof(why));
     if (!pr->tls) {
         fail(pr, CAUSE_ERROR, "TLS: %s", why);
         return;
     }
-    if (loop_fd_add(pr->fd, LOOP_WRITE, on_tls, pr) < 0)
+    if (io->watch(pr->fd, LOOP_WRITE, on_tls, pr) < 0)
         fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 
@@ -606,16 +663,16 @@ static void start_service(struct probe *pr)
     int fd = pr->fd;
     pr->len = 0;
     if (pr->kind == PROBE_SMTP || pr->kind == PROBE_FTP) {
-        loop_fd_remove(fd);
-        if (loop_fd_add(fd, LOOP_READ, on_greeting, pr) < 0)
+        io->unwatch(fd);
+        if (io->watch(fd, LOOP_READ, on_greeting, pr) < 0)
             fail(pr, CAUSE_ERROR, "cannot watch the socket");
         return;
     }
     if (pr->kind == PROBE_SSH || pr->kind == PROBE_HTTP) {
-        loop_fd_remove(fd);
+        io->unwatch(fd);
         if (pr->kind == PROBE_HTTP)
             send_http_request(pr);
-        if (!pr->done && loop_fd_add(fd, LOOP_READ, on_answer, pr) < 0)
+        if (!pr->done && io->watch(fd, LOOP_READ, on_answer, pr) < 0)
             fail(pr, CAUSE_ERROR, "cannot watch the socket");
         return;
     }
@@ -682,24 +739,21 @@ static void send_connect(struct probe *pr)
              target, target);
     pr->waiting = "no proxy answer";
     pr->len = 0;
-    loop_fd_remove(pr->fd);
+    io->unwatch(pr->fd);
     if (!pr->buf && !(pr->buf = malloc(GREETING_MAX))) {
         fail(pr, CAUSE_ERROR, "out of memory");
         return;
     }
     if (!send_line(pr, req))
         return;
-    if (loop_fd_add(pr->fd, LOOP_READ, on_proxy_answer, pr) < 0)
+    if (io->watch(pr->fd, LOOP_READ, on_proxy_answer, pr) < 0)
         fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 
 static void on_connect(int fd, unsigned events, void *arg)
 {
     struct probe *pr = arg;
-    int err = 0;
-    socklen_t len = sizeof(err);
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        err = errno;
+    int err = io->sock_error(fd);
     if (err != 0) {
         fail_errno(pr, err);
         return;
@@ -734,7 +788,7 @@ static void on_dns_reply(int fd, unsigned events, void *arg)
 {
     struct probe *pr = arg;
     uint8_t buf[DNSMSG_MAX_UDP + 1];
-    ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+    ssize_t n = io->recv(fd, buf, sizeof(buf), MSG_TRUNC);
     if (n < 0) {
         recv_failed(pr, events, errno);
         return;
@@ -760,7 +814,7 @@ static void on_ntp_reply(int fd, unsigned events, void *arg)
 {
     struct probe *pr = arg;
     uint8_t buf[SNTP_MAX_PACKET_LEN + 1];
-    ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+    ssize_t n = io->recv(fd, buf, sizeof(buf), MSG_TRUNC);
     int64_t t4 = loop_wall_us();
     if (n < 0) {
         recv_failed(pr, events, errno);
@@ -805,31 +859,14 @@ static void on_ntp_reply(int fd, unsigned events, void *arg)
     }
 }
 
-static int open_socket(const struct probe_params *p, int type)
-{
-    int fd = socket(p->addr->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    if (type == SOCK_STREAM) {
-        /* close with RST: the closing side would otherwise keep every probe's port in
-         * TIME_WAIT for 60 s, and a thousand probes a second would exhaust the ephemeral
-         * range */
-        struct linger lg = {.l_onoff = 1, .l_linger = 0};
-        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-    }
-    /* without it the ICMP error is lost or reduced to an errno: UDP would time out */
-    icmp_err_enable(fd, p->addr->ss_family);
-    return fd;
-}
-
 static void start_tcp(struct probe *pr, const struct probe_params *p)
 {
-    pr->fd = open_socket(p, SOCK_STREAM);
+    pr->fd = io->open(p->addr->ss_family, SOCK_STREAM);
     if (pr->fd < 0) {
         fail_errno(pr, errno);
         return;
     }
-    if (connect(pr->fd, (const struct sockaddr *)p->addr, p->addrlen) == 0) {
+    if (io->connect(pr->fd, (const struct sockaddr *)p->addr, p->addrlen) == 0) {
         on_connect(pr->fd, LOOP_WRITE, pr);
         return;
     }
@@ -837,26 +874,26 @@ static void start_tcp(struct probe *pr, const struct probe_params *p)
         fail_errno(pr, errno);
         return;
     }
-    if (loop_fd_add(pr->fd, LOOP_WRITE, on_connect, pr) < 0)
+    if (io->watch(pr->fd, LOOP_WRITE, on_connect, pr) < 0)
         fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 
 static void start_udp(struct probe *pr, const struct probe_params *p, const void *msg, size_t len,
                       loop_fd_cb on_reply)
 {
-    pr->fd = open_socket(p, SOCK_DGRAM);
+    pr->fd = io->open(p->addr->ss_family, SOCK_DGRAM);
     if (pr->fd < 0) {
         fail_errno(pr, errno);
         return;
     }
     /* a connected UDP socket only accepts datagrams from the server's address and port;
-     * the ICMP errors it is sent come through the error queue (open_socket) */
-    if (connect(pr->fd, (const struct sockaddr *)p->addr, p->addrlen) < 0 ||
-        send(pr->fd, msg, len, 0) != (ssize_t)len) {
+     * the ICMP errors it is sent come through the error queue (sys_open) */
+    if (io->connect(pr->fd, (const struct sockaddr *)p->addr, p->addrlen) < 0 ||
+        io->send(pr->fd, msg, len, 0) != (ssize_t)len) {
         fail_errno(pr, errno);
         return;
     }
-    if (loop_fd_add(pr->fd, LOOP_READ, on_reply, pr) < 0)
+    if (io->watch(pr->fd, LOOP_READ, on_reply, pr) < 0)
         fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 
