@@ -93,9 +93,9 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
             const struct smsa_peer *p = m->flows[i].peers[j];
             s->n_addrs += p->n_addrs;
             n_listen += p->kind == PROBE_LISTEN;
-            n_tls += p->tls.seen;
+            n_tls += smsa_tls_of(p->tls)->seen;
             for (size_t x = 0; x < p->n_addrs; x++)
-                n_tls += p->addrs[x].tls.seen;
+                n_tls += smsa_tls_of(p->addrs[x].tls)->seen;
         }
     }
     s->n_links = m->n_links;
@@ -133,14 +133,14 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
                 s->any_rtt = true;
             if (v->ntp_valid)
                 s->any_ntp = true;
-            if (p->tls.seen) {
-                s->tls[s->n_tls] = p->tls;
+            if (smsa_tls_of(p->tls)->seen) {
+                s->tls[s->n_tls] = *p->tls;
                 v->tls_slot = (uint32_t)++s->n_tls;
             }
             for (size_t x = 0; x < p->n_addrs; x++, a++) {
                 httpf_addr_view_fill(&s->addrs[a], &p->addrs[x]);
-                if (p->addrs[x].tls.seen) {
-                    s->tls[s->n_tls] = p->addrs[x].tls;
+                if (smsa_tls_of(p->addrs[x].tls)->seen) {
+                    s->tls[s->n_tls] = *p->addrs[x].tls;
                     s->addrs[a].tls_slot = (uint32_t)++s->n_tls;
                 }
             }
