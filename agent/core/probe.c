@@ -108,6 +108,8 @@ struct probe {
     char *via;           /* the HTTP proxy tunnelling the check ("host:port"), or NULL */
     bool starttls_sent;  /* SMTP: the EHLO reply offered STARTTLS and it was asked for */
     const char *waiting; /* what the check waits for after the greeting, for a timeout */
+    loop_fd_cb on_ready; /* what the socket's readiness means now (ready() calls it) */
+    bool in_loop_cb;     /* inside ready() or timed_out(): the result is delivered on return */
 };
 
 enum smsa_cause probe_cause_from_errno(int err)
@@ -169,7 +171,10 @@ static void say_via_proxy(struct probe *pr)
     snprintf(d + used, SMSA_DETAIL_TEXT - used, "%s", tail);
 }
 
-/* Ends the probe; the callback runs from a zero timer so it never re-enters the caller. */
+/* Ends the probe. The callback never re-enters the caller: from the loop's own callbacks
+ * (ready, timed_out) it runs as they return; otherwise (inside probe_start) from a zero
+ * timer. Most probes end in the loop's callbacks, and a zero timer per probe would cost
+ * two walks of the timer heap of every peer. */
 static void finish(struct probe *pr, bool ok, enum smsa_cause cause)
 {
     if (pr->done)
@@ -188,7 +193,25 @@ static void finish(struct probe *pr, bool ok, enum smsa_cause cause)
         io->close(pr->fd);
         pr->fd = -1;
     }
-    loop_timer_start(&pr->timer, 0, deliver, pr);
+    if (!pr->in_loop_cb)
+        loop_timer_start(&pr->timer, 0, deliver, pr);
+}
+
+/* Every readiness of the probe's socket comes here first. */
+static void ready(int fd, unsigned events, void *arg)
+{
+    struct probe *pr = arg;
+    pr->in_loop_cb = true;
+    pr->on_ready(fd, events, pr);
+    pr->in_loop_cb = false;
+    if (pr->done)
+        deliver(pr);
+}
+
+static int watch(struct probe *pr, unsigned events, loop_fd_cb on_ready)
+{
+    pr->on_ready = on_ready;
+    return io->watch(pr->fd, events, ready, pr);
 }
 
 /* A failure with its detail text, the few words an operator reads beside the cause. */
@@ -251,9 +274,8 @@ static void recv_failed(struct probe *pr, unsigned events, int err)
 static bool greeting_proved(struct probe *pr, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static void timed_out(void *arg)
+static void time_is_up(struct probe *pr)
 {
-    struct probe *pr = arg;
     if (greeting_proved(pr, "no EHLO reply in %u ms", pr->timeout_ms))
         return;
     const char *what = pr->waiting                                      ? pr->waiting
@@ -264,6 +286,16 @@ static void timed_out(void *arg)
                        : pr->kind == PROBE_HTTP                         ? "no HTTP answer"
                                                                         : "no greeting";
     fail(pr, CAUSE_TIMEOUT, "%s in %u ms", what, pr->timeout_ms);
+}
+
+static void timed_out(void *arg)
+{
+    struct probe *pr = arg;
+    pr->in_loop_cb = true;
+    time_is_up(pr);
+    pr->in_loop_cb = false;
+    if (pr->done)
+        deliver(pr);
 }
 
 /* The reply code of the first line that is not "220", e.g. "greeting 554". */
@@ -455,7 +487,7 @@ static void send_ehlo(struct probe *pr)
     io->unwatch(pr->fd);
     if (!send_line(pr, line))
         return;
-    if (io->watch(pr->fd, LOOP_READ, on_smtp_reply, pr) < 0)
+    if (watch(pr, LOOP_READ, on_smtp_reply) < 0)
         fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 
@@ -653,7 +685,7 @@ static void start_tls(struct probe *pr)
         fail(pr, CAUSE_ERROR, "TLS: %s", why);
         return;
     }
-    if (io->watch(pr->fd, LOOP_WRITE, on_tls, pr) < 0)
+    if (watch(pr, LOOP_WRITE, on_tls) < 0)
         fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 
@@ -664,7 +696,7 @@ static void start_service(struct probe *pr)
     pr->len = 0;
     if (pr->kind == PROBE_SMTP || pr->kind == PROBE_FTP) {
         io->unwatch(fd);
-        if (io->watch(fd, LOOP_READ, on_greeting, pr) < 0)
+        if (watch(pr, LOOP_READ, on_greeting) < 0)
             fail(pr, CAUSE_ERROR, "cannot watch the socket");
         return;
     }
@@ -672,7 +704,7 @@ static void start_service(struct probe *pr)
         io->unwatch(fd);
         if (pr->kind == PROBE_HTTP)
             send_http_request(pr);
-        if (!pr->done && io->watch(fd, LOOP_READ, on_answer, pr) < 0)
+        if (!pr->done && watch(pr, LOOP_READ, on_answer) < 0)
             fail(pr, CAUSE_ERROR, "cannot watch the socket");
         return;
     }
@@ -746,7 +778,7 @@ static void send_connect(struct probe *pr)
     }
     if (!send_line(pr, req))
         return;
-    if (io->watch(pr->fd, LOOP_READ, on_proxy_answer, pr) < 0)
+    if (watch(pr, LOOP_READ, on_proxy_answer) < 0)
         fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 
@@ -874,7 +906,7 @@ static void start_tcp(struct probe *pr, const struct probe_params *p)
         fail_errno(pr, errno);
         return;
     }
-    if (io->watch(pr->fd, LOOP_WRITE, on_connect, pr) < 0)
+    if (watch(pr, LOOP_WRITE, on_connect) < 0)
         fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 
@@ -893,7 +925,7 @@ static void start_udp(struct probe *pr, const struct probe_params *p, const void
         fail_errno(pr, errno);
         return;
     }
-    if (io->watch(pr->fd, LOOP_READ, on_reply, pr) < 0)
+    if (watch(pr, LOOP_READ, on_reply) < 0)
         fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 

@@ -213,7 +213,7 @@ static void recv_fails(int err)
 }
 
 /* The loop reports the watched fd ready, as epoll would, with what it waits for. */
-static void ready(unsigned extra)
+static void becomes_ready(unsigned extra)
 {
     assert_int_equal(io_s.watched_fd, FD);
     io_s.cb(FD, (io_s.watched_events & (LOOP_READ | LOOP_WRITE)) | extra, io_s.cb_arg);
@@ -288,7 +288,7 @@ static void connected_after(int64_t ms)
     assert_true(io_s.watched_events & LOOP_WRITE);
     loop_clock_advance(ms * MS);
     io_s.so_error = 0;
-    ready(0);
+    becomes_ready(0);
 }
 
 static int setup(void **state)
@@ -340,7 +340,7 @@ static void test_connect_refused(void **state)
     (void)state;
     start(PROBE_TCP, "192.0.2.10", 41002, 3000, NULL);
     io_s.so_error = ECONNREFUSED;
-    ready(LOOP_ERROR);
+    becomes_ready(LOOP_ERROR);
     assert_result(false, CAUSE_REFUSED, "connection refused");
 }
 
@@ -349,7 +349,7 @@ static void test_no_route_is_unreachable(void **state)
     (void)state;
     start(PROBE_TCP, "192.0.2.10", 41002, 3000, NULL);
     io_s.so_error = EHOSTUNREACH;
-    ready(LOOP_ERROR);
+    becomes_ready(LOOP_ERROR);
     assert_result(false, CAUSE_UNREACHABLE, "no route to host");
 }
 
@@ -383,7 +383,7 @@ static void test_icmp_admin_prohibited_names_the_sender(void **state)
     start(PROBE_TCP, "192.0.2.10", 41002, 3000, NULL);
     io_s.so_error = EHOSTUNREACH;
     io_s.icmp = (struct icmp_script){true, AF_INET, 3, 13, "198.51.100.1"};
-    ready(LOOP_ERROR);
+    becomes_ready(LOOP_ERROR);
     assert_result(false, CAUSE_PROHIBITED, "administratively prohibited, from 198.51.100.1");
 }
 
@@ -393,7 +393,7 @@ static void test_icmp6_admin_prohibited_names_the_sender(void **state)
     start(PROBE_TCP, "2001:db8::10", 41002, 3000, NULL);
     io_s.so_error = EACCES;
     io_s.icmp = (struct icmp_script){true, AF_INET6, 1, 1, "2001:db8::1"};
-    ready(LOOP_ERROR);
+    becomes_ready(LOOP_ERROR);
     assert_result(false, CAUSE_PROHIBITED, "administratively prohibited, from 2001:db8::1");
 }
 
@@ -405,7 +405,7 @@ static void test_smtp_greeting_554(void **state)
     start(PROBE_SMTP, "192.0.2.25", 25, 3000, "mx.example.org");
     connected_after(2);
     peer_says("554 5.7.1 mx.example.org: no service for you\r\n");
-    ready(0);
+    becomes_ready(0);
     assert_result(false, CAUSE_PROTOCOL_ERROR, "greeting 554");
 }
 
@@ -415,13 +415,13 @@ static void test_smtp_greeting_then_ehlo(void **state)
     start(PROBE_SMTP, "192.0.2.25", 25, 3000, "mx.example.org");
     connected_after(3);
     peer_says("220-mx.example.org ESMTP\r\n");
-    ready(0);
+    becomes_ready(0);
     assert_int_equal(n_got, 0); /* a continuation line: more to come */
     peer_says("220 ready\r\n");
-    ready(0);
+    becomes_ready(0);
     assert_memory_equal(io_s.sent, "EHLO ", 5);
     peer_says("250-mx.example.org\r\n250 SIZE 1000000\r\n");
-    ready(0);
+    becomes_ready(0);
     assert_result(true, CAUSE_NONE, ""); /* no STARTTLS offered: the greeting proved it */
     assert_int_equal(got.rtt_us, 3 * MS);
     assert_non_null(strstr(io_s.sent, "QUIT\r\n"));
@@ -432,7 +432,7 @@ static void test_greeting_never_comes(void **state)
     (void)state;
     start(PROBE_SMTP, "192.0.2.25", 25, 2000, "mx.example.org");
     connected_after(1);
-    ready(0); /* woken with nothing to read */
+    becomes_ready(0); /* woken with nothing to read */
     loop_clock_advance(1998 * MS); /* the timeout counts from the start, connect included */
     assert_int_equal(n_got, 0);
     loop_clock_advance(1 * MS);
@@ -447,7 +447,7 @@ static void test_greeting_binary(void **state)
     connected_after(1);
     static const char junk[] = {'\x00', '\xff', '\x1b', '[', '2', 'J', '\r', '\n'};
     peer_sends(junk, sizeof(junk));
-    ready(0);
+    becomes_ready(0);
     assert_result(false, CAUSE_PROTOCOL_ERROR, "greeting not text");
 }
 
@@ -460,10 +460,10 @@ static void test_greeting_overlong_without_crlf(void **state)
     memcpy(flood, "220 ", 4);
     memset(flood + 4, 'A', sizeof(flood) - 4); /* a greeting that never ends its line */
     peer_sends(flood, 3000);
-    ready(0);
+    becomes_ready(0);
     assert_int_equal(n_got, 0);
     peer_sends(flood + 3000, sizeof(flood) - 3000);
-    ready(0);
+    becomes_ready(0);
     assert_result(false, CAUSE_PROTOCOL_ERROR, "greeting too long");
 }
 
@@ -473,7 +473,7 @@ static void test_closed_before_greeting(void **state)
     start(PROBE_SMTP, "192.0.2.25", 25, 3000, "mx.example.org");
     connected_after(1);
     peer_closes();
-    ready(0);
+    becomes_ready(0);
     assert_result(false, CAUSE_PROTOCOL_ERROR, "closed before the greeting");
 }
 
@@ -485,10 +485,10 @@ static void test_ssh_identification(void **state)
     start(PROBE_SSH, "192.0.2.22", 22, 3000, NULL);
     connected_after(4);
     peer_says("SSH-2.0-Open");
-    ready(0);
+    becomes_ready(0);
     assert_int_equal(n_got, 0); /* half a line: wait for the rest */
     peer_says("SSH_9.2p1 Debian-2\r\n");
-    ready(0);
+    becomes_ready(0);
     assert_result(true, CAUSE_NONE, "");
     assert_int_equal(got.rtt_us, 4 * MS);
 }
@@ -499,7 +499,7 @@ static void test_ssh_not_ssh(void **state)
     start(PROBE_SSH, "192.0.2.22", 22, 3000, NULL);
     connected_after(1);
     peer_says("220 \"mail\" \\ ESMTP\r\n");
-    ready(0);
+    becomes_ready(0);
     /* the quote and backslash become '?': the detail is quoted in log lines */
     assert_result(false, CAUSE_PROTOCOL_ERROR, "banner \"220 ?mail? ? ESMTP\"");
 }
@@ -515,7 +515,7 @@ static void test_ssh_hostile_banner(void **state)
     for (size_t i = 0; i < sizeof(flood); i++)
         flood[i] = (char)(i % 3 ? 'X' : 0x80 + (int)(i % 100));
     peer_sends(flood, sizeof(flood));
-    ready(0);
+    becomes_ready(0);
     settle();
     assert_int_equal(n_got, 1);
     assert_int_equal(got.cause, CAUSE_PROTOCOL_ERROR);
@@ -543,7 +543,7 @@ static void test_http_status_line(void **state)
     connected_after(5);
     assert_non_null(strstr(io_s.sent, "HEAD / HTTP/1.0\r\nHost: updates.example.org:8080\r\n"));
     peer_says("HTTP/1.1 403 Forbidden\r\nServer: x\r\n\r\n");
-    ready(0);
+    becomes_ready(0);
     /* any status line proves an HTTP service: it is what the operator reads */
     assert_result(true, CAUSE_NONE, "HTTP/1.1 403 Forbidden");
     assert_int_equal(got.rtt_us, 5 * MS);
@@ -556,7 +556,7 @@ static void test_http_not_http(void **state)
     connected_after(1);
     assert_non_null(strstr(io_s.sent, "Host: updates.example.org\r\n")); /* :80 left out */
     peer_says("SSH-2.0-OpenSSH_9.2\r\n");
-    ready(0);
+    becomes_ready(0);
     assert_result(false, CAUSE_PROTOCOL_ERROR, "answer \"SSH-2.0-OpenSSH_9.2\"");
 }
 
@@ -575,7 +575,7 @@ static void dns_answers(unsigned rcode, int id_delta)
     r[2] |= 0x80;                   /* QR */
     r[3] = (uint8_t)(0x80 | rcode); /* RA, rcode */
     peer_sends(r, io_s.n_sent);
-    ready(0);
+    becomes_ready(0);
 }
 
 static void test_dns_rcode(void **state)
@@ -617,7 +617,7 @@ static void test_dns_oversized(void **state)
     start(PROBE_DNS, "192.0.2.53", 53, 3000, NULL);
     static uint8_t big[DNSMSG_MAX_UDP + 100];
     peer_sends(big, sizeof(big));
-    ready(0);
+    becomes_ready(0);
     assert_result(false, CAUSE_PROTOCOL_ERROR, "reply of 612 bytes");
 }
 
@@ -637,7 +637,7 @@ static void test_dns_icmp_prohibited(void **state)
     start(PROBE_DNS, "192.0.2.53", 53, 3000, NULL);
     io_s.icmp = (struct icmp_script){true, AF_INET, 3, 10, "203.0.113.9"};
     recv_fails(EAGAIN);
-    ready(LOOP_ERROR);
+    becomes_ready(LOOP_ERROR);
     assert_result(false, CAUSE_PROHIBITED, "administratively prohibited, from 203.0.113.9");
 }
 
@@ -647,7 +647,7 @@ static void test_dns_port_unreachable_from_the_server(void **state)
     start(PROBE_DNS, "192.0.2.53", 53, 3000, NULL);
     io_s.icmp = (struct icmp_script){true, AF_INET, 3, 3, "192.0.2.53"};
     recv_fails(ECONNREFUSED);
-    ready(LOOP_ERROR);
+    becomes_ready(LOOP_ERROR);
     assert_result(false, CAUSE_REFUSED, "connection refused");
 }
 
@@ -666,7 +666,7 @@ static void ntp_answers(unsigned stratum, const char *refid)
     memcpy(r + 32, io_s.sent + 40, 8); /* receive, transmit: not zero */
     memcpy(r + 40, io_s.sent + 40, 8);
     peer_sends(r, sizeof(r));
-    ready(0);
+    becomes_ready(0);
 }
 
 static void test_ntp_kiss_of_death(void **state)
