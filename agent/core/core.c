@@ -233,6 +233,7 @@ static void free_peer(struct smsa_peer *p)
         free(p->addrs[i].tls);
     free(p->addrs);
     free(p->tls);
+    free(p->listening_on);
     free(p);
 }
 
@@ -578,6 +579,7 @@ static void carry_over(struct smsa_model *next, struct smsa_model *old)
             np->engine = NULL;
             op->addrs = NULL; /* moved */
             op->tls = NULL;
+            op->listening_on = NULL;
             op->n_addrs = 0;
         }
         if (nf->state != ST_NOT_APPLICABLE && nf->state != ST_DISABLED &&
@@ -1103,8 +1105,12 @@ void core_round_failed(struct smsa_peer *p, enum smsa_cause cause, const char *d
 
 void core_set_listening(struct smsa_peer *p, const char *addrs)
 {
-    if (strcmp(p->listening_on, addrs) != 0) {
-        snprintf(p->listening_on, sizeof(p->listening_on), "%s", addrs);
+    if (strcmp(p->listening_on ? p->listening_on : "", addrs) != 0) {
+        char *copy = strndup(addrs, SMSA_LISTENING_TEXT - 1);
+        if (!copy)
+            return; /* no memory: the next check tries again */
+        free(p->listening_on);
+        p->listening_on = copy;
         model.generation++;
     }
 }

@@ -48,6 +48,7 @@ struct smsa_stamp {
 };
 
 #define SMSA_ADDR_TEXT 48
+#define SMSA_LISTENING_TEXT 256
 /* The short text beside a cause: "rcode REFUSED", "greeting 554", "bound to 127.0.0.1 only". */
 #define SMSA_DETAIL_TEXT 64
 
@@ -125,8 +126,10 @@ struct smsa_peer {
     unsigned appliance_index;
     unsigned update_index; /* > 0: position in cfg.updates, 1-based */
     bool enabled;          /* false: a disabled update source, not probed */
-    /* Inbound checks: the local addresses the port listens on, space-separated. */
-    char listening_on[256];
+    /* Inbound checks: the local addresses the port listens on, space-separated (at most
+     * SMSA_LISTENING_TEXT with its NUL); NULL before the first check and for every other
+     * kind, which is most peers. */
+    char *listening_on;
 
     enum smsa_state state; /* up, degraded, down, unknown, disabled */
     enum smsa_cause cause;

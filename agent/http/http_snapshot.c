@@ -126,7 +126,8 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
             httpf_peer_view_fill(v, p);
             v->first_addr = (uint32_t)a;
             if (p->kind == PROBE_LISTEN) {
-                memcpy(s->listening[s->n_listening], p->listening_on, sizeof(p->listening_on));
+                snprintf(s->listening[s->n_listening], SMSA_LISTENING_TEXT, "%s",
+                         p->listening_on ? p->listening_on : "");
                 v->listen_slot = (uint32_t)++s->n_listening;
             }
             if (v->rtt_us >= 0 && v->checks > 0)
