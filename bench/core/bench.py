@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The core benchmark (issue 2, "Performance"): 1,000 TCP peers probed every second.
+"""The core benchmark: 1,000 TCP peers probed every second.
 
 For each scenario: start the peers (bench/core/peers.py, one epoll process), start
 smsa-agentd on a configuration that gives exactly those peers, wait until every peer is up,
