@@ -38,7 +38,7 @@ struct icmp_script {
 static struct {
     int connect_errno; /* TCP: 0 connects at once; EINPROGRESS later; else fails (UDP: 0) */
     bool udp;
-    int so_error;      /* how the non-blocking connect ended */
+    int so_error; /* how the non-blocking connect ended */
     struct chunk rx[8];
     size_t n_rx, next_rx;
     struct icmp_script icmp;
@@ -432,7 +432,7 @@ static void test_greeting_never_comes(void **state)
     (void)state;
     start(PROBE_SMTP, "192.0.2.25", 25, 2000, "mx.example.org");
     connected_after(1);
-    becomes_ready(0); /* woken with nothing to read */
+    becomes_ready(0);              /* woken with nothing to read */
     loop_clock_advance(1998 * MS); /* the timeout counts from the start, connect included */
     assert_int_equal(n_got, 0);
     loop_clock_advance(1 * MS);
