@@ -228,7 +228,7 @@ static int add_rows(struct row **rowsp, size_t *np, size_t *capp, const struct s
         snprintf(r->cell[C_CAUSE], sizeof(r->cell[0]), "%s", smsa_cause_name(ad->cause));
         fmt_rtt(r->cell[C_RTT], sizeof(r->cell[0]), ad->state == ST_UP ? ad->rtt_us : -1);
         fmt_detail(r->cell[C_DETAIL], sizeof(r->cell[0]), p, p->kind == PROBE_NTP ? &ad->ntp : NULL,
-                   &ad->tls, ad->detail);
+                   smsa_tls_of(ad->tls), ad->detail);
     }
     *np = n;
     return 0;

@@ -28,7 +28,11 @@ static void free_peer(struct smsa_peer *p)
     free(p->host);
     free(p->via_proxy);
     free(p->proxy_host);
+    for (size_t i = 0; i < p->n_addrs; i++)
+        free(p->addrs[i].tls);
     free(p->addrs);
+    free(p->tls);
+    free(p->listening_on);
     free(p);
 }
 
@@ -344,8 +348,10 @@ void core_peer_take_learned(struct smsa_peer *to, struct smsa_peer *from)
     /* the learned group is the struct's tail, from listening_on to the end (model.h) */
     size_t at = offsetof(struct smsa_peer, listening_on);
     memcpy((char *)to + at, (const char *)from + at, sizeof(*to) - at);
-    from->addrs = NULL; /* moved */
+    from->addrs = NULL; /* moved, and with them their certificates */
     from->n_addrs = 0;
+    from->tls = NULL;
+    from->listening_on = NULL;
 }
 
 /* Keeps what was learnt about peers and links that the new configuration still has; their

@@ -290,11 +290,14 @@ void core_set_addresses(const struct smsa_peer *peer, const struct sockaddr_stor
         for (size_t j = 0; j < p->n_addrs; j++) {
             if (cmp_addr(&next[i], &p->addrs[j]) == 0) {
                 next[i] = p->addrs[j];
+                p->addrs[j].tls = NULL; /* moved */
                 break;
             }
         }
     }
     bool first = p->addrset_since.mono_us == 0;
+    for (size_t j = 0; j < p->n_addrs; j++)
+        free(p->addrs[j].tls);
     free(p->addrs);
     p->addrs = next;
     p->n_addrs = n;
@@ -393,8 +396,12 @@ void core_round_failed(const struct smsa_peer *peer, enum smsa_cause cause, cons
 void core_set_listening(const struct smsa_peer *peer, const char *addrs)
 {
     struct smsa_peer *p = own(peer);
-    if (strcmp(p->listening_on, addrs) != 0) {
-        snprintf(p->listening_on, sizeof(p->listening_on), "%s", addrs);
+    if (strcmp(p->listening_on ? p->listening_on : "", addrs) != 0) {
+        char *copy = strndup(addrs, SMSA_LISTENING_TEXT - 1);
+        if (!copy)
+            return; /* no memory: the next check tries again */
+        free(p->listening_on);
+        p->listening_on = copy;
         core_m.generation++;
     }
 }
@@ -440,28 +447,31 @@ static void judge_certificate(struct smsa_peer *p)
 {
     const struct smsa_addr *first = NULL;
     for (size_t i = 0; i < p->n_addrs; i++)
-        if (p->addrs[i].tls.seen && (!first || p->addrs[i].tls.not_after < first->tls.not_after))
+        if (p->addrs[i].tls && p->addrs[i].tls->seen &&
+            (!first || p->addrs[i].tls->not_after < first->tls->not_after))
             first = &p->addrs[i];
     if (!first)
         return; /* nothing seen yet, or the handshake fails: the last facts stay */
-    uint8_t announced = p->tls.expiry;
-    p->tls = first->tls;
-    enum smsa_tls_expiry level = p->tls.days_left < 0 ? TLS_EXPIRY_EXPIRED
-                                 : p->tls.days_left < (int32_t)core_running->tls_warn_days
+    if (!p->tls && !(p->tls = calloc(1, sizeof(*p->tls))))
+        return; /* no memory: the facts wait for the next round */
+    uint8_t announced = p->tls->expiry;
+    *p->tls = *first->tls;
+    enum smsa_tls_expiry level = p->tls->days_left < 0 ? TLS_EXPIRY_EXPIRED
+                                 : p->tls->days_left < (int32_t)core_running->tls_warn_days
                                      ? TLS_EXPIRY_SOON
                                      : TLS_EXPIRY_NONE;
-    p->tls.expiry = (uint8_t)level;
+    p->tls->expiry = (uint8_t)level;
     if (level <= announced)
         return;
     struct smsa_event ev;
     event_for_peer(&ev, EV_TLS, p);
     ev.expiry = level;
-    ev.not_after = p->tls.not_after;
-    ev.days_left = p->tls.days_left;
-    memcpy(ev.subject, p->tls.subject, sizeof(ev.subject));
+    ev.not_after = p->tls->not_after;
+    ev.days_left = p->tls->days_left;
+    memcpy(ev.subject, p->tls->subject, sizeof(ev.subject));
     snprintf(ev.address, sizeof(ev.address), "%s", first->text);
     char date[32];
-    time_t t = (time_t)p->tls.not_after;
+    time_t t = (time_t)p->tls->not_after;
     struct tm tm;
     if (!gmtime_r(&t, &tm) || !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm))
         snprintf(date, sizeof(date), "?");
@@ -469,7 +479,7 @@ static void judge_certificate(struct smsa_peer *p)
         snprintf(ev.detail, sizeof(ev.detail), "certificate expired %.24s", date);
     else
         snprintf(ev.detail, sizeof(ev.detail), "certificate expires %.24s, %d days left", date,
-                 (int)p->tls.days_left);
+                 (int)p->tls->days_left);
     core_emit(&ev);
 }
 
@@ -544,9 +554,10 @@ struct smsa_pace core_round_done(const struct smsa_peer *peer,
                 ok_detail = r->detail;
             }
             any_ok = true;
-            if (r->tls.handshake && r->tls.cert.seen) {
-                a->tls = r->tls.cert;
-                a->tls.days_left = tlsp_days_left(a->tls.not_after, now_s);
+            if (r->tls.handshake && r->tls.cert.seen &&
+                (a->tls || (a->tls = malloc(sizeof(*a->tls))))) {
+                *a->tls = r->tls.cert;
+                a->tls->days_left = tlsp_days_left(a->tls->not_after, now_s);
             }
             if (r->ntp.valid && !ntp)
                 ntp = &r->ntp;

@@ -218,7 +218,7 @@ static bool is_literal(const struct smsa_peer *p)
 static void check_listener(struct eng_peer *ep)
 {
     const struct smsa_peer *p = ep->peer;
-    char addrs[sizeof(p->listening_on)], brief[SMSA_DETAIL_TEXT - sizeof("bound to  only") + 1];
+    char addrs[SMSA_LISTENING_TEXT], brief[SMSA_DETAIL_TEXT - sizeof("bound to  only") + 1];
     struct probe_addr_result res = {.ok = false, .cause = CAUSE_ERROR, .rtt_us = -1};
     switch (listen_check(p->port, addrs, sizeof(addrs))) {
     case LISTEN_REACHABLE:

@@ -144,9 +144,11 @@ static void addr_text(const struct sockaddr *sa, char *buf, size_t len)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)len);
 }
 
-bool icmp_err_read(int fd, const struct sockaddr_storage *dest, enum smsa_cause *cause,
-                   char *detail, size_t len)
+bool icmp_err_read(int fd, icmp_err_recvmsg_fn rcv, const struct sockaddr_storage *dest,
+                   enum smsa_cause *cause, char *detail, size_t len)
 {
+    if (!rcv)
+        rcv = recvmsg;
     char dest_text[INET6_ADDRSTRLEN];
     addr_text((const struct sockaddr *)dest, dest_text, sizeof(dest_text));
     /* the queue may hold more than one error; the first ICMP one is what was answered */
@@ -161,7 +163,7 @@ bool icmp_err_read(int fd, const struct sockaddr_storage *dest, enum smsa_cause 
                              .msg_iovlen = 1,
                              .msg_control = control.buf,
                              .msg_controllen = sizeof(control.buf)};
-        if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+        if (rcv(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
             return false; /* EAGAIN: the queue is empty */
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
             bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR;

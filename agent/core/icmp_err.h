@@ -14,11 +14,14 @@
  * a connected UDP socket learns only of "hard" errors, and nobody learns who sent them. */
 int icmp_err_enable(int fd, int family);
 
-/* Reads fd's error queue. True when it held an ICMP error, with its cause (unreachable,
- * prohibited, refused, ...) and a detail such as "administratively prohibited, from
- * 10.1.2.3"; false when it held none (the caller falls back to the errno). */
-bool icmp_err_read(int fd, const struct sockaddr_storage *dest, enum smsa_cause *cause,
-                   char *detail, size_t len);
+/* How the error queue is read: recvmsg(2) in the daemon, a script in the probe's unit tests. */
+typedef ssize_t (*icmp_err_recvmsg_fn)(int fd, struct msghdr *msg, int flags);
+
+/* Reads fd's error queue through rcv (NULL: recvmsg). True when it held an ICMP error, with
+ * its cause (unreachable, prohibited, refused, ...) and a detail such as "administratively
+ * prohibited, from 10.1.2.3"; false when it held none (the caller falls back to the errno). */
+bool icmp_err_read(int fd, icmp_err_recvmsg_fn rcv, const struct sockaddr_storage *dest,
+                   enum smsa_cause *cause, char *detail, size_t len);
 
 /* The ICMP type and code of one family as a cause and the words for it; "offender" is the
  * address that sent it ("" when the kernel did not say), dest the probed address. Pure:

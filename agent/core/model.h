@@ -48,6 +48,7 @@ struct smsa_stamp {
 };
 
 #define SMSA_ADDR_TEXT 48
+#define SMSA_LISTENING_TEXT 256
 /* The short text beside a cause: "rcode REFUSED", "greeting 554", "bound to 127.0.0.1 only". */
 #define SMSA_DETAIL_TEXT 64
 
@@ -80,6 +81,14 @@ struct smsa_tls {
     char verify_error[160];     /* why it does not verify; "" when it does */
 };
 
+/* A peer's or address's certificate facts for a reader: those of "no certificate seen" when
+ * it holds none (NULL), so that readers need not test for it. */
+static inline const struct smsa_tls *smsa_tls_of(const struct smsa_tls *t)
+{
+    static const struct smsa_tls none;
+    return t ? t : &none;
+}
+
 /* The thresholds of a certificate's expiry (tls.warn_days, then not-after itself). */
 enum smsa_tls_expiry { TLS_EXPIRY_NONE, TLS_EXPIRY_SOON, TLS_EXPIRY_EXPIRED };
 const char *smsa_tls_expiry_name(enum smsa_tls_expiry e); /* "none", "soon", "expired" */
@@ -97,7 +106,9 @@ struct smsa_addr {
     uint64_t checks, failures;
     struct hyst hyst;
     struct smsa_ntp_result ntp;
-    struct smsa_tls tls;
+    /* the certificate's facts once a handshake showed one, else NULL: most checks are not
+     * TLS, and 4,000 peers with their addresses would carry 4 MiB of empty facts */
+    struct smsa_tls *tls;
 };
 
 /* A peer has two groups of fields. Its identity comes from the configuration and is set when
@@ -129,8 +140,10 @@ struct smsa_peer {
     uint16_t proxy_port;
 
     /* ---- learned state (from probe results; carried over) ---- */
-    /* Inbound checks: the local addresses the port listens on, space-separated. */
-    char listening_on[256];
+    /* Inbound checks: the local addresses the port listens on, space-separated (at most
+     * SMSA_LISTENING_TEXT with its NUL); NULL before the first check and for every other
+     * kind, which is most peers. */
+    char *listening_on;
 
     enum smsa_state state; /* up, degraded, down, unknown, disabled */
     enum smsa_cause cause;
@@ -146,8 +159,8 @@ struct smsa_peer {
     struct smsa_stamp addrset_since;
 
     /* TLS checks: the certificate of the address whose certificate expires first; its expiry
-     * field is the threshold last announced for this peer. */
-    struct smsa_tls tls;
+     * field is the threshold last announced for this peer. NULL until a certificate is seen. */
+    struct smsa_tls *tls;
 
     /* NTP servers: the best reply of the last round, and Kiss-o'-Death handling (which, unlike
      * the rest, starts over with every configuration). */

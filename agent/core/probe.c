@@ -25,6 +25,62 @@
 /* RFC 4253 §4.2: the identification line is at most 255 characters with its CR LF. */
 #define SSH_IDENT_MAX 255
 
+/* Every system call of a probe and its place on the loop, in one table: the daemon uses
+ * sys_io; tests/core/test_probe.c includes this file and puts a script in its place, while
+ * the timers stay the loop's (on its virtual clock there). */
+struct probe_io {
+    int (*open)(int family, int type); /* a non-blocking socket, options set */
+    int (*connect)(int fd, const struct sockaddr *addr, socklen_t len);
+    int (*sock_error)(int fd); /* SO_ERROR: how a non-blocking connect ended */
+    ssize_t (*send)(int fd, const void *buf, size_t len, int flags);
+    ssize_t (*recv)(int fd, void *buf, size_t len, int flags);
+    icmp_err_recvmsg_fn recvmsg; /* the error queue (icmp_err_read) */
+    int (*close)(int fd);
+    int (*watch)(int fd, unsigned events, loop_fd_cb cb, void *arg);
+    int (*rewatch)(int fd, unsigned events);
+    void (*unwatch)(int fd);
+};
+
+static int sys_open(int family, int type)
+{
+    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (type == SOCK_STREAM) {
+        /* close with RST: the closing side would otherwise keep every probe's port in
+         * TIME_WAIT for 60 s, and a thousand probes a second would exhaust the ephemeral
+         * range */
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    }
+    /* without it the ICMP error is lost or reduced to an errno: UDP would time out */
+    icmp_err_enable(fd, family);
+    return fd;
+}
+
+static int sys_sock_error(int fd)
+{
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    return err;
+}
+
+static const struct probe_io sys_io = {
+    .open = sys_open,
+    .connect = connect,
+    .sock_error = sys_sock_error,
+    .send = send,
+    .recv = recv,
+    .recvmsg = recvmsg,
+    .close = close,
+    .watch = loop_fd_add,
+    .rewatch = loop_fd_modify,
+    .unwatch = loop_fd_remove,
+};
+static const struct probe_io *io = &sys_io;
+
 struct probe {
     enum smsa_probe_kind kind;
     int fd;
@@ -52,6 +108,8 @@ struct probe {
     char *via;           /* the HTTP proxy tunnelling the check ("host:port"), or NULL */
     bool starttls_sent;  /* SMTP: the EHLO reply offered STARTTLS and it was asked for */
     const char *waiting; /* what the check waits for after the greeting, for a timeout */
+    loop_fd_cb on_ready; /* what the socket's readiness means now (ready() calls it) */
+    bool in_loop_cb;     /* inside ready() or timed_out(): the result is delivered on return */
 };
 
 enum smsa_cause probe_cause_from_errno(int err)
@@ -79,8 +137,8 @@ static void release(struct probe *pr)
 {
     loop_timer_stop(&pr->timer);
     if (pr->fd >= 0) {
-        loop_fd_remove(pr->fd);
-        close(pr->fd);
+        io->unwatch(pr->fd);
+        io->close(pr->fd);
     }
     tlsp_free(pr->tls);
     free(pr->buf);
@@ -113,7 +171,10 @@ static void say_via_proxy(struct probe *pr)
     snprintf(d + used, SMSA_DETAIL_TEXT - used, "%s", tail);
 }
 
-/* Ends the probe; the callback runs from a zero timer so it never re-enters the caller. */
+/* Ends the probe. The callback never re-enters the caller: from the loop's own callbacks
+ * (ready, timed_out) it runs as they return; otherwise (inside probe_start) from a zero
+ * timer. Most probes end in the loop's callbacks, and a zero timer per probe would cost
+ * two walks of the timer heap of every peer. */
 static void finish(struct probe *pr, bool ok, enum smsa_cause cause)
 {
     if (pr->done)
@@ -128,11 +189,29 @@ static void finish(struct probe *pr, bool ok, enum smsa_cause cause)
     tlsp_free(pr->tls);
     pr->tls = NULL;
     if (pr->fd >= 0) {
-        loop_fd_remove(pr->fd);
-        close(pr->fd);
+        io->unwatch(pr->fd);
+        io->close(pr->fd);
         pr->fd = -1;
     }
-    loop_timer_start(&pr->timer, 0, deliver, pr);
+    if (!pr->in_loop_cb)
+        loop_timer_start(&pr->timer, 0, deliver, pr);
+}
+
+/* Every readiness of the probe's socket comes here first. */
+static void ready(int fd, unsigned events, void *arg)
+{
+    struct probe *pr = arg;
+    pr->in_loop_cb = true;
+    pr->on_ready(fd, events, pr);
+    pr->in_loop_cb = false;
+    if (pr->done)
+        deliver(pr);
+}
+
+static int watch(struct probe *pr, unsigned events, loop_fd_cb on_ready)
+{
+    pr->on_ready = on_ready;
+    return io->watch(pr->fd, events, ready, pr);
 }
 
 /* A failure with its detail text, the few words an operator reads beside the cause. */
@@ -171,7 +250,7 @@ static void fail_errno(struct probe *pr, int err)
 {
     enum smsa_cause cause;
     char why[SMSA_DETAIL_TEXT];
-    if (pr->fd >= 0 && icmp_err_read(pr->fd, &pr->dest, &cause, why, sizeof(why))) {
+    if (pr->fd >= 0 && icmp_err_read(pr->fd, io->recvmsg, &pr->dest, &cause, why, sizeof(why))) {
         fail(pr, cause, "%s", why);
         return;
     }
@@ -187,16 +266,16 @@ static void recv_failed(struct probe *pr, unsigned events, int err)
     char why[SMSA_DETAIL_TEXT];
     if (err != EAGAIN && err != EINTR)
         fail_errno(pr, err);
-    else if ((events & LOOP_ERROR) && icmp_err_read(pr->fd, &pr->dest, &cause, why, sizeof(why)))
+    else if ((events & LOOP_ERROR) &&
+             icmp_err_read(pr->fd, io->recvmsg, &pr->dest, &cause, why, sizeof(why)))
         fail(pr, cause, "%s", why);
 }
 
 static bool greeting_proved(struct probe *pr, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static void timed_out(void *arg)
+static void time_is_up(struct probe *pr)
 {
-    struct probe *pr = arg;
     if (greeting_proved(pr, "no EHLO reply in %u ms", pr->timeout_ms))
         return;
     const char *what = pr->waiting                                      ? pr->waiting
@@ -207,6 +286,16 @@ static void timed_out(void *arg)
                        : pr->kind == PROBE_HTTP                         ? "no HTTP answer"
                                                                         : "no greeting";
     fail(pr, CAUSE_TIMEOUT, "%s in %u ms", what, pr->timeout_ms);
+}
+
+static void timed_out(void *arg)
+{
+    struct probe *pr = arg;
+    pr->in_loop_cb = true;
+    time_is_up(pr);
+    pr->in_loop_cb = false;
+    if (pr->done)
+        deliver(pr);
 }
 
 /* The reply code of the first line that is not "220", e.g. "greeting 554". */
@@ -313,7 +402,7 @@ static const char *ehlo_name(void)
 static bool send_line(struct probe *pr, const char *line)
 {
     size_t n = strlen(line);
-    ssize_t w = send(pr->fd, line, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t w = io->send(pr->fd, line, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (w < 0) {
         fail_errno(pr, errno);
         return false;
@@ -346,7 +435,7 @@ static bool greeting_proved(struct probe *pr, const char *fmt, ...)
 static void on_smtp_reply(int fd, unsigned events, void *arg)
 {
     struct probe *pr = arg;
-    ssize_t n = recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
+    ssize_t n = io->recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
     if (n < 0) {
         if (errno != EAGAIN && errno != EINTR && greeting_proved(pr, "EHLO: %s", strerror(errno)))
             return;
@@ -385,7 +474,7 @@ static void on_smtp_reply(int fd, unsigned events, void *arg)
         return;
     }
     /* be polite; a failed QUIT changes nothing */
-    (void)!send(fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)!io->send(fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
     finish(pr, true, CAUSE_NONE);
 }
 
@@ -395,10 +484,10 @@ static void send_ehlo(struct probe *pr)
     snprintf(line, sizeof(line), "EHLO %s\r\n", ehlo_name());
     pr->len = 0;
     pr->waiting = "no EHLO reply";
-    loop_fd_remove(pr->fd);
+    io->unwatch(pr->fd);
     if (!send_line(pr, line))
         return;
-    if (loop_fd_add(pr->fd, LOOP_READ, on_smtp_reply, pr) < 0)
+    if (watch(pr, LOOP_READ, on_smtp_reply) < 0)
         fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 
@@ -410,7 +499,7 @@ static ssize_t read_more(struct probe *pr, int fd, unsigned events)
         fail(pr, CAUSE_ERROR, "out of memory");
         return -1;
     }
-    ssize_t n = recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
+    ssize_t n = io->recv(fd, pr->buf + pr->len, GREETING_MAX - pr->len, 0);
     if (n < 0)
         recv_failed(pr, events, errno);
     return n;
@@ -432,7 +521,7 @@ static void on_greeting(int fd, unsigned events, void *arg)
         send_ehlo(pr);
     } else if (st > 0) {
         /* be polite; a failed QUIT changes nothing */
-        (void)!send(fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)!io->send(fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
         finish(pr, true, CAUSE_NONE);
     } else if (st < 0) {
         fail_greeting(pr);
@@ -557,7 +646,7 @@ static void send_http_request(struct probe *pr)
         fail(pr, CAUSE_ERROR, "host name too long");
         return;
     }
-    ssize_t w = send(pr->fd, req, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t w = io->send(pr->fd, req, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (w < 0) {
         fail_errno(pr, errno);
         return;
@@ -577,7 +666,7 @@ static void on_tls(int fd, unsigned events, void *arg)
         finish(pr, true, CAUSE_NONE);
         return;
     case 0:
-        if (loop_fd_modify(fd, want_write ? LOOP_WRITE : LOOP_READ) < 0)
+        if (io->rewatch(fd, want_write ? LOOP_WRITE : LOOP_READ) < 0)
             fail(pr, CAUSE_ERROR, "cannot watch the socket");
         return;
     default:
@@ -589,14 +678,14 @@ static void on_tls(int fd, unsigned events, void *arg)
 static void start_tls(struct probe *pr)
 {
     char why[SMSA_DETAIL_TEXT];
-    loop_fd_remove(pr->fd);
+    io->unwatch(pr->fd);
     pr->waiting = "no TLS handshake";
     pr->tls = tlsp_new(pr->fd, pr->host, why, sizeof(why));
     if (!pr->tls) {
         fail(pr, CAUSE_ERROR, "TLS: %s", why);
         return;
     }
-    if (loop_fd_add(pr->fd, LOOP_WRITE, on_tls, pr) < 0)
+    if (watch(pr, LOOP_WRITE, on_tls) < 0)
         fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 
@@ -606,16 +695,16 @@ static void start_service(struct probe *pr)
     int fd = pr->fd;
     pr->len = 0;
     if (pr->kind == PROBE_SMTP || pr->kind == PROBE_FTP) {
-        loop_fd_remove(fd);
-        if (loop_fd_add(fd, LOOP_READ, on_greeting, pr) < 0)
+        io->unwatch(fd);
+        if (watch(pr, LOOP_READ, on_greeting) < 0)
             fail(pr, CAUSE_ERROR, "cannot watch the socket");
         return;
     }
     if (pr->kind == PROBE_SSH || pr->kind == PROBE_HTTP) {
-        loop_fd_remove(fd);
+        io->unwatch(fd);
         if (pr->kind == PROBE_HTTP)
             send_http_request(pr);
-        if (!pr->done && loop_fd_add(fd, LOOP_READ, on_answer, pr) < 0)
+        if (!pr->done && watch(pr, LOOP_READ, on_answer) < 0)
             fail(pr, CAUSE_ERROR, "cannot watch the socket");
         return;
     }
@@ -682,24 +771,21 @@ static void send_connect(struct probe *pr)
              target, target);
     pr->waiting = "no proxy answer";
     pr->len = 0;
-    loop_fd_remove(pr->fd);
+    io->unwatch(pr->fd);
     if (!pr->buf && !(pr->buf = malloc(GREETING_MAX))) {
         fail(pr, CAUSE_ERROR, "out of memory");
         return;
     }
     if (!send_line(pr, req))
         return;
-    if (loop_fd_add(pr->fd, LOOP_READ, on_proxy_answer, pr) < 0)
+    if (watch(pr, LOOP_READ, on_proxy_answer) < 0)
         fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 
 static void on_connect(int fd, unsigned events, void *arg)
 {
     struct probe *pr = arg;
-    int err = 0;
-    socklen_t len = sizeof(err);
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        err = errno;
+    int err = io->sock_error(fd);
     if (err != 0) {
         fail_errno(pr, err);
         return;
@@ -734,7 +820,7 @@ static void on_dns_reply(int fd, unsigned events, void *arg)
 {
     struct probe *pr = arg;
     uint8_t buf[DNSMSG_MAX_UDP + 1];
-    ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+    ssize_t n = io->recv(fd, buf, sizeof(buf), MSG_TRUNC);
     if (n < 0) {
         recv_failed(pr, events, errno);
         return;
@@ -760,7 +846,7 @@ static void on_ntp_reply(int fd, unsigned events, void *arg)
 {
     struct probe *pr = arg;
     uint8_t buf[SNTP_MAX_PACKET_LEN + 1];
-    ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+    ssize_t n = io->recv(fd, buf, sizeof(buf), MSG_TRUNC);
     int64_t t4 = loop_wall_us();
     if (n < 0) {
         recv_failed(pr, events, errno);
@@ -805,31 +891,14 @@ static void on_ntp_reply(int fd, unsigned events, void *arg)
     }
 }
 
-static int open_socket(const struct probe_params *p, int type)
-{
-    int fd = socket(p->addr->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    if (type == SOCK_STREAM) {
-        /* close with RST: the closing side would otherwise keep every probe's port in
-         * TIME_WAIT for 60 s, and a thousand probes a second would exhaust the ephemeral
-         * range */
-        struct linger lg = {.l_onoff = 1, .l_linger = 0};
-        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-    }
-    /* without it the ICMP error is lost or reduced to an errno: UDP would time out */
-    icmp_err_enable(fd, p->addr->ss_family);
-    return fd;
-}
-
 static void start_tcp(struct probe *pr, const struct probe_params *p)
 {
-    pr->fd = open_socket(p, SOCK_STREAM);
+    pr->fd = io->open(p->addr->ss_family, SOCK_STREAM);
     if (pr->fd < 0) {
         fail_errno(pr, errno);
         return;
     }
-    if (connect(pr->fd, (const struct sockaddr *)p->addr, p->addrlen) == 0) {
+    if (io->connect(pr->fd, (const struct sockaddr *)p->addr, p->addrlen) == 0) {
         on_connect(pr->fd, LOOP_WRITE, pr);
         return;
     }
@@ -837,26 +906,26 @@ static void start_tcp(struct probe *pr, const struct probe_params *p)
         fail_errno(pr, errno);
         return;
     }
-    if (loop_fd_add(pr->fd, LOOP_WRITE, on_connect, pr) < 0)
+    if (watch(pr, LOOP_WRITE, on_connect) < 0)
         fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 
 static void start_udp(struct probe *pr, const struct probe_params *p, const void *msg, size_t len,
                       loop_fd_cb on_reply)
 {
-    pr->fd = open_socket(p, SOCK_DGRAM);
+    pr->fd = io->open(p->addr->ss_family, SOCK_DGRAM);
     if (pr->fd < 0) {
         fail_errno(pr, errno);
         return;
     }
     /* a connected UDP socket only accepts datagrams from the server's address and port;
-     * the ICMP errors it is sent come through the error queue (open_socket) */
-    if (connect(pr->fd, (const struct sockaddr *)p->addr, p->addrlen) < 0 ||
-        send(pr->fd, msg, len, 0) != (ssize_t)len) {
+     * the ICMP errors it is sent come through the error queue (sys_open) */
+    if (io->connect(pr->fd, (const struct sockaddr *)p->addr, p->addrlen) < 0 ||
+        io->send(pr->fd, msg, len, 0) != (ssize_t)len) {
         fail_errno(pr, errno);
         return;
     }
-    if (loop_fd_add(pr->fd, LOOP_READ, on_reply, pr) < 0)
+    if (watch(pr, LOOP_READ, on_reply) < 0)
         fail(pr, CAUSE_ERROR, "cannot watch the socket");
 }
 

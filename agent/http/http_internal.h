@@ -142,7 +142,7 @@ struct httpf_snap {
     size_t n_peers;
     struct httpf_addr_view *addrs;
     size_t n_addrs;
-    char (*listening)[sizeof(((struct smsa_peer *)0)->listening_on)];
+    char (*listening)[SMSA_LISTENING_TEXT];
     size_t n_listening;
     struct httpf_link_view *links;
     size_t n_links;

@@ -141,15 +141,16 @@ static void peer_detail(struct httpf_buf *b, const struct smsa_peer *p)
             html(b, p->detail);
         }
     }
-    if (p->tls.seen) {
+    const struct smsa_tls *tls = smsa_tls_of(p->tls);
+    if (tls->seen) {
         char words[96];
-        tlsp_describe(&p->tls, words, sizeof(words));
-        httpf_puts(b, p->tls.days_left < 0 || p->tls.expiry == TLS_EXPIRY_SOON
+        tlsp_describe(tls, words, sizeof(words));
+        httpf_puts(b, tls->days_left < 0 || tls->expiry == TLS_EXPIRY_SOON
                           ? " <strong class=\"cert\">"
                           : " <span class=\"cert\">");
         html(b, words);
-        httpf_puts(b, p->tls.days_left < 0 || p->tls.expiry == TLS_EXPIRY_SOON ? "</strong>"
-                                                                               : "</span>");
+        httpf_puts(b,
+                   tls->days_left < 0 || tls->expiry == TLS_EXPIRY_SOON ? "</strong>" : "</span>");
     }
 }
 

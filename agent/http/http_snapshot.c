@@ -93,9 +93,9 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
             const struct smsa_peer *p = m->flows[i].peers[j];
             s->n_addrs += p->n_addrs;
             n_listen += p->kind == PROBE_LISTEN;
-            n_tls += p->tls.seen;
+            n_tls += smsa_tls_of(p->tls)->seen;
             for (size_t x = 0; x < p->n_addrs; x++)
-                n_tls += p->addrs[x].tls.seen;
+                n_tls += smsa_tls_of(p->addrs[x].tls)->seen;
         }
     }
     s->n_links = m->n_links;
@@ -126,21 +126,22 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
             httpf_peer_view_fill(v, p);
             v->first_addr = (uint32_t)a;
             if (p->kind == PROBE_LISTEN) {
-                memcpy(s->listening[s->n_listening], p->listening_on, sizeof(p->listening_on));
+                snprintf(s->listening[s->n_listening], SMSA_LISTENING_TEXT, "%s",
+                         p->listening_on ? p->listening_on : "");
                 v->listen_slot = (uint32_t)++s->n_listening;
             }
             if (v->rtt_us >= 0 && v->checks > 0)
                 s->any_rtt = true;
             if (v->ntp_valid)
                 s->any_ntp = true;
-            if (p->tls.seen) {
-                s->tls[s->n_tls] = p->tls;
+            if (smsa_tls_of(p->tls)->seen) {
+                s->tls[s->n_tls] = *p->tls;
                 v->tls_slot = (uint32_t)++s->n_tls;
             }
             for (size_t x = 0; x < p->n_addrs; x++, a++) {
                 httpf_addr_view_fill(&s->addrs[a], &p->addrs[x]);
-                if (p->addrs[x].tls.seen) {
-                    s->tls[s->n_tls] = p->addrs[x].tls;
+                if (smsa_tls_of(p->addrs[x].tls)->seen) {
+                    s->tls[s->n_tls] = *p->addrs[x].tls;
                     s->addrs[a].tls_slot = (uint32_t)++s->n_tls;
                 }
             }

@@ -669,22 +669,22 @@ static bool value_peer(const struct smsa_model *m, unsigned col, const struct ro
         set_string(vb, p->detail);
         return true;
     case COL_PEER_TLS_STATE:
-        set_int(vb, ASN_INTEGER, snmpf_mib_tls_state(&p->tls));
+        set_int(vb, ASN_INTEGER, snmpf_mib_tls_state(smsa_tls_of(p->tls)));
         return true;
     case COL_PEER_TLS_NOT_AFTER: {
         u_char dt[11];
-        size_t n = snmpf_tls_not_after(&p->tls, dt);
+        size_t n = snmpf_tls_not_after(smsa_tls_of(p->tls), dt);
         snmp_set_var_typed_value(vb, ASN_OCTET_STR, dt, n);
         return true;
     }
     case COL_PEER_TLS_DAYS_LEFT:
-        set_int(vb, ASN_INTEGER, p->tls.seen ? p->tls.days_left : 0);
+        set_int(vb, ASN_INTEGER, p->tls && p->tls->seen ? p->tls->days_left : 0);
         return true;
     case COL_PEER_TLS_VERIFIED:
-        set_int(vb, ASN_INTEGER, snmpf_mib_truth(p->tls.seen && p->tls.verified));
+        set_int(vb, ASN_INTEGER, snmpf_mib_truth(p->tls && p->tls->seen && p->tls->verified));
         return true;
     case COL_PEER_TLS_SUBJECT:
-        set_string(vb, p->tls.seen ? p->tls.subject : "");
+        set_string(vb, p->tls && p->tls->seen ? p->tls->subject : "");
         return true;
     }
     return false;

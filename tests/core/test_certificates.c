@@ -187,19 +187,22 @@ static void test_certificate_thresholds_announced_once(void **state)
     assert_null(p->via_proxy);
     /* a minute short of whole days: the loop's clock may be a second behind time() */
     const int64_t now = (int64_t)time(NULL) - 60, day = 86400;
+    /* no facts are held until a certificate is seen: most checks never show one */
+    assert_null(p->tls);
+    assert_null(p->addrs[0].tls);
 
     handshake(p, now + 20 * day);
     assert_int_equal(p->state, ST_UP);
-    assert_true(p->tls.seen);
-    assert_int_equal(p->addrs[0].tls.days_left, 19); /* 20 days less a minute */
-    assert_int_equal(p->tls.expiry, TLS_EXPIRY_NONE);
+    assert_true(p->tls->seen);
+    assert_int_equal(p->addrs[0].tls->days_left, 19); /* 20 days less a minute */
+    assert_int_equal(p->tls->expiry, TLS_EXPIRY_NONE);
     assert_int_equal(count_tls(TLS_EXPIRY_SOON) + count_tls(TLS_EXPIRY_EXPIRED), 0);
 
     /* within tls.warn_days (14): one event, however many rounds see it */
     handshake(p, now + 5 * day);
     handshake(p, now + 5 * day);
     assert_int_equal(count_tls(TLS_EXPIRY_SOON), 1);
-    assert_int_equal(p->tls.expiry, TLS_EXPIRY_SOON);
+    assert_int_equal(p->tls->expiry, TLS_EXPIRY_SOON);
     const struct smsa_event *ev = &events[n_events - 1];
     for (size_t i = n_events; i > 0; i--)
         if (events[i - 1].kind == EV_TLS)
@@ -213,12 +216,12 @@ static void test_certificate_thresholds_announced_once(void **state)
     handshake(p, now - 3600);
     handshake(p, now - 3600);
     assert_int_equal(count_tls(TLS_EXPIRY_EXPIRED), 1);
-    assert_int_equal(p->tls.days_left, -1);
+    assert_int_equal(p->tls->days_left, -1);
     assert_int_equal(p->state, ST_UP);
 
     /* renewed: quiet, and a later approach is announced again */
     handshake(p, now + 300 * day);
-    assert_int_equal(p->tls.expiry, TLS_EXPIRY_NONE);
+    assert_int_equal(p->tls->expiry, TLS_EXPIRY_NONE);
     assert_int_equal(count_tls(TLS_EXPIRY_SOON), 1);
     handshake(p, now + 3 * day);
     assert_int_equal(count_tls(TLS_EXPIRY_SOON), 2);
@@ -230,7 +233,7 @@ static void test_certificate_thresholds_announced_once(void **state)
     core_round_done(p, &bad, 1);
     assert_int_equal(p->state, ST_DOWN);
     assert_string_equal(p->detail, "TLS: Error in the pull function.");
-    assert_true(p->tls.seen);
+    assert_true(p->tls->seen);
     stop();
 }
 

@@ -369,6 +369,60 @@ static void test_scanner_role_has_one_link_to_the_control_center(void **state)
     assert_int_equal(m->flows[13].state, ST_NOT_APPLICABLE);
 }
 
+/* Only a listen check holds the addresses its port listens on; a change of them is one
+ * generation, the same list none, and a new configuration keeps what was learnt. */
+static void test_listening_addresses_only_on_listen_checks(void **state)
+{
+    (void)state;
+    core_fini();
+    char dir[] = "/tmp/smsa-core-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], state_file[300];
+    snprintf(path, sizeof(path), "%s/smsa-agent.json", dir);
+    snprintf(state_file, sizeof(state_file), "%s/indexes.json", dir);
+    struct cfg *start = test_config(ROLE_CONTROL_CENTER);
+    free(start->state_dir);
+    start->state_dir = strdup(dir);
+    assert_int_equal(core_init(start, path, NULL), 0);
+    const struct smsa_model *m = core_model();
+    struct smsa_peer *listen = NULL;
+    for (unsigned i = 0; i < CAT_NFLOWS; i++)
+        for (size_t j = 0; j < m->flows[i].n_peers; j++) {
+            struct smsa_peer *p = m->flows[i].peers[j];
+            if (p->kind == PROBE_LISTEN && !listen)
+                listen = p;
+            assert_null(p->listening_on); /* nothing checked yet */
+        }
+    assert_non_null(listen);
+    unsigned flow = listen->flow_id;
+    uint64_t gen = m->generation;
+    core_set_listening(listen, "0.0.0.0 ::1");
+    assert_string_equal(listen->listening_on, "0.0.0.0 ::1");
+    assert_int_equal(m->generation, gen + 1);
+    core_set_listening(listen, "0.0.0.0 ::1");
+    assert_int_equal(m->generation, gen + 1);
+    core_set_listening(listen, "127.0.0.1");
+    assert_string_equal(listen->listening_on, "127.0.0.1");
+    assert_int_equal(m->generation, gen + 2);
+    assert_null(link_peer(1)->listening_on); /* a TCP check holds none */
+
+    struct cfg *next = cfg_clone(core_config());
+    add_scanner(next, "scanner3", "127.0.0.9");
+    struct cfg_error err;
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(core_change(next, &err), 0);
+    listen = NULL;
+    for (size_t j = 0; j < m->flows[flow - 1].n_peers && !listen; j++)
+        if (m->flows[flow - 1].peers[j]->kind == PROBE_LISTEN)
+            listen = m->flows[flow - 1].peers[j];
+    assert_non_null(listen);
+    assert_string_equal(listen->listening_on, "127.0.0.1"); /* carried over, not copied */
+    core_fini(); /* frees old and new models once each (the sanitizer build checks) */
+    unlink(state_file);
+    unlink(path);
+    rmdir(dir);
+}
+
 static struct smsa_peer *ntp_server(void)
 {
     core_fini();
@@ -513,8 +567,10 @@ static void test_take_learned_copies_the_learned_group_only(void **state)
                             .kod_stopped = true,
                             .poll_multiplier = 8};
     snprintf(old.detail, sizeof(old.detail), "connection refused");
-    snprintf(old.listening_on, sizeof(old.listening_on), "0.0.0.0");
-    old.tls.days_left = 30;
+    char listening[] = "0.0.0.0";
+    struct smsa_tls cert = {.seen = true, .days_left = 30};
+    old.listening_on = listening;
+    old.tls = &cert;
     old.ntp.stratum = 2;
     struct smsa_peer next = {.flow_id = 9,
                              .index = 5,
@@ -548,7 +604,10 @@ static void test_take_learned_copies_the_learned_group_only(void **state)
     assert_int_equal(next.failures, 5);
     assert_int_equal(next.down_count, 1);
     assert_int_equal(next.addrset_changes, 2);
-    assert_int_equal(next.tls.days_left, 30);
+    assert_ptr_equal(next.tls, &cert); /* moved, not copied */
+    assert_int_equal(next.tls->days_left, 30);
+    assert_null(old.tls);
+    assert_null(old.listening_on);
     assert_int_equal(next.ntp.stratum, 2);
     assert_ptr_equal(next.addrs, addrs);
     assert_int_equal(next.n_addrs, 1);
@@ -645,6 +704,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_change_without_a_file_is_refused_and_changes_nothing,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_persists_then_applies_keeping_state, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_listening_addresses_only_on_listen_checks, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_scanner_role_has_one_link_to_the_control_center, setup,
                                         teardown),

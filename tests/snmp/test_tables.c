@@ -477,12 +477,14 @@ static void test_a_certificate_fills_the_tls_columns(void **state)
     assert_int_equal(vb->val.string[0], 0x07);
     assert_int_equal(vb->val.string[1], 0xb2);
 
-    peer1.tls = (struct smsa_tls){.seen = true,
-                                  .verified = false,
-                                  .expiry = TLS_EXPIRY_SOON,
-                                  .not_after = 1798761600, /* 2027-01-01T00:00:00Z */
-                                  .days_left = 4};
-    snprintf(peer1.tls.subject, sizeof(peer1.tls.subject), "scanner1.example.net");
+    static struct smsa_tls cert;
+    peer1.tls = &cert;
+    cert = (struct smsa_tls){.seen = true,
+                             .verified = false,
+                             .expiry = TLS_EXPIRY_SOON,
+                             .not_after = 1798761600, /* 2027-01-01T00:00:00Z */
+                             .days_left = 4};
+    snprintf(cert.subject, sizeof(cert.subject), "scanner1.example.net");
     assert_int_equal(get(OID(PEER_ENTRY, COL_PEER_TLS_STATE, CAT_FLOW_LINK_CC, 1)),
                      SNMP_ERR_NOERROR);
     assert_int_value(ASN_INTEGER, 3); /* expiresSoon(3) */
@@ -500,11 +502,11 @@ static void test_a_certificate_fills_the_tls_columns(void **state)
     assert_int_equal(get(OID(PEER_ENTRY, COL_PEER_TLS_SUBJECT, CAT_FLOW_LINK_CC, 1)),
                      SNMP_ERR_NOERROR);
     assert_int_equal(vb->val_len, strlen("scanner1.example.net"));
-    peer1.tls.expiry = TLS_EXPIRY_EXPIRED;
+    cert.expiry = TLS_EXPIRY_EXPIRED;
     assert_int_equal(get(OID(PEER_ENTRY, COL_PEER_TLS_STATE, CAT_FLOW_LINK_CC, 1)),
                      SNMP_ERR_NOERROR);
     assert_int_value(ASN_INTEGER, 4); /* expired(4) */
-    peer1.tls = (struct smsa_tls){0};
+    peer1.tls = NULL;
 }
 
 int main(void)
