@@ -23,151 +23,6 @@ static const char *const default_ntp_servers[] = {"pool.ntp.org", "clock.isc.org
 _Static_assert(JPOS_PATH_MAX == sizeof(((struct cfg_error *)0)->path),
                "an error's path is a key path");
 
-/* ------------------------------------------------------------- error helpers */
-
-int cfgi_fail_at(struct pctx *p, bool at_key, const char *fmt, ...)
-{
-    struct cfg_error *e = p->err;
-    char what[sizeof e->message];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    e->kind = CFG_ERR_VALUE;
-    snprintf(e->path, sizeof e->path, "%s", p->path.buf);
-    /* A long path or value may cut the message short; it stays a readable prefix. */
-    if (p->path.len)
-        snprintf(e->message, sizeof e->message, "%.200s: %.300s", p->path.buf, what);
-    else
-        snprintf(e->message, sizeof e->message, "%s", what);
-    jpos_locate(p->text, p->len, p->path.buf, at_key, &e->line, &e->column);
-    return -1;
-}
-
-static void set_error(struct cfg_error *e, enum cfg_error_kind kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_error(struct cfg_error *e, enum cfg_error_kind kind, const char *fmt, ...)
-{
-    va_list ap;
-    memset(e, 0, sizeof *e);
-    e->kind = kind;
-    va_start(ap, fmt);
-    vsnprintf(e->message, sizeof e->message, fmt, ap);
-    va_end(ap);
-}
-
-/* A string as it may appear in a message: quoted, bounded, control characters escaped. */
-const char *cfgi_quote_len(const char *s, size_t len, char *buf, size_t cap)
-{
-    const char *end = s + len;
-    size_t n = 0;
-    buf[n++] = '"';
-    while (s < end) {
-        unsigned char ch = (unsigned char)*s;
-        size_t k = ch < 0x80 ? 1 : ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : ch >= 0xC0 ? 2 : 0;
-        if (k > (size_t)(end - s))
-            k = 0;
-        for (size_t i = 1; i < k; i++)
-            if (((unsigned char)s[i] & 0xC0) != 0x80)
-                k = 0; /* not UTF-8 (a name from a URL): show the byte escaped */
-        if (n + (k > 1 ? k : 4) + 6 >= cap)
-            break;
-        if (k > 1) {
-            memcpy(buf + n, s, k);
-            n += k;
-            s += k;
-            continue;
-        }
-        if (ch < 0x20 || ch >= 0x7F)
-            n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", ch);
-        else if (ch == '"' || ch == '\\')
-            n += (size_t)snprintf(buf + n, cap - n, "\\%c", ch);
-        else
-            buf[n++] = (char)ch;
-        s++;
-    }
-    if (s < end)
-        n += (size_t)snprintf(buf + n, cap - n, "...");
-    buf[n++] = '"';
-    buf[n] = '\0';
-    return buf;
-}
-
-const char *cfgi_quote(const char *s, char *buf, size_t cap)
-{
-    return cfgi_quote_len(s, strlen(s), buf, cap);
-}
-
-static const char *type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a real number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    default:
-        return "null";
-    }
-}
-
-/* "got an integer (42)": the value in short, so the user can find it. */
-int cfgi_fail_type(struct pctx *p, const json_t *v, const char *expected)
-{
-    char shown[96] = "";
-    if (json_is_string(v)) {
-        cfgi_quote(json_string_value(v), shown, 64);
-    } else if (json_is_number(v) || json_is_boolean(v)) {
-        char *d = json_dumps(v, JSON_ENCODE_ANY);
-        snprintf(shown, sizeof shown, "%.60s", d ? d : "");
-        free(d);
-    }
-    if (*shown)
-        return fail(p, "expected %s, got %s (%s)", expected, type_name(v), shown);
-    return fail(p, "expected %s, got %s", expected, type_name(v));
-}
-
-int cfgi_oom(struct pctx *p)
-{
-    return fail(p, "out of memory");
-}
-
-/* ------------------------------------------------------------- host syntax */
-
-bool cfg_host_valid(const char *host)
-{
-    return addr_host_valid(host);
-}
-
-int cfg_parse_peer(const char *s, struct cfg_peer *out, char *why, size_t why_len)
-{
-    struct addr_hostport hp;
-    out->host = NULL;
-    out->port = 0;
-    if (addr_parse_hostport(s, &hp, why, why_len) < 0)
-        return -1;
-    if (!(out->host = strdup(hp.host))) {
-        snprintf(why, why_len, "out of memory");
-        return -1;
-    }
-    out->port = hp.port;
-    return 0;
-}
-
-void cfg_peer_format(const struct cfg_peer *p, char *buf, size_t len)
-{
-    addr_format_hostport(p->host, p->port, buf, len);
-}
-
 /* ------------------------------------------------------------- documents */
 
 /* The first container nested deeper than CFG_MAX_DEPTH, with its path in p. */
@@ -209,8 +64,8 @@ static json_t *load_json(struct pctx *p, const char *text, size_t len)
      * before it; no JSON text contains one (RFC 8259 §7: control characters are escaped). */
     const char *nul = memchr(text, '\0', len);
     if (nul) {
-        set_error(p->err, CFG_ERR_SYNTAX, "not valid JSON: a NUL byte at offset %zu",
-                  (size_t)(nul - text));
+        cfgi_set_error(p->err, CFG_ERR_SYNTAX, "not valid JSON: a NUL byte at offset %zu",
+                       (size_t)(nul - text));
         p->err->line = 1;
         p->err->column = 1;
         for (const char *c = text; c < nul; c++) {
@@ -225,7 +80,7 @@ static json_t *load_json(struct pctx *p, const char *text, size_t len)
     /* an escaped \u0000 is let through so it is refused with a key path */
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
     if (!root) {
-        set_error(p->err, CFG_ERR_SYNTAX, "not valid JSON: %s", je.text);
+        cfgi_set_error(p->err, CFG_ERR_SYNTAX, "not valid JSON: %s", je.text);
         p->err->line = je.line;
         p->err->column = je.column;
         return NULL;
@@ -237,15 +92,6 @@ static json_t *load_json(struct pctx *p, const char *text, size_t len)
     return root;
 }
 
-static void pctx_init(struct pctx *p, const char *text, size_t len, struct cfg_error *err)
-{
-    memset(p, 0, sizeof *p);
-    p->text = text;
-    p->len = len;
-    p->err = err;
-    memset(err, 0, sizeof *err);
-}
-
 static int validate(struct pctx *p, struct cfg *c);
 static const char *master_exposure(const struct cfg *c, char *buf, size_t n);
 
@@ -253,7 +99,7 @@ struct cfg *cfg_parse(const char *text, size_t len, struct cfg_error *err)
 {
     struct cfg_error dummy;
     struct pctx p;
-    pctx_init(&p, text, len, err ? err : &dummy);
+    cfgi_pctx_init(&p, text, len, err ? err : &dummy);
     json_t *root = load_json(&p, text, len);
     if (!root)
         return NULL;
@@ -282,22 +128,22 @@ struct cfg *cfg_load(const char *path, struct cfg_error *err)
     memset(err, 0, sizeof *err);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        set_error(err, CFG_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+        cfgi_set_error(err, CFG_ERR_IO, "cannot open %s: %s", path, strerror(errno));
         return NULL;
     }
     if (fstat(fd, &st) < 0) {
-        set_error(err, CFG_ERR_IO, "cannot stat %s: %s", path, strerror(errno));
+        cfgi_set_error(err, CFG_ERR_IO, "cannot stat %s: %s", path, strerror(errno));
         close(fd);
         return NULL;
     }
     if (!S_ISREG(st.st_mode)) {
-        set_error(err, CFG_ERR_IO, "%s is not a regular file", path);
+        cfgi_set_error(err, CFG_ERR_IO, "%s is not a regular file", path);
         close(fd);
         return NULL;
     }
     if (st.st_size > CFG_MAX_FILE_BYTES) {
-        set_error(err, CFG_ERR_IO, "%s is %lld bytes, larger than the %d allowed", path,
-                  (long long)st.st_size, CFG_MAX_FILE_BYTES);
+        cfgi_set_error(err, CFG_ERR_IO, "%s is %lld bytes, larger than the %d allowed", path,
+                       (long long)st.st_size, CFG_MAX_FILE_BYTES);
         close(fd);
         return NULL;
     }
@@ -305,7 +151,7 @@ struct cfg *cfg_load(const char *path, struct cfg_error *err)
     char *buf = malloc(CFG_MAX_FILE_BYTES + 1);
     size_t len = 0;
     if (!buf) {
-        set_error(err, CFG_ERR_IO, "cannot read %s: out of memory", path);
+        cfgi_set_error(err, CFG_ERR_IO, "cannot read %s: out of memory", path);
         close(fd);
         return NULL;
     }
@@ -314,7 +160,7 @@ struct cfg *cfg_load(const char *path, struct cfg_error *err)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            set_error(err, CFG_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+            cfgi_set_error(err, CFG_ERR_IO, "cannot read %s: %s", path, strerror(errno));
             free(buf);
             close(fd);
             return NULL;
@@ -323,8 +169,8 @@ struct cfg *cfg_load(const char *path, struct cfg_error *err)
             break;
         len += (size_t)n;
         if (len > CFG_MAX_FILE_BYTES) {
-            set_error(err, CFG_ERR_IO, "%s is larger than the %d bytes allowed", path,
-                      CFG_MAX_FILE_BYTES);
+            cfgi_set_error(err, CFG_ERR_IO, "%s is larger than the %d bytes allowed", path,
+                           CFG_MAX_FILE_BYTES);
             free(buf);
             close(fd);
             return NULL;
@@ -503,7 +349,7 @@ int cfg_validate(struct cfg *c, struct cfg_error *err)
 {
     struct cfg_error dummy;
     struct pctx p;
-    pctx_init(&p, NULL, 0, err ? err : &dummy);
+    cfgi_pctx_init(&p, NULL, 0, err ? err : &dummy);
     return validate(&p, c);
 }
 
@@ -626,7 +472,7 @@ int cfg_save_begin(const struct cfg *c, const char *path, struct cfg_saved *s,
     if (text)
         rc = atomic_begin(path, text, &s->file, &step);
     if (rc < 0)
-        set_error(err, CFG_ERR_IO, "cannot %s %s: %s", step, path, strerror(errno));
+        cfgi_set_error(err, CFG_ERR_IO, "cannot %s %s: %s", step, path, strerror(errno));
     free(text);
     return rc;
 }
@@ -683,7 +529,7 @@ int cfg_check_master_exposure(const struct cfg *c, struct cfg_error *err)
     memset(err, 0, sizeof *err);
     if (!master_exposure(c, why, sizeof why))
         return 0;
-    set_error(err, CFG_ERR_VALUE, "snmp.community: %s", why);
+    cfgi_set_error(err, CFG_ERR_VALUE, "snmp.community: %s", why);
     snprintf(err->path, sizeof err->path, "snmp.community");
     return -1;
 }
@@ -709,7 +555,7 @@ struct cfg *cfg_with_section(const struct cfg *base, const char *section,
 {
     struct cfg_error dummy;
     struct pctx p;
-    pctx_init(&p, text, len, err ? err : &dummy);
+    cfgi_pctx_init(&p, text, len, err ? err : &dummy);
     json_t *root = load_json(&p, text, len);
     if (!root)
         return NULL;
@@ -746,7 +592,7 @@ struct cfg *cfg_with_value(const struct cfg *base, const char *key, const char *
     struct cfg_error dummy;
     struct pctx p;
     size_t old = 0;
-    pctx_init(&p, text, len, err ? err : &dummy);
+    cfgi_pctx_init(&p, text, len, err ? err : &dummy);
     json_t *root = load_json(&p, text, len), *v = root;
     if (!root)
         return NULL;
@@ -779,7 +625,7 @@ struct cfg *cfg_with_scanner(const struct cfg *base, const char *json, size_t le
     struct cfg_error dummy;
     struct pctx p;
     char shown[96];
-    pctx_init(&p, json, len, err ? err : &dummy);
+    cfgi_pctx_init(&p, json, len, err ? err : &dummy);
     json_t *root = load_json(&p, json, len);
     if (!root)
         return NULL;
@@ -830,7 +676,7 @@ struct cfg *cfg_without_scanner(const struct cfg *base, const char *name, struct
             continue;
         struct cfg *next = cfg_clone(base);
         if (!next) {
-            set_error(err, CFG_ERR_VALUE, "out of memory");
+            cfgi_set_error(err, CFG_ERR_VALUE, "out of memory");
             return NULL;
         }
         free(next->scanners[i].name);
@@ -844,6 +690,7 @@ struct cfg *cfg_without_scanner(const struct cfg *base, const char *name, struct
         }
         return next;
     }
-    set_error(err, CFG_ERR_NOT_FOUND, "no scanner named %s", cfgi_quote(name, shown, sizeof shown));
+    cfgi_set_error(err, CFG_ERR_NOT_FOUND, "no scanner named %s",
+                   cfgi_quote(name, shown, sizeof shown));
     return NULL;
 }

@@ -31,26 +31,6 @@ static const char *const scanner_keys[] = {"name", "host", NULL};
 static const char *const update_keys[] = {"purpose", "host", "port", "enabled", NULL};
 static const char *const trap_sink_keys[] = {"address", "inform", NULL};
 
-/* ------------------------------------------------------------- memory */
-
-void cfgi_list_free(struct cfg_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->items[i].host);
-    free(l->items);
-    l->items = NULL;
-    l->n = 0;
-}
-
-static void strv_free(char ***v, size_t *n)
-{
-    for (size_t i = 0; i < *n; i++)
-        free((*v)[i]);
-    free(*v);
-    *v = NULL;
-    *n = 0;
-}
-
 static void scanners_free(struct cfg *c)
 {
     for (size_t i = 0; i < c->n_scanners; i++) {
@@ -73,528 +53,6 @@ static void updates_free(struct cfg *c)
     c->n_updates = 0;
 }
 
-/* strdup that keeps NULL as NULL and records a failure in *ok. */
-static char *dup_opt(const char *s, bool *ok)
-{
-    if (!s)
-        return NULL;
-    char *d = strdup(s);
-    if (!d)
-        *ok = false;
-    return d;
-}
-
-static void *dup_array(const void *a, size_t n, size_t size, bool *ok)
-{
-    if (!n)
-        return NULL;
-    void *d = calloc(n, size);
-    if (!d) {
-        *ok = false;
-        return NULL;
-    }
-    memcpy(d, a, n * size);
-    return d;
-}
-
-static void list_copy(struct cfg_list *dst, const struct cfg_list *src, bool *ok)
-{
-    dst->items = dup_array(src->items, src->n, sizeof *src->items, ok);
-    dst->n = dst->items ? src->n : 0;
-    for (size_t i = 0; i < dst->n; i++)
-        dst->items[i].host = dup_opt(src->items[i].host, ok);
-}
-
-static void strv_copy(char ***dst, size_t *dn, char *const *src, size_t n, bool *ok)
-{
-    *dst = dup_array(src, n, sizeof *src, ok);
-    *dn = *dst ? n : 0;
-    for (size_t i = 0; i < *dn; i++)
-        (*dst)[i] = dup_opt(src[i], ok);
-}
-
-/* ------------------------------------------------------------- JSON readers */
-
-/* Each reader gets the value with p's path at its key, and replaces the field only when the
- * whole value is good. */
-
-static int check_keys(struct pctx *p, json_t *obj, const char *const *keys)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        size_t i;
-        for (i = 0; keys[i] && strcmp(keys[i], key); i++)
-            ;
-        if (keys[i])
-            continue;
-        char expected[256] = "";
-        for (i = 0; keys[i]; i++)
-            snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s",
-                     i ? ", " : "", keys[i]);
-        jpos_path_key(&p->path, key);
-        return cfgi_fail_at(p, true, "unknown key (expected one of: %s)", expected);
-    }
-    return 0;
-}
-
-/* Looks key up in obj and pushes it on the path; NULL (path unchanged) when absent. */
-json_t *cfgi_enter(struct pctx *p, json_t *obj, const char *key, size_t *old)
-{
-    json_t *v = json_object_get(obj, key);
-    if (v)
-        *old = jpos_path_key(&p->path, key);
-    return v;
-}
-
-int cfgi_want_object(struct pctx *p, json_t *v, const char *const *keys)
-{
-    if (!json_is_object(v))
-        return cfgi_fail_type(p, v, "an object");
-    return check_keys(p, v, keys);
-}
-
-static int want_array(struct pctx *p, json_t *v)
-{
-    if (!json_is_array(v))
-        return cfgi_fail_type(p, v, "an array");
-    if (json_array_size(v) > CFG_MAX_LIST)
-        return fail(p, "has %zu entries (at most %d)", json_array_size(v), CFG_MAX_LIST);
-    return 0;
-}
-
-static int bool_value(struct pctx *p, json_t *v, bool *out)
-{
-    if (!json_is_boolean(v))
-        return cfgi_fail_type(p, v, "true or false");
-    *out = json_is_true(v);
-    return 0;
-}
-
-/* A string value: no NUL, bounded, and check() (when given) returning NULL. */
-static int string_value(struct pctx *p, json_t *v, const char *(*check)(const char *),
-                        const char **out)
-{
-    char shown[96];
-    if (!json_is_string(v))
-        return cfgi_fail_type(p, v, "a string");
-    const char *s = json_string_value(v);
-    if (strlen(s) != json_string_length(v))
-        return fail(p, "%s contains a NUL character",
-                    cfgi_quote_len(s, json_string_length(v), shown, sizeof shown));
-    if (json_string_length(v) > CFG_MAX_STRING)
-        return fail(p, "is longer than %d bytes", CFG_MAX_STRING);
-    const char *why = check ? check(s) : NULL;
-    if (why)
-        return fail(p, "%s %s", cfgi_quote(s, shown, sizeof shown), why);
-    *out = s;
-    return 0;
-}
-
-static int replace_str(struct pctx *p, char **field, const char *s)
-{
-    char *d = s ? strdup(s) : NULL;
-    if (s && !d)
-        return cfgi_oom(p);
-    free(*field);
-    *field = d;
-    return 0;
-}
-
-static int peer_value(struct pctx *p, json_t *v, struct cfg_peer *out)
-{
-    const char *s;
-    char why[160], shown[96];
-    if (string_value(p, v, NULL, &s) < 0)
-        return -1;
-    if (cfg_parse_peer(s, out, why, sizeof why) < 0)
-        return fail(p, "%s %s", cfgi_quote(s, shown, sizeof shown), why);
-    return 0;
-}
-
-/* For the members of a list's objects: reads key of obj with fn when present. */
-static int read_member(struct pctx *p, json_t *obj, const char *key,
-                       int (*fn)(struct pctx *, json_t *, void *), void *out)
-{
-    size_t old = 0;
-    json_t *v = cfgi_enter(p, obj, key, &old);
-    if (!v)
-        return 0;
-    if (fn(p, v, out) < 0)
-        return -1;
-    jpos_path_pop(&p->path, old);
-    return 0;
-}
-
-static int bool_member(struct pctx *p, json_t *v, void *out)
-{
-    return bool_value(p, v, out);
-}
-
-static int host_member(struct pctx *p, json_t *v, void *out)
-{
-    const char *s;
-    if (string_value(p, v, cfgi_check_host, &s) < 0)
-        return -1;
-    return replace_str(p, out, s);
-}
-
-/* ------------------------------------------------------------- field types */
-
-struct field;
-
-/* What a kind of field knows: read its JSON value (p's path at the key), write it back, set
- * its default, copy it deeply from another configuration (always replacing every pointer of
- * the field, NULL when memory ran out) and free it. */
-struct ftype {
-    int (*read)(struct pctx *p, json_t *v, struct cfg *c, const struct field *f);
-    json_t *(*write)(const struct cfg *c, const struct field *f);
-    bool (*set_default)(struct cfg *c, const struct field *f);
-    bool (*copy)(struct cfg *dst, const struct cfg *src, const struct field *f);
-    void (*release)(struct cfg *c, const struct field *f);
-};
-
-enum {
-    F_NULLABLE = 1, /* null is a value: "not set" */
-    F_RESTART = 2,  /* a running daemon cannot apply a change (cfg_restart_keys) */
-    F_SECRET = 4,   /* never shown outside the box (cfg_serialise_masked) */
-};
-
-/* One configuration key: the only place its name, type, default and bounds are written. */
-struct field {
-    const char *path; /* "section.key", or "key" at the top */
-    const struct ftype *type;
-    size_t off;                          /* the value in struct cfg */
-    size_t n_off;                        /* a list's count; control_center's port */
-    unsigned def, min, max;              /* booleans, numbers, enums */
-    const char *def_str;                 /* strings */
-    const char *const *def_strv;         /* string lists, NULL-terminated */
-    const char *(*check)(const char *s); /* strings and string lists: NULL or why not */
-    const char *(*name)(unsigned v);     /* enums: the name of each value below n_names */
-    unsigned n_names;
-    const char *what; /* enums: "a role (expected ...)" */
-    unsigned flags;
-    bool (*set_default)(struct cfg *c, const struct field *f); /* instead of the type's */
-};
-
-#define FIELD(c, f, T) ((T *)((char *)(c) + (f)->off))
-#define CFIELD(c, f, T) ((const T *)((const char *)(c) + (f)->off))
-#define COUNT(c, f) ((size_t *)((char *)(c) + (f)->n_off))
-#define CCOUNT(c, f) ((const size_t *)((const char *)(c) + (f)->n_off))
-
-static void no_release(struct cfg *c, const struct field *f)
-{
-    (void)c, (void)f;
-}
-
-/* booleans */
-
-static int bool_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
-{
-    return bool_value(p, v, FIELD(c, f, bool));
-}
-
-static json_t *bool_write(const struct cfg *c, const struct field *f)
-{
-    return json_boolean(*CFIELD(c, f, bool));
-}
-
-static bool bool_default(struct cfg *c, const struct field *f)
-{
-    *FIELD(c, f, bool) = f->def != 0;
-    return true;
-}
-
-static bool bool_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
-{
-    *FIELD(dst, f, bool) = *CFIELD(src, f, bool);
-    return true;
-}
-
-static const struct ftype t_bool = {bool_read, bool_write, bool_default, bool_copy, no_release};
-
-/* unsigned numbers within [min, max] */
-
-static int uint_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
-{
-    if (!json_is_integer(v))
-        return cfgi_fail_type(p, v, "an integer");
-    json_int_t n = json_integer_value(v);
-    if (n < (json_int_t)f->min || n > (json_int_t)f->max)
-        return fail(p, "%" JSON_INTEGER_FORMAT " is out of range (%u..%u)", n, f->min, f->max);
-    *FIELD(c, f, unsigned) = (unsigned)n;
-    return 0;
-}
-
-static json_t *uint_write(const struct cfg *c, const struct field *f)
-{
-    return json_integer((json_int_t)*CFIELD(c, f, unsigned));
-}
-
-static bool uint_default(struct cfg *c, const struct field *f)
-{
-    *FIELD(c, f, unsigned) = f->def;
-    return true;
-}
-
-static bool uint_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
-{
-    *FIELD(dst, f, unsigned) = *CFIELD(src, f, unsigned);
-    return true;
-}
-
-static const struct ftype t_uint = {uint_read, uint_write, uint_default, uint_copy, no_release};
-
-/* enums, written by name (stored as int: both enums here are int-sized) */
-_Static_assert(sizeof(enum smsa_role) == sizeof(int) && sizeof(enum cfg_snmp_mode) == sizeof(int),
-               "enum fields are stored as int");
-
-static int enum_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
-{
-    const char *s;
-    char shown[96];
-    if (string_value(p, v, NULL, &s) < 0)
-        return -1;
-    for (unsigned i = 0; i < f->n_names; i++) {
-        if (!strcmp(s, f->name(i))) {
-            *FIELD(c, f, int) = (int)i;
-            return 0;
-        }
-    }
-    return fail(p, "%s is not %s", cfgi_quote(s, shown, sizeof shown), f->what);
-}
-
-static json_t *enum_write(const struct cfg *c, const struct field *f)
-{
-    return json_string(f->name((unsigned)*CFIELD(c, f, int)));
-}
-
-static bool enum_default(struct cfg *c, const struct field *f)
-{
-    *FIELD(c, f, int) = (int)f->def;
-    return true;
-}
-
-static bool enum_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
-{
-    *FIELD(dst, f, int) = *CFIELD(src, f, int);
-    return true;
-}
-
-static const struct ftype t_enum = {enum_read, enum_write, enum_default, enum_copy, no_release};
-
-/* strings (NULL: not set) */
-
-static int str_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
-{
-    const char *s = NULL;
-    if (!((f->flags & F_NULLABLE) && json_is_null(v)) && string_value(p, v, f->check, &s) < 0)
-        return -1;
-    return replace_str(p, FIELD(c, f, char *), s);
-}
-
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *str_write(const struct cfg *c, const struct field *f)
-{
-    return str_or_null(*CFIELD(c, f, char *));
-}
-
-static bool str_default(struct cfg *c, const struct field *f)
-{
-    bool ok = true;
-    *FIELD(c, f, char *) = dup_opt(f->def_str, &ok);
-    return ok;
-}
-
-static bool str_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
-{
-    bool ok = true;
-    *FIELD(dst, f, char *) = dup_opt(*CFIELD(src, f, char *), &ok);
-    return ok;
-}
-
-static void str_release(struct cfg *c, const struct field *f)
-{
-    free(*FIELD(c, f, char *));
-    *FIELD(c, f, char *) = NULL;
-}
-
-static const struct ftype t_str = {str_read, str_write, str_default, str_copy, str_release};
-
-/* one peer, host at off and port at n_off (peers.control_center) */
-
-static int peer_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
-{
-    struct cfg_peer pe = {NULL, 0};
-    if (!json_is_null(v) && peer_value(p, v, &pe) < 0)
-        return -1;
-    free(*FIELD(c, f, char *));
-    *FIELD(c, f, char *) = pe.host;
-    *(uint16_t *)((char *)c + f->n_off) = pe.port;
-    return 0;
-}
-
-static json_t *peer_json(const char *host, uint16_t port)
-{
-    char buf[CFG_MAX_HOST + 16];
-    struct cfg_peer pe = {(char *)host, port};
-    if (!host)
-        return json_null();
-    cfg_peer_format(&pe, buf, sizeof buf);
-    return json_string(buf);
-}
-
-static json_t *peer_write(const struct cfg *c, const struct field *f)
-{
-    return peer_json(*CFIELD(c, f, char *), *(const uint16_t *)((const char *)c + f->n_off));
-}
-
-static bool peer_default(struct cfg *c, const struct field *f)
-{
-    *FIELD(c, f, char *) = NULL;
-    *(uint16_t *)((char *)c + f->n_off) = 0;
-    return true;
-}
-
-static bool peer_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
-{
-    *(uint16_t *)((char *)dst + f->n_off) = *(const uint16_t *)((const char *)src + f->n_off);
-    return str_copy(dst, src, f);
-}
-
-static const struct ftype t_peer = {peer_read, peer_write, peer_default, peer_copy, str_release};
-
-/* a list of peers (struct cfg_list at off) */
-
-static int peers_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
-{
-    size_t i;
-    json_t *item;
-    if (want_array(p, v) < 0)
-        return -1;
-    struct cfg_list l = {calloc(json_array_size(v) + 1, sizeof *l.items), 0};
-    if (!l.items)
-        return cfgi_oom(p);
-    json_array_foreach(v, i, item)
-    {
-        size_t o = jpos_path_index(&p->path, i);
-        if (peer_value(p, item, &l.items[i]) < 0) {
-            cfgi_list_free(&l);
-            return -1;
-        }
-        l.n++;
-        jpos_path_pop(&p->path, o);
-    }
-    cfgi_list_free(FIELD(c, f, struct cfg_list));
-    *FIELD(c, f, struct cfg_list) = l;
-    return 0;
-}
-
-static json_t *list_json(const struct cfg_list *l)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < l->n; i++)
-        json_array_append_new(a, peer_json(l->items[i].host, l->items[i].port));
-    return a;
-}
-
-static json_t *peers_write(const struct cfg *c, const struct field *f)
-{
-    return list_json(CFIELD(c, f, struct cfg_list));
-}
-
-static bool peers_default(struct cfg *c, const struct field *f)
-{
-    *FIELD(c, f, struct cfg_list) = (struct cfg_list){NULL, 0};
-    return true;
-}
-
-static bool peers_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
-{
-    bool ok = true;
-    list_copy(FIELD(dst, f, struct cfg_list), CFIELD(src, f, struct cfg_list), &ok);
-    return ok;
-}
-
-static void peers_release(struct cfg *c, const struct field *f)
-{
-    cfgi_list_free(FIELD(c, f, struct cfg_list));
-}
-
-static const struct ftype t_peers = {peers_read, peers_write, peers_default, peers_copy,
-                                     peers_release};
-
-/* a list of strings (char ** at off, count at n_off), each passing check */
-
-static int strv_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
-{
-    size_t i, n = 0;
-    json_t *item;
-    if (want_array(p, v) < 0)
-        return -1;
-    char **l = calloc(json_array_size(v) + 1, sizeof *l);
-    if (!l)
-        return cfgi_oom(p);
-    json_array_foreach(v, i, item)
-    {
-        size_t o = jpos_path_index(&p->path, i);
-        const char *s;
-        if (string_value(p, item, f->check, &s) < 0) {
-            strv_free(&l, &n);
-            return -1;
-        }
-        if (!(l[n] = strdup(s))) {
-            strv_free(&l, &n);
-            return cfgi_oom(p);
-        }
-        n++;
-        jpos_path_pop(&p->path, o);
-    }
-    strv_free(FIELD(c, f, char **), COUNT(c, f));
-    *FIELD(c, f, char **) = l;
-    *COUNT(c, f) = n;
-    return 0;
-}
-
-static json_t *strv_write(const struct cfg *c, const struct field *f)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < *CCOUNT(c, f); i++)
-        json_array_append_new(a, json_string((*CFIELD(c, f, char **))[i]));
-    return a;
-}
-
-static bool strv_default(struct cfg *c, const struct field *f)
-{
-    bool ok = true;
-    size_t n = 0;
-    while (f->def_strv && f->def_strv[n])
-        n++;
-    strv_copy(FIELD(c, f, char **), COUNT(c, f), (char *const *)f->def_strv, n, &ok);
-    return ok;
-}
-
-static bool strv_copy_field(struct cfg *dst, const struct cfg *src, const struct field *f)
-{
-    bool ok = true;
-    strv_copy(FIELD(dst, f, char **), COUNT(dst, f), *(char **const *)((const char *)src + f->off),
-              *CCOUNT(src, f), &ok);
-    return ok;
-}
-
-static void strv_release(struct cfg *c, const struct field *f)
-{
-    strv_free(FIELD(c, f, char **), COUNT(c, f));
-}
-
-static const struct ftype t_strv = {strv_read, strv_write, strv_default, strv_copy_field,
-                                    strv_release};
-
 /* peers.scanners: [{"name", "host"}] */
 
 int cfgi_parse_scanner(struct pctx *p, json_t *o, struct cfg_scanner *out)
@@ -608,13 +66,13 @@ int cfgi_parse_scanner(struct pctx *p, json_t *o, struct cfg_scanner *out)
         if (!json_object_get(o, *k))
             return fail(p, "missing key \"%s\" (a scanner has a name and a host)", *k);
     v = cfgi_enter(p, o, "name", &old);
-    if (string_value(p, v, cfgi_check_name, &s) < 0)
+    if (cfgi_string_value(p, v, cfgi_check_name, &s) < 0)
         return -1;
     if (!(out->name = strdup(s)))
         return cfgi_oom(p);
     jpos_path_pop(&p->path, old);
     v = cfgi_enter(p, o, "host", &old);
-    if (peer_value(p, v, &out->peer) < 0)
+    if (cfgi_peer_value(p, v, &out->peer) < 0)
         return -1;
     jpos_path_pop(&p->path, old);
     return 0;
@@ -625,7 +83,7 @@ static int scanners_read(struct pctx *p, json_t *v, struct cfg *c, const struct 
     size_t i;
     json_t *item;
     (void)f;
-    if (want_array(p, v) < 0)
+    if (cfgi_want_array(p, v) < 0)
         return -1;
     struct cfg tmp = {.scanners = calloc(json_array_size(v) + 1, sizeof *tmp.scanners)};
     if (!tmp.scanners)
@@ -653,7 +111,7 @@ static json_t *scanners_write(const struct cfg *c, const struct field *f)
     for (size_t i = 0; a && i < c->n_scanners; i++)
         json_array_append_new(
             a, json_pack("{s:s, s:o}", "name", c->scanners[i].name, "host",
-                         peer_json(c->scanners[i].peer.host, c->scanners[i].peer.port)));
+                         cfgi_peer_json(c->scanners[i].peer.host, c->scanners[i].peer.port)));
     return a;
 }
 
@@ -669,11 +127,11 @@ static bool scanners_copy(struct cfg *d, const struct cfg *c, const struct field
 {
     bool ok = true;
     (void)f;
-    d->scanners = dup_array(c->scanners, c->n_scanners, sizeof *c->scanners, &ok);
+    d->scanners = cfgi_dup_array(c->scanners, c->n_scanners, sizeof *c->scanners, &ok);
     d->n_scanners = d->scanners ? c->n_scanners : 0;
     for (size_t i = 0; i < d->n_scanners; i++) {
-        d->scanners[i].name = dup_opt(c->scanners[i].name, &ok);
-        d->scanners[i].peer.host = dup_opt(c->scanners[i].peer.host, &ok);
+        d->scanners[i].name = cfgi_dup_opt(c->scanners[i].name, &ok);
+        d->scanners[i].peer.host = cfgi_dup_opt(c->scanners[i].peer.host, &ok);
     }
     return ok;
 }
@@ -703,7 +161,7 @@ static int parse_update(struct pctx *p, json_t *o, struct cfg_update *out)
     if (!json_object_get(o, "host"))
         return fail(p, "missing key \"host\"");
     v = cfgi_enter(p, o, "purpose", &old);
-    if (string_value(p, v, NULL, &s) < 0)
+    if (cfgi_string_value(p, v, NULL, &s) < 0)
         return -1;
     for (k = 0; k < sizeof update_purposes / sizeof update_purposes[0]; k++)
         if (!strcmp(s, update_purposes[k]))
@@ -716,7 +174,7 @@ static int parse_update(struct pctx *p, json_t *o, struct cfg_update *out)
     if (!(out->purpose = strdup(s)))
         return cfgi_oom(p);
     jpos_path_pop(&p->path, old);
-    if (read_member(p, o, "host", host_member, &out->host) < 0)
+    if (cfgi_read_member(p, o, "host", cfgi_host_member, &out->host) < 0)
         return -1;
     /* Without a port, the source is checked on its flow's port (6: 443, 19: 80, 20: 21). */
     out->port = cat_flow(cat_update_flow(out->purpose))->port;
@@ -732,7 +190,7 @@ static int parse_update(struct pctx *p, json_t *o, struct cfg_update *out)
         jpos_path_pop(&p->path, old);
     }
     out->port = (uint16_t)port;
-    return read_member(p, o, "enabled", bool_member, &out->enabled);
+    return cfgi_read_member(p, o, "enabled", cfgi_bool_member, &out->enabled);
 }
 
 static int updates_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
@@ -740,7 +198,7 @@ static int updates_read(struct pctx *p, json_t *v, struct cfg *c, const struct f
     size_t i;
     json_t *item;
     (void)f;
-    if (want_array(p, v) < 0)
+    if (cfgi_want_array(p, v) < 0)
         return -1;
     struct cfg tmp = {.updates = calloc(json_array_size(v) + 1, sizeof *tmp.updates)};
     if (!tmp.updates)
@@ -796,11 +254,11 @@ static bool updates_copy(struct cfg *d, const struct cfg *c, const struct field 
 {
     bool ok = true;
     (void)f;
-    d->updates = dup_array(c->updates, c->n_updates, sizeof *c->updates, &ok);
+    d->updates = cfgi_dup_array(c->updates, c->n_updates, sizeof *c->updates, &ok);
     d->n_updates = d->updates ? c->n_updates : 0;
     for (size_t i = 0; i < d->n_updates; i++) {
-        d->updates[i].purpose = dup_opt(c->updates[i].purpose, &ok);
-        d->updates[i].host = dup_opt(c->updates[i].host, &ok);
+        d->updates[i].purpose = cfgi_dup_opt(c->updates[i].purpose, &ok);
+        d->updates[i].host = cfgi_dup_opt(c->updates[i].host, &ok);
     }
     return ok;
 }
@@ -822,7 +280,7 @@ static int trap_sinks_read(struct pctx *p, json_t *v, struct cfg *c, const struc
     size_t i, n = 0;
     json_t *item;
     (void)f;
-    if (want_array(p, v) < 0)
+    if (cfgi_want_array(p, v) < 0)
         return -1;
     char **l = calloc(json_array_size(v) + 1, sizeof *l);
     bool *inform = calloc(json_array_size(v) + 1, sizeof *inform);
@@ -838,14 +296,14 @@ static int trap_sinks_read(struct pctx *p, json_t *v, struct cfg *c, const struc
         json_t *a = item;
         if (json_is_object(item)) {
             if (cfgi_want_object(p, item, trap_sink_keys) < 0 ||
-                read_member(p, item, "inform", bool_member, &inform[n]) < 0)
+                cfgi_read_member(p, item, "inform", cfgi_bool_member, &inform[n]) < 0)
                 goto fail;
             if (!(a = cfgi_enter(p, item, "address", &ko))) {
                 fail(p, "missing key \"address\" (a sink object has an address and inform)");
                 goto fail;
             }
         }
-        if (string_value(p, a, cfgi_check_trap_sink, &s) < 0)
+        if (cfgi_string_value(p, a, cfgi_check_trap_sink, &s) < 0)
             goto fail;
         if (!(l[n] = strdup(s))) {
             cfgi_oom(p);
@@ -856,14 +314,14 @@ static int trap_sinks_read(struct pctx *p, json_t *v, struct cfg *c, const struc
             jpos_path_pop(&p->path, ko);
         jpos_path_pop(&p->path, o);
     }
-    strv_free(&c->snmp.trap_sinks, &c->snmp.n_trap_sinks);
+    cfgi_strv_free(&c->snmp.trap_sinks, &c->snmp.n_trap_sinks);
     free(c->snmp.trap_sink_inform);
     c->snmp.trap_sinks = l;
     c->snmp.trap_sink_inform = inform;
     c->snmp.n_trap_sinks = n;
     return 0;
 fail:
-    strv_free(&l, &n);
+    cfgi_strv_free(&l, &n);
     free(inform);
     return -1;
 }
@@ -894,19 +352,19 @@ static bool trap_sinks_copy(struct cfg *d, const struct cfg *c, const struct fie
 {
     bool ok = true;
     (void)f;
-    strv_copy(&d->snmp.trap_sinks, &d->snmp.n_trap_sinks, c->snmp.trap_sinks, c->snmp.n_trap_sinks,
-              &ok);
+    cfgi_strv_copy(&d->snmp.trap_sinks, &d->snmp.n_trap_sinks, c->snmp.trap_sinks,
+                   c->snmp.n_trap_sinks, &ok);
     d->snmp.trap_sink_inform = NULL;
     if (c->snmp.trap_sink_inform && d->snmp.n_trap_sinks)
         d->snmp.trap_sink_inform =
-            dup_array(c->snmp.trap_sink_inform, d->snmp.n_trap_sinks, sizeof(bool), &ok);
+            cfgi_dup_array(c->snmp.trap_sink_inform, d->snmp.n_trap_sinks, sizeof(bool), &ok);
     return ok;
 }
 
 static void trap_sinks_release(struct cfg *c, const struct field *f)
 {
     (void)f;
-    strv_free(&c->snmp.trap_sinks, &c->snmp.n_trap_sinks);
+    cfgi_strv_free(&c->snmp.trap_sinks, &c->snmp.n_trap_sinks);
     free(c->snmp.trap_sink_inform);
     c->snmp.trap_sink_inform = NULL;
 }
@@ -953,37 +411,37 @@ static const char *check_listen_opt(const char *s)
 #define AT(m) offsetof(struct cfg, m)
 #define UINT_KEY(p, m, d, lo, hi, fl)                                                              \
     {                                                                                              \
-        .path = p, .type = &t_uint, .off = AT(m), .def = d, .min = lo, .max = hi, .flags = fl      \
+        .path = p, .type = &cfgi_t_uint, .off = AT(m), .def = d, .min = lo, .max = hi, .flags = fl \
     }
 #define STR_KEY(p, m, d, chk, fl)                                                                  \
     {                                                                                              \
-        .path = p, .type = &t_str, .off = AT(m), .def_str = d, .check = chk, .flags = fl           \
+        .path = p, .type = &cfgi_t_str, .off = AT(m), .def_str = d, .check = chk, .flags = fl      \
     }
 #define PEERS_KEY(p, m)                                                                            \
     {                                                                                              \
-        .path = p, .type = &t_peers, .off = AT(m)                                                  \
+        .path = p, .type = &cfgi_t_peers, .off = AT(m)                                             \
     }
 
 /* Every key of the file, in the order cfg_serialise writes them (grouped by section). Parse,
  * defaults, serialise, clone, free, diff and the restart keys are all driven from here. */
 static const struct field fields[] = {
     {.path = "appliance.name",
-     .type = &t_str,
+     .type = &cfgi_t_str,
      .off = AT(name),
      .check = cfgi_check_name,
      .set_default = default_name},
     {.path = "appliance.role",
-     .type = &t_enum,
+     .type = &cfgi_t_enum,
      .off = AT(role),
      .def = ROLE_CONTROL_CENTER,
      .name = role_name,
      .n_names = ROLE_ALL_IN_ONE + 1,
      .what = "a role (expected control-center, scanner or all-in-one)"},
     /* flow 14, port 41080: disabled by default (TECH85204) */
-    {.path = "appliance.http_management", .type = &t_bool, .off = AT(http_management)},
+    {.path = "appliance.http_management", .type = &cfgi_t_bool, .off = AT(http_management)},
     /* on-box: checks the local listeners; beside: connects to appliance.address from here */
     {.path = "appliance.placement",
-     .type = &t_enum,
+     .type = &cfgi_t_enum,
      .off = AT(placement),
      .def = PLACEMENT_ON_BOX,
      .name = placement_name,
@@ -991,7 +449,7 @@ static const struct field fields[] = {
      .what = "a placement (expected on-box or beside)"},
     STR_KEY("appliance.address", address, NULL, cfgi_check_host, F_NULLABLE),
     {.path = "peers.control_center",
-     .type = &t_peer,
+     .type = &cfgi_t_peer,
      .off = AT(control_center),
      .n_off = AT(control_center_port),
      .flags = F_NULLABLE},
@@ -1001,7 +459,7 @@ static const struct field fields[] = {
     PEERS_KEY("peers.internal_mail_servers", internal_mail_servers),
     PEERS_KEY("peers.internet_mail_hosts", internet_mail_hosts),
     PEERS_KEY("peers.management_hosts", management_hosts),
-    {.path = "ntp.enabled", .type = &t_bool, .off = AT(ntp_enabled)},
+    {.path = "ntp.enabled", .type = &cfgi_t_bool, .off = AT(ntp_enabled)},
     PEERS_KEY("ntp.servers", ntp_servers),
     /* the clock is degraded beyond this offset (a day at most: more is a typo) */
     UINT_KEY("ntp.max_offset_ms", ntp_max_offset_ms, 1000, 1, 86400000, 0),
@@ -1017,7 +475,7 @@ static const struct field fields[] = {
     /* a certificate this close to its not-after raises an event and a notification */
     UINT_KEY("tls.warn_days", tls_warn_days, 14, 1, 3650, 0),
     {.path = "snmp.mode",
-     .type = &t_enum,
+     .type = &cfgi_t_enum,
      .off = AT(snmp.mode),
      .def = SNMP_MODE_SUBAGENT,
      .name = mode_name,
@@ -1043,13 +501,13 @@ static const struct field fields[] = {
     STR_KEY("http.listen", http.listen, "127.0.0.1:8161", check_listen_opt, F_NULLABLE | F_RESTART),
     STR_KEY("http.token_file", http.token_file, NULL, cfgi_check_nonempty, F_NULLABLE),
     {.path = "http.allow",
-     .type = &t_strv,
+     .type = &cfgi_t_strv,
      .off = AT(http.allow),
      .n_off = AT(http.n_allow),
      .def_strv = default_allow,
      .check = cfgi_check_cidr},
     {.path = "http.server_names",
-     .type = &t_strv,
+     .type = &cfgi_t_strv,
      .off = AT(http.server_names),
      .n_off = AT(http.n_server_names),
      .check = cfgi_check_host},
@@ -1208,8 +666,8 @@ int cfgi_check_numbers(struct pctx *p, const struct cfg *c)
 {
     for (size_t i = 0; i < N_FIELDS; i++) {
         const struct field *f = &fields[i];
-        unsigned v = f->type == &t_uint ? *CFIELD(c, f, unsigned) : 0;
-        if (f->type == &t_uint && (v < f->min || v > f->max)) {
+        unsigned v = f->type == &cfgi_t_uint ? *CFIELD(c, f, unsigned) : 0;
+        if (f->type == &cfgi_t_uint && (v < f->min || v > f->max)) {
             jpos_path_key(&p->path, f->path);
             return fail(p, "%u is out of range (%u..%u)", v, f->min, f->max);
         }
