@@ -17,9 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The vendor's NTP servers, filled in when NTP is enabled with none. */
-static const char *const default_ntp_servers[] = {"pool.ntp.org", "clock.isc.org", "time.nist.gov"};
-
 _Static_assert(JPOS_PATH_MAX == sizeof(((struct cfg_error *)0)->path),
                "an error's path is a key path");
 
@@ -109,7 +106,7 @@ struct cfg *cfg_parse(const char *text, size_t len, struct cfg_error *err)
         json_decref(root);
         return NULL;
     }
-    int rc = cfgi_read_document(&p, root, c);
+    int rc = cfgi_read_document(&p, &cfgi_file, root, c);
     rc = rc < 0 ? rc : validate(&p, c);
     rc = rc < 0 ? rc : cfg_fill_ntp_servers(c) < 0 ? cfgi_oom(&p) : 0;
     json_decref(root);
@@ -184,86 +181,39 @@ struct cfg *cfg_load(const char *path, struct cfg_error *err)
 
 /* ------------------------------------------------------------- validation */
 
-static int validate_list(struct pctx *p, const char *path, const struct cfg_list *l)
-{
-    size_t old = jpos_path_key(&p->path, path);
-    if (l->n > CFG_MAX_LIST)
-        return fail(p, "has %zu entries (at most %d)", l->n, CFG_MAX_LIST);
-    for (size_t i = 0; i < l->n; i++) {
-        size_t o = jpos_path_index(&p->path, i);
-        if (!l->items[i].host || !cfg_host_valid(l->items[i].host))
-            return fail(p, "is not a valid host name or address");
-        jpos_path_pop(&p->path, o);
-    }
-    jpos_path_pop(&p->path, old);
-    return 0;
-}
-
-int cfg_fill_ntp_servers(struct cfg *c)
-{
-    if (!c->ntp_enabled || c->ntp_servers.n)
-        return 0;
-    size_t n = sizeof default_ntp_servers / sizeof default_ntp_servers[0];
-    struct cfg_list l = {calloc(n, sizeof *l.items), 0};
-    if (!l.items)
-        return -1;
-    for (; l.n < n; l.n++) {
-        if (!(l.items[l.n].host = strdup(default_ntp_servers[l.n]))) {
-            cfgi_list_free(&l);
-            return -1;
-        }
-    }
-    cfgi_list_free(&c->ntp_servers);
-    c->ntp_servers = l;
-    return 0;
-}
-
-/* Checks across keys, with p->path at the document root. */
+/* Each value as its row allows (bounds, checks, required members, the items of lists:
+ * cfgi_check_rows), then the rules that span keys, with p->path at the document root. Only a
+ * rule no single row can state is written here. */
 static int validate(struct pctx *p, struct cfg *c)
 {
     char shown[96];
-    if (cfgi_check_numbers(p, c) < 0)
+    if (cfgi_check_rows(p, &cfgi_file, c) < 0)
         return -1;
+    /* a probe must end before the next one of its peer starts */
     if (c->probe.timeout_ms >= c->probe.interval_ms) {
         jpos_path_key(&p->path, "probe.timeout_ms");
         return fail(p, "%u must be less than probe.interval_ms (%u)", c->probe.timeout_ms,
                     c->probe.interval_ms);
     }
+    /* one client's share cannot exceed the whole */
     if (c->http.per_ip_connections > c->http.max_connections) {
         jpos_path_key(&p->path, "http.per_ip_connections");
         return fail(p, "%u is more than http.max_connections (%u)", c->http.per_ip_connections,
                     c->http.max_connections);
-    }
-    if (!c->name || cfgi_check_name(c->name)) {
-        jpos_path_key(&p->path, "appliance.name");
-        return fail(p, "is not a valid name (1..63 letters, digits, '.', '_', '-')");
     }
     /* beside, the appliance's inbound flows are checked at its address: no address, no check */
     if (c->placement == PLACEMENT_BESIDE && !c->address) {
         jpos_path_key(&p->path, "appliance.placement");
         return fail(p, "beside needs appliance.address (the appliance's host name or address)");
     }
-    if (c->address && !cfg_host_valid(c->address)) {
-        jpos_path_key(&p->path, "appliance.address");
-        return fail(p, "is not a valid host name or address");
-    }
-    if (c->control_center && !cfg_host_valid(c->control_center)) {
-        jpos_path_key(&p->path, "peers.control_center");
-        return fail(p, "is not a valid host name or address");
-    }
-    if (c->n_scanners > CFG_MAX_LIST) {
-        jpos_path_key(&p->path, "peers.scanners");
-        return fail(p, "has %zu entries (at most %d)", c->n_scanners, CFG_MAX_LIST);
-    }
+    /* a scanner is named by its name (REST, the MIB's index): two items, or an item and
+     * appliance.name when the scanners and the appliance are one fleet, must differ */
     for (size_t i = 0; i < c->n_scanners; i++) {
         const struct cfg_scanner *s = &c->scanners[i];
         jpos_path_key(&p->path, "peers.scanners");
         jpos_path_index(&p->path, i);
         jpos_path_key(&p->path, "name");
-        if (!s->name || cfgi_check_name(s->name))
-            return fail(p, "is not a valid name (1..63 letters, digits, '.', '_', '-')");
-        /* beside a Control Center the scanners and the appliance are one fleet, named alike */
-        if (c->role != ROLE_SCANNER && c->name && !strcmp(c->name, s->name))
+        if (c->role != ROLE_SCANNER && !strcmp(c->name, s->name))
             return fail(p,
                         "%s is also appliance.name (an appliance and its scanners need "
                         "names of their own)",
@@ -273,63 +223,17 @@ static int validate(struct pctx *p, struct cfg *c)
                 return fail(p, "duplicate scanner name %s (also peers.scanners[%zu])",
                             cfgi_quote(s->name, shown, sizeof shown), j);
         jpos_path_pop(&p->path, 0);
-        if (!s->peer.host || !cfg_host_valid(s->peer.host)) {
-            jpos_path_key(&p->path, "peers.scanners");
-            jpos_path_index(&p->path, i);
-            jpos_path_key(&p->path, "host");
-            return fail(p, "is not a valid host name or address");
-        }
     }
-    if (validate_list(p, "peers.dns_servers", &c->dns_servers) < 0 ||
-        validate_list(p, "peers.ldap_servers", &c->ldap_servers) < 0 ||
-        validate_list(p, "peers.internal_mail_servers", &c->internal_mail_servers) < 0 ||
-        validate_list(p, "peers.internet_mail_hosts", &c->internet_mail_hosts) < 0 ||
-        validate_list(p, "peers.management_hosts", &c->management_hosts) < 0 ||
-        validate_list(p, "ntp.servers", &c->ntp_servers) < 0)
-        return -1;
-    if (c->n_updates > CFG_MAX_LIST) {
-        jpos_path_key(&p->path, "updates");
-        return fail(p, "has %zu entries (at most %d)", c->n_updates, CFG_MAX_LIST);
-    }
-    for (size_t i = 0; i < c->n_updates; i++) {
-        const struct cfg_update *u = &c->updates[i];
-        jpos_path_key(&p->path, "updates");
-        jpos_path_index(&p->path, i);
-        if (!u->purpose || !cat_update_flow(u->purpose)) {
-            jpos_path_key(&p->path, "purpose");
-            return fail(p, "is not an update purpose");
-        }
-        if (!u->host || !cfg_host_valid(u->host)) {
-            jpos_path_key(&p->path, "host");
-            return fail(p, "is not a valid host name or address");
-        }
-        if (!u->port) {
-            jpos_path_key(&p->path, "port");
-            return fail(p, "0 is out of range (1..65535)");
-        }
-        jpos_path_pop(&p->path, 0);
-    }
-    if (!c->probe.dns_query_name || !c->snmp.agentx_socket || !c->snmp.master_listen ||
-        !c->snmp.trap_community) {
-        jpos_path_key(&p->path, !c->probe.dns_query_name ? "probe.dns_query_name"
-                                : !c->snmp.agentx_socket ? "snmp.agentx_socket"
-                                : !c->snmp.master_listen ? "snmp.master_listen"
-                                                         : "snmp.trap_community");
-        return fail(p, "must be set");
-    }
+    /* USM users here are authPriv: a user needs both passphrases */
     if (c->snmp.usm_user && (!c->snmp.usm_auth_key || !c->snmp.usm_priv_key)) {
         jpos_path_key(&p->path, c->snmp.usm_auth_key ? "snmp.usm_priv_key" : "snmp.usm_auth_key");
         return fail(p, "must be set when snmp.usm_user is (USM users here are authPriv)");
     }
+    /* a certificate without its key, or a key without its certificate, serves nothing */
     if (!c->http.tls_cert != !c->http.tls_key) {
         jpos_path_key(&p->path, c->http.tls_cert ? "http.tls_key" : "http.tls_cert");
         return fail(p, "must be set together with %s",
                     c->http.tls_cert ? "http.tls_cert" : "http.tls_key");
-    }
-    if (c->snmp.n_trap_sinks > CFG_MAX_LIST || c->http.n_allow > CFG_MAX_LIST) {
-        jpos_path_key(&p->path,
-                      c->snmp.n_trap_sinks > CFG_MAX_LIST ? "snmp.trap_sinks" : "http.allow");
-        return fail(p, "has too many entries (at most %d)", CFG_MAX_LIST);
     }
     /* master mode beyond loopback needs a secret of its own (also checked at start with
      * --master, which a configuration file does not show) */
@@ -337,10 +241,6 @@ static int validate(struct pctx *p, struct cfg *c)
     if (c->snmp.mode == SNMP_MODE_MASTER && master_exposure(c, exposure, sizeof exposure)) {
         jpos_path_key(&p->path, "snmp.community");
         return fail(p, "%s", exposure);
-    }
-    if (!c->state_dir || cfgi_check_state_dir(c->state_dir)) {
-        jpos_path_key(&p->path, "state_dir");
-        return fail(p, "is not an absolute path");
     }
     return 0;
 }
@@ -357,7 +257,7 @@ int cfg_validate(struct cfg *c, struct cfg_error *err)
 
 static char *serialise(const struct cfg *c, bool masked)
 {
-    json_t *doc = cfgi_to_json(c, masked);
+    json_t *doc = cfgi_to_json(&cfgi_file, c, masked);
     if (!doc)
         return NULL;
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -447,7 +347,7 @@ size_t cfg_diff(const struct cfg *a, const struct cfg *b, char *buf, size_t len)
     if (len == 0)
         return 0;
     buf[0] = '\0';
-    json_t *ja = cfgi_to_json(a, false), *jb = cfgi_to_json(b, false);
+    json_t *ja = cfgi_to_json(&cfgi_file, a, false), *jb = cfgi_to_json(&cfgi_file, b, false);
     if (ja && jb) {
         char path[512] = "";
         diff_json(ja, jb, path, sizeof(path), buf, len, &k);
@@ -560,7 +460,7 @@ struct cfg *cfg_with_section(const struct cfg *base, const char *section,
     if (!root)
         return NULL;
     struct cfg *next = NULL;
-    if (cfgi_want_section(&p, root, section) < 0)
+    if (cfgi_want_section(&p, &cfgi_file, root, section) < 0)
         goto refuse;
     for (const char *const *k = required; k && *k; k++) {
         if (!json_object_get(root, *k)) {
@@ -573,11 +473,11 @@ struct cfg *cfg_with_section(const struct cfg *base, const char *section,
         goto refuse;
     }
     /* the section is replaced whole: what the text leaves out takes its default */
-    if (cfgi_reset_section(next, section) < 0) {
+    if (cfgi_reset_section(&cfgi_file, next, section) < 0) {
         cfgi_oom(&p);
         goto refuse;
     }
-    if (cfgi_read_section(&p, root, section, next) < 0)
+    if (cfgi_read_section(&p, &cfgi_file, root, section, next) < 0)
         goto refuse;
     return with_finish(&p, next, root);
 refuse:
@@ -610,7 +510,7 @@ struct cfg *cfg_with_value(const struct cfg *base, const char *key, const char *
         cfgi_oom(&p);
         goto refuse;
     }
-    if (cfgi_read_key(&p, v, next, key) < 0)
+    if (cfgi_read_key(&p, &cfgi_file, v, next, key) < 0)
         goto refuse;
     return with_finish(&p, next, root);
 refuse:
@@ -629,9 +529,10 @@ struct cfg *cfg_with_scanner(const struct cfg *base, const char *json, size_t le
     json_t *root = load_json(&p, json, len);
     if (!root)
         return NULL;
+    const struct ftable *items = cfgi_field_at(&cfgi_file, "peers.scanners")->sub;
     struct cfg_scanner s = {NULL, {NULL, 0}};
     struct cfg *next = NULL;
-    if (cfgi_parse_scanner(&p, root, &s) < 0)
+    if (cfgi_item_read(&p, root, items, &s) < 0)
         goto refuse;
     for (size_t i = 0; i < base->n_scanners; i++) {
         if (!strcmp(base->scanners[i].name, s.name)) {
@@ -658,8 +559,7 @@ struct cfg *cfg_with_scanner(const struct cfg *base, const char *json, size_t le
     next->scanners[next->n_scanners++] = s;
     return with_finish(&p, next, root);
 refuse:
-    free(s.name);
-    free(s.peer.host);
+    cfgi_item_release(items, &s);
     cfg_free(next);
     json_decref(root);
     return NULL;
@@ -679,8 +579,7 @@ struct cfg *cfg_without_scanner(const struct cfg *base, const char *name, struct
             cfgi_set_error(err, CFG_ERR_VALUE, "out of memory");
             return NULL;
         }
-        free(next->scanners[i].name);
-        free(next->scanners[i].peer.host);
+        cfgi_item_release(cfgi_field_at(&cfgi_file, "peers.scanners")->sub, &next->scanners[i]);
         memmove(&next->scanners[i], &next->scanners[i + 1],
                 (next->n_scanners - i - 1) * sizeof *next->scanners);
         next->n_scanners--;
@@ -693,4 +592,59 @@ struct cfg *cfg_without_scanner(const struct cfg *base, const char *name, struct
     cfgi_set_error(err, CFG_ERR_NOT_FOUND, "no scanner named %s",
                    cfgi_quote(name, shown, sizeof shown));
     return NULL;
+}
+
+/* ------------------------------------------------------------- the table's walks */
+
+void cfg_free(struct cfg *c)
+{
+    if (!c)
+        return;
+    cfgi_item_release(&cfgi_file, c);
+    free(c);
+}
+
+struct cfg *cfg_clone(const struct cfg *c)
+{
+    struct cfg *d = malloc(sizeof *d);
+    if (d && !cfgi_item_copy(&cfgi_file, d, c)) {
+        cfg_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+struct cfg *cfg_defaults(void)
+{
+    struct cfg *c = calloc(1, sizeof *c);
+    if (c && !cfgi_item_default(&cfgi_file, c)) {
+        cfg_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+size_t cfg_restart_keys(const struct cfg *running, const struct cfg *wanted, const char **keys,
+                        size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cfgi_file.n; i++) {
+        const struct field *f = &cfgi_file.rows[i];
+        if ((f->flags & F_RESTART) && !cfgi_field_equal(running, wanted, f) && n < max)
+            keys[n++] = f->path;
+    }
+    return n;
+}
+
+int cfg_keep_restart_values(struct cfg *dst, const struct cfg *src)
+{
+    for (size_t i = 0; i < cfgi_file.n; i++) {
+        const struct field *f = &cfgi_file.rows[i];
+        if (!(f->flags & F_RESTART) || cfgi_field_equal(dst, src, f))
+            continue;
+        f->type->release(dst, f);
+        if (!f->type->copy(dst, src, f))
+            return -1;
+    }
+    return 0;
 }

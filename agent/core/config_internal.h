@@ -54,47 +54,45 @@ const char *cfgi_check_nonempty(const char *s);
 const char *cfgi_check_word(const char *s);
 const char *cfgi_check_passphrase(const char *s);
 
-/* The table of keys (config_fields.c). Readers take p's path at the value they read. */
-json_t *cfgi_enter(struct pctx *p, json_t *obj, const char *key, size_t *old);
-int cfgi_want_object(struct pctx *p, json_t *v, const char *const *keys);
-/* An object with no key that the section lacks. */
-int cfgi_want_section(struct pctx *p, json_t *obj, const char *section);
-int cfgi_read_section(struct pctx *p, json_t *obj, const char *section, struct cfg *c);
-int cfgi_read_document(struct pctx *p, json_t *root, struct cfg *c);
-int cfgi_read_key(struct pctx *p, json_t *v, struct cfg *c, const char *path);
-int cfgi_parse_scanner(struct pctx *p, json_t *o, struct cfg_scanner *out);
-int cfgi_check_numbers(struct pctx *p, const struct cfg *c);
-int cfgi_reset_section(struct cfg *c, const char *section);
-json_t *cfgi_to_json(const struct cfg *c, bool masked);
-void cfgi_list_free(struct cfg_list *l);
+/* ------------------------------------------------------------- tables of fields
+ *
+ * A table describes an object field by field: the keys of the file (paths "section.key", the
+ * table cfgi_file in config_fields.c), or the members of one item of a list of objects (a
+ * sub-table: names without a dot). The walker (config_table.c) reads, writes, defaults,
+ * copies, frees and re-checks any object from its table; the field types (config_value.c)
+ * do one value each. */
 
-/* The types of fields (config_table.c). */
 struct field;
+struct ftable;
 
-/* What a kind of field knows: read its JSON value (p's path at the key), write it back, set
- * its default, copy it deeply from another configuration (always replacing every pointer of
- * the field, NULL when memory ran out) and free it. */
+/* What a kind of field knows, on the object obj that holds it (a struct cfg, or one item of
+ * a list): read its JSON value (p's path at the key), write it back, set its default, copy it
+ * deeply (always replacing every pointer of the field; false when memory ran out), free it,
+ * and check a value held in memory (a copy changed by code) as the reader would. */
 struct ftype {
-    int (*read)(struct pctx *p, json_t *v, struct cfg *c, const struct field *f);
-    json_t *(*write)(const struct cfg *c, const struct field *f);
-    bool (*set_default)(struct cfg *c, const struct field *f);
-    bool (*copy)(struct cfg *dst, const struct cfg *src, const struct field *f);
-    void (*release)(struct cfg *c, const struct field *f);
+    int (*read)(struct pctx *p, json_t *v, void *obj, const struct field *f);
+    json_t *(*write)(const void *obj, const struct field *f);
+    bool (*set_default)(void *obj, const struct field *f);
+    bool (*copy)(void *dst, const void *src, const struct field *f);
+    void (*release)(void *obj, const struct field *f);
+    int (*check)(struct pctx *p, const void *obj, const struct field *f);
 };
 
 enum {
     F_NULLABLE = 1, /* null is a value: "not set" */
     F_RESTART = 2,  /* a running daemon cannot apply a change (cfg_restart_keys) */
     F_SECRET = 4,   /* never shown outside the box (cfg_serialise_masked) */
+    F_REQUIRED = 8, /* a member an item of a list must have (no default) */
 };
 
-/* One configuration key: the only place its name, type, default and bounds are written. */
+/* One key, or one member of a list's items: the only place its name, type, default, bounds
+ * and check are written. */
 struct field {
-    const char *path; /* "section.key", or "key" at the top */
+    const char *path; /* "section.key", "key" at the top, or a member's name */
     const struct ftype *type;
-    size_t off;                          /* the value in struct cfg */
-    size_t n_off;                        /* a list's count; control_center's port */
-    unsigned def, min, max;              /* booleans, numbers, enums */
+    size_t off;                          /* the value in its object */
+    size_t n_off;                        /* a list's count; a peer's port */
+    unsigned def, min, max;              /* booleans, numbers, enums; lists: max = most items */
     const char *def_str;                 /* strings */
     const char *const *def_strv;         /* string lists, NULL-terminated */
     const char *(*check)(const char *s); /* strings and string lists: NULL or why not */
@@ -102,28 +100,69 @@ struct field {
     unsigned n_names;
     const char *what; /* enums: "a role (expected ...)" */
     unsigned flags;
-    bool (*set_default)(struct cfg *c, const struct field *f); /* instead of the type's */
+    /* instead of the type's; in a sub-table it runs after the members that are given were
+     * read, so a default may follow from them (an update's port from its purpose) */
+    bool (*set_default)(void *obj, const struct field *f);
+    const struct ftable *sub; /* lists of objects: the members of one item */
 };
 
-#define FIELD(c, f, T) ((T *)((char *)(c) + (f)->off))
-#define CFIELD(c, f, T) ((const T *)((const char *)(c) + (f)->off))
-#define COUNT(c, f) ((size_t *)((char *)(c) + (f)->n_off))
-#define CCOUNT(c, f) ((const size_t *)((const char *)(c) + (f)->n_off))
+struct ftable {
+    const struct field *rows;
+    size_t n;
+    size_t item_size; /* sub-tables: the size of one item */
+    /* sub-tables, or NULL: an item may be given as this member's value alone ("192.0.2.1"
+     * for {"address": "192.0.2.1"}), and is written so when its other members are defaults */
+    const char *short_key;
+};
 
-extern const struct ftype cfgi_t_bool, cfgi_t_uint, cfgi_t_enum, cfgi_t_str, cfgi_t_peer,
-    cfgi_t_peers, cfgi_t_strv;
-void cfgi_strv_free(char ***v, size_t *n);
-char *cfgi_dup_opt(const char *s, bool *ok);
-void *cfgi_dup_array(const void *a, size_t n, size_t size, bool *ok);
-void cfgi_strv_copy(char ***dst, size_t *dn, char *const *src, size_t n, bool *ok);
-int cfgi_want_array(struct pctx *p, json_t *v);
-int cfgi_string_value(struct pctx *p, json_t *v, const char *(*check)(const char *),
-                      const char **out);
-int cfgi_peer_value(struct pctx *p, json_t *v, struct cfg_peer *out);
-int cfgi_read_member(struct pctx *p, json_t *obj, const char *key,
-                     int (*fn)(struct pctx *, json_t *, void *), void *out);
-int cfgi_bool_member(struct pctx *p, json_t *v, void *out);
-int cfgi_host_member(struct pctx *p, json_t *v, void *out);
-json_t *cfgi_peer_json(const char *host, uint16_t port);
+#define FIELD(o, f, T) ((T *)((char *)(o) + (f)->off))
+#define CFIELD(o, f, T) ((const T *)((const char *)(o) + (f)->off))
+#define COUNT(o, f) ((size_t *)((char *)(o) + (f)->n_off))
+#define CCOUNT(o, f) ((const size_t *)((const char *)(o) + (f)->n_off))
+
+/* The field types of single values and lists of values (config_value.c); lists at most
+ * f->max items (0: CFG_MAX_LIST). */
+extern const struct ftype cfgi_t_bool, cfgi_t_uint, cfgi_t_port, cfgi_t_enum, cfgi_t_str,
+    cfgi_t_peer, cfgi_t_peers, cfgi_t_strv;
+void cfgi_list_free(struct cfg_list *l);
+
+/* The walker (config_table.c), with the type of a list of objects, t_list: its items are
+ * described by the sub-table f->sub. */
+extern const struct ftype cfgi_t_list;
+/* Looks key up in obj and pushes it on the path; NULL (path unchanged) when absent. */
+json_t *cfgi_enter(struct pctx *p, json_t *obj, const char *key, size_t *old);
+/* An object whose keys are all in keys (NULL-terminated). */
+int cfgi_want_object(struct pctx *p, json_t *v, const char *const *keys);
+/* An array of at most max items (0: CFG_MAX_LIST). */
+int cfgi_want_array(struct pctx *p, json_t *v, unsigned max);
+/* The most items f's list may have. */
+size_t cfgi_max_items(const struct field *f);
+const struct field *cfgi_field_at(const struct ftable *t, const char *path);
+/* Objects of a sub-table: one item read from o (p's path at it; an item half read is left
+ * for the caller to release), written, defaulted, copied, freed, re-checked. */
+int cfgi_item_read(struct pctx *p, json_t *o, const struct ftable *t, void *item);
+json_t *cfgi_item_write(const struct ftable *t, const void *item);
+bool cfgi_item_default(const struct ftable *t, void *item);
+bool cfgi_item_copy(const struct ftable *t, void *dst, const void *src);
+void cfgi_item_release(const struct ftable *t, void *item);
+int cfgi_item_check(struct pctx *p, const struct ftable *t, const void *item);
+/* The document of a table of sections (cfgi_file). */
+int cfgi_want_section(struct pctx *p, const struct ftable *t, json_t *obj, const char *section);
+int cfgi_read_section(struct pctx *p, const struct ftable *t, json_t *obj, const char *section,
+                      void *c);
+int cfgi_read_document(struct pctx *p, const struct ftable *t, json_t *root, void *c);
+int cfgi_read_key(struct pctx *p, const struct ftable *t, json_t *v, void *c, const char *path);
+/* Every key of section back to its default; -1: no memory. */
+int cfgi_reset_section(const struct ftable *t, void *c, const char *section);
+/* The document; secrets as "********" when masked. */
+json_t *cfgi_to_json(const struct ftable *t, const void *c, bool masked);
+/* Every value as its row allows (a copy changed in memory may hold anything), p's path at the
+ * root: bounds, checks, required members, items of lists. */
+int cfgi_check_rows(struct pctx *p, const struct ftable *t, const void *c);
+/* Whether f's value is the same in a and b (compared as written). */
+bool cfgi_field_equal(const void *a, const void *b, const struct field *f);
+
+/* The table of the file (config_fields.c). */
+extern const struct ftable cfgi_file;
 
 #endif

@@ -1,6 +1,6 @@
-/* The types of the configuration's fields (see config_internal.h): how a boolean, a number,
- * an enum, a string, a peer and a list of peers or strings are read, written, defaulted,
- * copied and freed. */
+/* The walker of tables of fields (see config_internal.h): the document of sections that the
+ * file is, and the objects of a list (its items, each described by a sub-table), read,
+ * written, defaulted, copied, freed and re-checked from their rows alone. */
 #include "config_internal.h"
 
 #include <jansson.h>
@@ -8,70 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ------------------------------------------------------------- memory */
+/* A sub-table's members, with room for the end mark: more would be a table to split. */
+#define MAX_MEMBERS 32
 
-void cfgi_list_free(struct cfg_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->items[i].host);
-    free(l->items);
-    l->items = NULL;
-    l->n = 0;
-}
-
-void cfgi_strv_free(char ***v, size_t *n)
-{
-    for (size_t i = 0; i < *n; i++)
-        free((*v)[i]);
-    free(*v);
-    *v = NULL;
-    *n = 0;
-}
-
-/* strdup that keeps NULL as NULL and records a failure in *ok. */
-char *cfgi_dup_opt(const char *s, bool *ok)
-{
-    if (!s)
-        return NULL;
-    char *d = strdup(s);
-    if (!d)
-        *ok = false;
-    return d;
-}
-
-void *cfgi_dup_array(const void *a, size_t n, size_t size, bool *ok)
-{
-    if (!n)
-        return NULL;
-    void *d = calloc(n, size);
-    if (!d) {
-        *ok = false;
-        return NULL;
-    }
-    memcpy(d, a, n * size);
-    return d;
-}
-
-static void list_copy(struct cfg_list *dst, const struct cfg_list *src, bool *ok)
-{
-    dst->items = cfgi_dup_array(src->items, src->n, sizeof *src->items, ok);
-    dst->n = dst->items ? src->n : 0;
-    for (size_t i = 0; i < dst->n; i++)
-        dst->items[i].host = cfgi_dup_opt(src->items[i].host, ok);
-}
-
-void cfgi_strv_copy(char ***dst, size_t *dn, char *const *src, size_t n, bool *ok)
-{
-    *dst = cfgi_dup_array(src, n, sizeof *src, ok);
-    *dn = *dst ? n : 0;
-    for (size_t i = 0; i < *dn; i++)
-        (*dst)[i] = cfgi_dup_opt(src[i], ok);
-}
-
-/* ------------------------------------------------------------- JSON readers */
-
-/* Each reader gets the value with p's path at its key, and replaces the field only when the
- * whole value is good. */
+/* ------------------------------------------------------------- JSON shapes */
 
 static int check_keys(struct pctx *p, json_t *obj, const char *const *keys)
 {
@@ -94,7 +34,6 @@ static int check_keys(struct pctx *p, json_t *obj, const char *const *keys)
     return 0;
 }
 
-/* Looks key up in obj and pushes it on the path; NULL (path unchanged) when absent. */
 json_t *cfgi_enter(struct pctx *p, json_t *obj, const char *key, size_t *old)
 {
     json_t *v = json_object_get(obj, key);
@@ -110,401 +49,441 @@ int cfgi_want_object(struct pctx *p, json_t *v, const char *const *keys)
     return check_keys(p, v, keys);
 }
 
-int cfgi_want_array(struct pctx *p, json_t *v)
+size_t cfgi_max_items(const struct field *f)
 {
+    return f->max ? f->max : CFG_MAX_LIST;
+}
+
+int cfgi_want_array(struct pctx *p, json_t *v, unsigned max)
+{
+    size_t most = max ? max : CFG_MAX_LIST;
     if (!json_is_array(v))
         return cfgi_fail_type(p, v, "an array");
-    if (json_array_size(v) > CFG_MAX_LIST)
-        return fail(p, "has %zu entries (at most %d)", json_array_size(v), CFG_MAX_LIST);
+    if (json_array_size(v) > most)
+        return fail(p, "has %zu entries (at most %zu)", json_array_size(v), most);
     return 0;
 }
 
-static int bool_value(struct pctx *p, json_t *v, bool *out)
+const struct field *cfgi_field_at(const struct ftable *t, const char *path)
 {
-    if (!json_is_boolean(v))
-        return cfgi_fail_type(p, v, "true or false");
-    *out = json_is_true(v);
+    for (size_t i = 0; i < t->n; i++)
+        if (!strcmp(t->rows[i].path, path))
+            return &t->rows[i];
+    return NULL;
+}
+
+static bool set_default(void *o, const struct field *f)
+{
+    return (f->set_default ? f->set_default : f->type->set_default)(o, f);
+}
+
+/* ------------------------------------------------------------- items of a list */
+
+/* The members given are read in table order, then the others take their defaults in table
+ * order, so a default may follow from a member read before it. */
+int cfgi_item_read(struct pctx *p, json_t *o, const struct ftable *t, void *item)
+{
+    const char *keys[MAX_MEMBERS + 1];
+    bool given[MAX_MEMBERS] = {false};
+    char names[160] = "";
+    size_t old = 0;
+    for (size_t i = 0; i < t->n && i < MAX_MEMBERS; i++) {
+        keys[i] = t->rows[i].path;
+        if (t->rows[i].flags & F_REQUIRED)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                     *names ? ", " : "", keys[i]);
+    }
+    keys[t->n < MAX_MEMBERS ? t->n : MAX_MEMBERS] = NULL;
+    if (t->short_key && !json_is_object(o)) {
+        const struct field *f = cfgi_field_at(t, t->short_key);
+        if (!json_is_string(o))
+            return cfgi_fail_type(p, o, "a string or an object");
+        if (f->type->read(p, o, item, f) < 0)
+            return -1;
+        given[f - t->rows] = true;
+    } else {
+        if (cfgi_want_object(p, o, keys) < 0)
+            return -1;
+        for (size_t i = 0; keys[i]; i++)
+            if ((t->rows[i].flags & F_REQUIRED) && !json_object_get(o, keys[i]))
+                return fail(p, "missing key \"%s\" (required: %s)", keys[i], names);
+        for (size_t i = 0; keys[i]; i++) {
+            const struct field *f = &t->rows[i];
+            json_t *v = cfgi_enter(p, o, keys[i], &old);
+            if (!v)
+                continue;
+            if (f->type->read(p, v, item, f) < 0)
+                return -1;
+            jpos_path_pop(&p->path, old);
+            given[i] = true;
+        }
+    }
+    for (size_t i = 0; keys[i]; i++)
+        if (!given[i] && !set_default(item, &t->rows[i]))
+            return cfgi_oom(p);
     return 0;
 }
 
-/* A string value: no NUL, bounded, and check() (when given) returning NULL. */
-int cfgi_string_value(struct pctx *p, json_t *v, const char *(*check)(const char *),
-                      const char **out)
+/* The members of an item as an object. */
+static json_t *members_json(const struct ftable *t, const void *item)
 {
-    char shown[96];
-    if (!json_is_string(v))
-        return cfgi_fail_type(p, v, "a string");
-    const char *s = json_string_value(v);
-    if (strlen(s) != json_string_length(v))
-        return fail(p, "%s contains a NUL character",
-                    cfgi_quote_len(s, json_string_length(v), shown, sizeof shown));
-    if (json_string_length(v) > CFG_MAX_STRING)
-        return fail(p, "is longer than %d bytes", CFG_MAX_STRING);
-    const char *why = check ? check(s) : NULL;
-    if (why)
-        return fail(p, "%s %s", cfgi_quote(s, shown, sizeof shown), why);
-    *out = s;
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < t->n; i++) {
+        json_t *v = t->rows[i].type->write(item, &t->rows[i]);
+        if (!v || json_object_set_new(o, t->rows[i].path, v) < 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+json_t *cfgi_item_write(const struct ftable *t, const void *item)
+{
+    json_t *o = members_json(t, item);
+    if (!o || !t->short_key)
+        return o;
+    /* the short form when every other member is what its default would make it */
+    void *def = calloc(1, t->item_size);
+    json_t *d = def && cfgi_item_default(t, def) ? members_json(t, def) : NULL;
+    bool short_form = d != NULL;
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        if (strcmp(key, t->short_key) && !json_equal(v, json_object_get(d, key)))
+            short_form = false;
+    }
+    json_decref(d);
+    if (def)
+        cfgi_item_release(t, def);
+    free(def);
+    if (!short_form)
+        return o;
+    json_t *s = json_incref(json_object_get(o, t->short_key));
+    json_decref(o);
+    return s;
+}
+
+bool cfgi_item_default(const struct ftable *t, void *item)
+{
+    bool ok = true;
+    for (size_t i = 0; i < t->n; i++)
+        ok = set_default(item, &t->rows[i]) && ok;
+    return ok;
+}
+
+/* Every member is copied, even after a failure, so that dst shares no pointer with src. */
+bool cfgi_item_copy(const struct ftable *t, void *dst, const void *src)
+{
+    bool ok = true;
+    memcpy(dst, src, t->item_size);
+    for (size_t i = 0; i < t->n; i++)
+        ok = t->rows[i].type->copy(dst, src, &t->rows[i]) && ok;
+    return ok;
+}
+
+void cfgi_item_release(const struct ftable *t, void *item)
+{
+    for (size_t i = 0; i < t->n; i++)
+        t->rows[i].type->release(item, &t->rows[i]);
+}
+
+int cfgi_item_check(struct pctx *p, const struct ftable *t, const void *item)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        size_t old = jpos_path_key(&p->path, t->rows[i].path);
+        if (t->rows[i].type->check(p, item, &t->rows[i]) < 0)
+            return -1;
+        jpos_path_pop(&p->path, old);
+    }
     return 0;
 }
 
-static int replace_str(struct pctx *p, char **field, const char *s)
+/* ------------------------------------------------------------- t_list */
+
+/* A list of objects: the array at off, its count at n_off, each item of f->sub->item_size. */
+#define ITEMS(o, f) FIELD(o, f, char *)
+#define ITEM(a, f, i) ((a) + (i) * (f)->sub->item_size)
+
+static void items_free(char **items, size_t *n, const struct field *f)
 {
-    char *d = s ? strdup(s) : NULL;
-    if (s && !d)
-        return cfgi_oom(p);
-    free(*field);
-    *field = d;
-    return 0;
+    for (size_t i = 0; *items && i < *n; i++)
+        cfgi_item_release(f->sub, ITEM(*items, f, i));
+    free(*items);
+    *items = NULL;
+    *n = 0;
 }
 
-int cfgi_peer_value(struct pctx *p, json_t *v, struct cfg_peer *out)
+static int list_read(struct pctx *p, json_t *v, void *o, const struct field *f)
 {
-    const char *s;
-    char why[160], shown[96];
-    if (cfgi_string_value(p, v, NULL, &s) < 0)
+    size_t i, n = 0;
+    json_t *item;
+    if (cfgi_want_array(p, v, f->max) < 0)
         return -1;
-    if (cfg_parse_peer(s, out, why, sizeof why) < 0)
-        return fail(p, "%s %s", cfgi_quote(s, shown, sizeof shown), why);
+    char *items = calloc(json_array_size(v) + 1, f->sub->item_size);
+    if (!items)
+        return cfgi_oom(p);
+    json_array_foreach(v, i, item)
+    {
+        size_t at = jpos_path_index(&p->path, i);
+        n++; /* counted before filling, so a half-built item is freed too */
+        if (cfgi_item_read(p, item, f->sub, ITEM(items, f, i)) < 0) {
+            items_free(&items, &n, f);
+            return -1;
+        }
+        jpos_path_pop(&p->path, at);
+    }
+    items_free(ITEMS(o, f), COUNT(o, f), f);
+    *ITEMS(o, f) = items;
+    *COUNT(o, f) = n;
     return 0;
 }
 
-/* For the members of a list's objects: reads key of obj with fn when present. */
-int cfgi_read_member(struct pctx *p, json_t *obj, const char *key,
-                     int (*fn)(struct pctx *, json_t *, void *), void *out)
+static json_t *list_write(const void *o, const struct field *f)
+{
+    json_t *a = json_array();
+    const char *items = *CFIELD(o, f, char *);
+    for (size_t i = 0; a && i < *CCOUNT(o, f); i++) {
+        json_t *v = cfgi_item_write(f->sub, ITEM(items, f, i));
+        if (!v || json_array_append_new(a, v) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static bool list_default(void *o, const struct field *f)
+{
+    *ITEMS(o, f) = NULL;
+    *COUNT(o, f) = 0;
+    return true;
+}
+
+static bool list_copy(void *dst, const void *src, const struct field *f)
+{
+    const char *from = *CFIELD(src, f, char *);
+    size_t n = *CCOUNT(src, f);
+    bool ok = true;
+    char *items = n ? calloc(n, f->sub->item_size) : NULL;
+    *ITEMS(dst, f) = items;
+    *COUNT(dst, f) = items ? n : 0;
+    if (n && !items)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        ok = cfgi_item_copy(f->sub, ITEM(items, f, i), ITEM(from, f, i)) && ok;
+    return ok;
+}
+
+static void list_release(void *o, const struct field *f)
+{
+    items_free(ITEMS(o, f), COUNT(o, f), f);
+}
+
+static int list_check(struct pctx *p, const void *o, const struct field *f)
+{
+    const char *items = *CFIELD(o, f, char *);
+    size_t n = *CCOUNT(o, f);
+    if (n > cfgi_max_items(f))
+        return fail(p, "has %zu entries (at most %zu)", n, cfgi_max_items(f));
+    for (size_t i = 0; i < n; i++) {
+        size_t at = jpos_path_index(&p->path, i);
+        if (cfgi_item_check(p, f->sub, ITEM(items, f, i)) < 0)
+            return -1;
+        jpos_path_pop(&p->path, at);
+    }
+    return 0;
+}
+
+const struct ftype cfgi_t_list = {list_read, list_write,   list_default,
+                                  list_copy, list_release, list_check};
+
+/* ------------------------------------------------------------- the document */
+
+/* The length of the section part of a path ("snmp" of "snmp.mode"); 0 for a top-level key. */
+static size_t section_len(const char *path)
+{
+    const char *dot = strchr(path, '.');
+    return dot ? (size_t)(dot - path) : 0;
+}
+
+static bool in_section(const struct field *f, const char *section, size_t slen)
+{
+    return section_len(f->path) == slen && !strncmp(f->path, section, slen);
+}
+
+/* Whether row i opens a section (the first of its section in table order). */
+static bool opens_section(const struct ftable *t, size_t i)
+{
+    size_t n = section_len(t->rows[i].path);
+    return n && (!i || section_len(t->rows[i - 1].path) != n ||
+                 strncmp(t->rows[i - 1].path, t->rows[i].path, n));
+}
+
+/* The keys of the object at section (NULL: the document), in table order, NULL-terminated.
+ * The document's keys are the sections and the top-level keys; names holds the sections'. */
+static void keys_of(const struct ftable *t, const char *section, const char **keys,
+                    char names[][32])
+{
+    size_t n = 0, slen = section ? strlen(section) : 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const char *path = t->rows[i].path;
+        size_t len = section_len(path);
+        if (section) {
+            if (in_section(&t->rows[i], section, slen))
+                keys[n++] = path + slen + 1;
+        } else if (!len) {
+            keys[n++] = path;
+        } else if (opens_section(t, i)) {
+            snprintf(names[n], sizeof names[n], "%.*s", (int)len, path);
+            keys[n] = names[n];
+            n++;
+        }
+    }
+    keys[n] = NULL;
+}
+
+static int read_field(struct pctx *p, json_t *obj, const char *key, const struct field *f, void *c)
 {
     size_t old = 0;
     json_t *v = cfgi_enter(p, obj, key, &old);
     if (!v)
         return 0;
-    if (fn(p, v, out) < 0)
+    if (f->type->read(p, v, c, f) < 0)
         return -1;
     jpos_path_pop(&p->path, old);
     return 0;
 }
 
-int cfgi_bool_member(struct pctx *p, json_t *v, void *out)
+int cfgi_want_section(struct pctx *p, const struct ftable *t, json_t *obj, const char *section)
 {
-    return bool_value(p, v, out);
-}
-
-int cfgi_host_member(struct pctx *p, json_t *v, void *out)
-{
-    const char *s;
-    if (cfgi_string_value(p, v, cfgi_check_host, &s) < 0)
-        return -1;
-    return replace_str(p, out, s);
-}
-
-/* ------------------------------------------------------------- field types */
-
-static void no_release(struct cfg *c, const struct field *f)
-{
-    (void)c, (void)f;
-}
-
-/* booleans */
-
-static int bool_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
-{
-    return bool_value(p, v, FIELD(c, f, bool));
-}
-
-static json_t *bool_write(const struct cfg *c, const struct field *f)
-{
-    return json_boolean(*CFIELD(c, f, bool));
-}
-
-static bool bool_default(struct cfg *c, const struct field *f)
-{
-    *FIELD(c, f, bool) = f->def != 0;
-    return true;
-}
-
-static bool bool_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
-{
-    *FIELD(dst, f, bool) = *CFIELD(src, f, bool);
-    return true;
-}
-
-const struct ftype cfgi_t_bool = {bool_read, bool_write, bool_default, bool_copy, no_release};
-
-/* unsigned numbers within [min, max] */
-
-static int uint_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
-{
-    if (!json_is_integer(v))
-        return cfgi_fail_type(p, v, "an integer");
-    json_int_t n = json_integer_value(v);
-    if (n < (json_int_t)f->min || n > (json_int_t)f->max)
-        return fail(p, "%" JSON_INTEGER_FORMAT " is out of range (%u..%u)", n, f->min, f->max);
-    *FIELD(c, f, unsigned) = (unsigned)n;
-    return 0;
-}
-
-static json_t *uint_write(const struct cfg *c, const struct field *f)
-{
-    return json_integer((json_int_t)*CFIELD(c, f, unsigned));
-}
-
-static bool uint_default(struct cfg *c, const struct field *f)
-{
-    *FIELD(c, f, unsigned) = f->def;
-    return true;
-}
-
-static bool uint_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
-{
-    *FIELD(dst, f, unsigned) = *CFIELD(src, f, unsigned);
-    return true;
-}
-
-const struct ftype cfgi_t_uint = {uint_read, uint_write, uint_default, uint_copy, no_release};
-
-/* enums, written by name (stored as int: both enums here are int-sized) */
-_Static_assert(sizeof(enum smsa_role) == sizeof(int) && sizeof(enum cfg_snmp_mode) == sizeof(int),
-               "enum fields are stored as int");
-
-static int enum_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
-{
-    const char *s;
-    char shown[96];
-    if (cfgi_string_value(p, v, NULL, &s) < 0)
-        return -1;
-    for (unsigned i = 0; i < f->n_names; i++) {
-        if (!strcmp(s, f->name(i))) {
-            *FIELD(c, f, int) = (int)i;
-            return 0;
-        }
-    }
-    return fail(p, "%s is not %s", cfgi_quote(s, shown, sizeof shown), f->what);
-}
-
-static json_t *enum_write(const struct cfg *c, const struct field *f)
-{
-    return json_string(f->name((unsigned)*CFIELD(c, f, int)));
-}
-
-static bool enum_default(struct cfg *c, const struct field *f)
-{
-    *FIELD(c, f, int) = (int)f->def;
-    return true;
-}
-
-static bool enum_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
-{
-    *FIELD(dst, f, int) = *CFIELD(src, f, int);
-    return true;
-}
-
-const struct ftype cfgi_t_enum = {enum_read, enum_write, enum_default, enum_copy, no_release};
-
-/* strings (NULL: not set) */
-
-static int str_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
-{
-    const char *s = NULL;
-    if (!((f->flags & F_NULLABLE) && json_is_null(v)) && cfgi_string_value(p, v, f->check, &s) < 0)
-        return -1;
-    return replace_str(p, FIELD(c, f, char *), s);
-}
-
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *str_write(const struct cfg *c, const struct field *f)
-{
-    return str_or_null(*CFIELD(c, f, char *));
-}
-
-static bool str_default(struct cfg *c, const struct field *f)
-{
-    bool ok = true;
-    *FIELD(c, f, char *) = cfgi_dup_opt(f->def_str, &ok);
-    return ok;
-}
-
-static bool str_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
-{
-    bool ok = true;
-    *FIELD(dst, f, char *) = cfgi_dup_opt(*CFIELD(src, f, char *), &ok);
-    return ok;
-}
-
-static void str_release(struct cfg *c, const struct field *f)
-{
-    free(*FIELD(c, f, char *));
-    *FIELD(c, f, char *) = NULL;
-}
-
-const struct ftype cfgi_t_str = {str_read, str_write, str_default, str_copy, str_release};
-
-/* one peer, host at off and port at n_off (peers.control_center) */
-
-static int peer_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
-{
-    struct cfg_peer pe = {NULL, 0};
-    if (!json_is_null(v) && cfgi_peer_value(p, v, &pe) < 0)
-        return -1;
-    free(*FIELD(c, f, char *));
-    *FIELD(c, f, char *) = pe.host;
-    *(uint16_t *)((char *)c + f->n_off) = pe.port;
-    return 0;
-}
-
-json_t *cfgi_peer_json(const char *host, uint16_t port)
-{
-    char buf[CFG_MAX_HOST + 16];
-    struct cfg_peer pe = {(char *)host, port};
-    if (!host)
-        return json_null();
-    cfg_peer_format(&pe, buf, sizeof buf);
-    return json_string(buf);
-}
-
-static json_t *peer_write(const struct cfg *c, const struct field *f)
-{
-    return cfgi_peer_json(*CFIELD(c, f, char *), *(const uint16_t *)((const char *)c + f->n_off));
-}
-
-static bool peer_default(struct cfg *c, const struct field *f)
-{
-    *FIELD(c, f, char *) = NULL;
-    *(uint16_t *)((char *)c + f->n_off) = 0;
-    return true;
-}
-
-static bool peer_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
-{
-    *(uint16_t *)((char *)dst + f->n_off) = *(const uint16_t *)((const char *)src + f->n_off);
-    return str_copy(dst, src, f);
-}
-
-const struct ftype cfgi_t_peer = {peer_read, peer_write, peer_default, peer_copy, str_release};
-
-/* a list of peers (struct cfg_list at off) */
-
-static int peers_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
-{
-    size_t i;
-    json_t *item;
-    if (cfgi_want_array(p, v) < 0)
-        return -1;
-    struct cfg_list l = {calloc(json_array_size(v) + 1, sizeof *l.items), 0};
-    if (!l.items)
+    const char **keys = calloc(t->n + 1, sizeof *keys);
+    if (!keys)
         return cfgi_oom(p);
-    json_array_foreach(v, i, item)
-    {
-        size_t o = jpos_path_index(&p->path, i);
-        if (cfgi_peer_value(p, item, &l.items[i]) < 0) {
-            cfgi_list_free(&l);
-            return -1;
-        }
-        l.n++;
-        jpos_path_pop(&p->path, o);
-    }
-    cfgi_list_free(FIELD(c, f, struct cfg_list));
-    *FIELD(c, f, struct cfg_list) = l;
-    return 0;
+    keys_of(t, section, keys, NULL);
+    int rc = cfgi_want_object(p, obj, keys);
+    free(keys);
+    return rc;
 }
 
-static json_t *list_json(const struct cfg_list *l)
+int cfgi_read_section(struct pctx *p, const struct ftable *t, json_t *obj, const char *section,
+                      void *c)
 {
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < l->n; i++)
-        json_array_append_new(a, cfgi_peer_json(l->items[i].host, l->items[i].port));
-    return a;
-}
-
-static json_t *peers_write(const struct cfg *c, const struct field *f)
-{
-    return list_json(CFIELD(c, f, struct cfg_list));
-}
-
-static bool peers_default(struct cfg *c, const struct field *f)
-{
-    *FIELD(c, f, struct cfg_list) = (struct cfg_list){NULL, 0};
-    return true;
-}
-
-static bool peers_copy(struct cfg *dst, const struct cfg *src, const struct field *f)
-{
-    bool ok = true;
-    list_copy(FIELD(dst, f, struct cfg_list), CFIELD(src, f, struct cfg_list), &ok);
-    return ok;
-}
-
-static void peers_release(struct cfg *c, const struct field *f)
-{
-    cfgi_list_free(FIELD(c, f, struct cfg_list));
-}
-
-const struct ftype cfgi_t_peers = {peers_read, peers_write, peers_default, peers_copy,
-                                   peers_release};
-
-/* a list of strings (char ** at off, count at n_off), each passing check */
-
-static int strv_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
-{
-    size_t i, n = 0;
-    json_t *item;
-    if (cfgi_want_array(p, v) < 0)
+    size_t slen = strlen(section);
+    if (cfgi_want_section(p, t, obj, section) < 0)
         return -1;
-    char **l = calloc(json_array_size(v) + 1, sizeof *l);
-    if (!l)
-        return cfgi_oom(p);
-    json_array_foreach(v, i, item)
-    {
-        size_t o = jpos_path_index(&p->path, i);
-        const char *s;
-        if (cfgi_string_value(p, item, f->check, &s) < 0) {
-            cfgi_strv_free(&l, &n);
+    for (size_t i = 0; i < t->n; i++) {
+        const struct field *f = &t->rows[i];
+        if (in_section(f, section, slen) && read_field(p, obj, f->path + slen + 1, f, c) < 0)
             return -1;
-        }
-        if (!(l[n] = strdup(s))) {
-            cfgi_strv_free(&l, &n);
-            return cfgi_oom(p);
-        }
-        n++;
-        jpos_path_pop(&p->path, o);
     }
-    cfgi_strv_free(FIELD(c, f, char **), COUNT(c, f));
-    *FIELD(c, f, char **) = l;
-    *COUNT(c, f) = n;
     return 0;
 }
 
-static json_t *strv_write(const struct cfg *c, const struct field *f)
+int cfgi_read_document(struct pctx *p, const struct ftable *t, json_t *root, void *c)
 {
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < *CCOUNT(c, f); i++)
-        json_array_append_new(a, json_string((*CFIELD(c, f, char **))[i]));
-    return a;
+    const char **keys = calloc(t->n + 1, sizeof *keys);
+    char(*names)[32] = calloc(t->n + 1, sizeof *names);
+    int rc = -1;
+    if (!keys || !names) {
+        cfgi_oom(p);
+        goto out;
+    }
+    keys_of(t, NULL, keys, names);
+    if (cfgi_want_object(p, root, keys) < 0)
+        goto out;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct field *f = &t->rows[i];
+        size_t len = section_len(f->path), old = 0;
+        if (!len) {
+            if (read_field(p, root, f->path, f, c) < 0)
+                goto out;
+            continue;
+        }
+        if (!opens_section(t, i))
+            continue;
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)len, f->path);
+        json_t *v = cfgi_enter(p, root, name, &old);
+        if (!v)
+            continue;
+        if (cfgi_read_section(p, t, v, name, c) < 0)
+            goto out;
+        jpos_path_pop(&p->path, old);
+    }
+    rc = 0;
+out:
+    free(keys);
+    free(names);
+    return rc;
 }
 
-static bool strv_default(struct cfg *c, const struct field *f)
+int cfgi_read_key(struct pctx *p, const struct ftable *t, json_t *v, void *c, const char *path)
 {
-    bool ok = true;
-    size_t n = 0;
-    while (f->def_strv && f->def_strv[n])
-        n++;
-    cfgi_strv_copy(FIELD(c, f, char **), COUNT(c, f), (char *const *)f->def_strv, n, &ok);
-    return ok;
+    const struct field *f = cfgi_field_at(t, path);
+    if (!f)
+        return fail(p, "no configuration key %s", path);
+    return f->type->read(p, v, c, f);
 }
 
-static bool strv_copy_field(struct cfg *dst, const struct cfg *src, const struct field *f)
+int cfgi_reset_section(const struct ftable *t, void *c, const char *section)
 {
-    bool ok = true;
-    cfgi_strv_copy(FIELD(dst, f, char **), COUNT(dst, f),
-                   *(char **const *)((const char *)src + f->off), *CCOUNT(src, f), &ok);
-    return ok;
+    size_t slen = strlen(section);
+    for (size_t i = 0; i < t->n; i++) {
+        const struct field *f = &t->rows[i];
+        if (!in_section(f, section, slen))
+            continue;
+        f->type->release(c, f);
+        if (!set_default(c, f))
+            return -1;
+    }
+    return 0;
 }
 
-static void strv_release(struct cfg *c, const struct field *f)
+json_t *cfgi_to_json(const struct ftable *t, const void *c, bool masked)
 {
-    cfgi_strv_free(FIELD(c, f, char **), COUNT(c, f));
+    json_t *doc = json_object(), *sec = NULL;
+    for (size_t i = 0; doc && i < t->n; i++) {
+        const struct field *f = &t->rows[i];
+        size_t len = section_len(f->path);
+        json_t *v = masked && (f->flags & F_SECRET) && *CFIELD(c, f, char *)
+                        ? json_string("********")
+                        : f->type->write(c, f);
+        if (opens_section(t, i)) {
+            char name[32];
+            snprintf(name, sizeof name, "%.*s", (int)len, f->path);
+            sec = json_object();
+            if (json_object_set_new(doc, name, sec) < 0)
+                sec = NULL;
+        }
+        json_t *into = len ? sec : doc;
+        if (!v || !into || json_object_set_new(into, f->path + (len ? len + 1 : 0), v) < 0) {
+            if (!into)
+                json_decref(v);
+            json_decref(doc);
+            return NULL;
+        }
+    }
+    return doc;
 }
 
-const struct ftype cfgi_t_strv = {strv_read, strv_write, strv_default, strv_copy_field,
-                                  strv_release};
+int cfgi_check_rows(struct pctx *p, const struct ftable *t, const void *c)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        size_t old = jpos_path_key(&p->path, t->rows[i].path);
+        if (t->rows[i].type->check(p, c, &t->rows[i]) < 0)
+            return -1;
+        jpos_path_pop(&p->path, old);
+    }
+    return 0;
+}
+
+bool cfgi_field_equal(const void *a, const void *b, const struct field *f)
+{
+    json_t *x = f->type->write(a, f), *y = f->type->write(b, f);
+    bool eq = x && y && json_equal(x, y);
+    json_decref(x);
+    json_decref(y);
+    return eq;
+}

@@ -55,6 +55,12 @@ struct cfg_list {
     size_t n;
 };
 
+/* A receiver of notifications (snmp.trap_sinks). */
+struct cfg_trap_sink {
+    char *address; /* "host[:port]" or "udp:host:port" */
+    bool inform;   /* an inform, resent until acknowledged; else an SNMPv2c trap */
+};
+
 enum cfg_snmp_mode { SNMP_MODE_SUBAGENT, SNMP_MODE_MASTER, SNMP_MODE_OFF };
 
 /* Where the agent runs (appliance.placement): on the appliance itself, checking its inbound
@@ -103,9 +109,8 @@ struct cfg {
         char *usm_user;     /* read-only USM user (authPriv) in master mode; NULL: none */
         char *usm_auth_key; /* passphrases for usm_user */
         char *usm_priv_key;
-        char **trap_sinks; /* "host:port" or "udp:host:port", SNMPv2c traps */
+        struct cfg_trap_sink *trap_sinks;
         size_t n_trap_sinks;
-        bool *trap_sink_inform; /* per sink: an inform, resent until acknowledged */
         char *trap_community;
         unsigned notify_rate_limit; /* notifications per minute, 0 = unlimited */
         unsigned notify_queue;      /* notifications kept while the master is away */
