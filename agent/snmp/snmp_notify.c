@@ -735,15 +735,14 @@ static char *sinks_shown(const struct cfg *c)
     const char *community = c->snmp.trap_community ? c->snmp.trap_community : "public";
     size_t n = strlen(community) + 2;
     for (size_t i = 0; i < c->snmp.n_trap_sinks; i++)
-        n += strlen(c->snmp.trap_sinks[i]) + 3;
+        n += strlen(c->snmp.trap_sinks[i].address) + 3;
     char *t = malloc(n);
     if (!t)
         return NULL;
     size_t at = (size_t)snprintf(t, n, "%s\n", community);
     for (size_t i = 0; i < c->snmp.n_trap_sinks; i++)
-        at += (size_t)snprintf(t + at, n - at, "%c %s\n",
-                               c->snmp.trap_sink_inform && c->snmp.trap_sink_inform[i] ? 'i' : 't',
-                               c->snmp.trap_sinks[i]);
+        at += (size_t)snprintf(t + at, n - at, "%c %s\n", c->snmp.trap_sinks[i].inform ? 'i' : 't',
+                               c->snmp.trap_sinks[i].address);
     return t;
 }
 
@@ -780,10 +779,10 @@ int snmpf_notify_sinks(const struct cfg *c)
         goto fail;
     /* everything that can fail first, so that a failure leaves the running sinks as they are */
     for (size_t i = 0; i < c->snmp.n_trap_sinks; i++) {
-        bool inform = c->snmp.trap_sink_inform && c->snmp.trap_sink_inform[i];
+        bool inform = c->snmp.trap_sinks[i].inform;
         struct inform_sink *k = inform ? calloc(1, sizeof(*k)) : NULL;
         struct sink_addr *sa = inform ? (k ? &k->sa : NULL) : calloc(1, sizeof(*sa));
-        if (!sa || !(sa->address = strdup(c->snmp.trap_sinks[i]))) {
+        if (!sa || !(sa->address = strdup(c->snmp.trap_sinks[i].address))) {
             free(inform ? (void *)k : (void *)sa);
             goto fail;
         }
