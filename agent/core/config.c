@@ -1,7 +1,10 @@
 #include "config.h"
 
 #include "addr.h"
-#include "config_internal.h"
+#include "config_check.h"
+#include "config_error.h"
+#include "config_fields.h"
+#include "config_table.h"
 #include "jsonpos.h"
 
 #include <arpa/inet.h>

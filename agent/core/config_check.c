@@ -1,7 +1,8 @@
 /* The syntax of configuration values: each check returns NULL when the value is good, or
  * the rest of a message that starts with the quoted value. */
 #include "addr.h"
-#include "config_internal.h"
+#include "config_check.h"
+#include "config_error.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* The parse context of the configuration and its error messages: a key path, the line and
  * column it points at, the value quoted so that the user can find it. */
-#include "config_internal.h"
+#include "config_error.h"
 
 #include <jansson.h>
 #include <stdarg.h>

@@ -2,7 +2,9 @@
  * it: the one place a key's or a member's name, type, default, bounds, check and flags are
  * written, with the defaults that are more than a literal. The walker that reads them is
  * config_table.c. */
-#include "config_internal.h"
+#include "config_check.h"
+#include "config_fields.h"
+#include "config_value.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -1,7 +1,9 @@
 /* The field types of single values and of lists of values (see config_internal.h): how a
  * boolean, a number, an enum, a string, a peer and a list of peers or strings are read,
  * written, defaulted, copied, freed and re-checked, in whatever object holds them. */
-#include "config_internal.h"
+#include "config_check.h"
+#include "config_table.h"
+#include "config_value.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -1,62 +1,15 @@
-/* Private to the configuration (config.c, config_fields.c, config_check.c): the parse context
- * with its error helpers, the value checks and the functions of the table of keys. */
-#ifndef SMSA_CONFIG_INTERNAL_H
-#define SMSA_CONFIG_INTERNAL_H
+/* Private to the configuration: tables of fields and their walker (config_table.c). */
+#ifndef SMSA_CONFIG_TABLE_H
+#define SMSA_CONFIG_TABLE_H
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "jsonpos.h"
+#include "config_error.h"
 
-/* Deeper than any real configuration: the schema itself is at most 4 levels deep. */
-#define CFG_MAX_DEPTH 16
-/* Longest free-form string (paths, communities, passphrases): PATH_MAX is enough. */
-#define CFG_MAX_STRING 4096
-
-/* A parse in progress: the text (for positions; NULL when there is none), where the error
- * goes, and the key path being read. */
-struct pctx {
-    const char *text; /* original document, for positions; NULL when there is none */
-    size_t len;
-    struct cfg_error *err;
-    struct jpos_path path;
-};
-
-void cfgi_pctx_init(struct pctx *p, const char *text, size_t len, struct cfg_error *err);
-void cfgi_set_error(struct cfg_error *e, enum cfg_error_kind kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Fills p->err with the path, its position and the message; returns -1. */
-int cfgi_fail_at(struct pctx *p, bool at_key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-#define fail(p, ...) cfgi_fail_at(p, false, __VA_ARGS__)
-/* "expected an integer, got a string ("x")" */
-int cfgi_fail_type(struct pctx *p, const json_t *v, const char *expected);
-int cfgi_oom(struct pctx *p);
-/* A string as it may appear in a message: quoted, bounded, control characters escaped. */
-const char *cfgi_quote(const char *s, char *buf, size_t cap);
-const char *cfgi_quote_len(const char *s, size_t len, char *buf, size_t cap);
-
-/* Value checks (config_check.c): NULL when good, else why not. */
-const char *cfgi_check_name(const char *s);
-const char *cfgi_check_host(const char *s);
-const char *cfgi_check_query_name(const char *s);
-const char *cfgi_check_resolver(const char *s);
-const char *cfgi_check_agentx(const char *s);
-const char *cfgi_check_master_listen(const char *s);
-const char *cfgi_check_trap_sink(const char *s);
-const char *cfgi_check_listen(const char *s);
-const char *cfgi_check_cidr(const char *s);
-const char *cfgi_check_state_dir(const char *s);
-const char *cfgi_check_nonempty(const char *s);
-const char *cfgi_check_word(const char *s);
-const char *cfgi_check_passphrase(const char *s);
-
-/* ------------------------------------------------------------- tables of fields
- *
- * A table describes an object field by field: the keys of the file (paths "section.key", the
+/* A table describes an object field by field: the keys of the file (paths "section.key", the
  * table cfgi_file in config_fields.c), or the members of one item of a list of objects (a
  * sub-table: names without a dot). The walker (config_table.c) reads, writes, defaults,
  * copies, frees and re-checks any object from its table; the field types (config_value.c)
@@ -120,12 +73,6 @@ struct ftable {
 #define COUNT(o, f) ((size_t *)((char *)(o) + (f)->n_off))
 #define CCOUNT(o, f) ((const size_t *)((const char *)(o) + (f)->n_off))
 
-/* The field types of single values and lists of values (config_value.c); lists at most
- * f->max items (0: CFG_MAX_LIST). */
-extern const struct ftype cfgi_t_bool, cfgi_t_uint, cfgi_t_port, cfgi_t_enum, cfgi_t_str,
-    cfgi_t_peer, cfgi_t_peers, cfgi_t_strv;
-void cfgi_list_free(struct cfg_list *l);
-
 /* The walker (config_table.c), with the type of a list of objects, t_list: its items are
  * described by the sub-table f->sub. */
 extern const struct ftype cfgi_t_list;
@@ -161,8 +108,5 @@ json_t *cfgi_to_json(const struct ftable *t, const void *c, bool masked);
 int cfgi_check_rows(struct pctx *p, const struct ftable *t, const void *c);
 /* Whether f's value is the same in a and b (compared as written). */
 bool cfgi_field_equal(const void *a, const void *b, const struct field *f);
-
-/* The table of the file (config_fields.c). */
-extern const struct ftable cfgi_file;
 
 #endif
