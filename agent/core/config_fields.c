@@ -327,7 +327,8 @@ static const struct field fields[] = {
     UINT_KEY("http.max_connections", http.max_connections, 256, 1, 10000, F_RESTART),
     UINT_KEY("http.per_ip_connections", http.per_ip_connections, 64, 1, 10000, F_RESTART),
     UINT_KEY("http.timeout_s", http.timeout_s, 30, 1, 3600, F_RESTART),
-    STR_KEY("state_dir", state_dir, CFG_DEFAULT_STATE_DIR, cfgi_check_state_dir, F_RESTART),
+    /* what must survive a restart (the index map); systemd's StateDirectory=smsa-agent makes it */
+    STR_KEY("state_dir", state_dir, "/var/lib/smsa-agent", cfgi_check_state_dir, F_RESTART),
 };
 
 const struct ftable cfgi_file = {fields, sizeof fields / sizeof fields[0], sizeof(struct cfg),

@@ -13,9 +13,6 @@
 #define CFG_MAX_HOST 253
 #define CFG_MAX_NAME 64
 #define CFG_MAX_LIST 4096 /* entries in any one list */
-/* Where the daemon keeps what must survive a restart (the index map); systemd's
- * StateDirectory=smsa-agent creates it. */
-#define CFG_DEFAULT_STATE_DIR "/var/lib/smsa-agent"
 
 /* Error of load/validate: a human message and where it points. */
 enum cfg_error_kind {
