@@ -732,7 +732,7 @@ static void traps_free(struct sink_addr **list, size_t n)
 /* The sinks and community of a configuration as one text: equal texts, equal sinks. */
 static char *sinks_shown(const struct cfg *c)
 {
-    const char *community = c->snmp.trap_community ? c->snmp.trap_community : "public";
+    const char *community = c->snmp.trap_community;
     size_t n = strlen(community) + 2;
     for (size_t i = 0; i < c->snmp.n_trap_sinks; i++)
         n += strlen(c->snmp.trap_sinks[i].address) + 3;
@@ -769,7 +769,7 @@ int snmpf_notify_sinks(const struct cfg *c)
         free(shown);
         return 0;
     }
-    const char *community = c->snmp.trap_community ? c->snmp.trap_community : "public";
+    const char *community = c->snmp.trap_community;
     bool new_community = !nt.community || strcmp(nt.community, community) != 0;
     char *comm = strdup(community);
     struct inform_sink **list = calloc(c->snmp.n_trap_sinks + 1, sizeof(*list));
@@ -949,7 +949,7 @@ static void apply_config(const struct cfg *c)
         if (nt.tokens > nt.rate_limit)
             nt.tokens = nt.rate_limit;
     }
-    size_t cap = c->snmp.notify_queue ? c->snmp.notify_queue : 1;
+    size_t cap = c->snmp.notify_queue;
     if (cap == nt.cap)
         return;
     while (nt.len > cap)
@@ -1035,7 +1035,7 @@ void snmpf_notify_connected(bool up)
 int snmpf_notify_init(const struct cfg *cfg, bool master)
 {
     memset(&nt, 0, sizeof(nt));
-    nt.cap = cfg->snmp.notify_queue ? cfg->snmp.notify_queue : 1;
+    nt.cap = cfg->snmp.notify_queue;
     nt.ring = calloc(nt.cap, sizeof(*nt.ring));
     if (!nt.ring)
         return -1;
