@@ -189,17 +189,6 @@ void cfgi_item_release(const struct ftable *t, void *item)
         t->rows[i].type->release(item, &t->rows[i]);
 }
 
-int cfgi_item_check(struct pctx *p, const struct ftable *t, const void *item)
-{
-    for (size_t i = 0; i < t->n; i++) {
-        size_t old = jpos_path_key(&p->path, t->rows[i].path);
-        if (t->rows[i].type->check(p, item, &t->rows[i]) < 0)
-            return -1;
-        jpos_path_pop(&p->path, old);
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------- t_list */
 
 /* A list of objects: the array at off, its count at n_off, each item of f->sub->item_size. */
@@ -289,7 +278,7 @@ static int list_check(struct pctx *p, const void *o, const struct field *f)
         return fail(p, "has %zu entries (at most %zu)", n, cfgi_max_items(f));
     for (size_t i = 0; i < n; i++) {
         size_t at = jpos_path_index(&p->path, i);
-        if (cfgi_item_check(p, f->sub, ITEM(items, f, i)) < 0)
+        if (cfgi_check_rows(p, f->sub, ITEM(items, f, i)) < 0)
             return -1;
         jpos_path_pop(&p->path, at);
     }

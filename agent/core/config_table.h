@@ -86,13 +86,13 @@ int cfgi_want_array(struct pctx *p, json_t *v, unsigned max);
 size_t cfgi_max_items(const struct field *f);
 const struct field *cfgi_field_at(const struct ftable *t, const char *path);
 /* Objects of a sub-table: one item read from o (p's path at it; an item half read is left
- * for the caller to release), written, defaulted, copied, freed, re-checked. */
+ * for the caller to release), written, defaulted, copied, freed (cfgi_check_rows re-checks
+ * one). */
 int cfgi_item_read(struct pctx *p, json_t *o, const struct ftable *t, void *item);
 json_t *cfgi_item_write(const struct ftable *t, const void *item);
 bool cfgi_item_default(const struct ftable *t, void *item);
 bool cfgi_item_copy(const struct ftable *t, void *dst, const void *src);
 void cfgi_item_release(const struct ftable *t, void *item);
-int cfgi_item_check(struct pctx *p, const struct ftable *t, const void *item);
 /* The document of a table of sections (cfgi_file). */
 int cfgi_want_section(struct pctx *p, const struct ftable *t, json_t *obj, const char *section);
 int cfgi_read_section(struct pctx *p, const struct ftable *t, json_t *obj, const char *section,
@@ -103,8 +103,8 @@ int cfgi_read_key(struct pctx *p, const struct ftable *t, json_t *v, void *c, co
 int cfgi_reset_section(const struct ftable *t, void *c, const char *section);
 /* The document; secrets as "********" when masked. */
 json_t *cfgi_to_json(const struct ftable *t, const void *c, bool masked);
-/* Every value as its row allows (a copy changed in memory may hold anything), p's path at the
- * root: bounds, checks, required members, items of lists. */
+/* Every value of c (the document, or one item) as its row allows (a copy changed in memory
+ * may hold anything), p's path at c: bounds, checks, required members, items of lists. */
 int cfgi_check_rows(struct pctx *p, const struct ftable *t, const void *c);
 /* Whether f's value is the same in a and b (compared as written). */
 bool cfgi_field_equal(const void *a, const void *b, const struct field *f);
