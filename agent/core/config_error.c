@@ -1,5 +1,6 @@
-/* The parse context of the configuration and its error messages: a key path, the line and
- * column it points at, the value quoted so that the user can find it. */
+/* A parse of the configuration in progress: its JSON text read (syntax errors with line and
+ * column, the depth limit), and its error messages: a key path, the line and column it points
+ * at, the value quoted so that the user can find it. */
 #include "config_error.h"
 
 #include <jansson.h>
@@ -130,4 +131,73 @@ int cfgi_fail_type(struct pctx *p, const json_t *v, const char *expected)
 int cfgi_oom(struct pctx *p)
 {
     return fail(p, "out of memory");
+}
+
+/* ------------------------------------------------------------- documents */
+
+/* The first container nested deeper than CFG_MAX_DEPTH, with its path in p. */
+static int check_depth(struct pctx *p, json_t *v, int depth)
+{
+    if (!json_is_object(v) && !json_is_array(v))
+        return 0;
+    if (depth > CFG_MAX_DEPTH)
+        return fail(p, "is nested deeper than %d levels", CFG_MAX_DEPTH);
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *m;
+        json_object_foreach(v, key, m)
+        {
+            size_t old = jpos_path_key(&p->path, key);
+            if (check_depth(p, m, depth + 1) < 0)
+                return -1;
+            jpos_path_pop(&p->path, old);
+        }
+    } else {
+        size_t i;
+        json_t *m;
+        json_array_foreach(v, i, m)
+        {
+            size_t old = jpos_path_index(&p->path, i);
+            if (check_depth(p, m, depth + 1) < 0)
+                return -1;
+            jpos_path_pop(&p->path, old);
+        }
+    }
+    return 0;
+}
+
+/* Parses text as JSON; syntax errors carry jansson's line and column. */
+json_t *cfgi_load_json(struct pctx *p, const char *text, size_t len)
+{
+    json_error_t je;
+    /* jansson takes a raw NUL byte for the end of its input and would parse only what comes
+     * before it; no JSON text contains one (RFC 8259 §7: control characters are escaped). */
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        cfgi_set_error(p->err, CFG_ERR_SYNTAX, "not valid JSON: a NUL byte at offset %zu",
+                       (size_t)(nul - text));
+        p->err->line = 1;
+        p->err->column = 1;
+        for (const char *c = text; c < nul; c++) {
+            p->err->column++;
+            if (*c == '\n') {
+                p->err->line++;
+                p->err->column = 1;
+            }
+        }
+        return NULL;
+    }
+    /* an escaped \u0000 is let through so it is refused with a key path */
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+    if (!root) {
+        cfgi_set_error(p->err, CFG_ERR_SYNTAX, "not valid JSON: %s", je.text);
+        p->err->line = je.line;
+        p->err->column = je.column;
+        return NULL;
+    }
+    if (check_depth(p, root, 1) < 0) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
 }

@@ -27,6 +27,9 @@ struct pctx {
 void cfgi_pctx_init(struct pctx *p, const char *text, size_t len, struct cfg_error *err);
 void cfgi_set_error(struct cfg_error *e, enum cfg_error_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Parses text as JSON (syntax errors with jansson's line and column, no NUL byte, at most
+ * CFG_MAX_DEPTH levels); NULL with p->err filled. */
+json_t *cfgi_load_json(struct pctx *p, const char *text, size_t len);
 /* Fills p->err with the path, its position and the message; returns -1. */
 int cfgi_fail_at(struct pctx *p, bool at_key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
