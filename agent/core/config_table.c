@@ -1,4 +1,4 @@
-/* The walker of tables of fields (see config_internal.h): the document of sections that the
+/* The walker of tables of fields (see config_table.h): the document of sections that the
  * file is, and the objects of a list (its items, each described by a sub-table), read,
  * written, defaulted, copied, freed and re-checked from their rows alone. */
 #include "config_table.h"

@@ -1,4 +1,4 @@
-/* The field types of single values and of lists of values (see config_internal.h): how a
+/* The field types of single values and of lists of values (see config_table.h): how a
  * boolean, a number, an enum, a string, a peer and a list of peers or strings are read,
  * written, defaulted, copied, freed and re-checked, in whatever object holds them. */
 #include "config_check.h"
