@@ -183,6 +183,11 @@ unsigned cat_update_flow(const char *purpose)
     return 0;
 }
 
+const char *cat_update_purpose(size_t i)
+{
+    return i < sizeof(update_flows) / sizeof(update_flows[0]) ? update_flows[i].purpose : NULL;
+}
+
 static const char *const role_names[] = {"control-center", "scanner", "all-in-one"};
 
 const char *cat_role_name(enum smsa_role role)

@@ -3,6 +3,7 @@
 #define SMSA_CATALOGUE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CAT_NFLOWS 20
@@ -111,6 +112,8 @@ unsigned cat_link_flow(enum smsa_role role);
 /* The flow an update source of this purpose is checked under (CAT_FLOW_UPDATES,
  * CAT_FLOW_LIVEUPDATE or CAT_FLOW_RAPID_RESPONSE), 0 if none. */
 unsigned cat_update_flow(const char *purpose);
+/* The i-th update purpose, in the catalogue's order; NULL past the last. */
+const char *cat_update_purpose(size_t i);
 
 const char *cat_role_name(enum smsa_role role);
 int cat_role_parse(const char *s, enum smsa_role *out);

@@ -8,123 +8,7 @@
 #include <stdint.h>
 
 #include "atomic.h"
-#include "catalogue.h"
-
-#define CFG_MAX_FILE_BYTES (1024 * 1024)
-#define CFG_MAX_HOST 253
-#define CFG_MAX_NAME 64
-#define CFG_MAX_LIST 4096 /* entries in any one list */
-/* Where the daemon keeps what must survive a restart (the index map); systemd's
- * StateDirectory=smsa-agent creates it. */
-#define CFG_DEFAULT_STATE_DIR "/var/lib/smsa-agent"
-
-/* Error of load/validate: a human message and where it points. */
-enum cfg_error_kind {
-    CFG_ERR_SYNTAX,    /* not JSON (line, column) */
-    CFG_ERR_VALUE,     /* valid JSON, bad value or unknown key (path) */
-    CFG_ERR_IO,        /* cannot read or write the file */
-    CFG_ERR_NOT_FOUND, /* the named item does not exist (REST 404) */
-};
-
-struct cfg_error {
-    enum cfg_error_kind kind;
-    char path[256]; /* key path, e.g. "peers.scanners[1].host"; "" for the whole document */
-    int line;       /* 1-based line in the file, 0 when unknown (REST bodies, internal) */
-    int column;
-    char message[512];
-};
-
-struct cfg_peer {
-    char *host;    /* hostname or address, without brackets */
-    uint16_t port; /* 0: the flow's port */
-};
-
-struct cfg_scanner {
-    char *name;
-    struct cfg_peer peer;
-};
-
-struct cfg_update {
-    char *purpose; /* software, registration, rules, antivirus, rapid-response */
-    char *host;
-    uint16_t port;
-    bool enabled;
-};
-
-struct cfg_list {
-    struct cfg_peer *items;
-    size_t n;
-};
-
-enum cfg_snmp_mode { SNMP_MODE_SUBAGENT, SNMP_MODE_MASTER, SNMP_MODE_OFF };
-
-/* Where the agent runs (appliance.placement): on the appliance itself, checking its inbound
- * flows by the local listening sockets, or on a host beside it, checking them by connecting
- * to appliance.address from here. */
-enum cfg_placement { PLACEMENT_ON_BOX, PLACEMENT_BESIDE };
-
-struct cfg {
-    char *name;
-    enum smsa_role role;
-    bool http_management; /* flow 14, port 41080: disabled by default (TECH85204) */
-    enum cfg_placement placement;
-    char *address; /* appliance.address: the appliance's host name or address; required
-                    * beside, NULL when not set */
-
-    char *control_center; /* NULL when not set */
-    uint16_t control_center_port;
-    struct cfg_scanner *scanners;
-    size_t n_scanners;
-    struct cfg_list dns_servers, ldap_servers, internal_mail_servers, internet_mail_hosts,
-        management_hosts;
-
-    bool ntp_enabled;
-    struct cfg_list ntp_servers;
-    unsigned ntp_max_offset_ms; /* the clock is degraded beyond this offset */
-
-    struct cfg_update *updates;
-    size_t n_updates;
-
-    struct {
-        unsigned interval_ms, timeout_ms, fail_threshold, recover_threshold;
-        char *dns_query_name; /* what the DNS probe asks each server */
-        char *resolver;       /* "host:port,..." for name resolution; NULL: /etc/resolv.conf */
-        char *http_proxy;     /* "host:port": the update flows (6, 19) are checked through it
-                               * with CONNECT; NULL: direct */
-    } probe;
-
-    unsigned tls_warn_days; /* a certificate within this many days of not-after is announced */
-
-    struct {
-        enum cfg_snmp_mode mode;
-        char *agentx_socket;
-        char *master_listen;
-        unsigned ping_interval_s;
-        char *community;    /* read-only community in master mode; NULL: none */
-        char *usm_user;     /* read-only USM user (authPriv) in master mode; NULL: none */
-        char *usm_auth_key; /* passphrases for usm_user */
-        char *usm_priv_key;
-        char **trap_sinks; /* "host:port" or "udp:host:port", SNMPv2c traps */
-        size_t n_trap_sinks;
-        bool *trap_sink_inform; /* per sink: an inform, resent until acknowledged */
-        char *trap_community;
-        unsigned notify_rate_limit; /* notifications per minute, 0 = unlimited */
-        unsigned notify_queue;      /* notifications kept while the master is away */
-    } snmp;
-
-    struct {
-        char *listen; /* "host:port", "[v6]:port"; NULL or "" disables REST */
-        char *token_file;
-        char **allow; /* CIDRs */
-        size_t n_allow;
-        char **server_names; /* names the Host header may give besides our own */
-        size_t n_server_names;
-        char *tls_cert, *tls_key;
-        unsigned max_connections, per_ip_connections, timeout_s;
-    } http;
-
-    char *state_dir; /* absolute path */
-};
+#include "config_types.h"
 
 /* A configuration of embedded defaults (README, Configuration). */
 struct cfg *cfg_defaults(void);
@@ -186,7 +70,6 @@ const char *cfg_placement_name(enum cfg_placement p); /* "on-box", "beside" */
 /* Master mode beyond loopback needs an access secret, as REST needs a token: the community
  * "public" (the default) is refused there. -1 with err
  * (CFG_ERR_VALUE, path snmp.community) when c must not run as a master agent. */
-#define CFG_WELL_KNOWN_COMMUNITY "public"
 int cfg_check_master_exposure(const struct cfg *c, struct cfg_error *err);
 
 /* Changes written as JSON text other than the file (the REST write bodies, whose shapes are

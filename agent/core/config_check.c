@@ -1,9 +1,11 @@
 /* The syntax of configuration values: each check returns NULL when the value is good, or
  * the rest of a message that starts with the quoted value. */
 #include "addr.h"
-#include "config_internal.h"
+#include "config_check.h"
+#include "config_error.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -154,4 +156,31 @@ const char *cfgi_check_passphrase(const char *s)
         if ((unsigned char)*c < ' ' || *c == '"' || *c == '\\' || (unsigned char)*c == 0x7f)
             return "must not hold quotes, backslashes or control characters";
     return NULL;
+}
+
+/* ------------------------------------------------------------- host syntax */
+
+bool cfg_host_valid(const char *host)
+{
+    return addr_host_valid(host);
+}
+
+int cfg_parse_peer(const char *s, struct cfg_peer *out, char *why, size_t why_len)
+{
+    struct addr_hostport hp;
+    out->host = NULL;
+    out->port = 0;
+    if (addr_parse_hostport(s, &hp, why, why_len) < 0)
+        return -1;
+    if (!(out->host = strdup(hp.host))) {
+        snprintf(why, why_len, "out of memory");
+        return -1;
+    }
+    out->port = hp.port;
+    return 0;
+}
+
+void cfg_peer_format(const struct cfg_peer *p, char *buf, size_t len)
+{
+    addr_format_hostport(p->host, p->port, buf, len);
 }

@@ -719,12 +719,12 @@ int snmpf_agentx_notify(netsnmp_variable_list *vars, uint64_t seq)
 
 static int64_t ping_us_of(const struct cfg *cfg)
 {
-    return (int64_t)(cfg->snmp.ping_interval_s ? cfg->snmp.ping_interval_s : 5) * 1000000;
+    return (int64_t)cfg->snmp.ping_interval_s * 1000000;
 }
 
 static const char *spec_of(const struct cfg *cfg)
 {
-    return cfg->snmp.agentx_socket ? cfg->snmp.agentx_socket : "/var/agentx/master";
+    return cfg->snmp.agentx_socket;
 }
 
 /* A reload may change the ping interval and the master's address: both apply at once. */

@@ -397,8 +397,7 @@ int snmpf_init(const struct cfg *cfg, bool force_master)
         netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID,
                                NETSNMP_DS_AGENT_DONT_LOG_TCPWRAPPERS_CONNECTS, 1);
         netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_PORTS,
-                              cfg->snmp.master_listen ? cfg->snmp.master_listen
-                                                      : "udp:127.0.0.1:1161");
+                              cfg->snmp.master_listen);
         if (master_config(cfg) != 0)
             goto fail;
     } else {
@@ -459,8 +458,7 @@ int snmpf_init(const struct cfg *cfg, bool force_master)
     if (sf.master)
         log_info("snmp: master agent listening on %s", cfg->snmp.master_listen);
     else
-        log_info("snmp: AgentX subagent of %s",
-                 cfg->snmp.agentx_socket ? cfg->snmp.agentx_socket : "the default master");
+        log_info("snmp: AgentX subagent of %s", cfg->snmp.agentx_socket);
     return 0;
 
 fail:

@@ -732,18 +732,17 @@ static void traps_free(struct sink_addr **list, size_t n)
 /* The sinks and community of a configuration as one text: equal texts, equal sinks. */
 static char *sinks_shown(const struct cfg *c)
 {
-    const char *community = c->snmp.trap_community ? c->snmp.trap_community : "public";
+    const char *community = c->snmp.trap_community;
     size_t n = strlen(community) + 2;
     for (size_t i = 0; i < c->snmp.n_trap_sinks; i++)
-        n += strlen(c->snmp.trap_sinks[i]) + 3;
+        n += strlen(c->snmp.trap_sinks[i].address) + 3;
     char *t = malloc(n);
     if (!t)
         return NULL;
     size_t at = (size_t)snprintf(t, n, "%s\n", community);
     for (size_t i = 0; i < c->snmp.n_trap_sinks; i++)
-        at += (size_t)snprintf(t + at, n - at, "%c %s\n",
-                               c->snmp.trap_sink_inform && c->snmp.trap_sink_inform[i] ? 'i' : 't',
-                               c->snmp.trap_sinks[i]);
+        at += (size_t)snprintf(t + at, n - at, "%c %s\n", c->snmp.trap_sinks[i].inform ? 'i' : 't',
+                               c->snmp.trap_sinks[i].address);
     return t;
 }
 
@@ -770,7 +769,7 @@ int snmpf_notify_sinks(const struct cfg *c)
         free(shown);
         return 0;
     }
-    const char *community = c->snmp.trap_community ? c->snmp.trap_community : "public";
+    const char *community = c->snmp.trap_community;
     bool new_community = !nt.community || strcmp(nt.community, community) != 0;
     char *comm = strdup(community);
     struct inform_sink **list = calloc(c->snmp.n_trap_sinks + 1, sizeof(*list));
@@ -780,10 +779,10 @@ int snmpf_notify_sinks(const struct cfg *c)
         goto fail;
     /* everything that can fail first, so that a failure leaves the running sinks as they are */
     for (size_t i = 0; i < c->snmp.n_trap_sinks; i++) {
-        bool inform = c->snmp.trap_sink_inform && c->snmp.trap_sink_inform[i];
+        bool inform = c->snmp.trap_sinks[i].inform;
         struct inform_sink *k = inform ? calloc(1, sizeof(*k)) : NULL;
         struct sink_addr *sa = inform ? (k ? &k->sa : NULL) : calloc(1, sizeof(*sa));
-        if (!sa || !(sa->address = strdup(c->snmp.trap_sinks[i]))) {
+        if (!sa || !(sa->address = strdup(c->snmp.trap_sinks[i].address))) {
             free(inform ? (void *)k : (void *)sa);
             goto fail;
         }
@@ -950,7 +949,7 @@ static void apply_config(const struct cfg *c)
         if (nt.tokens > nt.rate_limit)
             nt.tokens = nt.rate_limit;
     }
-    size_t cap = c->snmp.notify_queue ? c->snmp.notify_queue : 1;
+    size_t cap = c->snmp.notify_queue;
     if (cap == nt.cap)
         return;
     while (nt.len > cap)
@@ -1036,7 +1035,7 @@ void snmpf_notify_connected(bool up)
 int snmpf_notify_init(const struct cfg *cfg, bool master)
 {
     memset(&nt, 0, sizeof(nt));
-    nt.cap = cfg->snmp.notify_queue ? cfg->snmp.notify_queue : 1;
+    nt.cap = cfg->snmp.notify_queue;
     nt.ring = calloc(nt.cap, sizeof(*nt.ring));
     if (!nt.ring)
         return -1;

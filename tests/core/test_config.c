@@ -190,8 +190,11 @@ static void assert_cfg_equal(const struct cfg *a, const struct cfg *b)
     assert_opt_equal(a->snmp.usm_user, b->snmp.usm_user);
     assert_opt_equal(a->snmp.usm_auth_key, b->snmp.usm_auth_key);
     assert_opt_equal(a->snmp.usm_priv_key, b->snmp.usm_priv_key);
-    assert_strv_equal(a->snmp.trap_sinks, a->snmp.n_trap_sinks, b->snmp.trap_sinks,
-                      b->snmp.n_trap_sinks);
+    assert_int_equal(a->snmp.n_trap_sinks, b->snmp.n_trap_sinks);
+    for (size_t i = 0; i < a->snmp.n_trap_sinks; i++) {
+        assert_string_equal(a->snmp.trap_sinks[i].address, b->snmp.trap_sinks[i].address);
+        assert_int_equal(a->snmp.trap_sinks[i].inform, b->snmp.trap_sinks[i].inform);
+    }
     assert_opt_equal(a->snmp.trap_community, b->snmp.trap_community);
     assert_int_equal(a->snmp.notify_rate_limit, b->snmp.notify_rate_limit);
     assert_int_equal(a->snmp.notify_queue, b->snmp.notify_queue);
@@ -1404,14 +1407,12 @@ static void test_clone_of_empty_trap_sinks(void **state)
     assert_int_equal(base->snmp.n_trap_sinks, 0);
     struct cfg *copy = cfg_clone(base);
     assert_non_null(copy);
-    assert_true(copy->snmp.trap_sink_inform == NULL ||
-                copy->snmp.trap_sink_inform != base->snmp.trap_sink_inform);
+    assert_true(copy->snmp.trap_sinks == NULL || copy->snmp.trap_sinks != base->snmp.trap_sinks);
     struct cfg_error err;
     const char *ntp = "{\"enabled\": false}";
     struct cfg *next = cfg_with_ntp(copy, ntp, strlen(ntp), &err);
     assert_non_null(next);
-    assert_true(next->snmp.trap_sink_inform == NULL ||
-                next->snmp.trap_sink_inform != base->snmp.trap_sink_inform);
+    assert_true(next->snmp.trap_sinks == NULL || next->snmp.trap_sinks != base->snmp.trap_sinks);
     cfg_free(next);
     cfg_free(copy);
     cfg_free(base);
@@ -1493,8 +1494,8 @@ static void test_restart_keys(void **state)
 
     /* trap sinks and communities apply live: the file keeps its own */
     char *sinks[] = {"udp:127.0.0.1:162"};
-    file->snmp.trap_sinks = calloc(1, sizeof(char *));
-    file->snmp.trap_sinks[0] = strdup(sinks[0]);
+    file->snmp.trap_sinks = calloc(1, sizeof *file->snmp.trap_sinks);
+    file->snmp.trap_sinks[0].address = strdup(sinks[0]);
     file->snmp.n_trap_sinks = 1;
     free(file->snmp.community);
     file->snmp.community = strdup("s3cret");
@@ -1502,7 +1503,7 @@ static void test_restart_keys(void **state)
     assert_int_equal(cfg_keep_restart_values(file, effective), 0);
     assert_int_equal(file->snmp.mode, SNMP_MODE_SUBAGENT);
     assert_int_equal(file->snmp.n_trap_sinks, 1);
-    assert_string_equal(file->snmp.trap_sinks[0], sinks[0]);
+    assert_string_equal(file->snmp.trap_sinks[0].address, sinks[0]);
     assert_string_equal(file->snmp.community, "s3cret");
     assert_int_equal(cfg_restart_keys(effective, file, keys, 8), 0);
     cfg_free(effective);

@@ -28,7 +28,7 @@ static void test_clone_of_empty_trap_sinks(void **state)
     struct cfg *c = parse_ok("{\"snmp\": {\"trap_sinks\": []}}");
     struct cfg *d = cfg_clone(c);
     assert_non_null(d);
-    assert_true(d->snmp.trap_sink_inform != c->snmp.trap_sink_inform || !c->snmp.trap_sink_inform);
+    assert_true(d->snmp.trap_sinks != c->snmp.trap_sinks || !c->snmp.trap_sinks);
     cfg_free(c);
     cfg_free(d);
 }
@@ -54,7 +54,9 @@ static void test_clone_is_deep(void **state)
     assert_ptr_not_equal(d->control_center, c->control_center);
     assert_ptr_not_equal(d->scanners, c->scanners);
     assert_ptr_not_equal(d->ntp_servers.items, c->ntp_servers.items);
-    assert_ptr_not_equal(d->snmp.trap_sink_inform, c->snmp.trap_sink_inform);
+    assert_ptr_not_equal(d->snmp.trap_sinks, c->snmp.trap_sinks);
+    assert_ptr_not_equal(d->snmp.trap_sinks[0].address, c->snmp.trap_sinks[0].address);
+    assert_true(d->snmp.trap_sinks[0].inform);
     assert_ptr_not_equal(d->http.allow, c->http.allow);
     c->name[0] = 'X';
     cfg_free(c);

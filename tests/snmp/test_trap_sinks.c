@@ -20,13 +20,12 @@ static const char text[] =
 static void check(const struct cfg *c)
 {
     assert_int_equal(c->snmp.n_trap_sinks, 3);
-    assert_string_equal(c->snmp.trap_sinks[0], "udp:192.0.2.1:162");
-    assert_string_equal(c->snmp.trap_sinks[1], "192.0.2.2");
-    assert_string_equal(c->snmp.trap_sinks[2], "192.0.2.3:1162");
-    assert_non_null(c->snmp.trap_sink_inform);
-    assert_false(c->snmp.trap_sink_inform[0]);
-    assert_true(c->snmp.trap_sink_inform[1]);
-    assert_false(c->snmp.trap_sink_inform[2]);
+    assert_string_equal(c->snmp.trap_sinks[0].address, "udp:192.0.2.1:162");
+    assert_string_equal(c->snmp.trap_sinks[1].address, "192.0.2.2");
+    assert_string_equal(c->snmp.trap_sinks[2].address, "192.0.2.3:1162");
+    assert_false(c->snmp.trap_sinks[0].inform);
+    assert_true(c->snmp.trap_sinks[1].inform);
+    assert_false(c->snmp.trap_sinks[2].inform);
 }
 
 static void test_parse_serialise_clone(void **state)
