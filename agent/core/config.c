@@ -463,6 +463,8 @@ static int validate(struct pctx *p, struct cfg *c)
         }
         jpos_path_pop(&p->path, 0);
     }
+    if (cfgi_check_extra_flows(p, c) < 0)
+        return -1;
     if (!c->probe.dns_query_name || !c->snmp.agentx_socket || !c->snmp.master_listen ||
         !c->snmp.trap_community) {
         jpos_path_key(&p->path, !c->probe.dns_query_name ? "probe.dns_query_name"

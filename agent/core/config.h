@@ -56,6 +56,16 @@ struct cfg_list {
     size_t n;
 };
 
+/* extra_flows: a row the operator adds to the published table (row.def.purpose is owned;
+ * row.def.from and .to are fixed words). Peers: outbound flows only. */
+struct cfg_extra_flow {
+    struct cat_extra row;
+    struct cfg_list peers;
+};
+/* ids are unique in CAT_EXTRA_MIN..CAT_EXTRA_MAX, so no more entries than that */
+#define CFG_MAX_EXTRA_FLOWS (CAT_EXTRA_MAX - CAT_EXTRA_MIN + 1)
+#define CFG_MAX_PURPOSE 64
+
 enum cfg_snmp_mode { SNMP_MODE_SUBAGENT, SNMP_MODE_MASTER, SNMP_MODE_OFF };
 
 /* Where the agent runs (appliance.placement): on the appliance itself, checking its inbound
@@ -84,6 +94,9 @@ struct cfg {
 
     struct cfg_update *updates;
     size_t n_updates;
+
+    struct cfg_extra_flow *extra_flows; /* sorted by id */
+    size_t n_extra_flows;
 
     struct {
         unsigned interval_ms, timeout_ms, fail_threshold, recover_threshold;
@@ -173,6 +186,14 @@ size_t cfg_restart_keys(const struct cfg *running, const struct cfg *wanted, con
                         size_t max);
 /* Copies src's values of every restart key into dst: what a reload keeps. -1: no memory. */
 int cfg_keep_restart_values(struct cfg *dst, const struct cfg *src);
+
+/* The extra_flows entry of id, NULL when none; and the entries as the catalogue's extra rows
+ * (cat_extra_use), for the code that builds from c. */
+const struct cfg_extra_flow *cfg_extra_flow(const struct cfg *c, unsigned id);
+struct cat_extra_rows cfg_extra_rows(const struct cfg *c);
+/* The flows c has, in id order: the vendor's 1..20, then its extra flows; i < cfg_n_flows. */
+size_t cfg_n_flows(const struct cfg *c);
+unsigned cfg_flow_id(const struct cfg *c, size_t i);
 
 /* "host", "host:port", "192.0.2.1:25", "[2001:db8::1]:25". */
 int cfg_parse_peer(const char *s, struct cfg_peer *out, char *why, size_t why_len);

@@ -687,6 +687,323 @@ static void scanners_release(struct cfg *c, const struct field *f)
 static const struct ftype t_scanners = {scanners_read, scanners_write, scanners_default,
                                         scanners_copy, scanners_release};
 
+/* ------------------------------------------------------------- extra_flows */
+
+/* extra_flows: [{"id", "port", "protocol", "direction", "purpose", "check", "peers"}], rows an
+ * operator adds to the published table (later versions of the appliance). One block, in the
+ * style of peers.scanners, so that it can move onto a list-of-objects machinery whole. */
+static const char *const extra_flow_keys[] = {"id",      "port",  "protocol", "direction",
+                                              "purpose", "check", "peers",    NULL};
+static const struct {
+    const char *name;
+    enum smsa_probe_kind kind;
+} extra_checks[] = {
+    {"tcp", PROBE_TCP}, {"smtp", PROBE_SMTP}, {"tls", PROBE_TLS}, {"http", PROBE_HTTP},
+    {"ssh", PROBE_SSH}, {"dns", PROBE_DNS},   {"ntp", PROBE_NTP}, {"listen", PROBE_LISTEN},
+};
+#define N_EXTRA_CHECKS (sizeof extra_checks / sizeof extra_checks[0])
+
+static void extra_flows_free(struct cfg_extra_flow *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((char *)x[i].row.def.purpose);
+        cfgi_list_free(&x[i].peers);
+    }
+    free(x);
+}
+
+/* The fixed words of an extra row's "from" and "to", as the vendor's rows have them. */
+static void extra_from_to(struct cat_extra *r)
+{
+    r->def.from = r->direction == DIR_INBOUND ? "management hosts or any" : "appliance";
+    r->def.to = r->direction == DIR_INBOUND ? "appliance" : "configured peers";
+}
+
+/* Printable ASCII without quotes or backslashes: the purpose is shown in nft and iptables
+ * comments, label values and SNMP strings, none of which may be broken out of. */
+static const char *check_purpose(const char *s)
+{
+    if (!*s)
+        return "is empty";
+    if (strlen(s) > CFG_MAX_PURPOSE)
+        return "is longer than 64 characters";
+    for (const char *c = s; *c; c++)
+        if (*c < ' ' || *c > '~' || *c == '"' || *c == '\'' || *c == '\\')
+            return "must be printable ASCII without quotes or backslashes";
+    return NULL;
+}
+
+/* A number of o's key in lo..hi; absent: missing. */
+static int extra_number(struct pctx *p, json_t *o, const char *key, unsigned lo, unsigned hi,
+                        const char *range, unsigned *out)
+{
+    size_t old = 0;
+    json_t *v = cfgi_enter(p, o, key, &old);
+    if (!v)
+        return fail(p, "missing key \"%s\"", key);
+    if (!json_is_integer(v))
+        return cfgi_fail_type(p, v, "an integer");
+    json_int_t n = json_integer_value(v);
+    if (n < (json_int_t)lo || n > (json_int_t)hi)
+        return fail(p, "%" JSON_INTEGER_FORMAT " is outside %s", n, range);
+    *out = (unsigned)n;
+    jpos_path_pop(&p->path, old);
+    return 0;
+}
+
+/* One of names[] (n of them, "a, b or c" in expected); absent: missing. */
+static int extra_word(struct pctx *p, json_t *o, const char *key, const char *const *names,
+                      size_t n, const char *expected, size_t *out)
+{
+    size_t old = 0;
+    const char *s;
+    char shown[96];
+    json_t *v = cfgi_enter(p, o, key, &old);
+    if (!v)
+        return fail(p, "missing key \"%s\"", key);
+    if (string_value(p, v, NULL, &s) < 0)
+        return -1;
+    for (*out = 0; *out < n && strcmp(s, names[*out]); (*out)++)
+        ;
+    if (*out == n)
+        return fail(p, "%s is not %s", cfgi_quote(s, shown, sizeof shown), expected);
+    jpos_path_pop(&p->path, old);
+    return 0;
+}
+
+static int parse_extra_flow(struct pctx *p, json_t *o, struct cfg_extra_flow *out)
+{
+    static const char *const protos[] = {"tcp", "udp"}, *const dirs[] = {"inbound", "outbound"};
+    const char *checks[N_EXTRA_CHECKS];
+    size_t old = 0, k;
+    unsigned n;
+    const char *s;
+    json_t *v, *item;
+    if (cfgi_want_object(p, o, extra_flow_keys) < 0)
+        return -1;
+    if (extra_number(p, o, "id", CAT_EXTRA_MIN, CAT_EXTRA_MAX, "101-999", &out->row.def.id) < 0 ||
+        extra_number(p, o, "port", 1, 65535, "1-65535", &n) < 0)
+        return -1;
+    out->row.def.port = (uint16_t)n;
+    if (extra_word(p, o, "protocol", protos, 2, "a protocol (expected tcp or udp)", &k) < 0)
+        return -1;
+    out->row.def.proto = k ? PROTO_UDP : PROTO_TCP;
+    if (extra_word(p, o, "direction", dirs, 2, "a direction (expected inbound or outbound)", &k) <
+        0)
+        return -1;
+    out->row.direction = k ? DIR_OUTBOUND : DIR_INBOUND;
+    extra_from_to(&out->row);
+    if (!(v = cfgi_enter(p, o, "purpose", &old)))
+        return fail(p, "missing key \"purpose\"");
+    if (string_value(p, v, check_purpose, &s) < 0)
+        return -1;
+    if (!(out->row.def.purpose = strdup(s)))
+        return cfgi_oom(p);
+    jpos_path_pop(&p->path, old);
+    for (k = 0; k < N_EXTRA_CHECKS; k++)
+        checks[k] = extra_checks[k].name;
+    if (extra_word(p, o, "check", checks, N_EXTRA_CHECKS,
+                   "a check (expected tcp, smtp, tls, http, ssh, dns, ntp or listen)", &k) < 0)
+        return -1;
+    out->row.check = extra_checks[k].kind;
+    if (!(v = cfgi_enter(p, o, "peers", &old)))
+        return 0;
+    if (want_array(p, v) < 0)
+        return -1;
+    if (!(out->peers.items = calloc(json_array_size(v) + 1, sizeof *out->peers.items)))
+        return cfgi_oom(p);
+    json_array_foreach(v, k, item)
+    {
+        size_t at = jpos_path_index(&p->path, k);
+        if (peer_value(p, item, &out->peers.items[k]) < 0)
+            return -1;
+        out->peers.n++;
+        jpos_path_pop(&p->path, at);
+    }
+    jpos_path_pop(&p->path, old);
+    return 0;
+}
+
+static int cmp_extra_id(const void *a, const void *b)
+{
+    const struct cfg_extra_flow *x = a, *y = b;
+    return x->row.def.id < y->row.def.id ? -1 : x->row.def.id > y->row.def.id;
+}
+
+/* The rules that span an entry's keys, and the ids across entries. p's path is at the list. */
+static int check_extra_flow(struct pctx *p, const struct cfg *c, size_t i)
+{
+    const struct cfg_extra_flow *x = &c->extra_flows[i];
+    const struct cat_extra *r = &x->row;
+    size_t old = jpos_path_index(&p->path, i), at;
+    bool udp_check = r->check == PROBE_DNS || r->check == PROBE_NTP;
+    for (size_t j = 0; j < i; j++)
+        if (j < i && c->extra_flows[j].row.def.id == r->def.id) {
+            jpos_path_key(&p->path, "id");
+            return fail(p, "%u is also the id of extra_flows[%zu] (ids are unique)", r->def.id, j);
+        }
+    at = jpos_path_key(&p->path, "check");
+    if (r->check != PROBE_LISTEN && udp_check != (r->def.proto == PROTO_UDP))
+        return fail(p, "%s is a %s check, and this flow is %s", cat_probe_kind_name(r->check),
+                    udp_check ? "udp" : "tcp", cat_proto_name(r->def.proto));
+    if (r->check == PROBE_LISTEN && r->direction != DIR_INBOUND)
+        return fail(p, "listen checks an inbound flow's listener; an outbound flow needs a "
+                       "check of its peers (tcp, smtp, tls, http, ssh, dns or ntp)");
+    /* beside, an inbound flow is checked by connecting to the appliance: UDP has no connection
+     * to prove, only a service that answers */
+    if (r->check == PROBE_LISTEN && r->def.proto == PROTO_UDP && c->placement == PLACEMENT_BESIDE)
+        return fail(p, "listen over udp cannot be checked beside the appliance (there is no "
+                       "listener table to read from here); use dns or ntp if the service "
+                       "answers those");
+    jpos_path_pop(&p->path, at);
+    jpos_path_key(&p->path, "peers");
+    if (r->direction == DIR_OUTBOUND && x->peers.n == 0)
+        return fail(p, "an outbound flow needs peers (\"host\" or \"host:port\")");
+    if (r->direction == DIR_INBOUND && x->peers.n)
+        return fail(p, "an inbound flow has no peers: on-box it is checked by its listener, "
+                       "beside at appliance.address");
+    jpos_path_pop(&p->path, old);
+    return 0;
+}
+
+int cfgi_check_extra_flows(struct pctx *p, const struct cfg *c)
+{
+    size_t old = jpos_path_key(&p->path, "extra_flows");
+    if (c->n_extra_flows > CFG_MAX_EXTRA_FLOWS)
+        return fail(p, "has %zu entries (at most %d: ids are 101-999)", c->n_extra_flows,
+                    CFG_MAX_EXTRA_FLOWS);
+    for (size_t i = 0; i < c->n_extra_flows; i++)
+        if (check_extra_flow(p, c, i) < 0)
+            return -1;
+    jpos_path_pop(&p->path, old);
+    return 0;
+}
+
+static int extra_flows_read(struct pctx *p, json_t *v, struct cfg *c, const struct field *f)
+{
+    size_t i;
+    json_t *item;
+    (void)f;
+    if (want_array(p, v) < 0)
+        return -1;
+    if (json_array_size(v) > CFG_MAX_EXTRA_FLOWS)
+        return fail(p, "has %zu entries (at most %d: ids are 101-999)", json_array_size(v),
+                    CFG_MAX_EXTRA_FLOWS);
+    struct cfg tmp = *c;
+    tmp.extra_flows = calloc(json_array_size(v) + 1, sizeof *tmp.extra_flows);
+    tmp.n_extra_flows = 0;
+    if (!tmp.extra_flows)
+        return cfgi_oom(p);
+    json_array_foreach(v, i, item)
+    {
+        size_t o = jpos_path_index(&p->path, i);
+        tmp.n_extra_flows++; /* counted before filling, so a half-built entry is freed too */
+        if (parse_extra_flow(p, item, &tmp.extra_flows[i]) < 0) {
+            extra_flows_free(tmp.extra_flows, tmp.n_extra_flows);
+            return -1;
+        }
+        jpos_path_pop(&p->path, o);
+    }
+    /* the entries' own rules with the file's positions, before they are sorted by id; the
+     * path is at extra_flows already */
+    size_t at = p->path.len;
+    for (i = 0; i < tmp.n_extra_flows; i++)
+        if (check_extra_flow(p, &tmp, i) < 0) {
+            extra_flows_free(tmp.extra_flows, tmp.n_extra_flows);
+            return -1;
+        }
+    jpos_path_pop(&p->path, at);
+    if (tmp.n_extra_flows > 1)
+        qsort(tmp.extra_flows, tmp.n_extra_flows, sizeof *tmp.extra_flows, cmp_extra_id);
+    extra_flows_free(c->extra_flows, c->n_extra_flows);
+    c->extra_flows = tmp.extra_flows;
+    c->n_extra_flows = tmp.n_extra_flows;
+    return 0;
+}
+
+static json_t *extra_flows_write(const struct cfg *c, const struct field *f)
+{
+    json_t *a = json_array();
+    (void)f;
+    for (size_t i = 0; a && i < c->n_extra_flows; i++) {
+        const struct cfg_extra_flow *x = &c->extra_flows[i];
+        const char *check = "?";
+        for (size_t k = 0; k < N_EXTRA_CHECKS; k++)
+            if (extra_checks[k].kind == x->row.check)
+                check = extra_checks[k].name;
+        json_t *o = json_pack(
+            "{s:I, s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)x->row.def.id, "port",
+            (json_int_t)x->row.def.port, "protocol", cat_proto_name(x->row.def.proto), "direction",
+            cat_direction_name(x->row.direction), "purpose", x->row.def.purpose, "check", check);
+        if (o && x->peers.n)
+            json_object_set_new(o, "peers", list_json(&x->peers));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static bool extra_flows_default(struct cfg *c, const struct field *f)
+{
+    (void)f;
+    c->extra_flows = NULL;
+    c->n_extra_flows = 0;
+    return true;
+}
+
+static bool extra_flows_copy(struct cfg *d, const struct cfg *c, const struct field *f)
+{
+    bool ok = true;
+    (void)f;
+    d->extra_flows = dup_array(c->extra_flows, c->n_extra_flows, sizeof *c->extra_flows, &ok);
+    d->n_extra_flows = d->extra_flows ? c->n_extra_flows : 0;
+    for (size_t i = 0; i < d->n_extra_flows; i++) {
+        d->extra_flows[i].row.def.purpose = dup_opt(c->extra_flows[i].row.def.purpose, &ok);
+        list_copy(&d->extra_flows[i].peers, &c->extra_flows[i].peers, &ok);
+    }
+    return ok;
+}
+
+static void extra_flows_release(struct cfg *c, const struct field *f)
+{
+    (void)f;
+    extra_flows_free(c->extra_flows, c->n_extra_flows);
+    c->extra_flows = NULL;
+    c->n_extra_flows = 0;
+}
+
+static const struct ftype t_extra_flows = {extra_flows_read, extra_flows_write, extra_flows_default,
+                                           extra_flows_copy, extra_flows_release};
+
+const struct cfg_extra_flow *cfg_extra_flow(const struct cfg *c, unsigned id)
+{
+    size_t lo = 0, hi = c->n_extra_flows;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->extra_flows[mid].row.def.id == id)
+            return &c->extra_flows[mid];
+        if (c->extra_flows[mid].row.def.id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+struct cat_extra_rows cfg_extra_rows(const struct cfg *c)
+{
+    return (struct cat_extra_rows){c->extra_flows, c->n_extra_flows, sizeof *c->extra_flows};
+}
+
+size_t cfg_n_flows(const struct cfg *c)
+{
+    return CAT_NFLOWS + c->n_extra_flows;
+}
+
+unsigned cfg_flow_id(const struct cfg *c, size_t i)
+{
+    return i < CAT_NFLOWS ? (unsigned)i + 1 : c->extra_flows[i - CAT_NFLOWS].row.def.id;
+}
+
 /* updates: [{"purpose", "host", "port", "enabled"}], the vendor's sources by default */
 
 static int parse_update(struct pctx *p, json_t *o, struct cfg_update *out)
@@ -1006,6 +1323,7 @@ static const struct field fields[] = {
     /* the clock is degraded beyond this offset (a day at most: more is a typo) */
     UINT_KEY("ntp.max_offset_ms", ntp_max_offset_ms, 1000, 1, 86400000, 0),
     {.path = "updates", .type = &t_updates},
+    {.path = "extra_flows", .type = &t_extra_flows},
     UINT_KEY("probe.interval_ms", probe.interval_ms, 10000, 100, 3600000, 0),
     UINT_KEY("probe.timeout_ms", probe.timeout_ms, 3000, 50, 60000, 0),
     UINT_KEY("probe.fail_threshold", probe.fail_threshold, 3, 1, 100, 0),

@@ -60,6 +60,8 @@ int cfgi_read_document(struct pctx *p, json_t *root, struct cfg *c);
 int cfgi_read_key(struct pctx *p, json_t *v, struct cfg *c, const char *path);
 int cfgi_parse_scanner(struct pctx *p, json_t *o, struct cfg_scanner *out);
 int cfgi_check_numbers(struct pctx *p, const struct cfg *c);
+/* extra_flows checked across keys (unique ids, peers, placement); changes nothing. */
+int cfgi_check_extra_flows(struct pctx *p, const struct cfg *c);
 int cfgi_reset_section(struct cfg *c, const char *section);
 json_t *cfgi_to_json(const struct cfg *c, bool masked);
 void cfgi_list_free(struct cfg_list *l);

@@ -150,7 +150,7 @@ static void log_event(const struct smsa_event *ev)
                  ev->host, ev->addresses);
         break;
     case EV_NTP: {
-        const struct smsa_flow *f = &model.flows[CAT_FLOW_NTP - 1];
+        const struct smsa_flow *f = model_flow(&model, CAT_FLOW_NTP);
         const struct smsa_peer *p = NULL;
         for (size_t i = 0; i < f->n_peers; i++)
             if (f->peers[i]->index == ev->peer_index)
@@ -213,7 +213,7 @@ static void event_for_peer(struct smsa_event *ev, enum smsa_event_kind kind,
     ev->port = p->port;
     snprintf(ev->host, sizeof(ev->host), "%s", p->host);
     snprintf(ev->name, sizeof(ev->name), "%s",
-             p->label ? p->label : model.flows[p->flow_id - 1].def->purpose);
+             p->label ? p->label : model_flow(&model, p->flow_id)->def->purpose);
     ev->cause = p->cause;
     snprintf(ev->detail, sizeof(ev->detail), "%s", p->detail);
     ev->new_state = p->state;
@@ -235,13 +235,14 @@ static void free_peer(struct smsa_peer *p)
 
 static void free_model_contents(struct smsa_model *m)
 {
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+    for (size_t i = 0; i < m->n_flows; i++) {
         for (size_t j = 0; j < m->flows[i].n_peers; j++)
             free_peer(m->flows[i].peers[j]);
         free(m->flows[i].peers);
-        m->flows[i].peers = NULL;
-        m->flows[i].n_peers = 0;
     }
+    free(m->flows);
+    m->flows = NULL;
+    m->n_flows = 0;
     for (size_t i = 0; i < m->n_links; i++)
         free(m->links[i].name);
     free(m->links);
@@ -383,10 +384,9 @@ static int build_beside_inbound(struct smsa_model *m, struct smsa_flow *f, const
     return 0;
 }
 
-static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
+static int build_flow(struct smsa_model *m, struct smsa_flow *f, unsigned id, const struct cfg *c)
 {
-    struct smsa_flow *f = &m->flows[id - 1];
-    f->def = cat_flow(id);
+    f->def = cat_flow(id); /* an extra flow's: its entry in c (cat_extra_use) */
     f->direction = cat_direction(id, c->role);
     f->measured_from =
         c->placement == PLACEMENT_BESIDE ? MEASURED_FROM_VANTAGE : MEASURED_FROM_APPLIANCE;
@@ -469,6 +469,10 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
                 p->state = ST_DISABLED;
         }
         break;
+    case SRC_EXTRA:
+        if (add_list(f, &cfg_extra_flow(c, id)->peers, kind) < 0)
+            return -1;
+        break;
     case SRC_NONE:
         break;
     }
@@ -479,7 +483,7 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
 
 static int build_links(struct smsa_model *m, const struct cfg *c)
 {
-    const struct smsa_flow *f = &m->flows[cat_link_flow(c->role) - 1];
+    const struct smsa_flow *f = model_flow(m, cat_link_flow(c->role));
     if (f->n_peers == 0)
         return 0;
     m->links = calloc(f->n_peers, sizeof(*m->links));
@@ -507,8 +511,8 @@ static int build_updates(struct smsa_model *m, const struct cfg *c)
     if (!m->updates)
         return -1;
     m->n_updates = c->n_updates;
-    for (unsigned id = 1; id <= CAT_NFLOWS; id++) {
-        const struct smsa_flow *f = &m->flows[id - 1];
+    for (size_t i = 0; i < m->n_flows; i++) {
+        const struct smsa_flow *f = &m->flows[i];
         for (size_t j = 0; j < f->n_peers; j++)
             if (f->peers[j]->update_index)
                 m->updates[f->peers[j]->update_index - 1] = f->peers[j];
@@ -518,7 +522,7 @@ static int build_updates(struct smsa_model *m, const struct cfg *c)
 
 static void set_literal_addresses(struct smsa_model *m)
 {
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+    for (size_t i = 0; i < m->n_flows; i++) {
         for (size_t j = 0; j < m->flows[i].n_peers; j++) {
             struct smsa_peer *p = m->flows[i].peers[j];
             struct sockaddr_storage ss;
@@ -544,8 +548,11 @@ static bool same_peer(const struct smsa_peer *a, const struct smsa_peer *b)
  * indexes come from the identity map, not from here. */
 static void carry_over(struct smsa_model *next, struct smsa_model *old)
 {
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
-        struct smsa_flow *nf = &next->flows[i], *of = &old->flows[i];
+    for (size_t i = 0; i < next->n_flows; i++) {
+        /* a flow added by this configuration (extra_flows) has nothing to carry over */
+        struct smsa_flow *nf = &next->flows[i], *of = model_flow(old, nf->def->id);
+        if (!of)
+            continue;
         bool used[of->n_peers + 1];
         memset(used, 0, sizeof(used));
         for (size_t j = 0; j < nf->n_peers; j++) {
@@ -635,7 +642,7 @@ static int cmp_link_index(const void *a, const void *b)
 static int number_model(struct smsa_model *m)
 {
     char identity[CFG_MAX_HOST + 32];
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+    for (size_t i = 0; i < m->n_flows; i++) {
         struct smsa_flow *f = &m->flows[i];
         for (size_t j = 0; j < f->n_peers; j++) {
             if (peer_identity(f, j, identity, sizeof(identity)) < 0 ||
@@ -763,9 +770,15 @@ static int build_model(struct smsa_model *m, const struct cfg *c)
 {
     if (appl_build(m, c, indexes) < 0)
         return -1;
-    for (unsigned id = 1; id <= CAT_NFLOWS; id++)
-        if (build_flow(m, id, c) < 0)
+    /* the vendor's rows, then the operator's (sorted by id in the configuration) */
+    m->flows = calloc(cfg_n_flows(c), sizeof(*m->flows));
+    if (!m->flows)
+        return -1;
+    for (size_t i = 0; i < cfg_n_flows(c); i++) {
+        m->n_flows++;
+        if (build_flow(m, &m->flows[i], cfg_flow_id(c, i), c) < 0)
             return -1;
+    }
     if (build_links(m, c) < 0 || build_updates(m, c) < 0 || number_model(m) < 0 ||
         appl_attach(m) < 0)
         return -1;
@@ -777,8 +790,11 @@ static int apply(struct cfg *next)
 {
     struct smsa_model fresh;
     memset(&fresh, 0, sizeof(fresh));
+    /* the catalogue answers for next's extra flows from here on, unless it is refused */
+    struct cat_extra_rows was = cat_extra_use(cfg_extra_rows(next));
     if (build_model(&fresh, next) < 0) {
         free_model_contents(&fresh);
+        cat_extra_use(was);
         return -1;
     }
     if (prober)
@@ -788,8 +804,8 @@ static int apply(struct cfg *next)
         appl_carry_over(&fresh, &model);
     }
     free_model_contents(&model);
-    for (unsigned i = 0; i < CAT_NFLOWS; i++)
-        model.flows[i] = fresh.flows[i];
+    model.flows = fresh.flows;
+    model.n_flows = fresh.n_flows;
     model.links = fresh.links;
     model.n_links = fresh.n_links;
     model.updates = fresh.updates;
@@ -801,7 +817,7 @@ static int apply(struct cfg *next)
     model.cfg = running;
     model.config_generation++;
     set_literal_addresses(&model);
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+    for (size_t i = 0; i < model.n_flows; i++) {
         struct smsa_flow *f = &model.flows[i];
         if (f->state != ST_NOT_APPLICABLE && f->state != ST_UNCONFIGURED &&
             !(f->state == ST_DISABLED && f->n_peers == 0))
@@ -853,7 +869,7 @@ static enum smsa_state flow_state_from_peers(const struct smsa_flow *f)
 static void recompute_overall(void)
 {
     unsigned up = 0, down = 0, checked = 0;
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+    for (size_t i = 0; i < model.n_flows; i++) {
         enum smsa_state s = model.flows[i].state;
         if (s == ST_UP || s == ST_DOWN || s == ST_DEGRADED) {
             checked++;
@@ -873,8 +889,8 @@ static void recompute_overall(void)
 
 static void update_flow(unsigned flow_id)
 {
-    struct smsa_flow *f = &model.flows[flow_id - 1];
-    if (f->state == ST_NOT_APPLICABLE || f->state == ST_UNCONFIGURED)
+    struct smsa_flow *f = model_flow(&model, flow_id);
+    if (!f || f->state == ST_NOT_APPLICABLE || f->state == ST_UNCONFIGURED)
         return;
     enum smsa_state s = flow_state_from_peers(f);
     if (s == f->state)
@@ -1118,7 +1134,7 @@ static void judge_clock(void)
     struct smsa_clock *k = &model.clock;
     enum smsa_state old = k->state;
     k->measured_from = clock_measured_from(running);
-    if (!ntpclock_judge(k, &model.flows[CAT_FLOW_NTP - 1], running->ntp_enabled,
+    if (!ntpclock_judge(k, model_flow(&model, CAT_FLOW_NTP), running->ntp_enabled,
                         running->ntp_max_offset_ms))
         return;
     bool quiet_start = k->since.mono_us == 0 && k->state == ST_DISABLED; /* NTP off at start */

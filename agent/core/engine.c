@@ -278,7 +278,9 @@ void engine_set_once(const struct engine_once *o)
 
 static bool once_selected(const struct smsa_peer *p)
 {
-    return !once.flows || (once.flows & (UINT32_C(1) << (p->flow_id - 1)));
+    /* --flow names the vendor's flows only: an extra flow runs when every flow does */
+    return !once.flows ||
+           (p->flow_id <= CAT_NFLOWS && (once.flows & (UINT32_C(1) << (p->flow_id - 1))));
 }
 
 void engine_fini(void)
@@ -308,7 +310,7 @@ void engine_start(struct smsa_model *m, const struct cfg *cfg)
                     cfg->probe.resolver ? cfg->probe.resolver : "/etc/resolv.conf");
     }
     size_t total = 0;
-    for (unsigned i = 0; i < CAT_NFLOWS; i++)
+    for (size_t i = 0; i < m->n_flows; i++)
         total += m->flows[i].n_peers;
     peers = calloc(total ? total : 1, sizeof(*peers));
     if (!peers) {
@@ -316,7 +318,7 @@ void engine_start(struct smsa_model *m, const struct cfg *cfg)
         return;
     }
     n_peers = 0;
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+    for (size_t i = 0; i < m->n_flows; i++) {
         struct smsa_flow *f = &m->flows[i];
         if (f->state == ST_NOT_APPLICABLE || f->state == ST_DISABLED)
             continue;
