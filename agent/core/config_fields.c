@@ -884,11 +884,11 @@ static int extra_flows_read(struct pctx *p, json_t *v, struct cfg *c, const stru
     size_t i;
     json_t *item;
     (void)f;
-    if (want_array(p, v) < 0)
-        return -1;
-    if (json_array_size(v) > CFG_MAX_EXTRA_FLOWS)
+    if (json_is_array(v) && json_array_size(v) > CFG_MAX_EXTRA_FLOWS)
         return fail(p, "has %zu entries (at most %d: ids are 101-999)", json_array_size(v),
                     CFG_MAX_EXTRA_FLOWS);
+    if (want_array(p, v) < 0)
+        return -1;
     struct cfg tmp = *c;
     tmp.extra_flows = calloc(json_array_size(v) + 1, sizeof *tmp.extra_flows);
     tmp.n_extra_flows = 0;
