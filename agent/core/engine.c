@@ -210,7 +210,8 @@ static void check_listener(struct smsa_peer *p)
 {
     char addrs[sizeof(p->listening_on)], brief[SMSA_DETAIL_TEXT - sizeof("bound to  only") + 1];
     struct probe_addr_result res = {.ok = false, .cause = CAUSE_ERROR, .rtt_us = -1};
-    switch (listen_check(p->port, addrs, sizeof(addrs))) {
+    const struct cat_flow *def = cat_flow(p->flow_id);
+    switch (listen_check_proto(p->port, def && def->proto == PROTO_UDP, addrs, sizeof(addrs))) {
     case LISTEN_REACHABLE:
         res.ok = true;
         res.cause = CAUSE_NONE;
