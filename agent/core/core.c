@@ -1337,6 +1337,7 @@ void core_fini(void)
         prober->stop(&model);
     prober = NULL;
     free_model_contents(&model);
+    cat_extra_use((struct cat_extra_rows){0}); /* they were running's */
     cfg_free(running);
     running = NULL;
     model.cfg = NULL;

@@ -251,6 +251,40 @@ static void test_model_holds_the_extra_flows_after_the_vendors(void **state)
     unlink(path);
 }
 
+/* Beside, an inbound extra flow is checked at the appliance's address with its check. */
+static void test_beside_checks_an_inbound_extra_flow_at_the_appliance(void **state)
+{
+    (void)state;
+    struct cfg_error err;
+    struct cfg *c =
+        parse("{\"appliance\": {\"role\": \"scanner\", \"placement\": \"beside\", "
+              "\"address\": \"192.0.2.9\"}, \"state_dir\": \"/nonexistent/smsa-x\", "
+              "\"extra_flows\": [{\"id\": 180, \"port\": 80, \"protocol\": \"tcp\", \"direction\": "
+              "\"inbound\", \"purpose\": \"ThreatCon\", \"check\": \"http\"}, {\"id\": 181, "
+              "\"port\": 8081, \"protocol\": \"tcp\", \"direction\": \"inbound\", \"purpose\": "
+              "\"plain\", \"check\": \"listen\"}]}",
+              &err);
+    if (!c)
+        print_error("%s: %s\n", err.path, err.message);
+    assert_non_null(c);
+    assert_int_equal(loop_init(), 0);
+    assert_int_equal(core_init(c, NULL, NULL), 0);
+    const struct smsa_flow *f = model_flow(core_model(), 180);
+    assert_non_null(f);
+    assert_int_equal(f->direction, DIR_INBOUND);
+    assert_int_equal(f->measured_from, MEASURED_FROM_VANTAGE);
+    assert_int_equal(f->n_peers, 1);
+    assert_string_equal(f->peers[0]->host, "192.0.2.9");
+    assert_int_equal(f->peers[0]->port, 80);
+    assert_int_equal(f->peers[0]->kind, PROBE_HTTP);
+    assert_true(f->peers[0]->appliance_index > 0);
+    /* listen beside is a connection to the port */
+    assert_int_equal(model_flow(core_model(), 181)->peers[0]->kind, PROBE_TCP);
+    core_fini();
+    loop_fini();
+    assert_null(cat_flow(180)); /* the rows in force went with the configuration */
+}
+
 /* ---- the firewall export ---- */
 
 static void no_lookup(const char *host, struct fw_addrs *out, void *arg)
@@ -319,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_entries_are_kept_sorted_and_written_back),
         cmocka_unit_test(test_udp_listen_cannot_be_checked_beside),
         cmocka_unit_test(test_model_holds_the_extra_flows_after_the_vendors),
+        cmocka_unit_test(test_beside_checks_an_inbound_extra_flow_at_the_appliance),
         cmocka_unit_test(test_firewall_opens_extra_flows),
         cmocka_unit_test(test_firewall_opens_update_flows_to_the_proxy_only),
     };
