@@ -37,7 +37,8 @@ static void guard_expired(void *arg)
 
 static bool selected(const struct preflight_options *o, unsigned flow_id)
 {
-    return !o->flows || (o->flows & (UINT32_C(1) << (flow_id - 1)));
+    /* --flow names the vendor's flows only: an extra flow is reported when every flow is */
+    return !o->flows || (flow_id <= CAT_NFLOWS && (o->flows & (UINT32_C(1) << (flow_id - 1))));
 }
 
 /* The peers a preflight reports: enabled peers of checked flows. */
@@ -53,15 +54,15 @@ static const struct smsa_peer *next_reported(const struct smsa_model *m,
                                              const struct preflight_options *o, uint32_t *cursor,
                                              const struct smsa_flow **flow)
 {
-    unsigned id = *cursor ? *cursor >> 16 : 1;
+    size_t k = *cursor ? (*cursor >> 16) - 1 : 0;
     size_t j = *cursor ? (*cursor & 0xffff) + 1 : 0;
-    for (; id <= CAT_NFLOWS; id++, j = 0) {
-        const struct smsa_flow *f = &m->flows[id - 1];
-        if (!selected(o, id))
+    for (; k < m->n_flows; k++, j = 0) {
+        const struct smsa_flow *f = &m->flows[k];
+        if (!selected(o, f->def->id))
             continue;
         for (; j < f->n_peers; j++) {
             if (reported(f, f->peers[j])) {
-                *cursor = (uint32_t)id << 16 | (uint32_t)j;
+                *cursor = (uint32_t)(k + 1) << 16 | (uint32_t)j;
                 *flow = f;
                 return f->peers[j];
             }
@@ -292,8 +293,9 @@ static void print_flow_list(const struct smsa_model *m, const struct preflight_o
                             enum smsa_state s, const char *what)
 {
     bool any = false;
-    for (unsigned id = 1; id <= CAT_NFLOWS; id++) {
-        if (!selected(o, id) || m->flows[id - 1].state != s)
+    for (size_t k = 0; k < m->n_flows; k++) {
+        unsigned id = m->flows[k].def->id;
+        if (!selected(o, id) || m->flows[k].state != s)
             continue;
         if (!any)
             printf("; %s flows", what);
@@ -366,8 +368,9 @@ static void print_nagios(const struct smsa_model *m, const struct preflight_opti
         unsigned shown = 0;
         for (int pass = 0; pass < 2; pass++) {
             enum smsa_state want = pass == 0 ? ST_DOWN : ST_DEGRADED;
-            for (unsigned id = 1; id <= CAT_NFLOWS; id++) {
-                const struct smsa_flow *f = &m->flows[id - 1];
+            for (size_t k = 0; k < m->n_flows; k++) {
+                const struct smsa_flow *f = &m->flows[k];
+                unsigned id = f->def->id;
                 for (size_t j = 0; selected(o, id) && j < f->n_peers; j++) {
                     const struct smsa_peer *p = f->peers[j];
                     if (!reported(f, p) || p->state != want)
@@ -389,9 +392,9 @@ static void print_nagios(const struct smsa_model *m, const struct preflight_opti
     }
     printf(" |");
     unsigned timeout_ms = m->cfg->probe.timeout_ms;
-    for (unsigned id = 1; id <= CAT_NFLOWS; id++) {
-        const struct smsa_flow *f = &m->flows[id - 1];
-        for (size_t j = 0; selected(o, id) && j < f->n_peers; j++) {
+    for (size_t k = 0; k < m->n_flows; k++) {
+        const struct smsa_flow *f = &m->flows[k];
+        for (size_t j = 0; selected(o, f->def->id) && j < f->n_peers; j++) {
             const struct smsa_peer *p = f->peers[j];
             if (!reported(f, p) || p->kind == PROBE_LISTEN)
                 continue; /* a listening socket has no round trip */
@@ -413,7 +416,8 @@ static int print_json(const struct smsa_model *m, const struct preflight_options
     /* /api/v1/flows, or the same list holding the selected flows only */
     fputs("{\"items\":[", stdout);
     bool first = true;
-    for (unsigned id = 1; id <= CAT_NFLOWS; id++) {
+    for (size_t k = 0; k < m->n_flows; k++) {
+        unsigned id = m->flows[k].def->id;
         if (!selected(o, id))
             continue;
         size_t len;

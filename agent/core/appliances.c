@@ -105,8 +105,8 @@ int appl_attach(struct smsa_model *m)
     }
     /* two passes: count, then fill, so each appliance gets one exact array */
     for (int pass = 0; pass < 2; pass++) {
-        for (unsigned id = 1; id <= CAT_NFLOWS; id++) {
-            const struct smsa_flow *f = &m->flows[id - 1];
+        for (size_t i = 0; i < m->n_flows; i++) {
+            const struct smsa_flow *f = &m->flows[i];
             for (size_t j = 0; j < f->n_peers; j++) {
                 struct smsa_appliance *a = appl_find(m, f->peers[j]->appliance_index);
                 if (!a)

@@ -107,13 +107,48 @@ static const struct {
     {"rapid-response", CAT_FLOW_RAPID_RESPONSE},
 };
 
+/* The one place an extra flow's rules are read: every rule function asks here first. */
+static struct cat_extra_rows extra;
+
+struct cat_extra_rows cat_extra_use(struct cat_extra_rows rows)
+{
+    struct cat_extra_rows old = extra;
+    extra = rows;
+    return old;
+}
+
+const struct cat_extra *cat_extra(unsigned id)
+{
+    size_t lo = 0, hi = extra.n;
+    if (id < CAT_EXTRA_MIN || id > CAT_EXTRA_MAX)
+        return NULL;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct cat_extra *x =
+            (const struct cat_extra *)((const char *)extra.rows + mid * extra.stride);
+        if (x->def.id == id)
+            return x;
+        if (x->def.id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
 const struct cat_flow *cat_flow(unsigned id)
 {
-    return id >= 1 && id <= CAT_NFLOWS ? &cat_flows[id - 1] : NULL;
+    if (id >= 1 && id <= CAT_NFLOWS)
+        return &cat_flows[id - 1];
+    const struct cat_extra *x = cat_extra(id);
+    return x ? &x->def : NULL;
 }
 
 enum smsa_direction cat_direction(unsigned id, enum smsa_role role)
 {
+    const struct cat_extra *x = cat_extra(id);
+    if (x)
+        return x->direction;
     if (id < 1 || id > CAT_NFLOWS || (unsigned)role > ROLE_ALL_IN_ONE)
         return DIR_NOT_APPLICABLE;
     switch (rules[id - 1].dir[role]) {
@@ -128,11 +163,15 @@ enum smsa_direction cat_direction(unsigned id, enum smsa_role role)
 
 enum cat_peer_source cat_peer_source(unsigned id)
 {
+    if (cat_extra(id))
+        return cat_extra(id)->direction == DIR_OUTBOUND ? SRC_EXTRA : SRC_NONE;
     return id >= 1 && id <= CAT_NFLOWS ? rules[id - 1].src : SRC_NONE;
 }
 
 bool cat_takes_entry_port(unsigned id)
 {
+    if (cat_extra(id))
+        return true; /* an extra flow's peers are its own: "host:port" is the port probed */
     return id >= 1 && id <= CAT_NFLOWS && rules[id - 1].entry_port;
 }
 
@@ -140,16 +179,22 @@ enum smsa_probe_kind cat_probe_kind(unsigned id, enum smsa_role role)
 {
     if (cat_direction(id, role) != DIR_OUTBOUND)
         return PROBE_LISTEN;
-    return rules[id - 1].probe;
+    const struct cat_extra *x = cat_extra(id);
+    return x ? x->check : rules[id - 1].probe;
 }
 
 enum cat_inbound_source cat_inbound_source(unsigned id)
 {
+    if (cat_extra(id))
+        return CAT_FROM_MANAGEMENT_OR_ANY;
     return id >= 1 && id <= CAT_NFLOWS ? rules[id - 1].from : CAT_FROM_MANAGEMENT;
 }
 
 enum smsa_probe_kind cat_service_probe_kind(unsigned id)
 {
+    const struct cat_extra *x = cat_extra(id);
+    if (x) /* beside, a listen check is a connection to the appliance's port */
+        return x->check == PROBE_LISTEN ? PROBE_TCP : x->check;
     switch (id) {
     case CAT_FLOW_SSH:
         return PROBE_SSH;
@@ -167,6 +212,7 @@ enum smsa_probe_kind cat_service_probe_kind(unsigned id)
 
 enum cat_switch cat_flow_switch(unsigned id)
 {
+    /* an extra flow depends on no switch: it is there because the operator wrote it */
     return id >= 1 && id <= CAT_NFLOWS ? rules[id - 1].sw : CAT_SWITCH_NONE;
 }
 

@@ -64,6 +64,7 @@ enum cat_peer_source {
     SRC_INTERNAL_MAIL,
     SRC_INTERNET_MAIL,
     SRC_UPDATES, /* update sources whose purpose maps to this flow */
+    SRC_EXTRA,   /* an operator-added flow: the peers of its extra_flows entry */
 };
 
 /* Who connects to this appliance on an inbound flow (the "from" column of the vendor table). */
@@ -73,6 +74,9 @@ enum cat_inbound_source {
     CAT_FROM_INTERNAL_MAIL,
     CAT_FROM_CONTROL_CENTER, /* on a Scanner */
     CAT_FROM_SCANNERS,       /* on a Control Center */
+    /* an operator-added flow: management_hosts when set, else anywhere (the operator named
+     * no source, and the flow exists because the appliance needs it) */
+    CAT_FROM_MANAGEMENT_OR_ANY,
 };
 
 /* The configuration switch a flow depends on: off, the flow is neither checked nor opened. */
@@ -83,7 +87,7 @@ enum cat_switch {
 };
 
 struct cat_flow {
-    unsigned id; /* 1..20, the SNMP index and REST id, stable forever */
+    unsigned id; /* 1..20 (CAT_EXTRA_MIN..CAT_EXTRA_MAX for extra flows): SNMP index, REST id */
     uint16_t port;
     enum smsa_proto proto;
     const char *from;
@@ -93,7 +97,29 @@ struct cat_flow {
 
 extern const struct cat_flow cat_flows[CAT_NFLOWS];
 
-const struct cat_flow *cat_flow(unsigned id); /* NULL when out of range */
+/* Rows an operator adds to the published table (extra_flows, for later versions of the
+ * appliance): the ids above the vendor's, direction and check as configured. */
+#define CAT_EXTRA_MIN 101
+#define CAT_EXTRA_MAX 999
+#define CAT_MAX_ID CAT_EXTRA_MAX
+struct cat_extra {
+    struct cat_flow def;
+    enum smsa_direction direction; /* the same for every role */
+    enum smsa_probe_kind check;    /* PROBE_LISTEN: inbound, checked by its listener */
+};
+/* The extra rows in force: n rows sorted by id, stride bytes apart (each begins with a struct
+ * cat_extra); the owner (the configuration) keeps them alive while they are in force. */
+struct cat_extra_rows {
+    const void *rows;
+    size_t n, stride;
+};
+/* Puts rows in force and returns the rows in force before, for a caller that puts them back.
+ * Every rule function below answers for an extra id from these rows. */
+struct cat_extra_rows cat_extra_use(struct cat_extra_rows rows);
+/* The extra row of id in force, NULL when none. */
+const struct cat_extra *cat_extra(unsigned id);
+
+const struct cat_flow *cat_flow(unsigned id); /* NULL when neither published nor in force */
 enum smsa_direction cat_direction(unsigned id, enum smsa_role role);
 enum cat_peer_source cat_peer_source(unsigned id);
 /* Whether a port written in a peer entry is the port probed on this flow: true only for the

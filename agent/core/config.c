@@ -26,6 +26,7 @@ _Static_assert(JPOS_PATH_MAX == sizeof(((struct cfg_error *)0)->path),
 /* ------------------------------------------------------------- documents */
 
 static int validate(struct pctx *p, struct cfg *c);
+static int check_extra_flows(struct pctx *p, const struct cfg *c);
 static const char *master_exposure(const struct cfg *c, char *buf, size_t n);
 
 struct cfg *cfg_parse(const char *text, size_t len, struct cfg_error *err)
@@ -44,7 +45,7 @@ struct cfg *cfg_parse(const char *text, size_t len, struct cfg_error *err)
     }
     int rc = cfgi_read_document(&p, &cfgi_file, root, c);
     rc = rc < 0 ? rc : validate(&p, c);
-    rc = rc < 0 ? rc : cfg_fill_ntp_servers(c) < 0 ? cfgi_oom(&p) : 0;
+    rc = rc < 0 ? rc : cfg_complete(c) < 0 ? cfgi_oom(&p) : 0;
     json_decref(root);
     if (rc < 0) {
         cfg_free(c);
@@ -178,7 +179,107 @@ static int validate(struct pctx *p, struct cfg *c)
         jpos_path_key(&p->path, "snmp.community");
         return fail(p, "%s", exposure);
     }
+    return check_extra_flows(p, c);
+}
+
+/* ------------------------------------------------------------- extra_flows */
+
+/* The rules of one extra flow that span its members, and the ids across items (p's path at
+ * the item). A rule of placement is here too: it spans the item and another key. */
+static int check_extra_flow(struct pctx *p, const struct cfg *c, size_t i)
+{
+    const struct cfg_extra_flow *x = &c->extra_flows[i];
+    const struct cat_extra *r = &x->row;
+    bool udp_check = r->check == PROBE_DNS || r->check == PROBE_NTP;
+    for (size_t j = 0; j < i; j++)
+        if (c->extra_flows[j].row.def.id == r->def.id) {
+            jpos_path_key(&p->path, "id");
+            return fail(p, "%u is also the id of extra_flows[%zu] (ids are unique)", r->def.id, j);
+        }
+    size_t at = jpos_path_key(&p->path, "check");
+    if (r->check != PROBE_LISTEN && udp_check != (r->def.proto == PROTO_UDP))
+        return fail(p, "%s is a %s check, and this flow is %s", cat_probe_kind_name(r->check),
+                    udp_check ? "udp" : "tcp", cat_proto_name(r->def.proto));
+    if (r->check == PROBE_LISTEN && r->direction != DIR_INBOUND)
+        return fail(p, "listen checks an inbound flow's listener; an outbound flow needs a "
+                       "check of its peers (tcp, smtp, tls, http, ssh, dns or ntp)");
+    /* beside, an inbound flow is checked by connecting to the appliance: UDP has no connection
+     * to prove, only a service that answers */
+    if (r->check == PROBE_LISTEN && r->def.proto == PROTO_UDP && c->placement == PLACEMENT_BESIDE)
+        return fail(p, "listen over udp cannot be checked beside the appliance (there is no "
+                       "listener table to read from here); use dns or ntp if the service "
+                       "answers those");
+    jpos_path_pop(&p->path, at);
+    jpos_path_key(&p->path, "peers");
+    if (r->direction == DIR_OUTBOUND && x->peers.n == 0)
+        return fail(p, "an outbound flow needs peers (\"host\" or \"host:port\")");
+    if (r->direction == DIR_INBOUND && x->peers.n)
+        return fail(p, "an inbound flow has no peers: on-box it is checked by its listener, "
+                       "beside at appliance.address");
     return 0;
+}
+
+static int cmp_extra_id(const void *a, const void *b)
+{
+    const struct cfg_extra_flow *x = a, *y = b;
+    return x->row.def.id < y->row.def.id ? -1 : x->row.def.id > y->row.def.id;
+}
+
+/* Checked in the file's order, so that an error names the item as written. */
+static int check_extra_flows(struct pctx *p, const struct cfg *c)
+{
+    for (size_t i = 0; i < c->n_extra_flows; i++) {
+        jpos_path_key(&p->path, "extra_flows");
+        jpos_path_index(&p->path, i);
+        if (check_extra_flow(p, c, i) < 0)
+            return -1;
+        jpos_path_pop(&p->path, 0);
+    }
+    return 0;
+}
+
+int cfg_complete(struct cfg *c)
+{
+    /* the extra flows get the fixed words of the vendor table's "from" and "to", and are
+     * sorted by id for the lookups (cfg_extra_flow, the catalogue's) */
+    for (size_t i = 0; i < c->n_extra_flows; i++) {
+        struct cat_extra *r = &c->extra_flows[i].row;
+        r->def.from = r->direction == DIR_INBOUND ? "management hosts or any" : "appliance";
+        r->def.to = r->direction == DIR_INBOUND ? "appliance" : "configured peers";
+    }
+    if (c->n_extra_flows > 1)
+        qsort(c->extra_flows, c->n_extra_flows, sizeof *c->extra_flows, cmp_extra_id);
+    return cfg_fill_ntp_servers(c);
+}
+
+const struct cfg_extra_flow *cfg_extra_flow(const struct cfg *c, unsigned id)
+{
+    size_t lo = 0, hi = c->n_extra_flows;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->extra_flows[mid].row.def.id == id)
+            return &c->extra_flows[mid];
+        if (c->extra_flows[mid].row.def.id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+struct cat_extra_rows cfg_extra_rows(const struct cfg *c)
+{
+    return (struct cat_extra_rows){c->extra_flows, c->n_extra_flows, sizeof *c->extra_flows};
+}
+
+size_t cfg_n_flows(const struct cfg *c)
+{
+    return CAT_NFLOWS + c->n_extra_flows;
+}
+
+unsigned cfg_flow_id(const struct cfg *c, size_t i)
+{
+    return i < CAT_NFLOWS ? (unsigned)i + 1 : c->extra_flows[i - CAT_NFLOWS].row.def.id;
 }
 
 int cfg_validate(struct cfg *c, struct cfg_error *err)

@@ -27,6 +27,10 @@ int cfg_validate(struct cfg *c, struct cfg_error *err);
  * configuration is completed: cfg_parse, the REST write bodies and core_change. -1: no
  * memory. */
 int cfg_fill_ntp_servers(struct cfg *c);
+/* Completes a validated configuration where one is completed (cfg_parse, the REST write
+ * bodies and core_change): the vendor's NTP servers as above, and the extra flows given their
+ * "from" and "to" words and sorted by id. -1: no memory. */
+int cfg_complete(struct cfg *c);
 
 /* The whole configuration as a JSON document (malloc'd, caller frees). */
 char *cfg_serialise(const struct cfg *c);
@@ -57,6 +61,14 @@ size_t cfg_restart_keys(const struct cfg *running, const struct cfg *wanted, con
                         size_t max);
 /* Copies src's values of every restart key into dst: what a reload keeps. -1: no memory. */
 int cfg_keep_restart_values(struct cfg *dst, const struct cfg *src);
+
+/* The extra_flows entry of id, NULL when none; and the entries as the catalogue's extra rows
+ * (cat_extra_use), for the code that builds from c. */
+const struct cfg_extra_flow *cfg_extra_flow(const struct cfg *c, unsigned id);
+struct cat_extra_rows cfg_extra_rows(const struct cfg *c);
+/* The flows c has, in id order: the vendor's 1..20, then its extra flows; i < cfg_n_flows. */
+size_t cfg_n_flows(const struct cfg *c);
+unsigned cfg_flow_id(const struct cfg *c, size_t i);
 
 /* "host", "host:port", "192.0.2.1:25", "[2001:db8::1]:25". */
 int cfg_parse_peer(const char *s, struct cfg_peer *out, char *why, size_t why_len);

@@ -15,7 +15,7 @@ static struct cfg *with_finish(struct pctx *p, struct cfg *next, json_t *root)
     json_decref(root);
     /* Checks of the whole result; their paths are document paths. */
     jpos_path_pop(&p->path, 0);
-    if (cfg_validate(next, p->err) < 0 || (cfg_fill_ntp_servers(next) < 0 && cfgi_oom(p) < 0)) {
+    if (cfg_validate(next, p->err) < 0 || (cfg_complete(next) < 0 && cfgi_oom(p) < 0)) {
         cfg_free(next);
         return NULL;
     }

@@ -211,6 +211,83 @@ static const struct field trap_sink_members[] = {
 static const struct ftable trap_sink_table =
     TABLE(trap_sink_members, struct cfg_trap_sink, "address");
 
+/* extra_flows: [{"id", "port", "protocol", "direction", "purpose", "check", "peers"}], rows an
+ * operator adds to the published table (later versions of the appliance). The rules across
+ * members and items (a check's protocol, unique ids) are validate()'s. */
+static const char *proto_name(unsigned v)
+{
+    return cat_proto_name((enum smsa_proto)v);
+}
+
+static const char *direction_name(unsigned v)
+{
+    return v == DIR_NOT_APPLICABLE ? "" : cat_direction_name((enum smsa_direction)v);
+}
+
+/* every check but ftp, which no later flow needs */
+static const char *check_name(unsigned v)
+{
+    return v == PROBE_FTP ? "" : cat_probe_kind_name((enum smsa_probe_kind)v);
+}
+
+/* Printable ASCII without quotes or backslashes: the purpose is shown in nft and iptables
+ * comments, label values and SNMP strings, none of which may be broken out of. */
+static const char *check_purpose(const char *s)
+{
+    if (!*s)
+        return "is empty";
+    if (strlen(s) > CFG_MAX_PURPOSE)
+        return "is longer than 64 characters";
+    for (const char *c = s; *c; c++)
+        if (*c < ' ' || *c > '~' || *c == '"' || *c == '\'' || *c == '\\')
+            return "must be printable ASCII without quotes or backslashes";
+    return NULL;
+}
+
+static const struct field extra_flow_members[] = {
+    {.path = "id",
+     .type = &cfgi_t_uint,
+     .off = IN(struct cfg_extra_flow, row.def.id),
+     .min = CAT_EXTRA_MIN,
+     .max = CAT_EXTRA_MAX,
+     .flags = F_REQUIRED},
+    {.path = "port",
+     .type = &cfgi_t_port,
+     .off = IN(struct cfg_extra_flow, row.def.port),
+     .min = 1,
+     .max = 65535,
+     .flags = F_REQUIRED},
+    {.path = "protocol",
+     .type = &cfgi_t_enum,
+     .off = IN(struct cfg_extra_flow, row.def.proto),
+     .name = proto_name,
+     .n_names = PROTO_UDP + 1,
+     .what = "a protocol (expected tcp or udp)",
+     .flags = F_REQUIRED},
+    {.path = "direction",
+     .type = &cfgi_t_enum,
+     .off = IN(struct cfg_extra_flow, row.direction),
+     .name = direction_name,
+     .n_names = DIR_INBOUND + 1,
+     .what = "a direction (expected inbound or outbound)",
+     .flags = F_REQUIRED},
+    {.path = "purpose",
+     .type = &cfgi_t_str,
+     .off = IN(struct cfg_extra_flow, row.def.purpose),
+     .check = check_purpose,
+     .flags = F_REQUIRED},
+    {.path = "check",
+     .type = &cfgi_t_enum,
+     .off = IN(struct cfg_extra_flow, row.check),
+     .name = check_name,
+     .n_names = PROBE_HTTP + 1,
+     .what = "a check (expected tcp, smtp, tls, http, ssh, dns, ntp or listen)",
+     .flags = F_REQUIRED},
+    {.path = "peers", .type = &cfgi_t_peers, .off = IN(struct cfg_extra_flow, peers)},
+};
+static const struct ftable extra_flow_table =
+    TABLE(extra_flow_members, struct cfg_extra_flow, NULL);
+
 /* ------------------------------------------------------------- the keys */
 
 #define AT(m) offsetof(struct cfg, m)
@@ -275,6 +352,13 @@ static const struct field fields[] = {
     /* the clock is degraded beyond this offset (a day at most: more is a typo) */
     UINT_KEY("ntp.max_offset_ms", ntp_max_offset_ms, 1000, 1, 86400000, 0),
     LIST_KEY("updates", updates, n_updates, update_table, default_updates),
+    /* at most one entry per id (101-999) */
+    {.path = "extra_flows",
+     .type = &cfgi_t_list,
+     .off = AT(extra_flows),
+     .n_off = AT(n_extra_flows),
+     .max = CFG_MAX_EXTRA_FLOWS,
+     .sub = &extra_flow_table},
     UINT_KEY("probe.interval_ms", probe.interval_ms, 10000, 100, 3600000, 0),
     UINT_KEY("probe.timeout_ms", probe.timeout_ms, 3000, 50, 60000, 0),
     UINT_KEY("probe.fail_threshold", probe.fail_threshold, 3, 1, 100, 0),

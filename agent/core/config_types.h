@@ -52,6 +52,16 @@ struct cfg_list {
     size_t n;
 };
 
+/* extra_flows: a row the operator adds to the published table (row.def.purpose is owned;
+ * row.def.from and .to are fixed words, set by validation). Peers: outbound flows only. */
+struct cfg_extra_flow {
+    struct cat_extra row;
+    struct cfg_list peers;
+};
+/* ids are unique in CAT_EXTRA_MIN..CAT_EXTRA_MAX, so no more entries than that */
+#define CFG_MAX_EXTRA_FLOWS (CAT_EXTRA_MAX - CAT_EXTRA_MIN + 1)
+#define CFG_MAX_PURPOSE 64
+
 /* A receiver of notifications (snmp.trap_sinks). */
 struct cfg_trap_sink {
     char *address; /* "host[:port]" or "udp:host:port" */
@@ -86,6 +96,9 @@ struct cfg {
 
     struct cfg_update *updates;
     size_t n_updates;
+
+    struct cfg_extra_flow *extra_flows; /* sorted by id once validated */
+    size_t n_extra_flows;
 
     struct {
         unsigned interval_ms, timeout_ms, fail_threshold, recover_threshold;

@@ -263,7 +263,7 @@ static int enum_read(struct pctx *p, json_t *v, void *o, const struct field *f)
     if (string_value(p, v, NULL, &s) < 0)
         return -1;
     for (unsigned i = 0; i < f->n_names; i++) {
-        if (!strcmp(s, f->name(i))) {
+        if (*f->name(i) && !strcmp(s, f->name(i))) { /* "": a value the key does not take */
             *FIELD(o, f, int) = (int)i;
             return 0;
         }

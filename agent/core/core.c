@@ -43,8 +43,11 @@ static int apply(struct cfg *next)
 {
     struct smsa_model fresh;
     memset(&fresh, 0, sizeof(fresh));
+    /* the catalogue answers for next's extra flows from here on, unless it is refused */
+    struct cat_extra_rows was = cat_extra_use(cfg_extra_rows(next));
     if (core_model_build(&fresh, next) < 0) {
         core_model_free(&fresh);
+        cat_extra_use(was);
         return -1;
     }
     if (prober)
@@ -54,8 +57,8 @@ static int apply(struct cfg *next)
         appl_carry_over(&fresh, &core_m);
     }
     core_model_free(&core_m);
-    for (unsigned i = 0; i < CAT_NFLOWS; i++)
-        core_m.flows[i] = fresh.flows[i];
+    core_m.flows = fresh.flows;
+    core_m.n_flows = fresh.n_flows;
     core_m.links = fresh.links;
     core_m.n_links = fresh.n_links;
     core_m.updates = fresh.updates;
@@ -105,6 +108,7 @@ void core_fini(void)
         prober->stop(&core_m);
     prober = NULL;
     core_model_free(&core_m);
+    cat_extra_use((struct cat_extra_rows){0}); /* they were running's */
     cfg_free(core_running);
     core_running = NULL;
     core_m.cfg = NULL;
@@ -161,7 +165,7 @@ int core_change(struct cfg *next, struct cfg_error *err)
 
 int core_change_by(struct cfg *next, const char *who, struct cfg_error *err)
 {
-    if (cfg_fill_ntp_servers(next) < 0) {
+    if (cfg_complete(next) < 0) {
         err->kind = CFG_ERR_IO;
         err->path[0] = '\0';
         err->line = err->column = 0;

@@ -38,13 +38,14 @@ static void free_peer(struct smsa_peer *p)
 
 void core_model_free(struct smsa_model *m)
 {
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+    for (size_t i = 0; i < m->n_flows; i++) {
         for (size_t j = 0; j < m->flows[i].n_peers; j++)
             free_peer(m->flows[i].peers[j]);
         free(m->flows[i].peers);
-        m->flows[i].peers = NULL;
-        m->flows[i].n_peers = 0;
     }
+    free(m->flows);
+    m->flows = NULL;
+    m->n_flows = 0;
     for (size_t i = 0; i < m->n_links; i++)
         free(m->links[i].name);
     free(m->links);
@@ -186,10 +187,9 @@ static int build_beside_inbound(struct smsa_model *m, struct smsa_flow *f, const
     return 0;
 }
 
-static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
+static int build_flow(struct smsa_model *m, struct smsa_flow *f, unsigned id, const struct cfg *c)
 {
-    struct smsa_flow *f = &m->flows[id - 1];
-    f->def = cat_flow(id);
+    f->def = cat_flow(id); /* an extra flow's: its entry in c (cat_extra_use) */
     f->direction = cat_direction(id, c->role);
     f->measured_from =
         c->placement == PLACEMENT_BESIDE ? MEASURED_FROM_VANTAGE : MEASURED_FROM_APPLIANCE;
@@ -272,6 +272,10 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
                 p->state = ST_DISABLED;
         }
         break;
+    case SRC_EXTRA:
+        if (add_list(f, &cfg_extra_flow(c, id)->peers, kind) < 0)
+            return -1;
+        break;
     case SRC_NONE:
         break;
     }
@@ -282,7 +286,7 @@ static int build_flow(struct smsa_model *m, unsigned id, const struct cfg *c)
 
 static int build_links(struct smsa_model *m, const struct cfg *c)
 {
-    const struct smsa_flow *f = &m->flows[cat_link_flow(c->role) - 1];
+    const struct smsa_flow *f = model_flow(m, cat_link_flow(c->role));
     if (f->n_peers == 0)
         return 0;
     m->links = calloc(f->n_peers, sizeof(*m->links));
@@ -310,8 +314,8 @@ static int build_updates(struct smsa_model *m, const struct cfg *c)
     if (!m->updates)
         return -1;
     m->n_updates = c->n_updates;
-    for (unsigned id = 1; id <= CAT_NFLOWS; id++) {
-        const struct smsa_flow *f = &m->flows[id - 1];
+    for (size_t i = 0; i < m->n_flows; i++) {
+        const struct smsa_flow *f = &m->flows[i];
         for (size_t j = 0; j < f->n_peers; j++)
             if (f->peers[j]->update_index)
                 m->updates[f->peers[j]->update_index - 1] = f->peers[j];
@@ -321,7 +325,7 @@ static int build_updates(struct smsa_model *m, const struct cfg *c)
 
 void core_model_literal_addresses(struct smsa_model *m)
 {
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+    for (size_t i = 0; i < m->n_flows; i++) {
         for (size_t j = 0; j < m->flows[i].n_peers; j++) {
             struct smsa_peer *p = m->flows[i].peers[j];
             struct sockaddr_storage ss;
@@ -358,8 +362,11 @@ void core_peer_take_learned(struct smsa_peer *to, struct smsa_peer *from)
  * indexes come from the identity map, not from here. */
 void core_model_carry_over(struct smsa_model *next, struct smsa_model *old)
 {
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
-        struct smsa_flow *nf = &next->flows[i], *of = &old->flows[i];
+    for (size_t i = 0; i < next->n_flows; i++) {
+        /* a flow added by this configuration (extra_flows) has nothing to carry over */
+        struct smsa_flow *nf = &next->flows[i], *of = model_flow(old, nf->def->id);
+        if (!of)
+            continue;
         bool used[of->n_peers + 1];
         memset(used, 0, sizeof(used));
         for (size_t j = 0; j < nf->n_peers; j++) {
@@ -439,7 +446,7 @@ static int cmp_link_index(const void *a, const void *b)
 static int number_model(struct smsa_model *m)
 {
     char identity[CFG_MAX_HOST + 32];
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+    for (size_t i = 0; i < m->n_flows; i++) {
         struct smsa_flow *f = &m->flows[i];
         for (size_t j = 0; j < f->n_peers; j++) {
             if (peer_identity(f, j, identity, sizeof(identity)) < 0 ||
@@ -518,9 +525,15 @@ int core_model_build(struct smsa_model *m, const struct cfg *c)
 {
     if (appl_build(m, c, indexes) < 0)
         return -1;
-    for (unsigned id = 1; id <= CAT_NFLOWS; id++)
-        if (build_flow(m, id, c) < 0)
+    /* the vendor's rows, then the operator's (sorted by id in the configuration) */
+    m->flows = calloc(cfg_n_flows(c), sizeof(*m->flows));
+    if (!m->flows)
+        return -1;
+    for (size_t i = 0; i < cfg_n_flows(c); i++) {
+        m->n_flows++;
+        if (build_flow(m, &m->flows[i], cfg_flow_id(c, i), c) < 0)
             return -1;
+    }
     if (build_links(m, c) < 0 || build_updates(m, c) < 0 || number_model(m) < 0 ||
         appl_attach(m) < 0)
         return -1;

@@ -36,7 +36,7 @@ static void event_for_peer(struct smsa_event *ev, enum smsa_event_kind kind,
     ev->port = p->port;
     snprintf(ev->host, sizeof(ev->host), "%s", p->host);
     snprintf(ev->name, sizeof(ev->name), "%s",
-             p->label ? p->label : core_m.flows[p->flow_id - 1].def->purpose);
+             p->label ? p->label : model_flow(&core_m, p->flow_id)->def->purpose);
     ev->cause = p->cause;
     snprintf(ev->detail, sizeof(ev->detail), "%s", p->detail);
     ev->new_state = p->state;
@@ -95,7 +95,7 @@ static void update_appliance(unsigned index)
 /* After a configuration is applied: every verdict that derives from the peers, again. */
 void core_state_settle(void)
 {
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+    for (size_t i = 0; i < core_m.n_flows; i++) {
         struct smsa_flow *f = &core_m.flows[i];
         if (f->state != ST_NOT_APPLICABLE && f->state != ST_UNCONFIGURED &&
             !(f->state == ST_DISABLED && f->n_peers == 0))
@@ -143,7 +143,7 @@ static enum smsa_state flow_state_from_peers(const struct smsa_flow *f)
 static void recompute_overall(void)
 {
     unsigned up = 0, down = 0, checked = 0;
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+    for (size_t i = 0; i < core_m.n_flows; i++) {
         enum smsa_state s = core_m.flows[i].state;
         if (s == ST_UP || s == ST_DOWN || s == ST_DEGRADED) {
             checked++;
@@ -163,8 +163,8 @@ static void recompute_overall(void)
 
 static void update_flow(unsigned flow_id)
 {
-    struct smsa_flow *f = &core_m.flows[flow_id - 1];
-    if (f->state == ST_NOT_APPLICABLE || f->state == ST_UNCONFIGURED)
+    struct smsa_flow *f = model_flow(&core_m, flow_id);
+    if (!f || f->state == ST_NOT_APPLICABLE || f->state == ST_UNCONFIGURED)
         return;
     enum smsa_state s = flow_state_from_peers(f);
     if (s == f->state)
@@ -422,7 +422,7 @@ static void judge_clock(void)
     struct smsa_clock *k = &core_m.clock;
     enum smsa_state old = k->state;
     k->measured_from = clock_measured_from(core_running);
-    if (!ntpclock_judge(k, &core_m.flows[CAT_FLOW_NTP - 1], core_running->ntp_enabled,
+    if (!ntpclock_judge(k, model_flow(&core_m, CAT_FLOW_NTP), core_running->ntp_enabled,
                         core_running->ntp_max_offset_ms))
         return;
     bool quiet_start = k->since.mono_us == 0 && k->state == ST_DISABLED; /* NTP off at start */

@@ -220,7 +220,8 @@ static void check_listener(struct eng_peer *ep)
     const struct smsa_peer *p = ep->peer;
     char addrs[SMSA_LISTENING_TEXT], brief[SMSA_DETAIL_TEXT - sizeof("bound to  only") + 1];
     struct probe_addr_result res = {.ok = false, .cause = CAUSE_ERROR, .rtt_us = -1};
-    switch (listen_check(p->port, addrs, sizeof(addrs))) {
+    const struct cat_flow *def = cat_flow(p->flow_id);
+    switch (listen_check_proto(p->port, def && def->proto == PROTO_UDP, addrs, sizeof(addrs))) {
     case LISTEN_REACHABLE:
         res.ok = true;
         res.cause = CAUSE_NONE;
@@ -288,7 +289,9 @@ void engine_set_once(const struct engine_once *o)
 
 static bool once_selected(const struct smsa_peer *p)
 {
-    return !once.flows || (once.flows & (UINT32_C(1) << (p->flow_id - 1)));
+    /* --flow names the vendor's flows only: an extra flow runs when every flow does */
+    return !once.flows ||
+           (p->flow_id <= CAT_NFLOWS && (once.flows & (UINT32_C(1) << (p->flow_id - 1))));
 }
 
 void engine_fini(void)
@@ -307,7 +310,7 @@ void engine_start(const struct smsa_model *m, const struct cfg *cfg)
 {
     interval_ms = cfg->probe.interval_ms;
     timeout_ms = cfg->probe.timeout_ms;
-    dns_query_name = cfg->probe.dns_query_name ? cfg->probe.dns_query_name : ".";
+    dns_query_name = cfg->probe.dns_query_name; /* "." unless set: the loader guarantees it */
     if (!same_str(resolver_servers, cfg->probe.resolver) ||
         resolver_timeout_ms != cfg->probe.timeout_ms) {
         free(resolver_servers);
@@ -318,7 +321,7 @@ void engine_start(const struct smsa_model *m, const struct cfg *cfg)
                     cfg->probe.resolver ? cfg->probe.resolver : "/etc/resolv.conf");
     }
     size_t total = 0;
-    for (unsigned i = 0; i < CAT_NFLOWS; i++)
+    for (size_t i = 0; i < m->n_flows; i++)
         total += m->flows[i].n_peers;
     peers = calloc(total ? total : 1, sizeof(*peers));
     if (!peers) {
@@ -326,7 +329,7 @@ void engine_start(const struct smsa_model *m, const struct cfg *cfg)
         return;
     }
     n_peers = 0;
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+    for (size_t i = 0; i < m->n_flows; i++) {
         const struct smsa_flow *f = &m->flows[i];
         if (f->state == ST_NOT_APPLICABLE || f->state == ST_DISABLED)
             continue;

@@ -47,7 +47,7 @@ static void log_event(const struct smsa_event *ev, void *arg)
                  ev->host, ev->addresses);
         break;
     case EV_NTP: {
-        const struct smsa_flow *f = &m->flows[CAT_FLOW_NTP - 1];
+        const struct smsa_flow *f = model_flow(m, CAT_FLOW_NTP);
         const struct smsa_peer *p = NULL;
         for (size_t i = 0; i < f->n_peers; i++)
             if (f->peers[i]->index == ev->peer_index)

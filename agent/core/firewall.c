@@ -97,6 +97,7 @@ struct plan {
     /* every address of the fleet, each once, IPv4 first, sorted: what else is dropped */
     char (*fleet)[SMSA_ADDR_TEXT];
     size_t n_fleet;
+    struct addr_hostport proxy; /* probe.http_proxy, parsed; port 0: none */
 };
 
 /* Room for element n of an array that grows one element at a time: the capacity doubles
@@ -433,6 +434,19 @@ static void inbound(struct plan *p, const struct cat_flow *f)
         for (size_t i = 0; i < c->n_scanners; i++)
             add_host(p, &r, c->scanners[i].peer.host, c->scanners[i].name);
         break;
+    case CAT_FROM_MANAGEMENT_OR_ANY:
+        /* an operator-added flow names no source: the management hosts when there are some,
+         * else anywhere (the flow exists because the appliance is reached on it) */
+        for (size_t i = 0; i < c->management_hosts.n; i++)
+            add_host(p, &r, c->management_hosts.items[i].host, f->purpose);
+        if (c->management_hosts.n == 0) {
+            r.pinned = true;
+            r.label = f->purpose;
+            add_rule(p, &r);
+            add_note(p, f->id, "%s: management_hosts is empty, so it is opened from any source%s",
+                     f->purpose, "");
+        }
+        break;
     }
 }
 
@@ -485,10 +499,37 @@ static void set_add_addr(struct plan *p, struct fwset *s, const char *addr)
 
 /* Update hosts: never pinned. Their port to any destination, or (opt-in) named sets of
  * both families holding their current addresses, refreshed by a timer. */
+/* With probe.http_proxy the appliance reaches the HTTP and HTTPS update hosts (6, 19) through
+ * the proxy, as the probes do: their flow opens to the proxy's address and port only. */
+static bool through_proxy(const struct plan *p, const struct cat_flow *f)
+{
+    enum smsa_probe_kind k = cat_probe_kind(f->id, p->cfg->role);
+    return p->cfg->probe.http_proxy && (k == PROBE_TLS || k == PROBE_HTTP);
+}
+
+static void updates_via_proxy(struct plan *p, const struct cat_flow *f)
+{
+    char why[128];
+    if (!p->proxy.port &&
+        (addr_parse_hostport(p->cfg->probe.http_proxy, &p->proxy, why, sizeof(why)) < 0 ||
+         !p->proxy.port))
+        return; /* not reached: the configuration was checked */
+    struct rule r = {.flow = f->id, .dir = DIR_OUTBOUND, .proto = PROTO_TCP, .port = p->proxy.port};
+    add_note(p, f->id,
+             "the appliance reaches these update hosts through the proxy %s (probe.http_proxy): "
+             "only the proxy is opened%s",
+             p->cfg->probe.http_proxy, "");
+    add_host(p, &r, p->proxy.host, "proxy (probe.http_proxy)");
+}
+
 static void updates(struct plan *p, const struct cat_flow *f)
 {
     const struct cfg *c = p->cfg;
     bool any = false;
+    if (through_proxy(p, f)) {
+        updates_via_proxy(p, f);
+        return;
+    }
     for (size_t i = 0; i < c->n_updates; i++) {
         const struct cfg_update *u = &c->updates[i];
         if (!u->enabled || cat_update_flow(u->purpose) != f->id)
@@ -591,6 +632,16 @@ static void outbound(struct plan *p, const struct cat_flow *f)
     case SRC_UPDATES:
         updates(p, f);
         break;
+    case SRC_EXTRA: {
+        /* an operator-added flow: its own peers, each on its own port or the flow's */
+        const struct cfg_extra_flow *x = cfg_extra_flow(c, f->id);
+        for (size_t i = 0; x && i < x->peers.n; i++) {
+            struct rule e = r;
+            e.port = entry_port(f->id, f->port, x->peers.items[i].port);
+            add_host(p, &e, x->peers.items[i].host, f->purpose);
+        }
+        break;
+    }
     case SRC_NONE:
         break;
     }
@@ -699,7 +750,8 @@ static void keep_listeners(struct plan *p)
 /* The flows of one role: this appliance's on-box, each appliance's beside (p->cur). */
 static void plan_flows(struct plan *p, enum smsa_role role, bool self)
 {
-    for (unsigned id = 1; id <= CAT_NFLOWS && !p->oom; id++) {
+    for (size_t i = 0; i < cfg_n_flows(p->cfg) && !p->oom; i++) {
+        unsigned id = cfg_flow_id(p->cfg, i);
         const struct cat_flow *f = cat_flow(id);
         enum smsa_direction d = cat_direction(id, role);
         if (d == DIR_NOT_APPLICABLE)
@@ -797,14 +849,17 @@ static void admit_vantage(struct plan *p, unsigned id, uint16_t port)
     }
 }
 
-/* Flows 2 and 4 are both checked on 25: one rule admits this host to the port. */
-static bool checked_on_port_before(const struct cfg *c, const struct smsa_appliance *sa,
+/* Flows 2 and 4 are both checked on 25: one rule admits this host to the port. The flow of
+ * id is c's flow i (cfg_flow_id). */
+static bool checked_on_port_before(const struct cfg *c, const struct smsa_appliance *sa, size_t i,
                                    unsigned id)
 {
-    for (unsigned k = 1; k < id; k++)
+    for (size_t j = 0; j < i; j++) {
+        unsigned k = cfg_flow_id(c, j);
         if (appl_receives(c, sa, k) && !core_flow_switched_off(c, k) &&
             cat_flow(k)->port == cat_flow(id)->port && cat_flow(k)->proto == cat_flow(id)->proto)
             return true;
+    }
     return false;
 }
 
@@ -826,10 +881,12 @@ static void plan_vantage(struct plan *p)
         const struct appl *a = &p->appls[i];
         struct smsa_appliance sa = {.self = a->self};
         p->cur = a;
-        for (unsigned id = 1; id <= CAT_NFLOWS; id++)
+        for (size_t k = 0; k < cfg_n_flows(c); k++) {
+            unsigned id = cfg_flow_id(c, k);
             if (appl_receives(c, &sa, id) && !core_flow_switched_off(c, id) &&
-                !checked_on_port_before(c, &sa, id))
+                !checked_on_port_before(c, &sa, k, id))
                 admit_vantage(p, id, cat_flow(id)->port);
+        }
         for (unsigned id = 1; id <= CAT_NFLOWS && !a->self; id++)
             if (cat_peer_source(id) == SRC_SCANNERS && cat_direction(id, c->role) == DIR_OUTBOUND)
                 admit_vantage(p, id, entry_port(id, cat_flow(id)->port, a->port));
@@ -940,6 +997,16 @@ void fw_each_name(const struct cfg *c, enum fw_sets sets, void (*cb)(const char 
         if (u->enabled && (sets != FW_SETS_NONE || mirror) && !literal_family(u->host))
             cb(u->host, arg);
     }
+    for (size_t i = 0; i < c->n_extra_flows; i++)
+        for (size_t j = 0; j < c->extra_flows[i].peers.n; j++)
+            if (!literal_family(c->extra_flows[i].peers.items[j].host))
+                cb(c->extra_flows[i].peers.items[j].host, arg);
+    struct addr_hostport proxy;
+    char why[128];
+    if (c->probe.http_proxy &&
+        addr_parse_hostport(c->probe.http_proxy, &proxy, why, sizeof(why)) == 0 &&
+        !literal_family(proxy.host))
+        cb(proxy.host, arg);
 }
 
 /* ---- writers ---- */
@@ -1419,7 +1486,7 @@ static int write_json(FILE *out, const struct plan *p)
         json_t *rules = json_array(), *notes = json_array();
         for (size_t i = 0; i < p->n_rules; i++) {
             const struct rule *r = &p->rules[i];
-            char addr[SMSA_ADDR_TEXT + 8];
+            char addr[SMSA_ADDR_TEXT + 12]; /* "/" and a prefix length */
             if (r->prefix)
                 snprintf(addr, sizeof(addr), "%s/%u", r->addr, r->prefix);
             else
@@ -1467,6 +1534,8 @@ int fw_render(FILE *out, const struct cfg *c, const struct fw_options *o, fw_loo
               void *arg)
 {
     struct plan p = {.cfg = c, .opt = o, .lookup = lookup, .arg = arg};
+    /* the rule functions answer for c's extra flows while this renders */
+    struct cat_extra_rows was = cat_extra_use(cfg_extra_rows(c));
     plan_build(&p);
     int rc = p.oom ? -1 : 0;
     if (rc == 0) {
@@ -1486,6 +1555,7 @@ int fw_render(FILE *out, const struct cfg *c, const struct fw_options *o, fw_loo
         }
     }
     plan_free(&p);
+    cat_extra_use(was);
     if (fflush(out) != 0 || ferror(out))
         rc = -1;
     return rc;

@@ -7,11 +7,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Space 0 numbers the Control Center-Scanner links; space f (1..20) the peers of flow f;
- * space 21 the appliances of the fleet (by name). */
+/* Space 0 numbers the Control Center-Scanner links; space f (1..20, and an extra flow's
+ * 101..999) the peers of flow f; space 21 the appliances of the fleet (by name). */
 #define IDX_LINKS 0
 #define IDX_APPLIANCES 21
-#define IDX_SPACES 22
+#define IDX_SPACES 1000
 
 struct idx_map;
 

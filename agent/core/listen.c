@@ -15,8 +15,10 @@
 
 #include "addr.h"
 
-/* TCP_LISTEN in the kernel's state numbering (include/net/tcp_states.h); "0A" in /proc. */
+/* TCP_LISTEN in the kernel's state numbering (include/net/tcp_states.h); "0A" in /proc. A
+ * UDP socket bound and not connected (a server's) is in TCP_CLOSE, "07". */
 #define KERNEL_TCP_LISTEN 10
+#define KERNEL_TCP_CLOSE 7
 #define MAX_ADDRS 16
 
 /* The distinct local addresses found listening on the port. */
@@ -44,12 +46,12 @@ static void add_v4(struct found *f, uint32_t be_addr)
 }
 
 /* "  0: 0100007F:A03A 00000000:0000 0A ..." (tcp) or a 32-hex-digit address (tcp6). */
-static void scan_proc_line(const char *line, uint16_t port, bool v6, struct found *f)
+static void scan_proc_line(const char *line, uint16_t port, bool v6, unsigned want, struct found *f)
 {
     char local[64];
     unsigned lport = 0, state = 0;
     if (sscanf(line, " %*[^:]: %63[0-9A-Fa-f]:%x %*s %x", local, &lport, &state) != 3 ||
-        lport != port || state != KERNEL_TCP_LISTEN)
+        lport != port || state != want)
         return;
     if (!v6) {
         unsigned long v = strtoul(local, NULL, 16); /* the kernel prints the u32 as is */
@@ -69,7 +71,7 @@ static void scan_proc_line(const char *line, uint16_t port, bool v6, struct foun
     found_add(f, &a);
 }
 
-static int scan_proc(const char *path, uint16_t port, bool v6, struct found *f)
+static int scan_proc(const char *path, uint16_t port, bool v6, unsigned want, struct found *f)
 {
     FILE *fp = fopen(path, "re");
     if (!fp)
@@ -80,14 +82,14 @@ static int scan_proc(const char *path, uint16_t port, bool v6, struct found *f)
         return 0;
     }
     while (fgets(line, sizeof(line), fp))
-        scan_proc_line(line, port, v6, f);
+        scan_proc_line(line, port, v6, want, f);
     fclose(fp);
     return 0;
 }
 
 /* One NETLINK_SOCK_DIAG dump of LISTEN sockets for a family; the kernel filters by state,
  * so this costs the same with ten thousand established connections as with none. */
-static int diag_family(int family, uint16_t port, struct found *f)
+static int diag_family(int family, bool udp, uint16_t port, struct found *f)
 {
     int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (fd < 0)
@@ -101,8 +103,9 @@ static int diag_family(int family, uint16_t port, struct found *f)
     msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
     msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     msg.req.sdiag_family = (uint8_t)family;
-    msg.req.sdiag_protocol = IPPROTO_TCP;
-    msg.req.idiag_states = 1u << KERNEL_TCP_LISTEN;
+    unsigned want = udp ? KERNEL_TCP_CLOSE : KERNEL_TCP_LISTEN;
+    msg.req.sdiag_protocol = udp ? IPPROTO_UDP : IPPROTO_TCP;
+    msg.req.idiag_states = 1u << want;
     struct sockaddr_nl nl = {.nl_family = AF_NETLINK};
     if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&nl, sizeof(nl)) < 0) {
         close(fd);
@@ -124,7 +127,7 @@ static int diag_family(int family, uint16_t port, struct found *f)
                 goto out;
             const struct inet_diag_msg *d = NLMSG_DATA(h);
             if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*d)) || ntohs(d->id.idiag_sport) != port ||
-                d->idiag_state != KERNEL_TCP_LISTEN)
+                d->idiag_state != want)
                 continue;
             if (family == AF_INET) {
                 add_v4(f, d->id.idiag_src[0]);
@@ -165,12 +168,18 @@ static void format(struct found *f, char *out, size_t len)
 
 enum listen_status listen_check(uint16_t port, char *addrs, size_t len)
 {
+    return listen_check_proto(port, false, addrs, len);
+}
+
+enum listen_status listen_check_proto(uint16_t port, bool udp, char *addrs, size_t len)
+{
     struct found f = {.n = 0};
-    if (diag_family(AF_INET, port, &f) < 0 || diag_family(AF_INET6, port, &f) < 0) {
+    unsigned want = udp ? KERNEL_TCP_CLOSE : KERNEL_TCP_LISTEN;
+    if (diag_family(AF_INET, udp, port, &f) < 0 || diag_family(AF_INET6, udp, port, &f) < 0) {
         /* no sock_diag (old kernel, seccomp): the slower text interface */
         f.n = 0;
-        int v4 = scan_proc("/proc/net/tcp", port, false, &f);
-        int v6 = scan_proc("/proc/net/tcp6", port, true, &f);
+        int v4 = scan_proc(udp ? "/proc/net/udp" : "/proc/net/tcp", port, false, want, &f);
+        int v6 = scan_proc(udp ? "/proc/net/udp6" : "/proc/net/tcp6", port, true, want, &f);
         if (v4 < 0 && v6 < 0) {
             addrs[0] = '\0';
             return LISTEN_UNKNOWN;

@@ -254,17 +254,40 @@ struct smsa_model {
     uint64_t config_generation; /* bumps when the configuration is applied */
     const struct cfg *cfg;      /* the running configuration */
     struct smsa_stamp started;
-    enum smsa_state overall;            /* up, degraded, down, unknown */
-    struct smsa_flow flows[CAT_NFLOWS]; /* flows[id - 1] */
-    struct smsa_link *links;            /* sorted by index */
+    enum smsa_state overall; /* up, degraded, down, unknown */
+    /* The vendor's rows 1..20 at flows[id - 1], then the extra flows (extra_flows), sorted by
+     * id; look a flow up with model_flow(). */
+    struct smsa_flow *flows;
+    size_t n_flows;
+    struct smsa_link *links; /* sorted by index */
     size_t n_links;
     struct smsa_peer **updates; /* cfg.updates order: updates[update_index - 1] */
     size_t n_updates;
     struct smsa_appliance *appliances; /* sorted by index; appliances[0] is not always self */
     size_t n_appliances;
-    /* NTP servers are flows[CAT_FLOW_NTP - 1].peers. */
+    /* NTP servers are model_flow(m, CAT_FLOW_NTP)->peers. */
     uint64_t probes_total, probe_failures_total, events_total;
     struct smsa_clock clock;
 };
+
+/* The flow of id (the vendor's 1..20, an extra flow's 101..999); NULL when the model has
+ * none: the one lookup by id, for every face. */
+static inline struct smsa_flow *model_flow(const struct smsa_model *m, unsigned id)
+{
+    if (id >= 1 && id <= CAT_NFLOWS)
+        return m->n_flows >= CAT_NFLOWS ? &m->flows[id - 1] : NULL;
+    size_t lo = m->n_flows < CAT_NFLOWS ? m->n_flows : CAT_NFLOWS, hi = m->n_flows;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        unsigned at = m->flows[mid].def->id;
+        if (at == id)
+            return &m->flows[mid];
+        if (at < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
 
 #endif

@@ -23,22 +23,30 @@ struct by_host {
     size_t n;
 };
 
+/* A peer's addresses are those of the host its probes connect to: the proxy's, for an update
+ * host checked through probe.http_proxy, which the firewall then opens. */
+static const char *probed_host(const struct smsa_peer *p)
+{
+    uint16_t port;
+    return smsa_probe_host(p, &port);
+}
+
 static int cmp_ranked(const void *a, const void *b)
 {
     const struct ranked *x = a, *y = b;
-    int c = strcmp(x->peer->host, y->peer->host);
+    int c = strcmp(probed_host(x->peer), probed_host(y->peer));
     return c ? c : (x->rank > y->rank) - (x->rank < y->rank);
 }
 
 static int by_host_build(struct by_host *idx, const struct smsa_model *m)
 {
     size_t n = 0;
-    for (unsigned i = 0; i < CAT_NFLOWS; i++)
+    for (size_t i = 0; i < m->n_flows; i++)
         n += m->flows[i].n_peers;
     idx->n = 0;
     if (!(idx->v = malloc((n ? n : 1) * sizeof(*idx->v))))
         return -1;
-    for (unsigned i = 0; i < CAT_NFLOWS; i++)
+    for (size_t i = 0; i < m->n_flows; i++)
         for (size_t j = 0; j < m->flows[i].n_peers; j++)
             if (m->flows[i].peers[j]->n_addrs) {
                 idx->v[idx->n].peer = m->flows[i].peers[j];
@@ -57,12 +65,12 @@ static void model_lookup(const char *host, struct fw_addrs *out, void *arg)
     size_t lo = 0, hi = idx->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(idx->v[mid].peer->host, host) < 0)
+        if (strcmp(probed_host(idx->v[mid].peer), host) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo == idx->n || strcmp(idx->v[lo].peer->host, host))
+    if (lo == idx->n || strcmp(probed_host(idx->v[lo].peer), host))
         return;
     const struct smsa_peer *p = idx->v[lo].peer;
     out->resolved = true;
@@ -104,7 +112,7 @@ static void generation_now(const struct smsa_model *m, const struct fw_addrs *va
     g->vantage = vantage ? vantage_hash(vantage) : 0;
     g->config = m->config_generation;
     g->as_of = m->started.wall_us;
-    for (unsigned i = 0; i < CAT_NFLOWS; i++)
+    for (size_t i = 0; i < m->n_flows; i++)
         for (size_t j = 0; j < m->flows[i].n_peers; j++) {
             const struct smsa_stamp *t = &m->flows[i].peers[j]->addrset_since;
             g->stamps += (uint64_t)t->mono_us;

@@ -20,7 +20,8 @@ struct span {
 
 struct heads {
     struct httpf_buf text;
-    struct span flow[CAT_NFLOWS];
+    struct span *flow; /* in the model's order */
+    size_t n_flows;
     struct span *peer; /* in flow order */
     size_t n_peers;
 };
@@ -31,6 +32,7 @@ static void heads_free(void *arg)
     if (!h)
         return;
     httpf_buf_free(&h->text);
+    free(h->flow);
     free(h->peer);
     free(h);
 }
@@ -45,16 +47,18 @@ static struct heads *heads_build(const struct smsa_model *m)
     struct heads *h = calloc(1, sizeof(*h));
     if (!h)
         return NULL;
-    for (unsigned i = 0; i < CAT_NFLOWS; i++)
+    for (size_t i = 0; i < m->n_flows; i++)
         h->n_peers += m->flows[i].n_peers;
+    h->n_flows = m->n_flows;
+    h->flow = calloc(h->n_flows + 1, sizeof(*h->flow));
     h->peer = calloc(h->n_peers + 1, sizeof(*h->peer));
     struct httpf_buf *b = &h->text;
-    if (!h->peer || !httpf_buf_reserve(b, 4096 + h->n_peers * 128)) {
+    if (!h->flow || !h->peer || !httpf_buf_reserve(b, 4096 + h->n_peers * 128)) {
         heads_free(h);
         return NULL;
     }
     size_t k = 0;
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+    for (size_t i = 0; i < m->n_flows; i++) {
         const struct smsa_flow *f = &m->flows[i];
         size_t start = b->len;
         httpf_json_flow_head(b, f);
@@ -95,10 +99,10 @@ struct cursor {
     struct httpf_ctexts *texts; /* NULL: heads are private (httpf_flows_document) */
     struct heads *heads;
     struct httpf_snap *snap;
-    unsigned flow, last_flow; /* flows[flow .. last_flow] are written */
-    bool list;                /* {"items":[...]} around them */
-    bool started;             /* the current flow's head is out */
-    size_t peer;              /* next peer of the current flow */
+    size_t flow, last_flow; /* flows[flow .. last_flow] are written (positions, not ids) */
+    bool list;              /* {"items":[...]} around them */
+    bool started;           /* the current flow's head is out */
+    size_t peer;            /* next peer of the current flow */
 };
 
 static void put_span(struct httpf_buf *b, const struct heads *h, struct span sp)
@@ -156,11 +160,16 @@ static bool cursor_fill(void *arg, struct httpf_buf *b)
     return false;
 }
 
-static void cursor_start(struct cursor *c, unsigned flow_id)
+/* -1 when the model has no flow of that id (a request answered 404 before it comes here) */
+static int cursor_start(struct cursor *c, const struct smsa_model *m, unsigned flow_id)
 {
+    const struct smsa_flow *f = flow_id ? model_flow(m, flow_id) : NULL;
+    if (flow_id && !f)
+        return -1;
     c->list = flow_id == 0;
-    c->flow = flow_id ? flow_id - 1 : 0;
-    c->last_flow = flow_id ? flow_id - 1 : CAT_NFLOWS - 1;
+    c->flow = f ? (size_t)(f - m->flows) : 0;
+    c->last_flow = f ? c->flow : m->n_flows - 1; /* a model has the vendor's 20 at least */
+    return 0;
 }
 
 int httpf_flows_take(const struct smsa_model *m, unsigned flow_id, struct httpf_source *out)
@@ -171,11 +180,11 @@ int httpf_flows_take(const struct smsa_model *m, unsigned flow_id, struct httpf_
     c->texts = texts_get(m);
     c->heads = c->texts ? c->texts->part[HTTPF_CTEXT_HEADS] : NULL;
     c->snap = c->heads ? httpf_snap_get(m) : NULL;
-    if (!c->snap || c->snap->n_peers != c->heads->n_peers) {
+    if (!c->snap || c->snap->n_peers != c->heads->n_peers ||
+        c->snap->n_flows != c->heads->n_flows || cursor_start(c, m, flow_id) < 0) {
         cursor_free(c);
         return -1;
     }
-    cursor_start(c, flow_id);
     *out = (struct httpf_source){
         .state = c, .fill = cursor_fill, .free_fn = cursor_free, .per_generation = true};
     return 0;
@@ -190,7 +199,11 @@ char *httpf_flows_document(const struct smsa_model *m, unsigned flow_id, size_t 
         httpf_snap_unref(c.snap);
         return NULL;
     }
-    cursor_start(&c, flow_id);
+    if (cursor_start(&c, m, flow_id) < 0) {
+        heads_free(c.heads);
+        httpf_snap_unref(c.snap);
+        return NULL;
+    }
     struct httpf_buf out = {0}, piece = {0};
     bool done = false;
     while (!done && !out.oom && !piece.oom) {

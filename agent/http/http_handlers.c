@@ -68,6 +68,11 @@ int httpf_get_metrics(struct MHD_Connection *conn, struct httpf_request *rq)
 
 int httpf_get_flows(struct MHD_Connection *conn, struct httpf_request *rq)
 {
+    if (rq->flow_id && !model_flow(core_model(), rq->flow_id)) {
+        char detail[64];
+        snprintf(detail, sizeof(detail), "no flow %u", rq->flow_id);
+        return httpf_problem(conn, 404, "not-found", detail, NULL);
+    }
     return get_large(conn, rq, HTTPF_DOC_FLOWS(rq->flow_id), httpf_flows_take, rq->flow_id, JSON);
 }
 

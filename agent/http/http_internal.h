@@ -64,7 +64,7 @@ typedef int (*httpf_take_fn)(const struct smsa_model *m, unsigned arg, struct ht
 /* Each kind of large document has a slot: /metrics, /api/v1/flows, /api/v1/flows/{id}. */
 #define HTTPF_DOC_METRICS 0
 #define HTTPF_DOC_FLOWS(id) (1 + (id))
-#define HTTPF_DOC_SLOTS (2 + CAT_NFLOWS)
+#define HTTPF_DOC_SLOTS (2 + CAT_MAX_ID) /* the vendor's flows and extra_flows' 101..999 */
 
 struct httpf_doc;
 /* The document of slot, with a reference for the caller: the one being built, or the last
@@ -136,8 +136,9 @@ struct httpf_snap {
     uint64_t gen, cgen;
     uint64_t probes, probe_failures, events;
     uint32_t overall;
-    bool any_rtt, any_ntp; /* a peer has a round-trip time; an NTP server a valid result */
-    struct httpf_flow_view flows[CAT_NFLOWS];
+    bool any_rtt, any_ntp;         /* a peer has a round-trip time; an NTP server a valid result */
+    struct httpf_flow_view *flows; /* as the model's flows, in its order */
+    size_t n_flows;
     struct httpf_peer_view *peers;
     size_t n_peers;
     struct httpf_addr_view *addrs;

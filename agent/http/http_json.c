@@ -408,7 +408,7 @@ static void put_counts(struct httpf_buf *b, const char *name, const unsigned *n)
 void httpf_json_status(struct httpf_buf *b, const struct smsa_model *m)
 {
     unsigned flows[ST_COUNT] = {0}, links[ST_COUNT] = {0}, peers[ST_COUNT] = {0};
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+    for (size_t i = 0; i < m->n_flows; i++) {
         const struct smsa_flow *f = &m->flows[i];
         if ((unsigned)f->state < ST_COUNT)
             flows[f->state]++;

@@ -30,7 +30,8 @@ struct labels {
     struct httpf_buf text; /* every label set below, back to back */
     struct span info;      /* appliance="..",role="..",version=".." */
     struct span start;     /* the start time, formatted once */
-    struct span flow[CAT_NFLOWS];
+    struct span *flow;     /* in the model's order */
+    size_t n_flows;
     struct span *peer; /* flow="..",peer="..",host="..",port=".." in flow order */
     size_t n_peers;
     struct span *link; /* link="<name>",host=".." */
@@ -47,6 +48,7 @@ static void labels_free(void *arg)
     if (!l)
         return;
     httpf_buf_free(&l->text);
+    free(l->flow);
     free(l->peer);
     free(l->link);
     free(l->update);
@@ -78,7 +80,7 @@ static void put_label_u(struct httpf_buf *b, const char *name, uint64_t value)
 static size_t count_peers(const struct smsa_model *m)
 {
     size_t n = 0;
-    for (unsigned i = 0; i < CAT_NFLOWS; i++)
+    for (size_t i = 0; i < m->n_flows; i++)
         n += m->flows[i].n_peers;
     return n;
 }
@@ -91,13 +93,15 @@ static struct labels *labels_build(const struct smsa_model *m)
     l->n_peers = count_peers(m);
     l->n_links = m->n_links;
     l->n_updates = m->n_updates;
+    l->n_flows = m->n_flows;
+    l->flow = calloc(l->n_flows + 1, sizeof(*l->flow));
     l->peer = calloc(l->n_peers + 1, sizeof(*l->peer));
     l->link = calloc(l->n_links + 1, sizeof(*l->link));
     l->update = calloc(l->n_updates + 1, sizeof(*l->update));
     l->n_appliances = m->n_appliances;
     l->appliance = calloc(l->n_appliances + 1, sizeof(*l->appliance));
     struct httpf_buf *b = &l->text;
-    if (!l->peer || !l->link || !l->update || !l->appliance ||
+    if (!l->flow || !l->peer || !l->link || !l->update || !l->appliance ||
         !httpf_buf_reserve(b, 64 + l->n_peers * 64)) {
         labels_free(l);
         return NULL;
@@ -117,7 +121,7 @@ static struct labels *labels_build(const struct smsa_model *m)
     l->start = span_from(b, start);
 
     size_t k = 0;
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+    for (size_t i = 0; i < m->n_flows; i++) {
         const struct smsa_flow *f = &m->flows[i];
         start = b->len;
         put_label_u(b, "flow", f->def->id);
@@ -364,8 +368,9 @@ static void put_head(const struct scrape *s, struct httpf_buf *b)
     family(b, "smsa_appliance_state", "gauge", "1 for the appliance's overall state.");
     one_hot(b, "smsa_appliance_state", l, NULL, s->snap->overall);
     family(b, "smsa_flow_state", "gauge",
-           "1 for the current state of each flow of the vendor's port table (TECH85204).");
-    for (unsigned i = 0; i < CAT_NFLOWS; i++)
+           "1 for the current state of each flow of the vendor's port table (TECH85204) and "
+           "of each extra flow.");
+    for (size_t i = 0; i < s->snap->n_flows && i < l->n_flows; i++)
         one_hot(b, "smsa_flow_state", l, &l->flow[i], s->snap->flows[i].state);
 }
 

@@ -331,7 +331,7 @@ static void put_flow(struct httpf_buf *b, const struct smsa_flow *f)
 
 static void put_ntp(struct httpf_buf *b, const struct smsa_model *m)
 {
-    const struct smsa_flow *f = &m->flows[CAT_FLOW_NTP - 1];
+    const struct smsa_flow *f = model_flow(m, CAT_FLOW_NTP);
     const struct cfg *c = m->cfg;
     httpf_puts(b, "<section id=\"ntp\"><h2>NTP</h2><p>");
     httpf_puts(b, c && c->ntp_enabled ? "Enabled" : "Disabled (the vendor's default)");
@@ -483,7 +483,7 @@ struct MHD_Response *httpf_page_response(const struct smsa_model *m, bool main_o
     put_appliances(&b, m);
     put_links(&b, m);
     httpf_puts(&b, "<section id=\"flows\"><h2>Flows</h2><div class=\"matrix\">\n");
-    for (unsigned i = 0; i < CAT_NFLOWS; i++)
+    for (size_t i = 0; i < m->n_flows; i++)
         put_flow(&b, &m->flows[i]);
     httpf_puts(&b, "</div></section>\n");
     put_ntp(&b, m);

@@ -88,7 +88,7 @@ char *httpf_appliance_text(const struct smsa_model *m, const struct cfg *c, cons
 
 char *httpf_ntp_text(const struct smsa_model *m, const struct cfg *c, size_t *len)
 {
-    const struct smsa_flow *f = &m->flows[CAT_FLOW_NTP - 1];
+    const struct smsa_flow *f = model_flow(m, CAT_FLOW_NTP);
     struct httpf_buf b = {0};
     httpf_buf_reserve(&b, 256 + f->n_peers * 768);
     httpf_puts(&b, c->ntp_enabled ? "{\"enabled\":true,\"servers\":["

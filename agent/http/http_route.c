@@ -67,12 +67,13 @@ unsigned httpf_method_bit(const char *m)
 static void take_item(const char *item, struct httpf_target *t)
 {
     if (t->rd->route == R_FLOW) {
-        /* The catalogue's ids, 1..20; anything else, "01" or "1x" included, is no flow. */
+        /* The catalogue's ids, 1..20, and extra flows' up to 999 (404 when the model has no
+         * such flow); anything else, "01" or "1x" included, is no flow. */
         char *end;
         errno = 0;
         unsigned long id = strtoul(item, &end, 10);
         if (*end || errno || item[0] == '0' || item[0] < '0' || item[0] > '9' || id < 1 ||
-            id > CAT_NFLOWS)
+            id > CAT_MAX_ID)
             t->bad_item = true;
         else
             t->flow_id = (unsigned)id;

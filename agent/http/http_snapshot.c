@@ -63,6 +63,7 @@ void httpf_snap_unref(struct httpf_snap *s)
 {
     if (!s || --s->refs > 0)
         return;
+    free(s->flows);
     free(s->peers);
     free(s->addrs);
     free(s->listening);
@@ -87,7 +88,7 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
     s->events = m->events_total;
     s->clock = m->clock;
     size_t n_listen = 0, n_tls = 0;
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+    for (size_t i = 0; i < m->n_flows; i++) {
         s->n_peers += m->flows[i].n_peers;
         for (size_t j = 0; j < m->flows[i].n_peers; j++) {
             const struct smsa_peer *p = m->flows[i].peers[j];
@@ -100,6 +101,8 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
     }
     s->n_links = m->n_links;
     s->n_updates = m->n_updates;
+    s->n_flows = m->n_flows;
+    s->flows = calloc(s->n_flows + 1, sizeof(*s->flows));
     s->peers = calloc(s->n_peers + 1, sizeof(*s->peers));
     s->addrs = calloc(s->n_addrs + 1, sizeof(*s->addrs));
     s->listening = calloc(n_listen + 1, sizeof(*s->listening));
@@ -108,13 +111,13 @@ struct httpf_snap *httpf_snap_build(const struct smsa_model *m)
     s->n_appliances = m->n_appliances;
     s->appliances = calloc(s->n_appliances + 1, sizeof(*s->appliances));
     s->tls = calloc(n_tls + 1, sizeof(*s->tls));
-    if (!s->peers || !s->addrs || !s->listening || !s->links || !s->update_changes ||
+    if (!s->flows || !s->peers || !s->addrs || !s->listening || !s->links || !s->update_changes ||
         !s->appliances || !s->tls) {
         httpf_snap_unref(s);
         return NULL;
     }
     size_t k = 0, a = 0;
-    for (unsigned i = 0; i < CAT_NFLOWS; i++) {
+    for (size_t i = 0; i < m->n_flows; i++) {
         const struct smsa_flow *f = &m->flows[i];
         s->flows[i] = (struct httpf_flow_view){.since = f->since.wall_us,
                                                .state = f->state,

@@ -312,9 +312,18 @@ static size_t appliances_lower(const struct smsa_appliance *a, size_t n, uint64_
     return lo;
 }
 
-static const struct smsa_flow *flow_at(const struct smsa_model *m, uint64_t id)
+/* The position of the first of the model's flows (sorted by id) whose id is min or more. */
+static size_t flows_lower(const struct smsa_model *m, uint64_t min)
 {
-    return id >= 1 && id <= CAT_NFLOWS ? &m->flows[id - 1] : NULL;
+    size_t lo = 0, hi = m->n_flows;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->flows[mid].def->id < min)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 /* ---- seek: find the first row whose index sorts after (incl: at or after) suf ---- */
@@ -325,13 +334,12 @@ static bool seek_flow(const struct smsa_model *m, const oid *suf, size_t len, bo
     uint64_t min;
     if (!int_lower_bound(suf, len, incl, &min))
         return false;
-    if (min < 1)
-        min = 1;
-    const struct smsa_flow *f = flow_at(m, min);
-    if (!f)
+    size_t k = flows_lower(m, min);
+    if (k >= m->n_flows)
         return false;
+    const struct smsa_flow *f = &m->flows[k];
     out->flow = f;
-    out->idx[0] = (oid)min;
+    out->idx[0] = (oid)f->def->id;
     out->idx_len = 1;
     return true;
 }
@@ -344,8 +352,10 @@ static bool seek_peer(const struct smsa_model *m, const oid *suf, size_t len, bo
         fid = 1;
         len = 0; /* every row of flow 1 sorts after a suffix that starts with 0 */
     }
-    for (; fid <= CAT_NFLOWS; fid++, len = 0) {
-        const struct smsa_flow *f = &m->flows[fid - 1];
+    for (size_t k = flows_lower(m, fid); k < m->n_flows; k++, len = 0) {
+        const struct smsa_flow *f = &m->flows[k];
+        if (f->def->id != fid)
+            len = 0; /* the suffix was of a flow the model does not have: its next flow whole */
         uint64_t min = 0;
         if (len && !int_lower_bound(suf + 1, len - 1, incl, &min))
             continue;
@@ -353,7 +363,7 @@ static bool seek_peer(const struct smsa_model *m, const oid *suf, size_t len, bo
         if (i < f->n_peers) {
             out->flow = f;
             out->peer = f->peers[i];
-            out->idx[0] = (oid)fid;
+            out->idx[0] = (oid)f->def->id;
             out->idx[1] = f->peers[i]->index;
             out->idx_len = 2;
             return true;
@@ -416,8 +426,10 @@ static bool seek_addr(const struct smsa_model *m, const oid *suf, size_t len, bo
         fid = 1;
         len = 0;
     }
-    for (; fid <= CAT_NFLOWS; fid++, len = 0) {
-        const struct smsa_flow *f = &m->flows[fid - 1];
+    for (size_t k = flows_lower(m, fid); k < m->n_flows; k++, len = 0) {
+        const struct smsa_flow *f = &m->flows[k];
+        if (f->def->id != fid)
+            len = 0;
         uint64_t pmin = len > 1 ? suf[1] : 0;
         for (size_t i = peers_lower(f->peers, f->n_peers, pmin); i < f->n_peers; i++) {
             const struct smsa_peer *p = f->peers[i];
@@ -425,7 +437,7 @@ static bool seek_addr(const struct smsa_model *m, const oid *suf, size_t len, bo
             if (seek_addr_in_peer(p, same ? suf + 2 : no_suffix, same ? len - 2 : 0, incl, out)) {
                 out->flow = f;
                 out->peer = p;
-                out->idx[0] = (oid)fid;
+                out->idx[0] = (oid)f->def->id;
                 out->idx[1] = p->index;
                 return true;
             }
@@ -453,7 +465,7 @@ static bool seek_link(const struct smsa_model *m, const oid *suf, size_t len, bo
 static bool seek_ntp(const struct smsa_model *m, const oid *suf, size_t len, bool incl,
                      struct row *out)
 {
-    const struct smsa_flow *f = &m->flows[CAT_FLOW_NTP - 1];
+    const struct smsa_flow *f = model_flow(m, CAT_FLOW_NTP);
     uint64_t min;
     if (!int_lower_bound(suf, len, incl, &min))
         return false;

@@ -69,6 +69,8 @@ static void peer_at(struct smsa_peer *p, unsigned flow, unsigned index, const ch
     core_set_addresses(p, &ss, &len, 1);
 }
 
+static struct smsa_flow flow_rows[CAT_NFLOWS];
+
 static int setup(void **state)
 {
     (void)state;
@@ -79,6 +81,9 @@ static int setup(void **state)
     core_running->probe.fail_threshold = 3;
     core_running->probe.recover_threshold = 2;
     memset(&core_m, 0, sizeof(core_m));
+    memset(flow_rows, 0, sizeof(flow_rows));
+    core_m.flows = flow_rows; /* the vendor's 20, no extra flow */
+    core_m.n_flows = CAT_NFLOWS;
     core_m.cfg = core_running;
     for (unsigned id = 1; id <= CAT_NFLOWS; id++) {
         core_m.flows[id - 1].def = cat_flow(id);

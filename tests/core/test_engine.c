@@ -177,12 +177,16 @@ static const struct engine_sink test_sink = {sink_addresses, sink_failed, sink_l
 /* ---- a hand-built model: n peers on the LDAP flow ---- */
 
 static struct smsa_model model;
+static struct smsa_flow flow_rows[CAT_NFLOWS]; /* the model's flows: the vendor's 20 */
 static struct smsa_addr literal_store[8];
 static struct cfg *cfg;
 
 static void build(size_t n, bool names)
 {
     memset(&model, 0, sizeof(model));
+    memset(flow_rows, 0, sizeof(flow_rows));
+    model.flows = flow_rows;
+    model.n_flows = CAT_NFLOWS;
     memset(peer_store, 0, sizeof(peer_store));
     for (unsigned i = 0; i < CAT_NFLOWS; i++)
         model.flows[i].state = ST_UNCONFIGURED;

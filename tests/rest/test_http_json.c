@@ -15,6 +15,7 @@
 #include "http_internal.h"
 
 static struct smsa_model model;
+static struct smsa_flow flow_rows[CAT_NFLOWS]; /* the model's flows: the vendor's 20 */
 static struct smsa_addr scanner_addrs[2], ntp_addrs[1];
 static struct smsa_peer scanner, ntp;
 static struct smsa_peer *flow11[1] = {&scanner}, *flow8[1] = {&ntp};
@@ -38,6 +39,9 @@ static int setup(void **state)
 {
     (void)state;
     memset(&model, 0, sizeof(model));
+    memset(flow_rows, 0, sizeof(flow_rows));
+    model.flows = flow_rows;
+    model.n_flows = CAT_NFLOWS;
     for (unsigned i = 0; i < CAT_NFLOWS; i++) {
         model.flows[i].def = &cat_flows[i];
         model.flows[i].state = ST_UNCONFIGURED;

@@ -26,6 +26,7 @@
 #define UPD_ENTRY SMSA_OBJ_UPDATE_TABLE, 1
 
 static struct smsa_model model;
+static struct smsa_flow flow_rows[CAT_NFLOWS]; /* the model's flows: the vendor's 20 */
 static struct cfg *cfg;
 static struct smsa_peer peer1, peer3, listen22;
 static struct smsa_peer *link_peers[2] = {&peer1, &peer3};
@@ -75,6 +76,9 @@ static int setup(void **state)
 {
     (void)state;
     memset(&model, 0, sizeof(model));
+    memset(flow_rows, 0, sizeof(flow_rows));
+    model.flows = flow_rows;
+    model.n_flows = CAT_NFLOWS;
     cfg = cfg_defaults();
     cfg->role = ROLE_CONTROL_CENTER;
     model.cfg = cfg;
