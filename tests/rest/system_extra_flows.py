@@ -144,7 +144,7 @@ def test_a_bad_entry_on_reload_keeps_the_running_flows(tmp):
         mark = len(d.log())
         d.write_config(cfg)
         d.signal(__import__("signal").SIGHUP)
-        d.wait_log(r"extra_flows\[0\]\.id.*42 is outside 101-999", WAIT)
+        d.wait_log(r"extra_flows\[0\]\.id.*42 is out of range \(101\.\.999\)", WAIT)
         assert "extra_flows[0].id" in d.log()[mark:]
         assert c.json("/api/v1/flows/401")["purpose"] == "kept"
 
