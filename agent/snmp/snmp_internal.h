@@ -189,10 +189,11 @@ enum {
     COL_APPL_DETAIL = 15,
 };
 
-/* The MIB's value of each enumeration the core publishes (SmsaState, SmsaCause, SmsaRole,
+/* ---- snmp_mib.c: the core's facts as SMSA-AGENT-MIB encodes them ----
+ *
+ * The MIB's value of each enumeration the core publishes (SmsaState, SmsaCause, SmsaRole,
  * SmsaDirection, smsaFlowProtocol, TruthValue, smsaLinkTrapEnable, smsaAgentPlacement,
- * smsaFlowMeasuredFrom): the one place that
- * turns a core enum into what SNMP answers. */
+ * smsaFlowMeasuredFrom): the one place that turns a core enum into what SNMP answers. */
 long snmpf_mib_state(enum smsa_state s);
 long snmpf_mib_cause(enum smsa_cause c);
 long snmpf_mib_role(enum smsa_role r);
@@ -204,6 +205,20 @@ long snmpf_mib_placement(enum cfg_placement p);          /* smsaAgentPlacement *
 long snmpf_mib_measured_from(enum smsa_measured_from m); /* smsaFlowMeasuredFrom */
 /* smsaPeerTlsState of a peer's certificate facts. */
 long snmpf_mib_tls_state(const struct smsa_tls *t);
+/* Conversions into MIB types, shared by the tables and the notifications. */
+size_t snmpf_date_and_time(int64_t wall_us, u_char out[11]);
+/* smsaPeerTlsNotAfter: the certificate's not-after, or 1970-01-01,00:00:00.0 without one. */
+size_t snmpf_tls_not_after(const struct smsa_tls *t, u_char out[11]);
+/* The InetAddressType of text and its bytes in out (4 or 16); INET_TYPE_UNKNOWN if neither. */
+int snmpf_inet_from_text(const char *text, u_char out[16], size_t *len);
+/* TimeTicks of a monotonic time since the daemon started (0 for 0 or earlier). */
+u_long snmpf_ticks_since_start(int64_t mono_us);
+/* The length of s cut to max octets at a UTF-8 boundary (or at the last space, if words). */
+size_t snmpf_cut(const char *s, size_t max, bool at_word);
+/* SnmpAdminString and DisplayString hold at most 255 octets. */
+#define SMSA_SNMP_STRING_MAX 255
+/* InetAddressType values (RFC 4001). */
+enum { INET_TYPE_UNKNOWN = 0, INET_TYPE_IPV4 = 1, INET_TYPE_IPV6 = 2 };
 
 /* The MIB handler's two layers, without net-snmp's agent around them (the handler and the
  * unit tests call these). vb->name is a full OID. GET: SNMP_ERR_NOERROR with vb's value set,
@@ -216,12 +231,6 @@ bool snmpf_tables_get_next(const struct smsa_model *m, netsnmp_variable_list *vb
  * without an index, a scalar's without .0). */
 void snmpf_tables_describe(void (*cb)(const char *name, const oid *o, size_t len, void *arg),
                            void *arg);
-
-/* SnmpAdminString and DisplayString hold at most 255 octets. */
-#define SMSA_SNMP_STRING_MAX 255
-
-/* InetAddressType values (RFC 4001). */
-enum { INET_TYPE_UNKNOWN = 0, INET_TYPE_IPV4 = 1, INET_TYPE_IPV6 = 2 };
 
 /* Registers the handler of smsaObjects; 0 or -1. */
 int snmpf_tables_register(void);
@@ -271,16 +280,5 @@ struct snmpf_notify_stats {
     unsigned queued, rate_limit;
 };
 void snmpf_notify_get_stats(struct snmpf_notify_stats *out);
-
-/* Helpers shared by tables and notifications. */
-size_t snmpf_date_and_time(int64_t wall_us, u_char out[11]);
-/* smsaPeerTlsNotAfter: the certificate's not-after, or 1970-01-01,00:00:00.0 without one. */
-size_t snmpf_tls_not_after(const struct smsa_tls *t, u_char out[11]);
-/* The InetAddressType of text and its bytes in out (4 or 16); INET_TYPE_UNKNOWN if neither. */
-int snmpf_inet_from_text(const char *text, u_char out[16], size_t *len);
-/* TimeTicks of a monotonic time since the daemon started (0 for 0 or earlier). */
-u_long snmpf_ticks_since_start(int64_t mono_us);
-/* The length of s cut to max octets at a UTF-8 boundary (or at the last space, if words). */
-size_t snmpf_cut(const char *s, size_t max, bool at_word);
 
 #endif
