@@ -94,7 +94,8 @@ static struct {
     uintptr_t gen;             /* tells answers of an old session from the current one's */
     bool ping_pending;
     bool subscribed;
-    char last_error[256]; /* a repeated failure is logged at debug level only */
+    snmpf_answer_fn answered; /* hears the answers to Notify PDUs */
+    char last_error[256];     /* a repeated failure is logged at debug level only */
     struct loop_timer retry_timer, ping_timer, step_timer, connect_timer;
     enum { STEP_NONE, STEP_OPENED, STEP_FAILED } step;
     char step_why[160];
@@ -674,11 +675,11 @@ static int on_notify_response(int op, netsnmp_session *s, int reqid, netsnmp_pdu
 {
     uint64_t seq = (uintptr_t)magic;
     if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE && pdu->errstat == SNMP_ERR_NOERROR) {
-        snmpf_notify_answered(seq, SNMPF_ANSWER_ACK);
+        ax.answered(seq, SNMPF_ANSWER_ACK);
         return 1;
     }
     if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE && pdu->errstat != AX_ERR_NOT_OPEN) {
-        snmpf_notify_answered(seq, SNMPF_ANSWER_REFUSED);
+        ax.answered(seq, SNMPF_ANSWER_REFUSED);
         return 1;
     }
     /* No answer in time, or notOpen: the master is hung or forgot us. Reconnect; the
@@ -693,7 +694,7 @@ static int on_notify_response(int op, netsnmp_session *s, int reqid, netsnmp_pdu
                  ax.spec);
         ax_later(STEP_FAILED, why);
     }
-    snmpf_notify_answered(seq, SNMPF_ANSWER_NONE);
+    ax.answered(seq, SNMPF_ANSWER_NONE);
     return 1;
 }
 
@@ -773,8 +774,9 @@ void snmpf_agentx_prepare(void)
                            NULL);
 }
 
-int snmpf_agentx_start(const struct cfg *cfg)
+int snmpf_agentx_start(const struct cfg *cfg, snmpf_answer_fn answered)
 {
+    ax.answered = answered;
     ax.spec = strdup(spec_of(cfg));
     if (!ax.spec)
         return -1;

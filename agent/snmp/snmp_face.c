@@ -434,11 +434,11 @@ int snmpf_init(const struct cfg *cfg, bool force_master)
     netsnmp_large_fd_set_init(&sf.select_set, FD_SETSIZE);
     netsnmp_large_fd_set_init(&sf.read_set, FD_SETSIZE);
     /* Subscribe before init_snmp: the first AgentX connection happens inside it. */
-    if (snmpf_notify_init(cfg, sf.master) != 0)
+    if (snmpf_notify_init(cfg, sf.master, sf.master ? NULL : snmpf_agentx_notify) != 0)
         goto fail;
     sf.running = true;
     init_snmp(APP_NAME);
-    if (!sf.master && snmpf_agentx_start(cfg) != 0) {
+    if (!sf.master && snmpf_agentx_start(cfg, snmpf_notify_answered) != 0) {
         log_err("snmp: cannot start the AgentX session");
         snmpf_fini();
         return -1;

@@ -40,6 +40,17 @@ enum {
     SMSA_OBJ_APPLIANCE_TABLE = 9,
 };
 
+/* The notifications, smsaNotifications.N (smsaAgentMIB.0.N), as the MIB numbers them. */
+enum snmpf_notification {
+    NOTIF_LINK_DOWN = 1,             /* smsaLinkDown */
+    NOTIF_LINK_UP = 2,               /* smsaLinkUp */
+    NOTIF_FLOW_STATUS_CHANGE = 3,    /* smsaFlowStatusChange */
+    NOTIF_UPDATE_ADDRESS_CHANGE = 4, /* smsaUpdateAddressChange */
+    NOTIF_APPLIANCE_DOWN = 5,        /* smsaApplianceDown: rate-limited as flows are */
+    NOTIF_APPLIANCE_UP = 6,          /* smsaApplianceUp */
+    NOTIF_CERTIFICATE_EXPIRY = 10,   /* smsaCertificateExpiry: rate-limited as flows are */
+};
+
 /* Every object of SMSA-AGENT-MIB by its number, as the MIB names it (lldpd's agent.c does
  * the same). tests/snmp/system_mib_columns.py checks these against the MIB. */
 
@@ -236,49 +247,91 @@ void snmpf_tables_describe(void (*cb)(const char *name, const oid *o, size_t len
 int snmpf_tables_register(void);
 void snmpf_tables_unregister(void);
 
-/* Re-reads net-snmp's descriptors and timeout into the loop; call after calling into
+/* ---- snmp_loop.c: net-snmp on the daemon's loop ----
+ * Re-reads net-snmp's descriptors and timeout into the loop; call after calling into
  * net-snmp from outside the face's own callbacks (a send can close a session). */
 void snmpf_resync(void);
 /* Sessions were closed outside net-snmp's own reconnects: a new socket may come back with a
  * closed one's number, so the next resync watches every descriptor afresh. */
 void snmpf_sessions_changed(void);
 
-/* The AgentX session (subagent mode, snmp_agentx.c): prepare between init_agent and
- * init_snmp, start after init_snmp, stop before snmp_shutdown. Connects, pings and reconnects
- * without ever waiting on the master. */
+/* How a notification sent as an AgentX Notify was answered. */
+enum snmpf_answer {
+    SNMPF_ANSWER_ACK,     /* the master took the notification */
+    SNMPF_ANSWER_REFUSED, /* the master answered with an error: sending again will not help */
+    SNMPF_ANSWER_NONE,    /* no answer (timeout, session lost): send again after reconnecting */
+};
+/* Sends a notification's varbinds (taken over) with its queue number seq: 0, or -1 when it
+ * cannot go now. */
+typedef int (*snmpf_send_fn)(netsnmp_variable_list *vars, uint64_t seq);
+/* Hears how the notification seq was answered. */
+typedef void (*snmpf_answer_fn)(uint64_t seq, enum snmpf_answer answer);
+
+/* ---- snmp_agentx.c: the AgentX session (subagent mode) ----
+ * Prepare between init_agent and init_snmp, start after init_snmp, stop before
+ * snmp_shutdown. Connects, pings and reconnects without ever waiting on the master. The
+ * answers to snmpf_agentx_notify go to answered (snmp_face.c hands it the queue's). */
 void snmpf_agentx_prepare(void);
-int snmpf_agentx_start(const struct cfg *cfg);
+int snmpf_agentx_start(const struct cfg *cfg, snmpf_answer_fn answered);
 void snmpf_agentx_stop(void);
 /* Sends a notification (sysUpTime.0, snmpTrapOID.0, ...; taken over) as an AgentX Notify PDU;
- * its answer comes to snmpf_notify_answered with seq. 0, or -1 when there is no session. */
+ * its answer comes to answered with seq. 0, or -1 when there is no session. An
+ * snmpf_send_fn. */
 int snmpf_agentx_notify(netsnmp_variable_list *vars, uint64_t seq);
 
-/* Notifications: started after the agent is initialised. */
-int snmpf_notify_init(const struct cfg *cfg, bool master);
+/* ---- snmp_notify.c: the notification queue ----
+ * Started after the agent is initialised. send: subagent mode's way out (snmp_face.c hands it
+ * snmpf_agentx_notify); master mode sends through snmp_sinks.c. */
+int snmpf_notify_init(const struct cfg *cfg, bool master, snmpf_send_fn send);
 void snmpf_notify_fini(void);
 /* Master mode: points the trap and inform sinks and the trap community at cfg's; at start,
  * after init_snmp, and on every configuration change. -1: no memory, nothing changed. */
 int snmpf_notify_sinks(const struct cfg *cfg);
 /* The AgentX session to the master came up or went away (subagent mode). */
 void snmpf_notify_connected(bool up);
-enum snmpf_answer {
-    SNMPF_ANSWER_ACK,     /* the master took the notification */
-    SNMPF_ANSWER_REFUSED, /* the master answered with an error: sending again will not help */
-    SNMPF_ANSWER_NONE,    /* no answer (timeout, session lost): send again after reconnecting */
-};
+/* An snmpf_answer_fn. */
 void snmpf_notify_answered(uint64_t seq, enum snmpf_answer answer);
-/* Master mode: the address literal net-snmp opens for a sink configured as address
- * ([udp:|tcp:|udp6:|tcp6:]host[:port]) whose host resolved to addrs[n], so that net-snmp never
- * resolves a name itself (blocking): "udp:192.0.2.10:162", "udp6:[2001:db8::1]:1162". 1 with
- * out set, 0 when no address fits the transport. */
-struct sockaddr_storage;
-int snmpf_sink_target(const char *address, const struct sockaddr_storage *addrs, size_t n,
-                      char *out, size_t len);
 
 struct snmpf_notify_stats {
     uint64_t sent, suppressed, dropped;
     unsigned queued, rate_limit;
 };
 void snmpf_notify_get_stats(struct snmpf_notify_stats *out);
+
+/* ---- snmp_notify_pdu.c: a notification's varbinds ----
+ * sysUpTime.0, snmpTrapOID.0, the NOTIFICATION-TYPE's objects from ev, the event's time and
+ * seq as smsaNotificationSequence; the caller owns the list. */
+struct smsa_event;
+netsnmp_variable_list *snmpf_notify_varbinds(enum snmpf_notification kind, uint64_t seq,
+                                             const struct smsa_event *ev);
+
+/* ---- snmp_sinks.c: master mode's trap and inform sinks ----
+ * The queue they send from, as functions handed over at start, so that the sinks name
+ * nothing of the queue: */
+struct snmpf_sinks_queue {
+    /* The varbinds (the caller's) of the oldest queued notification after acked, and its
+     * number in seq; NULL when there is none. */
+    netsnmp_variable_list *(*next_after)(uint64_t acked, uint64_t *seq);
+    /* An inform sink acknowledged one: release what every sink has now. */
+    void (*acknowledged)(void);
+};
+void snmpf_sinks_init(const struct snmpf_sinks_queue *queue);
+void snmpf_sinks_fini(void);
+/* Applies cfg's sinks and trap community; a new inform sink starts at next_seq (0 at the
+ * first call: everything queued). 1 when they changed, 0 when not, -1: no memory, nothing
+ * changed. */
+int snmpf_sinks_apply(const struct cfg *cfg, uint64_t next_seq);
+/* Each inform sink sends its next notification, unless one is in flight. */
+void snmpf_sinks_send(void);
+/* The highest sequence number every inform sink acknowledged (UINT64_MAX without any). */
+uint64_t snmpf_sinks_acked(void);
+size_t snmpf_sinks_informs(void);
+/* The address literal net-snmp opens for a sink configured as address
+ * ([udp:|tcp:|udp6:|tcp6:]host[:port]) whose host resolved to addrs[n], so that net-snmp never
+ * resolves a name itself (blocking): "udp:192.0.2.10:162", "udp6:[2001:db8::1]:1162". 1 with
+ * out set, 0 when no address fits the transport. */
+struct sockaddr_storage;
+int snmpf_sink_target(const char *address, const struct sockaddr_storage *addrs, size_t n,
+                      char *out, size_t len);
 
 #endif
