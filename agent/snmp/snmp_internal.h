@@ -248,7 +248,13 @@ int snmpf_tables_register(void);
 void snmpf_tables_unregister(void);
 
 /* ---- snmp_loop.c: net-snmp on the daemon's loop ----
- * Re-reads net-snmp's descriptors and timeout into the loop; call after calling into
+ * start before init_snmp (net-snmp's first sessions open there), attach once set up (a
+ * "prepare" hook on the loop, then on every turn), stop before snmp_shutdown, fini after it. */
+void snmpf_loop_start(void);
+void snmpf_loop_attach(void);
+void snmpf_loop_stop(void);
+void snmpf_loop_fini(void);
+/* Re-reads net-snmp's descriptors and timeout into the loop; call after calling into
  * net-snmp from outside the face's own callbacks (a send can close a session). */
 void snmpf_resync(void);
 /* Sessions were closed outside net-snmp's own reconnects: a new socket may come back with a
