@@ -107,9 +107,9 @@ static void ax_add_agent_caps(void);
 
 /* ---- the transport: a non-blocking stream socket ---- */
 
-static const oid dom_local[] = {1, 3, 6, 1, 2, 1, 100, 1, 13}; /* transportDomainLocal */
-static const oid dom_tcp4[] = {1, 3, 6, 1, 2, 1, 100, 1, 5};   /* transportDomainTcpIpv4 */
-static const oid dom_tcp6[] = {1, 3, 6, 1, 2, 1, 100, 1, 6};   /* transportDomainTcpIpv6 */
+static const oid dom_local[] = {SNMP_DOMAIN_LOCAL};
+static const oid dom_tcp4[] = {SNMP_DOMAIN_TCP_IPV4};
+static const oid dom_tcp6[] = {SNMP_DOMAIN_TCP_IPV6};
 
 static int tr_recv(netsnmp_transport *t, void *buf, int size, void **opaque, int *olen)
 {
@@ -446,7 +446,7 @@ static void ax_send_open(void)
         return;
     }
     /* o.timeout 0: the master's default; o.id and o.descr name us in agentxSessionTable. */
-    static const oid id[] = {SMSA_ROOT_OID};
+    static const oid id[] = {SMSA_MIB_OID};
     static const char descr[] = "smsa-agentd AgentX subagent";
     pdu->time = 0;
     snmp_pdu_add_variable(pdu, id, OID_LENGTH(id), ASN_OCTET_STR, descr, sizeof(descr) - 1);

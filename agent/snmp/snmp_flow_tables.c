@@ -314,8 +314,8 @@ static const struct column addr_cols[] = {
 };
 
 const struct group snmpf_group_flow = {
-    {SMSA_OBJ_FLOW_TABLE, 1}, 2, COLS(flow_cols), seek_flow, value_flow};
+    {SMSA_OBJ_FLOW_TABLE, SMSA_ENTRY}, 2, COLS(flow_cols), seek_flow, value_flow};
 const struct group snmpf_group_peer = {
-    {SMSA_OBJ_PEER_TABLE, 1}, 2, COLS(peer_cols), seek_peer, value_peer};
+    {SMSA_OBJ_PEER_TABLE, SMSA_ENTRY}, 2, COLS(peer_cols), seek_peer, value_peer};
 const struct group snmpf_group_addr = {
-    {SMSA_OBJ_ADDR_TABLE, 1}, 2, COLS(addr_cols), seek_addr, value_addr};
+    {SMSA_OBJ_ADDR_TABLE, SMSA_ENTRY}, 2, COLS(addr_cols), seek_addr, value_addr};

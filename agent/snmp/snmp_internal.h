@@ -24,8 +24,28 @@
 /* smsaAgentMIB, the MODULE-IDENTITY: our sysORTable entry (sysORID, sysORDescr). */
 #define SMSA_MIB_OID SMSA_ROOT_OID
 #define SMSA_MIB_DESCR "SMSA-AGENT-MIB: network flows of a Symantec Mail Security Appliance"
+/* The arcs under smsaAgentMIB. */
+enum {
+    SMSA_NOTIFICATIONS_ARC = 0, /* smsaNotifications: smsaLinkDown is .0.1 */
+    SMSA_OBJECTS_ARC = 1,       /* smsaObjects: every scalar and table */
+    SMSA_PRODUCTS_ARC = 3,      /* smsaProducts */
+    SMSA_PRODUCT_AGENT = 1,     /* smsaAgentProduct, smsaProducts.1 */
+};
+#define SMSA_NOTIFICATIONS_OID SMSA_ROOT_OID, SMSA_NOTIFICATIONS_ARC
+#define SMSA_OBJECTS_OID SMSA_ROOT_OID, SMSA_OBJECTS_ARC
+#define SMSA_OBJECTS_LEN (SMSA_ROOT_LEN + 1)
 /* smsaAgentProduct, the sysObjectID of smsa-agentd in master mode. */
-#define SMSA_PRODUCT_OID SMSA_ROOT_OID, 3, 1
+#define SMSA_PRODUCT_OID SMSA_ROOT_OID, SMSA_PRODUCTS_ARC, SMSA_PRODUCT_AGENT
+/* Every table's entry is its table's arc 1 (smsaFlowEntry is smsaFlowTable.1); a scalar's one
+ * instance is .0. */
+enum { SMSA_ENTRY = 1, SMSA_SCALAR_INSTANCE = 0 };
+
+/* Objects of other MIBs that the face sends or names. */
+#define SNMP_SYS_UPTIME_0 1, 3, 6, 1, 2, 1, 1, 3, 0      /* SNMPv2-MIB sysUpTime.0 */
+#define SNMP_TRAP_OID_0 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0  /* SNMPv2-MIB snmpTrapOID.0 */
+#define SNMP_DOMAIN_LOCAL 1, 3, 6, 1, 2, 1, 100, 1, 13   /* RFC 3419 transportDomainLocal */
+#define SNMP_DOMAIN_TCP_IPV4 1, 3, 6, 1, 2, 1, 100, 1, 5 /* transportDomainTcpIpv4 */
+#define SNMP_DOMAIN_TCP_IPV6 1, 3, 6, 1, 2, 1, 100, 1, 6 /* transportDomainTcpIpv6 */
 
 /* Column numbers inside smsaObjects (SMSA-AGENT-MIB), used by tables and notifications. */
 enum {

@@ -375,10 +375,10 @@ static const struct column fleet_cols[] = {
 };
 
 const struct group snmpf_group_link = {
-    {SMSA_OBJ_LINK_TABLE, 1}, 2, COLS(link_cols), seek_link, value_link};
+    {SMSA_OBJ_LINK_TABLE, SMSA_ENTRY}, 2, COLS(link_cols), seek_link, value_link};
 const struct group snmpf_group_ntp = {
-    {SMSA_OBJ_NTP, NTP_SERVER_TABLE, 1}, 3, COLS(ntp_cols), seek_ntp, value_ntp};
+    {SMSA_OBJ_NTP, NTP_SERVER_TABLE, SMSA_ENTRY}, 3, COLS(ntp_cols), seek_ntp, value_ntp};
 const struct group snmpf_group_update = {
-    {SMSA_OBJ_UPDATE_TABLE, 1}, 2, COLS(update_cols), seek_update, value_update};
+    {SMSA_OBJ_UPDATE_TABLE, SMSA_ENTRY}, 2, COLS(update_cols), seek_update, value_update};
 const struct group snmpf_group_fleet = {
-    {SMSA_OBJ_APPLIANCE_TABLE, 1}, 2, COLS(fleet_cols), seek_appliance, value_fleet};
+    {SMSA_OBJ_APPLIANCE_TABLE, SMSA_ENTRY}, 2, COLS(fleet_cols), seek_appliance, value_fleet};

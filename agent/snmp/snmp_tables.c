@@ -10,8 +10,8 @@
 
 #include "snmp_rows.h"
 
-static const oid objects_oid[] = {SMSA_ROOT_OID, 1};
-#define OBJECTS_LEN (SMSA_ROOT_LEN + 1)
+static const oid objects_oid[] = {SMSA_OBJECTS_OID};
+#define OBJECTS_LEN SMSA_OBJECTS_LEN
 
 /* What an empty suffix points at (never read: its length is 0). */
 /* What an empty suffix points at (never read: its length is 0). */

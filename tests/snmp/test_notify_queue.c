@@ -1,10 +1,10 @@
 /* The notification queue on the loop's virtual clock (the chrony way: snmp_notify.c, the
- * varbinds' builder snmp_notify_pdu.c and the sinks snmp_sinks.c are included, and what it sends through, net-snmp's trap, inform and session calls and the
- * AgentX Notify, are test doubles that record each notification's varbinds): the rate limit
- * and its refill, link notifications never limited, which notification a full queue drops,
- * delivery after the AgentX master comes back, acknowledgements and the inform back-off, and
- * smsaNotificationSequence wrapping as an Unsigned32. Events arrive as the core delivers
- * them, through the subscriber the module registers. */
+ * varbinds' builder snmp_notify_pdu.c and the sinks snmp_sinks.c are included, and what it sends
+ * through, net-snmp's trap, inform and session calls and the AgentX Notify, are test doubles that
+ * record each notification's varbinds): the rate limit and its refill, link notifications never
+ * limited, which notification a full queue drops, delivery after the AgentX master comes back,
+ * acknowledgements and the inform back-off, and smsaNotificationSequence wrapping as an Unsigned32.
+ * Events arrive as the core delivers them, through the subscriber the module registers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -41,7 +41,7 @@ static size_t n_out;
 static void record(enum via via, const netsnmp_variable_list *vars, uint64_t seq)
 {
     oid seq_oid[MAX_OID_LEN];
-    size_t seq_len = object_oid(seq_oid, SMSA_OBJ_NOTIFY, 0, NOTIFY_SEQUENCE, 0);
+    size_t seq_len = scalar_oid(seq_oid, SMSA_OBJ_NOTIFY, NOTIFY_SEQUENCE);
     assert_true(n_out < MAX_SENT);
     struct sent_notif *s = &out[n_out++];
     *s = (struct sent_notif){.via = via, .seq = seq};
@@ -447,7 +447,8 @@ static void test_master_away_queues_then_delivers_in_order(void **state)
     agentx_up();
     assert_int_equal(n_out, 0); /* not from inside the session's callback */
     loop_clock_advance(0);
-    static const unsigned want_kind[] = {NOTIF_FLOW_STATUS_CHANGE, NOTIF_LINK_DOWN, NOTIF_FLOW_STATUS_CHANGE, NOTIF_LINK_UP};
+    static const unsigned want_kind[] = {NOTIF_FLOW_STATUS_CHANGE, NOTIF_LINK_DOWN,
+                                         NOTIF_FLOW_STATUS_CHANGE, NOTIF_LINK_UP};
     static const unsigned want_index[] = {3, 1, 4, 1};
     assert_int_equal(n_out, 4);
     for (size_t i = 0; i < 4; i++) {
