@@ -9,7 +9,10 @@
 #include "core.h"
 #include "snmp_internal.h"
 
-/* ---- enumerations as the MIB numbers them ---- */
+/* ---- enumerations as the MIB numbers them ----
+ * A table over a _COUNT leaves a new value at 0, which tests/snmp/test_mib.c refuses; a switch
+ * has no default, so a new enumerator without a MIB value stops the build (-Wswitch with
+ * warnings as errors). */
 
 long snmpf_mib_state(enum smsa_state s)
 {
@@ -57,7 +60,13 @@ long snmpf_mib_direction(enum smsa_direction d)
 
 long snmpf_mib_protocol(enum smsa_proto p)
 {
-    return p == PROTO_UDP ? 2 : 1; /* tcp(1), udp(2) */
+    switch (p) {
+    case PROTO_TCP:
+        return 1;
+    case PROTO_UDP:
+        return 2;
+    }
+    return 1;
 }
 
 long snmpf_mib_truth(bool b)
@@ -69,14 +78,15 @@ long snmpf_mib_tls_state(const struct smsa_tls *t)
 {
     if (!t->seen)
         return 1; /* noCertificate */
-    switch (t->expiry) {
-    case TLS_EXPIRY_EXPIRED:
-        return 4;
+    switch ((enum smsa_tls_expiry)t->expiry) {
+    case TLS_EXPIRY_NONE:
+        return 2; /* valid */
     case TLS_EXPIRY_SOON:
-        return 3;
-    default:
-        return 2;
+        return 3; /* expiresSoon */
+    case TLS_EXPIRY_EXPIRED:
+        return 4; /* expired */
     }
+    return 2;
 }
 
 long snmpf_mib_enabled(bool b)
@@ -86,12 +96,24 @@ long snmpf_mib_enabled(bool b)
 
 long snmpf_mib_placement(enum cfg_placement p)
 {
-    return p == PLACEMENT_BESIDE ? 2 : 1; /* onBox(1), beside(2) */
+    switch (p) {
+    case PLACEMENT_ON_BOX:
+        return 1;
+    case PLACEMENT_BESIDE:
+        return 2;
+    }
+    return 1;
 }
 
 long snmpf_mib_measured_from(enum smsa_measured_from m)
 {
-    return m == MEASURED_FROM_VANTAGE ? 2 : 1; /* appliance(1), vantage(2) */
+    switch (m) {
+    case MEASURED_FROM_APPLIANCE:
+        return 1;
+    case MEASURED_FROM_VANTAGE:
+        return 2;
+    }
+    return 1;
 }
 
 /* ---- helpers ---- */
@@ -101,14 +123,29 @@ u_long snmpf_ticks_since_start(int64_t mono_us)
     const struct smsa_model *m = core_model();
     if (!m || mono_us <= 0 || mono_us <= m->started.mono_us)
         return 0;
-    return (u_long)((mono_us - m->started.mono_us) / 10000);
+    /* TimeTicks counts modulo 2^32 (RFC 2578 section 7.1.8): after 497 days it wraps */
+    return (u_long)(((mono_us - m->started.mono_us) / 10000) & 0xffffffffu);
 }
 
-size_t snmpf_date_and_time(int64_t wall_us, u_char out[11])
+/* The first and the last second DateAndTime's two-octet year can say: 0000-01-01 00:00:00
+ * and 65535-12-31 23:59:59 UTC. */
+#define DATE_MIN_S (-62167219200LL)
+#define DATE_MAX_S 2005949145599LL
+
+/* secs and deci-seconds (0..9) since the epoch, as DateAndTime in UTC. */
+static size_t date_and_time_s(int64_t secs, unsigned deci, u_char out[11])
 {
-    time_t t = (time_t)(wall_us / 1000000);
     struct tm tm;
-    gmtime_r(&t, &tm);
+    if (secs < DATE_MIN_S) { /* the nearest instant it can say, not a wrapped year */
+        secs = DATE_MIN_S;
+        deci = 0;
+    } else if (secs > DATE_MAX_S) {
+        secs = DATE_MAX_S;
+        deci = 9;
+    }
+    time_t t = (time_t)secs;
+    if (!gmtime_r(&t, &tm))
+        memset(&tm, 0, sizeof(tm)); /* not reached within the limits above */
     int year = tm.tm_year + 1900;
     out[0] = (u_char)(year >> 8);
     out[1] = (u_char)(year & 0xff);
@@ -117,11 +154,22 @@ size_t snmpf_date_and_time(int64_t wall_us, u_char out[11])
     out[4] = (u_char)tm.tm_hour;
     out[5] = (u_char)tm.tm_min;
     out[6] = (u_char)(tm.tm_sec > 59 ? 59 : tm.tm_sec); /* DateAndTime allows 60, most NMS not */
-    out[7] = (u_char)((wall_us % 1000000) / 100000);
-    out[8] = '+'; /* UTC */
+    out[7] = (u_char)deci;
+    out[8] = '+'; /* UTC, whatever the local zone: gmtime_r */
     out[9] = 0;
     out[10] = 0;
     return 11;
+}
+
+size_t snmpf_date_and_time(int64_t wall_us, u_char out[11])
+{
+    /* rounded down, so that a time before 1970 has deci-seconds 0..9 too */
+    int64_t secs = wall_us / 1000000, us = wall_us % 1000000;
+    if (us < 0) {
+        secs--;
+        us += 1000000;
+    }
+    return date_and_time_s(secs, (unsigned)(us / 100000), out);
 }
 
 size_t snmpf_tls_not_after(const struct smsa_tls *t, u_char out[11])
@@ -133,7 +181,7 @@ size_t snmpf_tls_not_after(const struct smsa_tls *t, u_char out[11])
         memcpy(out, epoch, sizeof(epoch));
         return sizeof(epoch);
     }
-    return snmpf_date_and_time(t->not_after * 1000000, out);
+    return date_and_time_s(t->not_after, 0, out); /* seconds: no product to overflow */
 }
 
 int snmpf_inet_from_text(const char *text, u_char out[16], size_t *len)
