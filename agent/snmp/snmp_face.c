@@ -301,8 +301,11 @@ int snmpf_init(const struct cfg *cfg, bool force_master)
         if (cfg->snmp.agentx_socket)
             netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET,
                                   cfg->snmp.agentx_socket);
-        /* Our own keepalive and reconnect replace net-snmp's synchronous ones. */
+        /* Our own keepalive and reconnect replace net-snmp's synchronous ones, and our
+         * asynchronous registrations its synchronous ones; the queue hears the answers to its
+         * Notify PDUs. */
         snmpf_agentx_prepare();
+        snmpf_agentx_requests_start(snmpf_notify_answered);
     }
     if (sf.master) {
         init_vacm_config_tokens();
@@ -320,7 +323,7 @@ int snmpf_init(const struct cfg *cfg, bool force_master)
     sf.running = true;
     snmpf_loop_start();
     init_snmp(APP_NAME);
-    if (!sf.master && snmpf_agentx_start(cfg, snmpf_notify_answered) != 0) {
+    if (!sf.master && snmpf_agentx_start(cfg) != 0) {
         log_err("snmp: cannot start the AgentX session");
         snmpf_fini();
         return -1;
@@ -358,8 +361,10 @@ void snmpf_fini(void)
             core_unsubscribe(on_config, NULL);
         snmpf_notify_fini();
         snmpf_tables_unregister();
-        if (!sf.master)
+        if (!sf.master) {
             snmpf_agentx_stop();
+            snmpf_agentx_requests_stop();
+        }
         snmpf_loop_stop();
         sf.running = false;
         snmp_shutdown(APP_NAME);

@@ -295,13 +295,20 @@ typedef void (*snmpf_answer_fn)(uint64_t seq, enum snmpf_answer answer);
 
 /* ---- snmp_agentx.c: the AgentX session (subagent mode) ----
  * Prepare between init_agent and init_snmp, start after init_snmp, stop before
- * snmp_shutdown. Connects, pings and reconnects without ever waiting on the master. The
- * answers to snmpf_agentx_notify go to answered (snmp_face.c hands it the queue's). */
+ * snmp_shutdown. Connects, pings and reconnects without ever waiting on the master. */
 void snmpf_agentx_prepare(void);
-int snmpf_agentx_start(const struct cfg *cfg, snmpf_answer_fn answered);
+int snmpf_agentx_start(const struct cfg *cfg);
 void snmpf_agentx_stop(void);
+
+/* ---- snmp_agentx_requests.c: registrations and Notify PDUs on the open session ----
+ * Start before init_snmp (net-snmp's registry announces every registration from then on),
+ * stop after snmpf_agentx_stop and after the MIB's handler is unregistered (its Unregister
+ * goes out). The answers to snmpf_agentx_notify go to on_answer (snmp_face.c hands it the
+ * queue's). */
+void snmpf_agentx_requests_start(snmpf_answer_fn on_answer);
+void snmpf_agentx_requests_stop(void);
 /* Sends a notification (sysUpTime.0, snmpTrapOID.0, ...; taken over) as an AgentX Notify PDU;
- * its answer comes to answered with seq. 0, or -1 when there is no session. An
+ * its answer comes to on_answer with seq. 0, or -1 when there is no session. An
  * snmpf_send_fn. */
 int snmpf_agentx_notify(netsnmp_variable_list *vars, uint64_t seq);
 
