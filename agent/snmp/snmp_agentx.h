@@ -1,39 +1,11 @@
-/* What the AgentX files of the SNMP face share: RFC 2741's numbers; the wire
- * (snmp_agentx_wire.c: the master's address, a non-blocking stream transport, the names of
- * the errors); and the open session (snmp_agentx.c) for the requests that ride on it
- * (snmp_agentx_requests.c: registrations and Notify PDUs). Only those files include it. */
+/* The open AgentX session (snmp_agentx.c), for the requests that ride on it
+ * (snmp_agentx_requests.c: registrations and Notify PDUs). For the face's AgentX files only. */
 #ifndef SMSA_SNMP_AGENTX_H
 #define SMSA_SNMP_AGENTX_H
 
-#include "snmp_internal.h"
+#include "snmp_agentx_wire.h"
 
-/* RFC 2741 section 6.1 (net-snmp's agentx/protocol.h uses the same numbers). */
-#define AGENTX_VERSION_1 (192 | 0x1)
-enum {
-    AX_MSG_OPEN = 1,
-    AX_MSG_CLOSE = 2,
-    AX_MSG_REGISTER = 3,
-    AX_MSG_UNREGISTER = 4,
-    AX_MSG_NOTIFY = 12,
-    AX_MSG_PING = 13,
-    AX_MSG_ADD_AGENT_CAPS = 16,
-};
-enum { AX_FLAG_INSTANCE_REGISTER = 0x01, AX_FLAG_NON_DEFAULT_CONTEXT = 0x08 };
-/* Close reasons, RFC 2741 section 6.2.2. */
-enum { AX_CLOSE_TIMEOUTS = 4, AX_CLOSE_SHUTDOWN = 5 };
-/* Response errors, RFC 2741 section 6.2.16. */
-enum { AX_ERR_NOT_OPEN = 257 };
-
-/* ---- snmp_agentx_wire.c ----
- * A transport with a connected (or, for TCP, connecting: *in_progress) non-blocking socket
- * to the master at spec (/path, unix:/path or tcp:host:port); NULL and err on failure. */
-netsnmp_transport *snmpf_agentx_wire_open(const char *spec, bool *in_progress, char *err,
-                                          size_t errlen);
-/* The name of a Response's error (RFC 2741 section 6.2.16). */
-const char *snmpf_agentx_error_name(long e);
-
-/* ---- snmp_agentx.c: the open session, for the requests that ride on it ----
- * The open session and the tag its answers carry (a request's magic); NULL when none. */
+/* The open session and the tag its answers carry (a request's magic); NULL when none. */
 netsnmp_session *snmpf_agentx_session(void **tag);
 /* Whether s and tag are the open session's: an answer of a session already dropped changes
  * nothing. */

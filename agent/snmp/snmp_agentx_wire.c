@@ -15,7 +15,7 @@
 
 #include "addr.h"
 #include "log.h"
-#include "snmp_agentx.h"
+#include "snmp_agentx_wire.h"
 
 static const oid dom_local[] = {SNMP_DOMAIN_LOCAL};
 
