@@ -1,5 +1,7 @@
-/* Private interface between the parts of the SNMP face: OIDs of SMSA-AGENT-MIB, the MIB
- * handler (snmp_tables.c) and the notification queue (snmp_notify.c). */
+/* Private interface between the parts of the SNMP face: every OID arc, notification and
+ * object of SMSA-AGENT-MIB by name, the MIB's encodings (snmp_mib.c), and the functions of
+ * each module (the loop glue, the MIB handler, the notification queue, its varbinds and
+ * sinks, the AgentX session and its requests). docs/architecture.md says who calls whom. */
 #ifndef SMSA_SNMP_INTERNAL_H
 #define SMSA_SNMP_INTERNAL_H
 

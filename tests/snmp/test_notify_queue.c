@@ -199,16 +199,6 @@ const struct smsa_addr *core_link_address(const struct smsa_link *l)
     (void)l;
     return NULL;
 }
-/* The MIB mappings beside the queue (snmp_tables.c) read the fleet: no fleet here. */
-const struct smsa_addr *core_appliance_address(const struct smsa_appliance *a)
-{
-    (void)a;
-    return NULL;
-}
-const char *core_vantage(void)
-{
-    return "vantage.test";
-}
 int core_subscribe(core_event_cb cb, void *arg)
 {
     (void)arg;
