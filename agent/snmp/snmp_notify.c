@@ -217,7 +217,7 @@ static void flush_agentx(void)
         i++;
         inflight++;
     }
-    for (; i < nt.len && inflight < AX_WINDOW && nt.connected; i++, inflight++) {
+    for (; i < nt.len && inflight < AX_WINDOW && nt.connected && nt.send; i++, inflight++) {
         struct notif *n = at(i);
         if (nt.send(build(n), n->seq) != 0)
             break; /* the session is going; everything not acknowledged goes again */
@@ -274,7 +274,6 @@ static void flush(void)
     snmpf_resync();
 }
 
-static void flush_cb(void *arg);
 static void flush_cb(void *arg)
 {
     flush();
