@@ -10,13 +10,12 @@
  * listen backlog is full (snmpd listens with a backlog of 5; closed clients stay queued until
  * it accepts) blocks until snmpd runs again. So this module replaces that client half:
  *
- * - its own transport: a non-blocking socket (connect() never waits: a full backlog is
- *   EAGAIN, a TCP connect completes on our loop), and sends that never wait either: a PDU
- *   that does not fit into the socket buffer whole means the master stopped reading, and the
- *   connection is shut down so that net-snmp's own disconnect path runs;
- * - the Open, Register/Unregister and Ping PDUs sent with snmp_async_send, their answers taken
- *   in callbacks, bounded by the session timeout (AX_TIMEOUT_US, no retries: a stream does not
- *   lose PDUs, a resent one would only be a duplicate);
+ * - its own transport (snmp_agentx_wire.c): a non-blocking socket whose connect() and sends
+ *   never wait;
+ * - the Open, Ping and AddAgentCaps PDUs sent with snmp_async_send (the Register/Unregister
+ *   and Notify PDUs too, from snmp_agentx_requests.c), their answers taken in callbacks,
+ *   bounded by the session timeout (AX_TIMEOUT_US, no retries: a stream does not lose PDUs, a
+ *   resent one would only be a duplicate);
  * - a keepalive every snmp.ping_interval_s on the loop's timer, and reconnects with a backoff
  *   of 1 s, 2 s, 4 s ... up to the ping interval.
  *
@@ -39,7 +38,7 @@
 #include "core.h"
 #include "log.h"
 #include "loop.h"
-#include "snmp_internal.h"
+#include "snmp_agentx.h"
 
 /* From net-snmp's agent library (agent/mibgroup/agentx/{protocol,subagent}.h and
  * agent_global_vars.h, which are not installed). */
@@ -52,23 +51,6 @@ extern int agentx_check_packet(u_char *, size_t);
 extern int handle_agentx_packet(int, netsnmp_session *, int, netsnmp_pdu *, void *);
 extern int handle_subagent_response(int, netsnmp_session *, int, netsnmp_pdu *, void *);
 extern int subagent_startup(int, int, void *, void *);
-
-/* RFC 2741 section 6.1 (net-snmp's agentx/protocol.h uses the same numbers). */
-#define AGENTX_VERSION_1 (192 | 0x1)
-enum {
-    AX_MSG_OPEN = 1,
-    AX_MSG_CLOSE = 2,
-    AX_MSG_REGISTER = 3,
-    AX_MSG_UNREGISTER = 4,
-    AX_MSG_NOTIFY = 12,
-    AX_MSG_PING = 13,
-    AX_MSG_ADD_AGENT_CAPS = 16,
-};
-enum { AX_FLAG_INSTANCE_REGISTER = 0x01, AX_FLAG_NON_DEFAULT_CONTEXT = 0x08 };
-/* Close reasons, RFC 2741 section 6.2.2. */
-enum { AX_CLOSE_TIMEOUTS = 4, AX_CLOSE_SHUTDOWN = 5 };
-/* Response errors, RFC 2741 section 6.2.16. */
-enum { AX_ERR_NOT_OPEN = 257 };
 
 /* How long any answer of the master may take. snmpd answers an Open, a Register or a Ping
  * from its own loop at once (even while it waits on another subagent), so a second of silence
@@ -103,144 +85,6 @@ static struct {
 static void ax_try(void *arg);
 static void on_ping(void *arg);
 static void ax_add_agent_caps(void);
-
-/* ---- the transport: a non-blocking stream socket ---- */
-
-static const oid dom_local[] = {1, 3, 6, 1, 2, 1, 100, 1, 13}; /* transportDomainLocal */
-static const oid dom_tcp4[] = {1, 3, 6, 1, 2, 1, 100, 1, 5};   /* transportDomainTcpIpv4 */
-static const oid dom_tcp6[] = {1, 3, 6, 1, 2, 1, 100, 1, 6};   /* transportDomainTcpIpv6 */
-
-static int tr_recv(netsnmp_transport *t, void *buf, int size, void **opaque, int *olen)
-{
-    *opaque = NULL;
-    *olen = 0;
-    ssize_t n;
-    do
-        n = recv(t->sock, buf, (size_t)size, 0);
-    while (n < 0 && errno == EINTR);
-    return (int)n;
-}
-
-static int tr_send(netsnmp_transport *t, const void *buf, int size, void **opaque, int *olen)
-{
-    ssize_t n;
-    do
-        n = send(t->sock, buf, (size_t)size, MSG_DONTWAIT | MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n == size)
-        return size;
-    /* Half a PDU on a stream corrupts everything after it, and a full socket buffer means the
-     * master stopped reading. Shut the connection: the loop then sees end-of-file, net-snmp
-     * runs its disconnect path (handle_agentx_packet) and we reconnect. */
-    log_warn("snmp: the AgentX master does not take our data (%s); dropping the session",
-             n < 0 ? strerror(errno) : "partial write");
-    shutdown(t->sock, SHUT_RDWR);
-    errno = EPIPE;
-    return -1;
-}
-
-static int tr_close(netsnmp_transport *t)
-{
-    if (t->sock >= 0)
-        close(t->sock);
-    t->sock = -1;
-    return 0;
-}
-
-static char *tr_fmtaddr(netsnmp_transport *t, const void *data, int len)
-{
-    return strdup(ax.spec ? ax.spec : "AgentX master");
-}
-
-/* Parses /path, unix:/path or tcp:host:port into a socket address (config.c checked the
- * form). A host name is resolved here, blocking; "localhost" comes from /etc/hosts. */
-static int ax_address(const char *spec, struct sockaddr_storage *ss, socklen_t *len, char *err,
-                      size_t errlen)
-{
-    memset(ss, 0, sizeof(*ss));
-    if (spec[0] == '/' || !strncmp(spec, "unix:", 5)) {
-        const char *path = spec[0] == '/' ? spec : spec + 5;
-        struct sockaddr_un *sun = (struct sockaddr_un *)ss;
-        if (strlen(path) >= sizeof(sun->sun_path)) {
-            snprintf(err, errlen, "path too long");
-            return -1;
-        }
-        sun->sun_family = AF_UNIX;
-        strcpy(sun->sun_path, path);
-        *len = sizeof(*sun);
-        return 0;
-    }
-    if (strncmp(spec, "tcp:", 4) != 0) {
-        snprintf(err, errlen, "not /path, unix:/path or tcp:host:port");
-        return -1;
-    }
-    struct addr_hostport hp;
-    char port[8];
-    if (addr_parse_hostport(spec + 4, &hp, err, errlen) < 0)
-        return -1;
-    if (!hp.port) {
-        snprintf(err, errlen, "no port");
-        return -1;
-    }
-    snprintf(port, sizeof(port), "%u", (unsigned)hp.port);
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    int rc = getaddrinfo(hp.host, port, &hints, &res);
-    if (rc != 0 || !res) {
-        snprintf(err, errlen, "%s", gai_strerror(rc));
-        return -1;
-    }
-    memcpy(ss, res->ai_addr, res->ai_addrlen);
-    *len = res->ai_addrlen;
-    freeaddrinfo(res);
-    return 0;
-}
-
-/* A transport with a connected (or, for TCP, connecting) socket; NULL and err on failure. */
-static netsnmp_transport *ax_transport_open(bool *in_progress, char *err, size_t errlen)
-{
-    struct sockaddr_storage ss;
-    socklen_t len;
-    *in_progress = false;
-    if (ax_address(ax.spec, &ss, &len, err, errlen) != 0)
-        return NULL;
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s", strerror(errno));
-        return NULL;
-    }
-    int rc;
-    do
-        rc = connect(fd, (struct sockaddr *)&ss, len);
-    while (rc < 0 && errno == EINTR);
-    if (rc < 0 && errno == EINPROGRESS && ss.ss_family != AF_UNIX) {
-        *in_progress = true;
-    } else if (rc < 0) {
-        /* EAGAIN on a unix socket: its backlog is full, the master is not accepting. */
-        snprintf(err, errlen, "%s",
-                 errno == EAGAIN ? "master not accepting (backlog full)" : strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    netsnmp_transport *t = SNMP_MALLOC_TYPEDEF(netsnmp_transport);
-    if (!t) {
-        snprintf(err, errlen, "out of memory");
-        close(fd);
-        return NULL;
-    }
-    t->sock = fd;
-    t->flags = NETSNMP_TRANSPORT_FLAG_STREAM;
-    t->msgMaxSize = 0x7fffffff; /* as net-snmp's stream transports: AgentX frames itself */
-    t->domain = ss.ss_family == AF_UNIX    ? dom_local
-                : ss.ss_family == AF_INET6 ? dom_tcp6
-                                           : dom_tcp4;
-    t->domain_length = (int)OID_LENGTH(dom_local);
-    t->f_recv = tr_recv;
-    t->f_send = tr_send;
-    t->f_close = tr_close;
-    t->f_fmtaddr = tr_fmtaddr;
-    return t;
-}
 
 /* ---- session life ---- */
 
@@ -375,26 +219,6 @@ static void ax_later(int step, const char *why)
     loop_timer_start(&ax.step_timer, 0, on_step, NULL);
 }
 
-static const char *ax_error_name(long e)
-{
-    switch (e) {
-    case 256:
-        return "openFailed";
-    case 257:
-        return "notOpen";
-    case 262:
-        return "unsupportedContext";
-    case 263:
-        return "duplicateRegistration";
-    case 264:
-        return "unknownRegistration";
-    case 266:
-        return "parseError/requestDenied/processingError";
-    default:
-        return "error";
-    }
-}
-
 /* The session's own callback: requests from the master go to net-snmp's handler. */
 static int on_packet(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, void *magic)
 {
@@ -428,7 +252,7 @@ static int on_open_response(int op, netsnmp_session *s, int reqid, netsnmp_pdu *
         ax_later(STEP_FAILED, why);
     } else if (pdu->errstat != SNMP_ERR_NOERROR) {
         snprintf(why, sizeof(why), "the AgentX master (%s) refused our Open: %s (%ld)", ax.spec,
-                 ax_error_name(pdu->errstat), pdu->errstat);
+                 snmpf_agentx_error_name(pdu->errstat), pdu->errstat);
         ax_later(STEP_FAILED, why);
     } else {
         s->sessid = pdu->sessid;
@@ -445,7 +269,7 @@ static void ax_send_open(void)
         return;
     }
     /* o.timeout 0: the master's default; o.id and o.descr name us in agentxSessionTable. */
-    static const oid id[] = {SMSA_ROOT_OID};
+    static const oid id[] = {SMSA_MIB_OID};
     static const char descr[] = "smsa-agentd AgentX subagent";
     pdu->time = 0;
     snmp_pdu_add_variable(pdu, id, OID_LENGTH(id), ASN_OCTET_STR, descr, sizeof(descr) - 1);
@@ -518,7 +342,7 @@ static void ax_try(void *arg)
         return;
     char err[160];
     bool in_progress;
-    netsnmp_transport *t = ax_transport_open(&in_progress, err, sizeof(err));
+    netsnmp_transport *t = snmpf_agentx_wire_open(ax.spec, &in_progress, err, sizeof(err));
     if (!t) {
         /* net-snmp's wording, which operators (and our tests) know. */
         ax_log_failure("Failed to connect to the AgentX master agent (%s): %s", ax.spec, err);
@@ -556,7 +380,7 @@ static int on_ping_response(int op, netsnmp_session *s, int reqid, netsnmp_pdu *
     } else if (pdu->errstat != SNMP_ERR_NOERROR) {
         /* notOpen: the master forgot us (its agentXTimeout, or a restart on the same socket). */
         snprintf(why, sizeof(why), "the AgentX master (%s) answered a ping with %s; reconnecting",
-                 ax.spec, ax_error_name(pdu->errstat));
+                 ax.spec, snmpf_agentx_error_name(pdu->errstat));
         ax_later(STEP_FAILED, why);
     }
     return 1;
@@ -583,58 +407,6 @@ static void on_ping(void *arg)
     snmpf_resync();
 }
 
-/* ---- registrations, in place of net-snmp's (synchronous) agentx_registration_callback ---- */
-
-static int on_register_response(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu,
-                                void *magic)
-{
-    if (!current(s, magic) || ax.state != AX_OPEN)
-        return 1;
-    if (op != NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE) {
-        char why[160];
-        snprintf(why, sizeof(why), "the AgentX master (%s) did not answer a registration", ax.spec);
-        ax_later(STEP_FAILED, why);
-    } else if (pdu->errstat != SNMP_ERR_NOERROR) {
-        /* A refusal is not a dead master: reconnecting would be refused again. */
-        log_err("snmp: the AgentX master refused a registration: %s (%ld)",
-                ax_error_name(pdu->errstat), pdu->errstat);
-    }
-    return 1;
-}
-
-static int on_register(int major, int minor, void *serverarg, void *clientarg)
-{
-    const struct register_parameters *rp = serverarg;
-    if (ax.state != AX_OPEN || !ax.sess || !rp)
-        return 0;
-    bool reg = minor == SNMPD_CALLBACK_REGISTER_OID;
-    netsnmp_pdu *pdu = snmp_pdu_create(reg ? AX_MSG_REGISTER : AX_MSG_UNREGISTER);
-    if (!pdu)
-        return 0;
-    /* The fields agentx_register / agentx_unregister (client.c) fill in. */
-    pdu->time = reg ? rp->timeout : 0;
-    pdu->priority = rp->priority;
-    pdu->sessid = ax.sess->sessid;
-    pdu->range_subid = rp->range_subid;
-    if (rp->contextName) {
-        pdu->flags |= AX_FLAG_NON_DEFAULT_CONTEXT;
-        pdu->community = (u_char *)strdup(rp->contextName);
-        pdu->community_len = strlen(rp->contextName);
-    }
-    if (reg && (rp->flags & FULLY_QUALIFIED_INSTANCE))
-        pdu->flags |= AX_FLAG_INSTANCE_REGISTER;
-    if (rp->range_subid) {
-        snmp_pdu_add_variable(pdu, rp->name, rp->namelen, ASN_OBJECT_ID, rp->name,
-                              rp->namelen * sizeof(oid));
-        pdu->variables->val.objid[rp->range_subid - 1] = rp->range_ubound;
-    } else {
-        snmp_add_null_var(pdu, rp->name, rp->namelen);
-    }
-    if (!snmp_async_send(ax.sess, pdu, reg ? on_register_response : NULL, (void *)ax.gen))
-        snmp_free_pdu(pdu);
-    return 0;
-}
-
 /* ---- NMS discovery: our sysORTable entry in the master (AgentX AddAgentCaps) ---- */
 
 static int on_caps_response(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, void *magic)
@@ -648,7 +420,7 @@ static int on_caps_response(int op, netsnmp_session *s, int reqid, netsnmp_pdu *
         ax_later(STEP_FAILED, why);
     } else if (pdu->errstat != SNMP_ERR_NOERROR) {
         log_warn("snmp: the AgentX master refused our sysORTable entry: %s (%ld)",
-                 ax_error_name(pdu->errstat), pdu->errstat);
+                 snmpf_agentx_error_name(pdu->errstat), pdu->errstat);
     }
     return 1;
 }
@@ -668,51 +440,28 @@ static void ax_add_agent_caps(void)
         snmp_free_pdu(pdu);
 }
 
-/* ---- notifications: Notify PDUs whose Response acknowledges them ---- */
+/* ---- the open session, for snmp_agentx_requests.c ---- */
 
-static int on_notify_response(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, void *magic)
+netsnmp_session *snmpf_agentx_session(void **tag)
 {
-    uint64_t seq = (uintptr_t)magic;
-    if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE && pdu->errstat == SNMP_ERR_NOERROR) {
-        snmpf_notify_answered(seq, SNMPF_ANSWER_ACK);
-        return 1;
-    }
-    if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE && pdu->errstat != AX_ERR_NOT_OPEN) {
-        snmpf_notify_answered(seq, SNMPF_ANSWER_REFUSED);
-        return 1;
-    }
-    /* No answer in time, or notOpen: the master is hung or forgot us. Reconnect; the
-     * notification goes again on the new session. Answers of a session already dropped
-     * (net-snmp times out its pending requests when it closes) change nothing. */
-    if (s == ax.sess && ax.state == AX_OPEN) {
-        char why[160];
-        snprintf(why, sizeof(why),
-                 op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE
-                     ? "the AgentX master (%s) answered a notification with notOpen; reconnecting"
-                     : "the AgentX master (%s) did not answer a notification; reconnecting",
-                 ax.spec);
-        ax_later(STEP_FAILED, why);
-    }
-    snmpf_notify_answered(seq, SNMPF_ANSWER_NONE);
-    return 1;
+    if (tag)
+        *tag = (void *)ax.gen;
+    return ax.state == AX_OPEN ? ax.sess : NULL;
 }
 
-int snmpf_agentx_notify(netsnmp_variable_list *vars, uint64_t seq)
+bool snmpf_agentx_current(netsnmp_session *s, void *tag)
 {
-    netsnmp_pdu *pdu = NULL;
-    if (ax.state != AX_OPEN || !ax.sess || !(pdu = snmp_pdu_create(AX_MSG_NOTIFY))) {
-        snmp_free_varbind(vars);
-        return -1;
-    }
-    /* As net-snmp's send_trap_to_sess for an AgentX session, but with our own callback. */
-    pdu->time = 0;
-    pdu->sessid = ax.sess->sessid;
-    pdu->variables = vars;
-    if (!snmp_async_send(ax.sess, pdu, on_notify_response, (void *)(uintptr_t)seq)) {
-        snmp_free_pdu(pdu);
-        return -1;
-    }
-    return 0;
+    return ax.state == AX_OPEN && current(s, tag);
+}
+
+void snmpf_agentx_failed(const char *why)
+{
+    ax_later(STEP_FAILED, why);
+}
+
+const char *snmpf_agentx_master(void)
+{
+    return ax.spec;
 }
 
 /* ---- configuration ---- */
@@ -767,10 +516,6 @@ void snmpf_agentx_prepare(void)
     if (snmp_unregister_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_POST_READ_CONFIG,
                                  subagent_startup, NULL, 1) < 1)
         log_warn("snmp: net-snmp's AgentX start-up hook not found; its first connect may block");
-    snmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_REGISTER_OID, on_register,
-                           NULL);
-    snmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_UNREGISTER_OID, on_register,
-                           NULL);
 }
 
 int snmpf_agentx_start(const struct cfg *cfg)
@@ -805,10 +550,6 @@ void snmpf_agentx_stop(void)
     loop_timer_stop(&ax.step_timer);
     if (ax.state != AX_OFF)
         ax_drop(ax.state == AX_OPEN ? AX_CLOSE_SHUTDOWN : 0, true);
-    snmp_unregister_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_REGISTER_OID, on_register,
-                             NULL, 1);
-    snmp_unregister_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_UNREGISTER_OID, on_register,
-                             NULL, 1);
     free(ax.spec);
     memset(&ax, 0, sizeof(ax));
 }

@@ -1,8 +1,8 @@
-/* The SNMP face: net-snmp set up as an AgentX subagent (or an embedded master agent) that
- * lives on the daemon's loop, the lldpd way: after every read, timeout and send, ask
- * snmp_select_info2() again and re-register the descriptors, because net-snmp opens and
- * closes its sockets on its own (reconnects) and a number can come back for a new socket
- * (keepalived #2726, FRR #16192). Logs go through our log module. */
+/* The SNMP face: net-snmp set up as an AgentX subagent (or an embedded master agent) on the
+ * daemon's loop (snmp_loop.c), with master mode's access and identity. It starts and stops
+ * the face's other modules and wires them together: the queue sends through the AgentX
+ * session and hears its answers, without either naming the other. Logs go through our log
+ * module. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <ftw.h>
@@ -34,19 +34,9 @@ extern void init_sysORTable(void);
 extern void netsnmp_udp_com2SecList_free(void);
 extern void netsnmp_udp6_com2Sec6List_free(void);
 
-struct watched {
-    int fd;
-};
-
 static struct {
     bool running;
     bool master;
-    bool synced;      /* the loop is up to date since the last wait */
-    bool rewatch_all; /* net-snmp (re)opened sessions: numbers may now name new sockets */
-    struct watched *fds;
-    size_t n_fds, cap_fds;
-    netsnmp_large_fd_set select_set, read_set;
-    struct loop_timer timer;
     char persist_dir[64];
     bool started;        /* set up: what net-snmp logs now is caused by traffic */
     char log_line[1024]; /* net-snmp may log a line in pieces */
@@ -99,119 +89,12 @@ static int on_snmp_log(int major, int minor, void *serverarg, void *clientarg)
     return 0;
 }
 
-/* ---- the loop glue ---- */
-
-static void sync_fds(void);
-
-static void after_snmp(void)
-{
-    run_alarms();
-    netsnmp_check_outstanding_agent_requests();
-    sync_fds();
-}
-
-static void on_fd(int fd, unsigned events, void *arg)
-{
-    NETSNMP_LARGE_FD_ZERO(&sf.read_set);
-    NETSNMP_LARGE_FD_SET(fd, &sf.read_set);
-    snmp_read2(&sf.read_set);
-    after_snmp();
-}
-
-static void on_timer(void *arg)
-{
-    snmp_timeout();
-    after_snmp();
-}
-
-static int watch(int fd)
-{
-    if (sf.n_fds == sf.cap_fds) {
-        size_t cap = sf.cap_fds ? sf.cap_fds * 2 : 8;
-        struct watched *p = realloc(sf.fds, cap * sizeof(*p));
-        if (!p)
-            return -1;
-        sf.fds = p;
-        sf.cap_fds = cap;
-    }
-    if (loop_fd_add(fd, LOOP_READ, on_fd, NULL) != 0) {
-        log_err("snmp: cannot watch descriptor %d: %s", fd, strerror(errno));
-        return -1;
-    }
-    sf.fds[sf.n_fds++] = (struct watched){.fd = fd};
-    return 0;
-}
-
-/* Make the loop watch exactly net-snmp's descriptors and wake at its next timeout. Run right
- * after every call into net-snmp, before any other module can be handed a number that
- * net-snmp just closed. */
-static void sync_fds(void)
-{
-    if (!sf.running)
-        return;
-    int numfds = 0, block = 1;
-    struct timeval tv = {0, 0};
-    NETSNMP_LARGE_FD_ZERO(&sf.select_set);
-    snmp_select_info2(&numfds, &sf.select_set, &tv, &block);
-
-    /* Same number, new socket: a session closed and reopened inside one net-snmp call (as
-     * agentx_check_session does after a failed ping, with the callback pipes too) keeps its
-     * number, but epoll dropped the old socket. Sessions only come and go around the
-     * INDEX_START/INDEX_STOP callbacks and when master mode's sinks change
-     * (snmpf_sessions_changed), so then every descriptor is watched afresh. */
-    bool all = sf.rewatch_all;
-    sf.rewatch_all = false;
-    for (size_t i = 0; i < sf.n_fds;) {
-        struct watched *w = &sf.fds[i];
-        if (!all && w->fd < numfds && NETSNMP_LARGE_FD_ISSET(w->fd, &sf.select_set)) {
-            i++;
-            continue;
-        }
-        loop_fd_remove(w->fd);
-        sf.fds[i] = sf.fds[--sf.n_fds];
-    }
-    for (int fd = 0; fd < numfds; fd++) {
-        if (!NETSNMP_LARGE_FD_ISSET(fd, &sf.select_set))
-            continue;
-        bool known = false;
-        for (size_t i = 0; i < sf.n_fds && !known; i++)
-            known = sf.fds[i].fd == fd;
-        if (!known)
-            watch(fd);
-    }
-
-    if (block)
-        loop_timer_stop(&sf.timer);
-    else
-        loop_timer_start(&sf.timer, (int64_t)tv.tv_sec * 1000000 + tv.tv_usec, on_timer, NULL);
-    sf.synced = true;
-}
-
-/* Before every wait: a no-op when a net-snmp call of this turn already synced (a subagent
- * request takes three turns: AgentX read, internal callback pipe, response). */
-static void on_prepare(void *arg)
-{
-    if (!sf.synced)
-        sync_fds();
-    sf.synced = false;
-}
-
-void snmpf_resync(void)
-{
-    sync_fds();
-}
-
-void snmpf_sessions_changed(void)
-{
-    sf.rewatch_all = true;
-}
-
 /* ---- AgentX session state ---- */
 
 static int on_index_start(int major, int minor, void *serverarg, void *clientarg)
 {
     log_info("snmp: AgentX session to the master agent is open");
-    sf.rewatch_all = true;
+    snmpf_sessions_changed();
     snmpf_notify_connected(true);
     return 0;
 }
@@ -219,7 +102,7 @@ static int on_index_start(int major, int minor, void *serverarg, void *clientarg
 static int on_index_stop(int major, int minor, void *serverarg, void *clientarg)
 {
     log_warn("snmp: AgentX session to the master agent lost; notifications are queued");
-    sf.rewatch_all = true;
+    snmpf_sessions_changed();
     snmpf_notify_connected(false);
     return 0;
 }
@@ -417,8 +300,11 @@ int snmpf_init(const struct cfg *cfg, bool force_master)
         if (cfg->snmp.agentx_socket)
             netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET,
                                   cfg->snmp.agentx_socket);
-        /* Our own keepalive and reconnect replace net-snmp's synchronous ones. */
+        /* Our own keepalive and reconnect replace net-snmp's synchronous ones, and our
+         * asynchronous registrations its synchronous ones; the queue hears the answers to its
+         * Notify PDUs. */
         snmpf_agentx_prepare();
+        snmpf_agentx_requests_start(snmpf_notify_answered);
     }
     if (sf.master) {
         init_vacm_config_tokens();
@@ -430,12 +316,11 @@ int snmpf_init(const struct cfg *cfg, bool force_master)
         log_err("snmp: cannot register SMSA-AGENT-MIB");
         goto fail;
     }
-    netsnmp_large_fd_set_init(&sf.select_set, FD_SETSIZE);
-    netsnmp_large_fd_set_init(&sf.read_set, FD_SETSIZE);
     /* Subscribe before init_snmp: the first AgentX connection happens inside it. */
-    if (snmpf_notify_init(cfg, sf.master) != 0)
+    if (snmpf_notify_init(cfg, sf.master, sf.master ? NULL : snmpf_agentx_notify) != 0)
         goto fail;
     sf.running = true;
+    snmpf_loop_start();
     init_snmp(APP_NAME);
     if (!sf.master && snmpf_agentx_start(cfg) != 0) {
         log_err("snmp: cannot start the AgentX session");
@@ -452,8 +337,7 @@ int snmpf_init(const struct cfg *cfg, bool force_master)
         snmpf_fini();
         return -1;
     }
-    loop_prepare_add(on_prepare, NULL);
-    sync_fds();
+    snmpf_loop_attach();
     sf.started = true;
     if (sf.master)
         log_info("snmp: master agent listening on %s", cfg->snmp.master_listen);
@@ -471,22 +355,19 @@ void snmpf_fini(void)
     if (!sf.persist_dir[0])
         return;
     if (sf.running) {
-        loop_prepare_remove(on_prepare, NULL);
         if (sf.master)
             core_unsubscribe(on_config, NULL);
         snmpf_notify_fini();
         snmpf_tables_unregister();
-        if (!sf.master)
+        if (!sf.master) {
             snmpf_agentx_stop();
-        for (size_t i = 0; i < sf.n_fds; i++)
-            loop_fd_remove(sf.fds[i].fd);
-        loop_timer_stop(&sf.timer);
+            snmpf_agentx_requests_stop();
+        }
+        snmpf_loop_stop();
         sf.running = false;
         snmp_shutdown(APP_NAME);
-        netsnmp_large_fd_set_cleanup(&sf.select_set);
-        netsnmp_large_fd_set_cleanup(&sf.read_set);
+        snmpf_loop_fini();
     }
-    free(sf.fds);
     free(sf.access);
     nftw(sf.persist_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     memset(&sf, 0, sizeof(sf));

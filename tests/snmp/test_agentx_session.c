@@ -10,7 +10,7 @@
  *   ends the session with a Close (reasonTimeouts), and the Notify goes again on the next;
  * - at shutdown, an Unregister and a Close (reasonShutdown).
  *
- * The face runs whole (net-snmp's agent, snmp_agentx.c, snmp_notify.c); only the core is a
+ * The face runs whole (net-snmp's agent, the AgentX files, the queue); only the core is a
  * test double: its configuration, and events handed to its subscribers. net-snmp's own clock
  * is pointed at the virtual one (see netsnmp_get_monotonic_clock below), so its request
  * timeouts are virtual too. */
@@ -74,7 +74,7 @@ const struct smsa_addr *core_link_address(const struct smsa_link *l)
     (void)l;
     return NULL;
 }
-/* The MIB handler (snmp_tables.c) reads the fleet: no fleet here. */
+/* The MIB handler (snmp_link_tables.c) reads the fleet: no fleet here. */
 const struct smsa_addr *core_appliance_address(const struct smsa_appliance *a)
 {
     (void)a;

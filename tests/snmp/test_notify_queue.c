@@ -1,10 +1,10 @@
-/* The notification queue on the loop's virtual clock (the chrony way: snmp_notify.c is
- * included, and what it sends through, net-snmp's trap, inform and session calls and the
- * AgentX Notify, are test doubles that record each notification's varbinds): the rate limit
- * and its refill, link notifications never limited, which notification a full queue drops,
- * delivery after the AgentX master comes back, acknowledgements and the inform back-off, and
- * smsaNotificationSequence wrapping as an Unsigned32. Events arrive as the core delivers
- * them, through the subscriber the module registers. */
+/* The notification queue on the loop's virtual clock (the chrony way: snmp_notify.c, the
+ * varbinds' builder snmp_notify_pdu.c and the sinks snmp_sinks.c are included, and what it sends
+ * through, net-snmp's trap, inform and session calls and the AgentX Notify, are test doubles that
+ * record each notification's varbinds): the rate limit and its refill, link notifications never
+ * limited, which notification a full queue drops, delivery after the AgentX master comes back,
+ * acknowledgements and the inform back-off, and smsaNotificationSequence wrapping as an Unsigned32.
+ * Events arrive as the core delivers them, through the subscriber the module registers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,6 +13,8 @@
 #include <cmocka.h>
 
 #include "../../agent/snmp/snmp_notify.c"
+#include "../../agent/snmp/snmp_notify_pdu.c"
+#include "../../agent/snmp/snmp_sinks.c"
 
 #include "config.h"
 
@@ -39,7 +41,7 @@ static size_t n_out;
 static void record(enum via via, const netsnmp_variable_list *vars, uint64_t seq)
 {
     oid seq_oid[MAX_OID_LEN];
-    size_t seq_len = object_oid(seq_oid, SMSA_OBJ_NOTIFY, 0, NOTIFY_SEQUENCE, 0);
+    size_t seq_len = scalar_oid(seq_oid, SMSA_OBJ_NOTIFY, NOTIFY_SEQUENCE);
     assert_true(n_out < MAX_SENT);
     struct sent_notif *s = &out[n_out++];
     *s = (struct sent_notif){.via = via, .seq = seq};
@@ -197,16 +199,6 @@ const struct smsa_addr *core_link_address(const struct smsa_link *l)
     (void)l;
     return NULL;
 }
-/* The MIB mappings beside the queue (snmp_tables.c) read the fleet: no fleet here. */
-const struct smsa_addr *core_appliance_address(const struct smsa_appliance *a)
-{
-    (void)a;
-    return NULL;
-}
-const char *core_vantage(void)
-{
-    return "vantage.test";
-}
 int core_subscribe(core_event_cb cb, void *arg)
 {
     (void)arg;
@@ -286,7 +278,7 @@ static void start(const char *snmp_json, bool master)
     memset(&inform, 0, sizeof(inform));
     assert_int_equal(loop_init(), 0);
     loop_clock_set(T0, 1700000000 * SEC);
-    assert_int_equal(snmpf_notify_init(running, master), 0);
+    assert_int_equal(snmpf_notify_init(running, master, master ? NULL : snmpf_agentx_notify), 0);
     if (master)
         assert_int_equal(snmpf_notify_sinks(running), 0);
 }
@@ -330,7 +322,7 @@ static void test_rate_limit_suppresses_a_burst_and_refills(void **state)
     assert_int_equal(n_out, 6);
     for (size_t i = 0; i < 6; i++) {
         assert_int_equal(out[i].via, VIA_TRAP);
-        assert_int_equal(out[i].kind, N_FLOW);
+        assert_int_equal(out[i].kind, NOTIF_FLOW_STATUS_CHANGE);
         assert_int_equal(out[i].index, i + 1); /* the first six, in order */
     }
     assert_int_equal(stats().suppressed, 4);
@@ -369,16 +361,16 @@ static void test_link_notifications_are_never_limited(void **state)
     emit(EV_LINK, 7, ST_DOWN, ST_UP);
     assert_int_equal(n_out, 51);
     for (size_t i = 0; i < 50; i++) {
-        assert_int_equal(out[i].kind, N_LINK_DOWN);
+        assert_int_equal(out[i].kind, NOTIF_LINK_DOWN);
         assert_int_equal(out[i].index, i + 1);
     }
-    assert_int_equal(out[50].kind, N_LINK_UP);
+    assert_int_equal(out[50].kind, NOTIF_LINK_UP);
     assert_int_equal(stats().suppressed, 0);
     /* nor did they spend the flows' token: one flow goes, the next is limited */
     flow_change(1);
     flow_change(2);
     assert_int_equal(n_out, 52);
-    assert_int_equal(out[51].kind, N_FLOW);
+    assert_int_equal(out[51].kind, NOTIF_FLOW_STATUS_CHANGE);
     assert_int_equal(stats().suppressed, 1);
 }
 
@@ -411,7 +403,7 @@ static void test_full_queue_drops_flows_first_links_last(void **state)
     static const unsigned want_seq[] = {3, 6, 7, 9}, want_link[] = {2, 3, 4, 5};
     assert_int_equal(n_out, 4);
     for (size_t i = 0; i < 4; i++) {
-        assert_int_equal(out[i].kind, N_LINK_DOWN);
+        assert_int_equal(out[i].kind, NOTIF_LINK_DOWN);
         assert_int_equal(out[i].index, want_link[i]);
         assert_int_equal(out[i].seq32, want_seq[i]); /* the gaps show the NMS what was lost */
     }
@@ -445,7 +437,8 @@ static void test_master_away_queues_then_delivers_in_order(void **state)
     agentx_up();
     assert_int_equal(n_out, 0); /* not from inside the session's callback */
     loop_clock_advance(0);
-    static const unsigned want_kind[] = {N_FLOW, N_LINK_DOWN, N_FLOW, N_LINK_UP};
+    static const unsigned want_kind[] = {NOTIF_FLOW_STATUS_CHANGE, NOTIF_LINK_DOWN,
+                                         NOTIF_FLOW_STATUS_CHANGE, NOTIF_LINK_UP};
     static const unsigned want_index[] = {3, 1, 4, 1};
     assert_int_equal(n_out, 4);
     for (size_t i = 0; i < 4; i++) {
