@@ -35,6 +35,8 @@ void httpf_put_prom_label(struct httpf_buf *b, const char *s); /* escaped, no qu
 void httpf_put_json_str(struct httpf_buf *b, const char *s);   /* quoted and escaped */
 void httpf_put_json_str_or_null(struct httpf_buf *b, const char *s);
 void httpf_put_json_stamp(struct httpf_buf *b, int64_t wall_us); /* RFC 3339 string, or null */
+/* RFC 3339 UTC, e.g. "2026-11-29T17:04:42.123Z"; "" when the stamp was never set. */
+void httpf_rfc3339(int64_t wall_us, char *buf, size_t len);
 
 /* ---- http_stream.c: the large documents, built a slice per loop turn ---- */
 
@@ -217,8 +219,6 @@ void httpf_json_appliance(struct httpf_buf *b, const struct smsa_appliance *a);
 
 json_t *httpf_config_json(const struct cfg *c); /* secrets masked */
 json_t *httpf_event_json(const struct smsa_event *ev);
-/* RFC 3339 UTC, e.g. "2026-11-29T17:04:42.123Z"; "" when the stamp was never set. */
-void httpf_rfc3339(int64_t wall_us, char *buf, size_t len);
 
 /* ---- http_flows.c: the flows documents, streamed ---- */
 
