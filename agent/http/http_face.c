@@ -52,32 +52,7 @@ struct conn_track {
 };
 static struct conn_track *tracked;
 static struct log_limit refused_log;
-static struct httpf_stats stats;
 static char *tls_cert_pem, *tls_key_pem;
-
-void httpf_get_stats(struct httpf_stats *out)
-{
-    *out = stats;
-    out->auth_failures = httpf_access_failures();
-}
-
-void httpf_count_status(unsigned status)
-{
-    if (status >= 500)
-        stats.responses_5xx++;
-    else if (status >= 400)
-        stats.responses_4xx++;
-}
-
-void httpf_count_request(void)
-{
-    stats.requests++;
-}
-
-void httpf_count_refused(void)
-{
-    stats.refused_clients++;
-}
 
 bool httpf_tls(void)
 {
@@ -101,7 +76,7 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 {
     if (addrlen >= sizeof(struct sockaddr_in) && httpf_access_client_allowed(addr))
         return MHD_YES;
-    stats.refused_clients++;
+    httpf_count_refused();
     char who[INET6_ADDRSTRLEN];
     format_addr(addr, who, sizeof(who));
     log_limited(&refused_log, LOG_LVL_WARN, "http: connection from %s refused: not in http.allow",
@@ -525,5 +500,5 @@ void httpf_fini(void)
     httpf_ctexts_fini();
     httpf_snap_fini();
     reset_state();
-    memset(&stats, 0, sizeof(stats));
+    httpf_stats_reset();
 }

@@ -328,6 +328,12 @@ struct httpf_request {
     bool cut;              /* a raw NUL cut the path short: it names nothing */
 };
 
+/* A request is in progress on conn (or no longer): a busy connection keeps its full timeout
+ * when the face is under pressure. */
+void httpf_conn_busy(struct MHD_Connection *conn, bool busy);
+
+/* ---- http_stats.c: the face's counters ---- */
+
 struct httpf_stats {
     uint64_t requests, responses_4xx, responses_5xx, refused_clients, auth_failures;
 };
@@ -336,9 +342,7 @@ void httpf_get_stats(struct httpf_stats *out);
 void httpf_count_status(unsigned status);
 void httpf_count_request(void);
 void httpf_count_refused(void); /* a client outside http.allow */
-/* A request is in progress on conn (or no longer): a busy connection keeps its full timeout
- * when the face is under pressure. */
-void httpf_conn_busy(struct MHD_Connection *conn, bool busy);
+void httpf_stats_reset(void);
 
 /* ---- http_request.c: a request up to its handler ---- */
 
