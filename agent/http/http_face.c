@@ -211,14 +211,6 @@ static void on_mhd_timer(void *arg)
     mhd_run();
 }
 
-/* MHD_resume_connection only marks the connection: in external epoll mode libmicrohttpd
- * 0.9.75 does not wake its epoll fd for it, so the resumed connection is processed only
- * at the next MHD_run. Run it on the next turn. */
-void httpf_kick(void)
-{
-    kicked = true;
-}
-
 /* The label sets of /metrics and the fixed JSON heads of /flows change only with the
  * configuration, and with thousands of peers each takes milliseconds to write. They are
  * written in loop turns of their own after start and after every configuration change, one
@@ -259,7 +251,12 @@ static void on_prepare(void *arg)
     relieve_pressure();
     if (prep_next && !loop_timer_armed(&prep_timer))
         loop_timer_start(&prep_timer, 0, on_prep_timer, NULL);
-    if (kicked) {
+    /* MHD_resume_connection only marks the connection: in external epoll mode libmicrohttpd
+     * 0.9.75 does not wake its epoll fd for it, so the resumed connection is processed only
+     * at the next MHD_run. Run it on the next turn. */
+    bool resumed = httpf_docs_resumed();
+    resumed = httpf_events_resumed() || resumed;
+    if (kicked || resumed) {
         loop_timer_start(&mhd_timer, 0, on_mhd_timer, NULL);
     } else if (MHD_get_timeout(daemon_h, &ms) == MHD_YES) {
         int64_t us = ms > 3600000ull ? 3600000000ll : (int64_t)ms * 1000;

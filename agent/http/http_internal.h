@@ -84,6 +84,8 @@ int httpf_doc_wait(struct httpf_doc *d, struct MHD_Connection *conn);
 struct MHD_Response *httpf_doc_response(struct httpf_doc *d);
 /* Resumes every waiting connection (their builds fail) and drops every document. */
 void httpf_docs_fini(void);
+/* A connection was resumed since the last call: MHD_run is due on the next turn. */
+bool httpf_docs_resumed(void);
 
 /* ---- http_snapshot.c: the numbers of one model generation, shared by the streams ---- */
 
@@ -259,6 +261,8 @@ struct MHD_Response *httpf_page_login_response(bool refused);
 
 int httpf_events_init(void);
 void httpf_events_fini(void);
+/* A client was resumed since the last call: MHD_run is due on the next turn. */
+bool httpf_events_resumed(void);
 /* A response streaming events to conn (NULL when out of memory or too many clients). */
 struct MHD_Response *httpf_events_response(struct MHD_Connection *conn);
 
@@ -354,8 +358,6 @@ enum MHD_Result httpf_on_request(void *cls, struct MHD_Connection *conn, const c
 void *httpf_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
 void httpf_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                         enum MHD_RequestTerminationCode toe);
-/* Have MHD_run called on the next loop turn (after MHD_resume_connection). */
-void httpf_kick(void);
 /* The face serves TLS (a session cookie is then Secure). */
 bool httpf_tls(void);
 /* The 401 page that asks a browser for the token (http_handlers.c). */
