@@ -241,11 +241,22 @@ void loop_prepare_remove(loop_prepare_cb cb, void *arg)
     }
 }
 
-static void run_timers(void)
+/* A turn runs its due timers until it has lasted this long (at least one runs); the others,
+ * still due, run in the next turn, after the fds that became ready meanwhile. After a stall
+ * (the host busy, the process stopped) hundreds of probe rounds fall due at once: run in one
+ * turn, they would make it tens of milliseconds long and time late every probe completing
+ * meanwhile. */
+#define TIMERS_UNTIL_US 2000
+
+static void run_timers(int64_t turn_start)
 {
     int64_t now = loop_now_us();
+    bool first = true;
     /* Only timers due now; a callback re-arming itself with delay 0 waits for the next turn. */
     while (heap_len > 0 && heap[1]->due_us <= now) {
+        if (!first && loop_now_us() - turn_start >= TIMERS_UNTIL_US)
+            return;
+        first = false;
         struct loop_timer *t = heap[1];
         loop_timer_stop(t);
         t->cb(t->arg);
@@ -294,7 +305,7 @@ int loop_run_once(int timeout_ms)
         fds[fd].cb(fd, e, fds[fd].arg);
     }
     if (!stopping)
-        run_timers();
+        run_timers(start);
     int64_t spent = loop_now_us() - start;
     stats.turns++;
     stats.last_turn_us = spent;
@@ -335,7 +346,7 @@ void loop_clock_advance(int64_t us)
             virtual_wall_us += due - virtual_mono_us;
             virtual_mono_us = due;
         }
-        run_timers();
+        run_timers(virtual_mono_us);
     }
     virtual_wall_us += target - virtual_mono_us;
     virtual_mono_us = target;
