@@ -190,11 +190,21 @@ static unsigned connections(void)
  * limit all close inside one MHD_run, nothing is left to wake its epoll fd and no timeout is
  * pending: newcomers would wait in the kernel's backlog for ever. So whenever a run leaves
  * fewer connections than the limit after starting at it, run once more on the next turn. */
+static uint64_t this_turn(void)
+{
+    struct loop_stats ls;
+    loop_get_stats(&ls);
+    return ls.turns;
+}
+
+static uint64_t last_run_turn = UINT64_MAX; /* the loop turn of the last MHD_run */
+
 static void mhd_run(void)
 {
     if (!daemon_h)
         return;
     bool was_full = connections() >= connection_limit;
+    last_run_turn = this_turn();
     MHD_run(daemon_h);
     if (was_full && connections() < connection_limit)
         kicked = true;
@@ -207,6 +217,11 @@ static void on_mhd_fd(int fd, unsigned events, void *arg)
 
 static void on_mhd_timer(void *arg)
 {
+    /* MHD_run ran in this turn already (its epoll fd was ready), after the wait that armed this
+     * timer: once more would hand every connection its next block in the same turn. The next
+     * prepare arms the timer again if MHD still wants it. */
+    if (last_run_turn == this_turn())
+        return;
     kicked = false;
     mhd_run();
 }

@@ -245,6 +245,7 @@ char *httpf_firewall_text(const struct smsa_model *m, const struct cfg *c, enum 
 /* The source of the exposition: the shared snapshot of the model and the counters taken
  * now (arg unused). */
 int httpf_metrics_take(const struct smsa_model *m, unsigned arg, struct httpf_source *out);
+/* Writes the label sets now rather than in a scrape (http_labels.c). */
 void httpf_metrics_prepare(const struct smsa_model *m);
 
 /* ---- http_page.c: the status page at / ---- */
