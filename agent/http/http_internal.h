@@ -333,10 +333,6 @@ struct httpf_request {
     bool cut;              /* a raw NUL cut the path short: it names nothing */
 };
 
-/* A request is in progress on conn (or no longer): a busy connection keeps its full timeout
- * when the face is under pressure. */
-void httpf_conn_busy(struct MHD_Connection *conn, bool busy);
-
 /* ---- http_stats.c: the face's counters ---- */
 
 struct httpf_stats {
@@ -348,6 +344,20 @@ void httpf_count_status(unsigned status);
 void httpf_count_request(void);
 void httpf_count_refused(void); /* a client outside http.allow */
 void httpf_stats_reset(void);
+
+/* ---- http_conns.c: the open connections, and the idle ones under pressure ---- */
+
+/* http.max_connections and http.timeout_s, as given to libmicrohttpd. */
+void httpf_conns_init(unsigned max_connections, unsigned timeout_s);
+unsigned httpf_conns_open(struct MHD_Daemon *d);
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection starts or closes. */
+void httpf_conns_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code);
+/* A request is in progress on conn (or no longer): a busy connection keeps its full timeout
+ * when the face is under pressure. */
+void httpf_conn_busy(struct MHD_Connection *conn, bool busy);
+/* Outside MHD_run, before each wait: near the limit, idle connections get a short timeout. */
+void httpf_conns_relieve(struct MHD_Daemon *d);
 
 /* ---- http_request.c: a request up to its handler ---- */
 
