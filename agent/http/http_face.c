@@ -40,11 +40,6 @@ static bool listen_loopback;      /* http.listen is a loopback address */
 static struct log_limit refused_log;
 static char *tls_cert_pem, *tls_key_pem;
 
-bool httpf_tls(void)
-{
-    return tls_cert_pem != NULL;
-}
-
 /* ---- connections ---- */
 
 static void format_addr(const struct sockaddr *sa, char *buf, size_t len)

@@ -369,8 +369,6 @@ enum MHD_Result httpf_on_request(void *cls, struct MHD_Connection *conn, const c
 void *httpf_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
 void httpf_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                         enum MHD_RequestTerminationCode toe);
-/* The face serves TLS (a session cookie is then Secure). */
-bool httpf_tls(void);
 /* The 401 page that asks a browser for the token (http_handlers.c). */
 enum MHD_Result httpf_page_login(struct MHD_Connection *conn, bool refused);
 
