@@ -20,9 +20,9 @@
 /* Formatting done per loop turn, all documents together. */
 #define HTTPF_TURN_BUDGET_US 1000
 /* Bytes handed to a connection per MHD_run: with forty readers, forty of these (and the
- * loopback peer's receive path, which runs in our send) make one turn, about 3 ms of CPU
- * (bench/rest/stall.py). Smaller blocks shorten that turn little and cost throughput, since
- * every send wakes its reader: at 8 KiB forty readers got a third fewer documents. */
+ * loopback peer's receive path, which runs in our send) make one turn: the longest was
+ * 3.4 ms of CPU (bench/rest/stall.py). Smaller blocks shorten that turn little and cost throughput,
+ * since every send wakes its reader: at 8 KiB forty readers got a third fewer documents. */
 #define SEND_BLOCK (16 * 1024)
 
 struct httpf_doc {
