@@ -28,6 +28,7 @@ static struct prepare_entry *prepares;
 static size_t n_prepares;
 static bool stopping;
 static struct loop_stats stats;
+static int64_t cpu_at_wake; /* the thread's CPU time when the last wait returned */
 
 /* The virtual clock of unit tests (time is an input): off in the daemon. */
 static bool virtual_on;
@@ -51,11 +52,21 @@ int64_t loop_wall_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* The loop thread's CPU time, read once a turn (a system call, unlike the monotonic clock). */
+static int64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 int loop_init(void)
 {
     epfd = epoll_create1(EPOLL_CLOEXEC);
     stopping = false;
     memset(&stats, 0, sizeof(stats));
+    cpu_at_wake = 0;
     return epfd < 0 ? -1 : 0;
 }
 
@@ -230,11 +241,22 @@ void loop_prepare_remove(loop_prepare_cb cb, void *arg)
     }
 }
 
-static void run_timers(void)
+/* A turn runs its due timers until it has lasted this long (at least one runs); the others,
+ * still due, run in the next turn, after the fds that became ready meanwhile. After a stall
+ * (the host busy, the process stopped) hundreds of probe rounds fall due at once: run in one
+ * turn, they would make it tens of milliseconds long and time late every probe completing
+ * meanwhile. */
+#define TIMERS_UNTIL_US 2000
+
+static void run_timers(int64_t turn_start)
 {
     int64_t now = loop_now_us();
+    bool first = true;
     /* Only timers due now; a callback re-arming itself with delay 0 waits for the next turn. */
     while (heap_len > 0 && heap[1]->due_us <= now) {
+        if (!first && loop_now_us() - turn_start >= TIMERS_UNTIL_US)
+            return;
+        first = false;
         struct loop_timer *t = heap[1];
         loop_timer_stop(t);
         t->cb(t->arg);
@@ -262,6 +284,12 @@ int loop_run_once(int timeout_ms)
     if (n < 0 && errno != EINTR)
         return -1;
     int64_t start = loop_now_us();
+    /* One read a turn: the CPU from one wake-up to the next is this turn's callbacks plus the
+     * prepare hooks before the next wait, all of it the agent's own work. */
+    int64_t cpu = thread_cpu_us();
+    if (cpu_at_wake && cpu - cpu_at_wake > stats.max_turn_cpu_us)
+        stats.max_turn_cpu_us = cpu - cpu_at_wake;
+    cpu_at_wake = cpu;
     for (int i = 0; i < n && !stopping; i++) {
         int fd = evs[i].data.fd;
         /* An earlier callback of this turn may have removed (or replaced) this fd. */
@@ -277,7 +305,7 @@ int loop_run_once(int timeout_ms)
         fds[fd].cb(fd, e, fds[fd].arg);
     }
     if (!stopping)
-        run_timers();
+        run_timers(start);
     int64_t spent = loop_now_us() - start;
     stats.turns++;
     stats.last_turn_us = spent;
@@ -318,7 +346,7 @@ void loop_clock_advance(int64_t us)
             virtual_wall_us += due - virtual_mono_us;
             virtual_mono_us = due;
         }
-        run_timers();
+        run_timers(virtual_mono_us);
     }
     virtual_wall_us += target - virtual_mono_us;
     virtual_mono_us = target;
@@ -332,4 +360,5 @@ void loop_get_stats(struct loop_stats *out)
 void loop_reset_max_turn(void)
 {
     stats.max_turn_us = 0;
+    stats.max_turn_cpu_us = 0;
 }

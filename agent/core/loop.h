@@ -28,6 +28,10 @@ struct loop_stats {
     uint64_t turns;
     int64_t max_turn_us; /* longest time spent handling one wake-up */
     int64_t last_turn_us;
+    /* The longest CPU time of the loop's thread from one wake-up to the next (the callbacks,
+     * then the prepare hooks of the next wait): the agent's own work, without the time another
+     * process held the CPU meanwhile, which max_turn_us counts too. */
+    int64_t max_turn_cpu_us;
 };
 
 int loop_init(void);

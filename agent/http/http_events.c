@@ -30,6 +30,7 @@ static unsigned n_clients;
 static uint64_t sent, dropped;
 static struct loop_timer heartbeat;
 static bool subscribed;
+static bool resumed; /* a client was resumed since the face last asked */
 
 void httpf_events_get_stats(struct httpf_events_stats *out)
 {
@@ -38,12 +39,19 @@ void httpf_events_get_stats(struct httpf_events_stats *out)
     out->dropped_clients = dropped;
 }
 
+bool httpf_events_resumed(void)
+{
+    bool r = resumed;
+    resumed = false;
+    return r;
+}
+
 static void wake(struct client *c)
 {
     if (c->suspended) {
         c->suspended = false;
         MHD_resume_connection(c->conn);
-        httpf_kick();
+        resumed = true;
     }
 }
 

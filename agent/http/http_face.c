@@ -1,6 +1,6 @@
-/* The REST face: libmicrohttpd driven by the daemon's loop, a request from its first call to
- * its handler (http_route.c's table names it), and start-up with TLS and the token. Who may
- * ask is http_access.c's; the answers are http_handlers.c's and http_cache.c's. */
+/* The REST face: libmicrohttpd driven by the daemon's loop, and start-up with TLS and the
+ * token. A request goes to http_request.c, which takes it to its handler (http_route.c's table
+ * names it); who may ask is http_access.c's, the open connections http_conns.c's. */
 #include "http_face.h"
 
 #include <arpa/inet.h>
@@ -26,11 +26,6 @@
 #include "log.h"
 #include "loop.h"
 
-/* Under pressure (connections past PRESSURE_PERCENT of http.max_connections) a connection with
- * no request in progress is closed after IDLE_UNDER_PRESSURE_S of silence instead of
- * http.timeout_s: idle keep-alives and half-sent headers give way to clients that talk. */
-#define PRESSURE_PERCENT 75
-#define IDLE_UNDER_PRESSURE_S 2
 /* Per connection: request line, headers and the read/write buffers all come from this pool;
  * MHD answers 431/414 by itself when headers or URL do not fit. */
 #define CONNECTION_MEMORY (96 * 1024)
@@ -39,50 +34,11 @@ static struct MHD_Daemon *daemon_h;
 static int mhd_epoll_fd = -1;
 static struct loop_timer mhd_timer;
 static bool kicked; /* MHD_run wanted on the next turn, whatever MHD_get_timeout says */
-static unsigned connection_limit;     /* http.max_connections, as given to MHD */
-static unsigned connection_timeout_s; /* http.timeout_s */
-static bool listen_loopback;          /* http.listen is a loopback address */
+static unsigned connection_limit; /* http.max_connections, as given to MHD */
+static bool listen_loopback;      /* http.listen is a loopback address */
 
-/* Every open connection, to find the idle ones under pressure (MHD_OPTION_NOTIFY_CONNECTION). */
-struct conn_track {
-    struct MHD_Connection *conn;
-    struct conn_track *prev, *next;
-    bool busy;      /* a request is in progress (or an event stream is open) */
-    bool shortened; /* its timeout is IDLE_UNDER_PRESSURE_S */
-};
-static struct conn_track *tracked;
 static struct log_limit refused_log;
-static struct httpf_stats stats;
 static char *tls_cert_pem, *tls_key_pem;
-
-void httpf_get_stats(struct httpf_stats *out)
-{
-    *out = stats;
-    out->auth_failures = httpf_access_failures();
-}
-
-void httpf_count_status(unsigned status)
-{
-    if (status >= 500)
-        stats.responses_5xx++;
-    else if (status >= 400)
-        stats.responses_4xx++;
-}
-
-void httpf_count_request(void)
-{
-    stats.requests++;
-}
-
-void httpf_count_refused(void)
-{
-    stats.refused_clients++;
-}
-
-bool httpf_tls(void)
-{
-    return tls_cert_pem != NULL;
-}
 
 /* ---- connections ---- */
 
@@ -101,83 +57,12 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 {
     if (addrlen >= sizeof(struct sockaddr_in) && httpf_access_client_allowed(addr))
         return MHD_YES;
-    stats.refused_clients++;
+    httpf_count_refused();
     char who[INET6_ADDRSTRLEN];
     format_addr(addr, who, sizeof(who));
     log_limited(&refused_log, LOG_LVL_WARN, "http: connection from %s refused: not in http.allow",
                 who);
     return MHD_NO;
-}
-
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code)
-{
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        struct conn_track *t = calloc(1, sizeof(*t));
-        if (!t)
-            return; /* untracked: never shortened, still closed by http.timeout_s */
-        t->conn = conn;
-        t->next = tracked;
-        if (tracked)
-            tracked->prev = t;
-        tracked = t;
-        *socket_context = t;
-    } else if (*socket_context) {
-        struct conn_track *t = *socket_context;
-        if (t->prev)
-            t->prev->next = t->next;
-        else
-            tracked = t->next;
-        if (t->next)
-            t->next->prev = t->prev;
-        free(t);
-        *socket_context = NULL;
-    }
-}
-
-static struct conn_track *track_of(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return ci ? ci->socket_context : NULL;
-}
-
-void httpf_conn_busy(struct MHD_Connection *conn, bool busy)
-{
-    struct conn_track *t = track_of(conn);
-    if (!t)
-        return;
-    t->busy = busy;
-    if (busy && t->shortened) {
-        t->shortened = false;
-        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, connection_timeout_s);
-    }
-}
-
-static unsigned connections(void);
-
-/* Run outside MHD_run (from on_prepare): near the connection limit, every connection without
- * a request in progress gets the short idle timeout, so that the quiet ones close first and
- * a client with a request finds a slot. libmicrohttpd keeps the time of last activity, so a
- * connection that was silent for longer closes on its next timeout check. */
-static void relieve_pressure(void)
-{
-    if (connections() * 100 < connection_limit * PRESSURE_PERCENT)
-        return;
-    unsigned n = 0;
-    for (struct conn_track *t = tracked; t; t = t->next) {
-        if (t->busy || t->shortened || IDLE_UNDER_PRESSURE_S >= connection_timeout_s)
-            continue;
-        t->shortened = true;
-        MHD_set_connection_option(t->conn, MHD_CONNECTION_OPTION_TIMEOUT, IDLE_UNDER_PRESSURE_S);
-        n++;
-    }
-    if (n) {
-        static struct log_limit pressure_log;
-        log_limited(&pressure_log, LOG_LVL_WARN,
-                    "http: %u of %u connections open: %u idle ones now close after %d s",
-                    connections(), connection_limit, n, IDLE_UNDER_PRESSURE_S);
-    }
 }
 
 /* MHD_OPTION_UNESCAPE_CALLBACK, for the path and the query's values: a %00 is left as it was
@@ -203,25 +88,28 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- loop glue ---- */
 
-static unsigned connections(void)
-{
-    const union MHD_DaemonInfo *i =
-        MHD_get_daemon_info(daemon_h, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    return i ? i->num_connections : 0;
-}
-
 /* At http.max_connections libmicrohttpd takes its listening socket out of its epoll set and
  * puts it back only at the start of a later MHD_run. When the connections that filled the
  * limit all close inside one MHD_run, nothing is left to wake its epoll fd and no timeout is
  * pending: newcomers would wait in the kernel's backlog for ever. So whenever a run leaves
  * fewer connections than the limit after starting at it, run once more on the next turn. */
+static uint64_t this_turn(void)
+{
+    struct loop_stats ls;
+    loop_get_stats(&ls);
+    return ls.turns;
+}
+
+static uint64_t last_run_turn = UINT64_MAX; /* the loop turn of the last MHD_run */
+
 static void mhd_run(void)
 {
     if (!daemon_h)
         return;
-    bool was_full = connections() >= connection_limit;
+    bool was_full = httpf_conns_open(daemon_h) >= connection_limit;
+    last_run_turn = this_turn();
     MHD_run(daemon_h);
-    if (was_full && connections() < connection_limit)
+    if (was_full && httpf_conns_open(daemon_h) < connection_limit)
         kicked = true;
 }
 
@@ -232,16 +120,13 @@ static void on_mhd_fd(int fd, unsigned events, void *arg)
 
 static void on_mhd_timer(void *arg)
 {
+    /* MHD_run ran in this turn already (its epoll fd was ready), after the wait that armed this
+     * timer: once more would hand every connection its next block in the same turn. The next
+     * prepare arms the timer again if MHD still wants it. */
+    if (last_run_turn == this_turn())
+        return;
     kicked = false;
     mhd_run();
-}
-
-/* MHD_resume_connection only marks the connection: in external epoll mode libmicrohttpd
- * 0.9.75 does not wake its epoll fd for it, so the resumed connection is processed only
- * at the next MHD_run. Run it on the next turn. */
-void httpf_kick(void)
-{
-    kicked = true;
 }
 
 /* The label sets of /metrics and the fixed JSON heads of /flows change only with the
@@ -281,10 +166,15 @@ static void on_prepare(void *arg)
     MHD_UNSIGNED_LONG_LONG ms;
     if (!daemon_h)
         return;
-    relieve_pressure();
+    httpf_conns_relieve(daemon_h);
     if (prep_next && !loop_timer_armed(&prep_timer))
         loop_timer_start(&prep_timer, 0, on_prep_timer, NULL);
-    if (kicked) {
+    /* MHD_resume_connection only marks the connection: in external epoll mode libmicrohttpd
+     * 0.9.75 does not wake its epoll fd for it, so the resumed connection is processed only
+     * at the next MHD_run. Run it on the next turn. */
+    bool resumed = httpf_docs_resumed();
+    resumed = httpf_events_resumed() || resumed;
+    if (kicked || resumed) {
         loop_timer_start(&mhd_timer, 0, on_mhd_timer, NULL);
     } else if (MHD_get_timeout(daemon_h, &ms) == MHD_YES) {
         int64_t us = ms > 3600000ull ? 3600000000ll : (int64_t)ms * 1000;
@@ -458,12 +348,12 @@ int httpf_init(const struct cfg *cfg)
      * most max_connections, none of them 0). */
     unsigned max_conn = cfg->http.max_connections, per_ip = cfg->http.per_ip_connections;
     unsigned timeout = cfg->http.timeout_s;
-    connection_timeout_s = timeout;
 
     struct MHD_OptionItem opts[12];
     size_t k = 0;
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
     connection_limit = max_conn;
+    httpf_conns_init(max_conn, timeout);
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, max_conn, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, timeout, NULL};
@@ -478,7 +368,7 @@ int httpf_init(const struct cfg *cfg)
 
     daemon_h = MHD_start_daemon(
         flags, 0, on_accept, NULL, httpf_on_request, NULL, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        httpf_conns_notify, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_URI_LOG_CALLBACK, httpf_on_uri,
         NULL, MHD_OPTION_NOTIFY_COMPLETED, httpf_on_completed, NULL, MHD_OPTION_ARRAY, opts,
         MHD_OPTION_END);
@@ -525,5 +415,5 @@ void httpf_fini(void)
     httpf_ctexts_fini();
     httpf_snap_fini();
     reset_state();
-    memset(&stats, 0, sizeof(stats));
+    httpf_stats_reset();
 }

@@ -344,7 +344,9 @@ int httpf_post_login(struct MHD_Connection *conn, struct httpf_request *rq)
     char cookie[256];
     /* Without a token there is nothing to log in to: the page is open, / is just shown. */
     if (httpf_access_token_set()) {
-        if (httpf_access_login(cookie, sizeof(cookie), httpf_tls()) < 0) {
+        /* Secure when this connection is TLS: libmicrohttpd has a TLS session only then. */
+        bool tls = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) != NULL;
+        if (httpf_access_login(cookie, sizeof(cookie), tls) < 0) {
             MHD_destroy_response(r);
             return httpf_problem(conn, 500, "internal", "no random bytes for a session", NULL);
         }

@@ -35,6 +35,8 @@ void httpf_put_prom_label(struct httpf_buf *b, const char *s); /* escaped, no qu
 void httpf_put_json_str(struct httpf_buf *b, const char *s);   /* quoted and escaped */
 void httpf_put_json_str_or_null(struct httpf_buf *b, const char *s);
 void httpf_put_json_stamp(struct httpf_buf *b, int64_t wall_us); /* RFC 3339 string, or null */
+/* RFC 3339 UTC, e.g. "2026-11-29T17:04:42.123Z"; "" when the stamp was never set. */
+void httpf_rfc3339(int64_t wall_us, char *buf, size_t len);
 
 /* ---- http_stream.c: the large documents, built a slice per loop turn ---- */
 
@@ -82,6 +84,8 @@ int httpf_doc_wait(struct httpf_doc *d, struct MHD_Connection *conn);
 struct MHD_Response *httpf_doc_response(struct httpf_doc *d);
 /* Resumes every waiting connection (their builds fail) and drops every document. */
 void httpf_docs_fini(void);
+/* A connection was resumed since the last call: MHD_run is due on the next turn. */
+bool httpf_docs_resumed(void);
 
 /* ---- http_snapshot.c: the numbers of one model generation, shared by the streams ---- */
 
@@ -218,8 +222,6 @@ void httpf_json_appliance(struct httpf_buf *b, const struct smsa_appliance *a);
 
 json_t *httpf_config_json(const struct cfg *c); /* secrets masked */
 json_t *httpf_event_json(const struct smsa_event *ev);
-/* RFC 3339 UTC, e.g. "2026-11-29T17:04:42.123Z"; "" when the stamp was never set. */
-void httpf_rfc3339(int64_t wall_us, char *buf, size_t len);
 
 /* ---- http_flows.c: the flows documents, streamed ---- */
 
@@ -244,6 +246,7 @@ char *httpf_firewall_text(const struct smsa_model *m, const struct cfg *c, enum 
 /* The source of the exposition: the shared snapshot of the model and the counters taken
  * now (arg unused). */
 int httpf_metrics_take(const struct smsa_model *m, unsigned arg, struct httpf_source *out);
+/* Writes the label sets now rather than in a scrape (http_labels.c). */
 void httpf_metrics_prepare(const struct smsa_model *m);
 
 /* ---- http_page.c: the status page at / ---- */
@@ -260,6 +263,8 @@ struct MHD_Response *httpf_page_login_response(bool refused);
 
 int httpf_events_init(void);
 void httpf_events_fini(void);
+/* A client was resumed since the last call: MHD_run is due on the next turn. */
+bool httpf_events_resumed(void);
 /* A response streaming events to conn (NULL when out of memory or too many clients). */
 struct MHD_Response *httpf_events_response(struct MHD_Connection *conn);
 
@@ -329,6 +334,8 @@ struct httpf_request {
     bool cut;              /* a raw NUL cut the path short: it names nothing */
 };
 
+/* ---- http_stats.c: the face's counters ---- */
+
 struct httpf_stats {
     uint64_t requests, responses_4xx, responses_5xx, refused_clients, auth_failures;
 };
@@ -337,9 +344,21 @@ void httpf_get_stats(struct httpf_stats *out);
 void httpf_count_status(unsigned status);
 void httpf_count_request(void);
 void httpf_count_refused(void); /* a client outside http.allow */
+void httpf_stats_reset(void);
+
+/* ---- http_conns.c: the open connections, and the idle ones under pressure ---- */
+
+/* http.max_connections and http.timeout_s, as given to libmicrohttpd. */
+void httpf_conns_init(unsigned max_connections, unsigned timeout_s);
+unsigned httpf_conns_open(struct MHD_Daemon *d);
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection starts or closes. */
+void httpf_conns_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code);
 /* A request is in progress on conn (or no longer): a busy connection keeps its full timeout
  * when the face is under pressure. */
 void httpf_conn_busy(struct MHD_Connection *conn, bool busy);
+/* Outside MHD_run, before each wait: near the limit, idle connections get a short timeout. */
+void httpf_conns_relieve(struct MHD_Daemon *d);
 
 /* ---- http_request.c: a request up to its handler ---- */
 
@@ -351,10 +370,6 @@ enum MHD_Result httpf_on_request(void *cls, struct MHD_Connection *conn, const c
 void *httpf_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
 void httpf_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                         enum MHD_RequestTerminationCode toe);
-/* Have MHD_run called on the next loop turn (after MHD_resume_connection). */
-void httpf_kick(void);
-/* The face serves TLS (a session cookie is then Secure). */
-bool httpf_tls(void);
 /* The 401 page that asks a browser for the token (http_handlers.c). */
 enum MHD_Result httpf_page_login(struct MHD_Connection *conn, bool refused);
 

@@ -16,193 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_internal.h"
+#include "http_labels.h"
 #include "loop.h"
-
-/* ---- label sets, per configuration generation ---- */
-
-struct span {
-    uint32_t off, len;
-};
-
-/* One part of the shared per-configuration texts (http_snapshot.c). */
-struct labels {
-    struct httpf_buf text; /* every label set below, back to back */
-    struct span info;      /* appliance="..",role="..",version=".." */
-    struct span start;     /* the start time, formatted once */
-    struct span *flow;     /* in the model's order */
-    size_t n_flows;
-    struct span *peer; /* flow="..",peer="..",host="..",port=".." in flow order */
-    size_t n_peers;
-    struct span *link; /* link="<name>",host=".." */
-    size_t n_links;
-    struct span *update; /* update="..",purpose="..",host=".."; len 0: no peer */
-    size_t n_updates;
-    struct span *appliance; /* appliance_name="..",appliance_role=".." */
-    size_t n_appliances;
-};
-
-static void labels_free(void *arg)
-{
-    struct labels *l = arg;
-    if (!l)
-        return;
-    httpf_buf_free(&l->text);
-    free(l->flow);
-    free(l->peer);
-    free(l->link);
-    free(l->update);
-    free(l->appliance);
-    free(l);
-}
-
-static struct span span_from(const struct httpf_buf *b, size_t start)
-{
-    return (struct span){(uint32_t)start, (uint32_t)(b->len - start)};
-}
-
-static void put_label(struct httpf_buf *b, const char *name, const char *value)
-{
-    httpf_puts(b, name);
-    httpf_put(b, "=\"", 2);
-    httpf_put_prom_label(b, value);
-    httpf_put(b, "\"", 1);
-}
-
-static void put_label_u(struct httpf_buf *b, const char *name, uint64_t value)
-{
-    httpf_puts(b, name);
-    httpf_put(b, "=\"", 2);
-    httpf_put_u64(b, value);
-    httpf_put(b, "\"", 1);
-}
-
-static size_t count_peers(const struct smsa_model *m)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < m->n_flows; i++)
-        n += m->flows[i].n_peers;
-    return n;
-}
-
-static struct labels *labels_build(const struct smsa_model *m)
-{
-    struct labels *l = calloc(1, sizeof(*l));
-    if (!l)
-        return NULL;
-    l->n_peers = count_peers(m);
-    l->n_links = m->n_links;
-    l->n_updates = m->n_updates;
-    l->n_flows = m->n_flows;
-    l->flow = calloc(l->n_flows + 1, sizeof(*l->flow));
-    l->peer = calloc(l->n_peers + 1, sizeof(*l->peer));
-    l->link = calloc(l->n_links + 1, sizeof(*l->link));
-    l->update = calloc(l->n_updates + 1, sizeof(*l->update));
-    l->n_appliances = m->n_appliances;
-    l->appliance = calloc(l->n_appliances + 1, sizeof(*l->appliance));
-    struct httpf_buf *b = &l->text;
-    if (!l->flow || !l->peer || !l->link || !l->update || !l->appliance ||
-        !httpf_buf_reserve(b, 64 + l->n_peers * 64)) {
-        labels_free(l);
-        return NULL;
-    }
-    const struct cfg *c = m->cfg;
-    size_t start = b->len;
-    put_label(b, "appliance", c && c->name ? c->name : "");
-    httpf_put(b, ",", 1);
-    put_label(b, "role", cat_role_name(c ? c->role : ROLE_CONTROL_CENTER));
-    httpf_put(b, ",", 1);
-    put_label(b, "placement", cfg_placement_name(c ? c->placement : PLACEMENT_ON_BOX));
-    httpf_put(b, ",", 1);
-    put_label(b, "version", SMSA_VERSION);
-    l->info = span_from(b, start);
-    start = b->len;
-    httpf_put_seconds_us(b, m->started.wall_us);
-    l->start = span_from(b, start);
-
-    size_t k = 0;
-    for (size_t i = 0; i < m->n_flows; i++) {
-        const struct smsa_flow *f = &m->flows[i];
-        start = b->len;
-        put_label_u(b, "flow", f->def->id);
-        httpf_put(b, ",", 1);
-        put_label_u(b, "port", f->def->port);
-        httpf_put(b, ",", 1);
-        put_label(b, "protocol", cat_proto_name(f->def->proto));
-        httpf_put(b, ",", 1);
-        put_label(b, "direction", cat_direction_name(f->direction));
-        httpf_put(b, ",", 1);
-        put_label(b, "measured_from", smsa_measured_from_name(f->measured_from));
-        httpf_put(b, ",", 1);
-        put_label(b, "purpose", f->def->purpose);
-        l->flow[i] = span_from(b, start);
-        for (size_t j = 0; j < f->n_peers; j++, k++) {
-            const struct smsa_peer *p = f->peers[j];
-            start = b->len;
-            put_label_u(b, "flow", p->flow_id);
-            httpf_put(b, ",", 1);
-            put_label_u(b, "peer", p->index);
-            httpf_put(b, ",", 1);
-            put_label(b, "host", p->host);
-            httpf_put(b, ",", 1);
-            put_label_u(b, "port", p->port);
-            const struct smsa_appliance *ap = core_appliance(p->appliance_index);
-            if (ap) {
-                httpf_put(b, ",", 1);
-                put_label(b, "appliance_name", ap->name);
-            }
-            l->peer[k] = span_from(b, start);
-        }
-    }
-    for (size_t i = 0; i < m->n_links; i++) {
-        const struct smsa_link *lk = &m->links[i];
-        start = b->len;
-        put_label(b, "link", lk->name);
-        httpf_put(b, ",", 1);
-        put_label(b, "host", lk->peer ? lk->peer->host : "");
-        l->link[i] = span_from(b, start);
-    }
-    for (size_t i = 0; i < m->n_updates; i++) {
-        const struct smsa_peer *p = m->updates[i];
-        if (!p)
-            continue;
-        start = b->len;
-        put_label_u(b, "update", i + 1);
-        httpf_put(b, ",", 1);
-        put_label(b, "purpose", p->label);
-        httpf_put(b, ",", 1);
-        put_label(b, "host", p->host);
-        l->update[i] = span_from(b, start);
-    }
-    for (size_t i = 0; i < m->n_appliances; i++) {
-        start = b->len;
-        put_label(b, "appliance_name", m->appliances[i].name);
-        httpf_put(b, ",", 1);
-        put_label(b, "appliance_role", cat_role_name(m->appliances[i].role));
-        l->appliance[i] = span_from(b, start);
-    }
-    if (b->oom || b->len > UINT32_MAX) {
-        labels_free(l);
-        return NULL;
-    }
-    return l;
-}
-
-static void *labels_new(const struct smsa_model *m)
-{
-    return labels_build(m);
-}
-
-/* The running configuration's texts, their label sets written. */
-static struct httpf_ctexts *texts_get(const struct smsa_model *m)
-{
-    return httpf_ctexts_get(m, HTTPF_CTEXT_LABELS, labels_new, labels_free);
-}
-
-void httpf_metrics_prepare(const struct smsa_model *m)
-{
-    httpf_ctexts_unref(texts_get(m));
-}
 
 /* ---- one scrape: the shared snapshot of the model, and the face's own counters ---- */
 
@@ -242,7 +57,7 @@ enum section {
 
 struct scrape {
     struct httpf_ctexts *texts;
-    const struct labels *labels;
+    const struct httpf_labels *labels;
     struct httpf_snap *snap;
     struct scalars sc;
     /* where formatting stands */
@@ -264,7 +79,7 @@ static struct scrape *scrape_take(const struct smsa_model *m)
     struct scrape *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    s->texts = texts_get(m);
+    s->texts = httpf_labels_get(m);
     s->labels = s->texts ? s->texts->part[HTTPF_CTEXT_LABELS] : NULL;
     s->snap = s->labels ? httpf_snap_get(m) : NULL;
     if (!s->snap || s->snap->n_peers != s->labels->n_peers ||
@@ -308,13 +123,14 @@ static void family(struct httpf_buf *b, const char *name, const char *type, cons
     httpf_put(b, "\n", 1);
 }
 
-static void put_span(struct httpf_buf *b, const struct labels *l, struct span sp)
+static void put_span(struct httpf_buf *b, const struct httpf_labels *l, struct httpf_span sp)
 {
     httpf_put(b, l->text.s + sp.off, sp.len);
 }
 
 /* "name{labels} ", the value to follow */
-static void series(struct httpf_buf *b, const char *name, const struct labels *l, struct span sp)
+static void series(struct httpf_buf *b, const char *name, const struct httpf_labels *l,
+                   struct httpf_span sp)
 {
     httpf_puts(b, name);
     httpf_put(b, "{", 1);
@@ -337,8 +153,8 @@ static void end_u(struct httpf_buf *b, uint64_t v)
 }
 
 /* `name{state="x"} 0|1` for every state, state="..." after prefix labels if any. */
-static void one_hot(struct httpf_buf *b, const char *name, const struct labels *l,
-                    const struct span *sp, unsigned current)
+static void one_hot(struct httpf_buf *b, const char *name, const struct httpf_labels *l,
+                    const struct httpf_span *sp, unsigned current)
 {
     for (unsigned st = 0; st < ST_COUNT; st++) {
         httpf_puts(b, name);
@@ -355,7 +171,7 @@ static void one_hot(struct httpf_buf *b, const char *name, const struct labels *
 
 static void put_head(const struct scrape *s, struct httpf_buf *b)
 {
-    const struct labels *l = s->labels;
+    const struct httpf_labels *l = s->labels;
     family(b, "smsa_agent_info", "gauge",
            "Always 1: the appliance, its role, the placement and the agent version, for joins.");
     series(b, "smsa_agent_info", l, l->info);
@@ -396,10 +212,10 @@ static const struct {
 
 static void put_peer(const struct scrape *s, struct httpf_buf *b, enum section sec, size_t i)
 {
-    const struct labels *l = s->labels;
+    const struct httpf_labels *l = s->labels;
     const struct httpf_peer_view *p = &s->snap->peers[i];
     const char *name = peer_family[sec].name;
-    struct span sp = l->peer[i];
+    struct httpf_span sp = l->peer[i];
     switch (sec) {
     case S_PEER_UP:
         series(b, name, l, sp);
@@ -448,7 +264,7 @@ static void put_peer(const struct scrape *s, struct httpf_buf *b, enum section s
 
 static void put_link(const struct scrape *s, struct httpf_buf *b, enum section sec, size_t i)
 {
-    const struct labels *l = s->labels;
+    const struct httpf_labels *l = s->labels;
     const struct httpf_link_view *n = &s->snap->links[i];
     switch (sec) {
     case S_LINK_UP:
@@ -489,7 +305,7 @@ static const struct {
 
 static void put_appliance(const struct scrape *s, struct httpf_buf *b, enum section sec, size_t i)
 {
-    const struct labels *l = s->labels;
+    const struct httpf_labels *l = s->labels;
     const struct httpf_appliance_view *a = &s->snap->appliances[i];
     const char *name = appl_family[sec].name;
     switch (sec) {

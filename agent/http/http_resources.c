@@ -9,19 +9,6 @@
 
 #include "http_internal.h"
 
-void httpf_rfc3339(int64_t wall_us, char *buf, size_t len)
-{
-    if (wall_us <= 0) {
-        buf[0] = 0;
-        return;
-    }
-    time_t t = (time_t)(wall_us / 1000000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((wall_us / 1000) % 1000));
-}
-
 /* The text of a finished document, or NULL when it ran out of memory. */
 static char *finish(struct httpf_buf *b, size_t *len)
 {

@@ -3,6 +3,7 @@
  * documents are megabytes, rebuilt on every scrape (a probe result changes the model many
  * times a second), and printf per value or a jansson tree per peer made a single scrape cost
  * tens of milliseconds of the daemon's one loop. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -169,6 +170,19 @@ void httpf_put_json_str_or_null(struct httpf_buf *b, const char *s)
         httpf_put_json_str(b, s);
     else
         httpf_put(b, "null", 4);
+}
+
+void httpf_rfc3339(int64_t wall_us, char *buf, size_t len)
+{
+    if (wall_us <= 0) {
+        buf[0] = 0;
+        return;
+    }
+    time_t t = (time_t)(wall_us / 1000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((wall_us / 1000) % 1000));
 }
 
 /* gmtime_r per stamp costs more than the rest of a peer: stamps of one second share it. */

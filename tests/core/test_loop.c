@@ -1,11 +1,13 @@
 /* The loop's virtual clock, the seam every time-driven unit test stands on: timers run at
  * their own due time and in order, re-arming works, both clocks move together, and a turn of
- * the loop never sleeps on virtual time. */
+ * the loop never sleeps on virtual time. And a turn's length is bounded and measured: due
+ * timers give way to the next turn once it has lasted 2 ms, and its CPU time is recorded. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -126,6 +128,69 @@ static void test_run_once_does_not_sleep_on_virtual_time(void **state)
     assert_int_equal(log.n, 1);
 }
 
+/* A timer whose callback takes 1 ms of (virtual) time, as a probe round might under load. */
+static void on_busy_timer(void *arg)
+{
+    on_timer(arg);
+    loop_clock_set(loop_now_us() + 1000, loop_wall_us() + 1000);
+}
+
+static void test_due_timers_give_way_after_2_ms(void **state)
+{
+    (void)state;
+    struct fired log = {0};
+    struct tagged t[5];
+    for (int i = 0; i < 5; i++) {
+        t[i] = (struct tagged){&log, (char)('a' + i), {0}, 0, 0};
+        loop_timer_start(&t[i].timer, 100 + i, on_busy_timer, &t[i]);
+    }
+    loop_clock_set(T0 + 1000, W0 + 1000); /* all five are due: a stall, say */
+    assert_int_equal(loop_run_once(0), 0);
+    /* two take the turn to 2 ms; the rest wait for the next turn, still armed */
+    assert_int_equal(log.n, 2);
+    assert_true(loop_timer_armed(&t[2].timer));
+    assert_int_equal(loop_run_once(0), 0);
+    assert_int_equal(log.n, 4);
+    assert_int_equal(loop_run_once(0), 0);
+    assert_int_equal(log.n, 5);
+    assert_memory_equal(log.tag, "abcde", 5); /* in due order */
+}
+
+static int64_t cpu_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void on_cpu_work(void *arg)
+{
+    int64_t until = cpu_now_us() + *(int64_t *)arg;
+    while (cpu_now_us() < until)
+        ;
+}
+
+static void test_turn_cpu_time_is_measured(void **state)
+{
+    (void)state;
+    assert_int_equal(loop_init(), 0); /* the real clock: CPU time is real work */
+    int64_t work = 3000;
+    struct loop_timer t = {0};
+    assert_int_equal(loop_run_once(0), 0);
+    loop_timer_start(&t, 0, on_cpu_work, &work);
+    assert_int_equal(loop_run_once(0), 0); /* the work */
+    assert_int_equal(loop_run_once(0), 0); /* its turn is over: measured */
+    struct loop_stats st;
+    loop_get_stats(&st);
+    assert_true(st.max_turn_cpu_us >= work);
+    assert_true(st.max_turn_us >= work); /* wall time is never less than CPU time */
+    loop_reset_max_turn();
+    loop_get_stats(&st);
+    assert_int_equal(st.max_turn_cpu_us, 0);
+    assert_int_equal(st.max_turn_us, 0);
+    loop_fini();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -135,6 +200,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stopped_timer_never_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_once_does_not_sleep_on_virtual_time, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_due_timers_give_way_after_2_ms, setup, teardown),
+        cmocka_unit_test(test_turn_cpu_time_is_measured),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
