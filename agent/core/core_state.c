@@ -385,7 +385,10 @@ static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum sms
     update_flow(p->flow_id);
     if (p->kind == PROBE_NTP)
         judge_clock();
-    update_appliance(p->appliance_index);
+    /* A check that was and stays up or unknown is neither counted differently nor the worst
+     * (appl_verdict): its appliance's verdict stands, and reading all its checks is skipped. */
+    if (p->appliance_index && (s != old || (s != ST_UP && s != ST_UNKNOWN)))
+        update_appliance(p->appliance_index);
 }
 
 void core_round_failed(const struct smsa_peer *peer, enum smsa_cause cause, const char *detail)

@@ -315,6 +315,23 @@ static void assert_counts_match(void)
     }
 }
 
+/* Every appliance's roll-up, kept only when a check's result can move it, equals the one read
+ * from all its checks. */
+static void assert_appliances_match(void)
+{
+    for (size_t i = 0; i < core_m.n_appliances; i++) {
+        const struct smsa_appliance *a = &core_m.appliances[i];
+        struct appl_verdict v;
+        appl_verdict(a->checks, a->n_checks, &v);
+        assert_int_equal(a->state, v.state);
+        assert_int_equal(a->n_up, v.up);
+        assert_int_equal(a->n_down, v.down);
+        assert_int_equal(a->cause, v.cause);
+        assert_string_equal(a->detail, v.detail);
+        assert_int_equal(a->worst_flow, v.flow);
+    }
+}
+
 /* ldap2 with two addresses: a round where one answers is degraded. */
 static struct smsa_pace round_of_two(struct smsa_peer *p, bool ok1, bool ok2)
 {
@@ -326,9 +343,11 @@ static struct smsa_pace round_of_two(struct smsa_peer *p, bool ok1, bool ok2)
 }
 
 /* A flow's state comes from counts of its peers by state, kept as each peer's verdict changes
- * rather than recounted from every peer after each round: through a scripted run of results
- * (up, degraded, down, unknown again after an apply, a disabled peer) the kept counts always
- * equal the ones recounted from scratch, and the flow's state is the one its peers give. */
+ * rather than recounted from every peer after each round, and an appliance's roll-up is
+ * re-read only when a check can move it: through a scripted run of results (up, degraded,
+ * down, unknown again after an apply, a disabled peer) the kept counts always equal the ones
+ * recounted from scratch, the flow's state is the one its peers give, and each appliance's
+ * state, counts and worst check are the ones all its checks give. */
 static void test_flow_counts_follow_results(void **state)
 {
     (void)state;
@@ -344,6 +363,24 @@ static void test_flow_counts_follow_results(void **state)
         lens[i] = sizeof(*s4);
     }
     core_set_addresses(&ldap2, ss, lens, 2);
+    /* two appliances: the LDAP servers' checks concern the first, the link the second */
+    static struct smsa_peer *checks1[2] = {&ldap1, &ldap2}, *checks2[1] = {&scanner};
+    static struct smsa_appliance appls[2];
+    appls[0] = (struct smsa_appliance){.index = 1,
+                                       .name = (char *)"cc",
+                                       .host = (char *)"local",
+                                       .checks = checks1,
+                                       .n_checks = 2};
+    appls[1] = (struct smsa_appliance){.index = 2,
+                                       .name = (char *)"scanner1",
+                                       .host = (char *)"scanner1.example.net",
+                                       .checks = checks2,
+                                       .n_checks = 1};
+    ldap1.appliance_index = ldap2.appliance_index = 1;
+    scanner.appliance_index = 2;
+    core_m.appliances = appls;
+    core_m.n_appliances = 2;
+    core_state_settle();
 
     /* a fixed pseudo-random script: which peer, and what its round says */
     uint32_t x = 12345;
@@ -368,6 +405,7 @@ static void test_flow_counts_follow_results(void **state)
             break;
         }
         assert_counts_match();
+        assert_appliances_match();
     }
 
     /* every state a peer can have was reached by the script */
@@ -382,6 +420,9 @@ static void test_flow_counts_follow_results(void **state)
     assert_int_equal(ldap->n_by_state[ST_DEGRADED], 1);
     assert_int_equal(ldap->state, ST_DEGRADED);
     assert_counts_match();
+    assert_int_equal(core_m.appliances[0].state, ST_DEGRADED);
+    assert_int_equal(core_m.appliances[0].worst_flow, CAT_FLOW_LDAP);
+    assert_appliances_match();
 
     /* an apply: ldap1 carried over as new (unknown), ldap2 a switched-off source; the one
      * recount after it, then results again */
@@ -399,6 +440,8 @@ static void test_flow_counts_follow_results(void **state)
     round_of(&ldap1, true, CAUSE_NONE);
     assert_int_equal(ldap->state, ST_UP); /* the disabled source does not count */
     assert_counts_match();
+    assert_int_equal(core_m.appliances[0].state, ST_UP);
+    assert_appliances_match();
 }
 
 int main(void)
