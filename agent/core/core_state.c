@@ -44,7 +44,8 @@ static void event_for_peer(struct smsa_event *ev, enum smsa_event_kind kind,
 }
 
 static void recompute_overall(void);
-static enum smsa_state flow_state_from_peers(const struct smsa_flow *f);
+static void flow_recount(struct smsa_flow *f);
+static enum smsa_state flow_state_from_counts(const struct smsa_flow *f);
 static void judge_clock(void);
 
 /* An appliance's verdict from its checks (appl_verdict); true when its state changed. */
@@ -97,9 +98,10 @@ void core_state_settle(void)
 {
     for (size_t i = 0; i < core_m.n_flows; i++) {
         struct smsa_flow *f = &core_m.flows[i];
+        flow_recount(f);
         if (f->state != ST_NOT_APPLICABLE && f->state != ST_UNCONFIGURED &&
             !(f->state == ST_DISABLED && f->n_peers == 0))
-            f->state = flow_state_from_peers(f);
+            f->state = flow_state_from_counts(f);
     }
     for (size_t i = 0; i < core_m.n_appliances; i++)
         settle_appliance(&core_m.appliances[i]);
@@ -109,30 +111,25 @@ void core_state_settle(void)
 
 /* ---- state from probe results ---- */
 
-static enum smsa_state flow_state_from_peers(const struct smsa_flow *f)
+/* The flow's counts from its peers, from scratch: after an apply, when every peer may be new
+ * or carry a state over. From then on finish_round keeps them, one peer's change at a time. */
+static void flow_recount(struct smsa_flow *f)
 {
-    unsigned up = 0, down = 0, other = 0;
+    memset(f->n_by_state, 0, sizeof(f->n_by_state));
+    f->n_enabled = 0;
     for (size_t i = 0; i < f->n_peers; i++) {
-        switch (f->peers[i]->state) {
-        case ST_UP:
-            up++;
-            break;
-        case ST_DOWN:
-            down++;
-            break;
-        case ST_DEGRADED:
-            other++;
-            break;
-        default: /* unknown and disabled peers do not count */
-            break;
-        }
+        f->n_by_state[f->peers[i]->state]++;
+        f->n_enabled += f->peers[i]->enabled;
     }
-    if (up + down + other == 0) {
-        for (size_t i = 0; i < f->n_peers; i++)
-            if (f->peers[i]->enabled)
-                return ST_UNKNOWN;
-        return ST_DISABLED; /* every update source of the flow is switched off */
-    }
+}
+
+static enum smsa_state flow_state_from_counts(const struct smsa_flow *f)
+{
+    unsigned up = f->n_by_state[ST_UP], down = f->n_by_state[ST_DOWN],
+             other = f->n_by_state[ST_DEGRADED];
+    /* unknown and disabled peers do not count */
+    if (up + down + other == 0)
+        return f->n_enabled ? ST_UNKNOWN : ST_DISABLED; /* every update source switched off */
     if (down == 0 && other == 0)
         return ST_UP;
     if (up == 0 && other == 0)
@@ -166,7 +163,7 @@ static void update_flow(unsigned flow_id)
     struct smsa_flow *f = model_flow(&core_m, flow_id);
     if (!f || f->state == ST_NOT_APPLICABLE || f->state == ST_UNCONFIGURED)
         return;
-    enum smsa_state s = flow_state_from_peers(f);
+    enum smsa_state s = flow_state_from_counts(f);
     if (s == f->state)
         return;
     struct smsa_event ev = {.kind = EV_FLOW,
@@ -362,6 +359,13 @@ static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum sms
                                          : "");
     core_m.generation++;
     if (changed) {
+        if (s != old) {
+            struct smsa_flow *f = model_flow(&core_m, p->flow_id);
+            if (f) {
+                f->n_by_state[old]--;
+                f->n_by_state[s]++;
+            }
+        }
         p->state = s;
         p->since = core_stamp_now();
         if (s == ST_DOWN && old != ST_DOWN)
@@ -381,7 +385,10 @@ static void finish_round(struct smsa_peer *p, bool any_ok, bool all_ok, enum sms
     update_flow(p->flow_id);
     if (p->kind == PROBE_NTP)
         judge_clock();
-    update_appliance(p->appliance_index);
+    /* A check that was and stays up or unknown is neither counted differently nor the worst
+     * (appl_verdict): its appliance's verdict stands, and reading all its checks is skipped. */
+    if (p->appliance_index && (s != old || (s != ST_UP && s != ST_UNKNOWN)))
+        update_appliance(p->appliance_index);
 }
 
 void core_round_failed(const struct smsa_peer *peer, enum smsa_cause cause, const char *detail)

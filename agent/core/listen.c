@@ -106,6 +106,10 @@ static int diag_family(int family, bool udp, uint16_t port, struct found *f)
     unsigned want = udp ? KERNEL_TCP_CLOSE : KERNEL_TCP_LISTEN;
     msg.req.sdiag_protocol = udp ? IPPROTO_UDP : IPPROTO_TCP;
     msg.req.idiag_states = 1u << want;
+    /* and by local port (the kernel's dump skips the others before it describes them): a host
+     * with thousands of listeners answers with the few on this port; they are still checked
+     * below, where a kernel that ignored it would send them all */
+    msg.req.id.idiag_sport = htons(port);
     struct sockaddr_nl nl = {.nl_family = AF_NETLINK};
     if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&nl, sizeof(nl)) < 0) {
         close(fd);

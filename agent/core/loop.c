@@ -23,6 +23,10 @@ static int epfd = -1;
 static struct fd_entry *fds;
 static size_t n_fds;
 static struct loop_timer **heap; /* 1-based binary min-heap on due_us */
+/* heap[i]->due_us, kept beside the heap: sifting compares due times along a path of a heap of
+ * thousands of timers (one per peer, one per probe in flight), and reading them from one array
+ * spares a cache miss on every timer it passes. */
+static int64_t *heap_due;
 static size_t heap_len, heap_cap;
 static struct prepare_entry *prepares;
 static size_t n_prepares;
@@ -83,6 +87,8 @@ void loop_fini(void)
         heap[i]->heap_pos = 0;
     free(heap);
     heap = NULL;
+    free(heap_due);
+    heap_due = NULL;
     heap_len = heap_cap = 0;
     free(prepares);
     prepares = NULL;
@@ -147,36 +153,45 @@ bool loop_fd_watched(int fd)
     return fd >= 0 && (size_t)fd < n_fds && fds[fd].used;
 }
 
-static void heap_swap(size_t a, size_t b)
+static void heap_place(size_t i, struct loop_timer *t, int64_t due)
 {
-    struct loop_timer *t = heap[a];
-    heap[a] = heap[b];
-    heap[b] = t;
-    heap[a]->heap_pos = a;
-    heap[b]->heap_pos = b;
+    heap[i] = t;
+    heap_due[i] = due;
+    t->heap_pos = i;
 }
 
+/* The sifts move the others along the path and place the timer once, where swapping it step
+ * by step would end: the same comparisons, the same heap. */
 static void heap_up(size_t i)
 {
-    while (i > 1 && heap[i / 2]->due_us > heap[i]->due_us) {
-        heap_swap(i, i / 2);
+    struct loop_timer *t = heap[i];
+    int64_t due = heap_due[i];
+    while (i > 1 && heap_due[i / 2] > due) {
+        heap_place(i, heap[i / 2], heap_due[i / 2]);
         i /= 2;
     }
+    heap_place(i, t, due);
 }
 
 static void heap_down(size_t i)
 {
+    struct loop_timer *t = heap[i];
+    int64_t due = heap_due[i];
     for (;;) {
         size_t l = 2 * i, r = l + 1, m = i;
-        if (l <= heap_len && heap[l]->due_us < heap[m]->due_us)
+        int64_t m_due = due;
+        if (l <= heap_len && heap_due[l] < m_due) {
             m = l;
-        if (r <= heap_len && heap[r]->due_us < heap[m]->due_us)
+            m_due = heap_due[l];
+        }
+        if (r <= heap_len && heap_due[r] < m_due)
             m = r;
         if (m == i)
-            return;
-        heap_swap(i, m);
+            break;
+        heap_place(i, heap[m], heap_due[m]);
         i = m;
     }
+    heap_place(i, t, due);
 }
 
 void loop_timer_stop(struct loop_timer *t)
@@ -186,8 +201,7 @@ void loop_timer_stop(struct loop_timer *t)
         return;
     t->heap_pos = 0;
     if (i != heap_len) {
-        heap[i] = heap[heap_len];
-        heap[i]->heap_pos = i;
+        heap_place(i, heap[heap_len], heap_due[heap_len]);
         heap_len--;
         heap_up(i);
         heap_down(i);
@@ -205,13 +219,16 @@ void loop_timer_start(struct loop_timer *t, int64_t delay_us, loop_timer_cb cb, 
         if (!p)
             abort(); /* a timer we cannot arm would silently stop the daemon */
         heap = p;
+        int64_t *d = realloc(heap_due, n * sizeof(*d));
+        if (!d)
+            abort();
+        heap_due = d;
         heap_cap = n;
     }
     t->due_us = loop_now_us() + (delay_us > 0 ? delay_us : 0);
     t->cb = cb;
     t->arg = arg;
-    heap[++heap_len] = t;
-    t->heap_pos = heap_len;
+    heap_place(++heap_len, t, t->due_us);
     heap_up(heap_len);
 }
 

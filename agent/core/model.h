@@ -199,6 +199,11 @@ struct smsa_flow {
     struct smsa_stamp since;
     struct smsa_peer **peers; /* sorted by index */
     size_t n_peers;
+    /* The peers by state, and how many are enabled: the core keeps them as each peer's
+     * verdict changes and recounts them from the peers after every apply, so that one round's
+     * result settles its flow without reading every peer of the flow. */
+    unsigned n_by_state[ST_COUNT];
+    unsigned n_enabled;
 };
 
 struct smsa_link {

@@ -282,6 +282,168 @@ static void test_generation_and_counters(void **state)
     assert_int_equal(ldap1.cause, CAUSE_DNS_FAILURE);
 }
 
+/* What the flow's state is by its rule, read from every peer as before the counts were kept:
+ * unknown and disabled peers do not count; none counting is unknown, or disabled when no peer
+ * is enabled. */
+static enum smsa_state state_by_reading_peers(const struct smsa_flow *f)
+{
+    unsigned up = 0, down = 0, degraded = 0, enabled = 0;
+    for (size_t i = 0; i < f->n_peers; i++) {
+        up += f->peers[i]->state == ST_UP;
+        down += f->peers[i]->state == ST_DOWN;
+        degraded += f->peers[i]->state == ST_DEGRADED;
+        enabled += f->peers[i]->enabled;
+    }
+    if (up + down + degraded == 0)
+        return enabled ? ST_UNKNOWN : ST_DISABLED;
+    return degraded == 0 && down == 0 ? ST_UP : degraded == 0 && up == 0 ? ST_DOWN : ST_DEGRADED;
+}
+
+/* Every flow's counts as kept result by result equal the ones recounted from its peers, and
+ * its state is the one its peers give. */
+static void assert_counts_match(void)
+{
+    for (size_t i = 0; i < core_m.n_flows; i++) {
+        const struct smsa_flow *f = &core_m.flows[i];
+        struct smsa_flow again = *f;
+        flow_recount(&again);
+        for (int st = 0; st < ST_COUNT; st++)
+            assert_int_equal(f->n_by_state[st], again.n_by_state[st]);
+        assert_int_equal(f->n_enabled, again.n_enabled);
+        if (f->n_peers)
+            assert_int_equal(f->state, state_by_reading_peers(f));
+    }
+}
+
+/* Every appliance's roll-up, kept only when a check's result can move it, equals the one read
+ * from all its checks. */
+static void assert_appliances_match(void)
+{
+    for (size_t i = 0; i < core_m.n_appliances; i++) {
+        const struct smsa_appliance *a = &core_m.appliances[i];
+        struct appl_verdict v;
+        appl_verdict(a->checks, a->n_checks, &v);
+        assert_int_equal(a->state, v.state);
+        assert_int_equal(a->n_up, v.up);
+        assert_int_equal(a->n_down, v.down);
+        assert_int_equal(a->cause, v.cause);
+        assert_string_equal(a->detail, v.detail);
+        assert_int_equal(a->worst_flow, v.flow);
+    }
+}
+
+/* ldap2 with two addresses: a round where one answers is degraded. */
+static struct smsa_pace round_of_two(struct smsa_peer *p, bool ok1, bool ok2)
+{
+    struct probe_addr_result r[2] = {
+        {.ok = ok1, .cause = ok1 ? CAUSE_NONE : CAUSE_TIMEOUT, .rtt_us = 700},
+        {.ok = ok2, .cause = ok2 ? CAUSE_NONE : CAUSE_REFUSED, .rtt_us = 800},
+    };
+    return core_round_done(p, r, 2);
+}
+
+/* A flow's state comes from counts of its peers by state, kept as each peer's verdict changes
+ * rather than recounted from every peer after each round, and an appliance's roll-up is
+ * re-read only when a check can move it: through a scripted run of results (up, degraded,
+ * down, unknown again after an apply, a disabled peer) the kept counts always equal the ones
+ * recounted from scratch, the flow's state is the one its peers give, and each appliance's
+ * state, counts and worst check are the ones all its checks give. */
+static void test_flow_counts_follow_results(void **state)
+{
+    (void)state;
+    const struct smsa_flow *ldap = &core_m.flows[CAT_FLOW_LDAP - 1];
+    assert_int_equal(ldap->n_by_state[ST_UNKNOWN], 2); /* as settled after the apply */
+    assert_int_equal(ldap->n_enabled, 2);
+    struct sockaddr_storage ss[2] = {{0}, {0}};
+    socklen_t lens[2];
+    for (int i = 0; i < 2; i++) {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss[i];
+        s4->sin_family = AF_INET;
+        inet_pton(AF_INET, i ? "192.0.2.32" : "192.0.2.31", &s4->sin_addr);
+        lens[i] = sizeof(*s4);
+    }
+    core_set_addresses(&ldap2, ss, lens, 2);
+    /* two appliances: the LDAP servers' checks concern the first, the link the second */
+    static struct smsa_peer *checks1[2] = {&ldap1, &ldap2}, *checks2[1] = {&scanner};
+    static struct smsa_appliance appls[2];
+    appls[0] = (struct smsa_appliance){.index = 1,
+                                       .name = (char *)"cc",
+                                       .host = (char *)"local",
+                                       .checks = checks1,
+                                       .n_checks = 2};
+    appls[1] = (struct smsa_appliance){.index = 2,
+                                       .name = (char *)"scanner1",
+                                       .host = (char *)"scanner1.example.net",
+                                       .checks = checks2,
+                                       .n_checks = 1};
+    ldap1.appliance_index = ldap2.appliance_index = 1;
+    scanner.appliance_index = 2;
+    core_m.appliances = appls;
+    core_m.n_appliances = 2;
+    core_state_settle();
+
+    /* a fixed pseudo-random script: which peer, and what its round says */
+    uint32_t x = 12345;
+    for (int step = 0; step < 400; step++) {
+        x = x * 1103515245u + 12345u;
+        unsigned pick = (x >> 16) % 6;
+        bool ok = (x >> 8) & 1;
+        switch (pick) {
+        case 0:
+        case 1:
+            round_of(&ldap1, ok, (x >> 4) & 1 ? CAUSE_REFUSED : CAUSE_TIMEOUT);
+            break;
+        case 2:
+        case 3:
+            round_of_two(&ldap2, ok, (x >> 9) & 1);
+            break;
+        case 4:
+            round_of(&scanner, ok, CAUSE_UNREACHABLE);
+            break;
+        default:
+            core_round_failed(&ldap1, CAUSE_DNS_FAILURE, "no address");
+            break;
+        }
+        assert_counts_match();
+        assert_appliances_match();
+    }
+
+    /* every state a peer can have was reached by the script */
+    round_of_two(&ldap2, true, true);
+    round_of_two(&ldap2, true, true);
+    round_of_two(&ldap2, true, false);
+    assert_int_equal(ldap2.state, ST_DEGRADED);
+    for (int i = 0; i < 3; i++)
+        round_of(&ldap1, false, CAUSE_REFUSED);
+    assert_int_equal(ldap1.state, ST_DOWN);
+    assert_int_equal(ldap->n_by_state[ST_DOWN], 1);
+    assert_int_equal(ldap->n_by_state[ST_DEGRADED], 1);
+    assert_int_equal(ldap->state, ST_DEGRADED);
+    assert_counts_match();
+    assert_int_equal(core_m.appliances[0].state, ST_DEGRADED);
+    assert_int_equal(core_m.appliances[0].worst_flow, CAT_FLOW_LDAP);
+    assert_appliances_match();
+
+    /* an apply: ldap1 carried over as new (unknown), ldap2 a switched-off source; the one
+     * recount after it, then results again */
+    ldap1.state = ST_UNKNOWN;
+    ldap1.hyst = (struct hyst){0};
+    ldap2.state = ST_DISABLED;
+    ldap2.enabled = false;
+    core_state_settle();
+    assert_int_equal(ldap->n_by_state[ST_UNKNOWN], 1);
+    assert_int_equal(ldap->n_by_state[ST_DISABLED], 1);
+    assert_int_equal(ldap->n_enabled, 1);
+    assert_int_equal(ldap->state, ST_UNKNOWN);
+    assert_counts_match();
+    round_of(&ldap1, true, CAUSE_NONE);
+    round_of(&ldap1, true, CAUSE_NONE);
+    assert_int_equal(ldap->state, ST_UP); /* the disabled source does not count */
+    assert_counts_match();
+    assert_int_equal(core_m.appliances[0].state, ST_UP);
+    assert_appliances_match();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +451,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_link_down_and_up_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flow_and_overall_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generation_and_counters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flow_counts_follow_results, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

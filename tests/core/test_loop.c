@@ -191,6 +191,67 @@ static void test_turn_cpu_time_is_measured(void **state)
     loop_fini();
 }
 
+/* Thousands of timers (one per peer and one per probe in flight, as at 4,000 peers), armed,
+ * stopped from the middle of the heap and re-armed in a fixed pseudo-random script: each one
+ * still armed runs once, at its due time and in order, and none stopped runs. */
+#define MANY 3000
+struct many {
+    struct loop_timer timer;
+    int64_t due;
+    unsigned runs;
+};
+static int64_t many_last;
+static size_t many_fired;
+
+static void on_many(void *arg)
+{
+    struct many *m = arg;
+    assert_int_equal(loop_now_us(), m->due);
+    assert_true(m->due >= many_last);
+    many_last = m->due;
+    m->runs++;
+    many_fired++;
+}
+
+static void test_many_timers_run_in_order(void **state)
+{
+    (void)state;
+    static struct many ms[MANY];
+    memset(ms, 0, sizeof(ms));
+    many_last = 0;
+    many_fired = 0;
+    uint32_t x = 777;
+    for (size_t i = 0; i < MANY; i++) {
+        x = x * 1103515245u + 12345u;
+        int64_t delay = (int64_t)((x >> 8) % 1000000); /* ties included: us over a second */
+        ms[i].due = T0 + delay;
+        loop_timer_start(&ms[i].timer, delay, on_many, &ms[i]);
+    }
+    size_t armed = MANY;
+    for (size_t i = 0; i < MANY; i++) {
+        x = x * 1103515245u + 12345u;
+        switch ((x >> 16) % 4) {
+        case 0: /* stopped */
+            loop_timer_stop(&ms[i].timer);
+            ms[i].due = -1;
+            armed--;
+            break;
+        case 1: /* re-armed later or sooner */
+            ms[i].due = T0 + (int64_t)((x >> 4) % 2000000);
+            loop_timer_start(&ms[i].timer, ms[i].due - T0, on_many, &ms[i]);
+            break;
+        default:
+            break;
+        }
+    }
+    loop_clock_advance(3 * 1000000);
+    assert_int_equal(many_fired, armed);
+    for (size_t i = 0; i < MANY; i++) {
+        assert_int_equal(ms[i].runs, ms[i].due < 0 ? 0 : 1);
+        assert_false(loop_timer_armed(&ms[i].timer));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +259,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timers_run_in_order_at_their_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rearming_timer_keeps_its_period, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stopped_timer_never_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_timers_run_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_once_does_not_sleep_on_virtual_time, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_due_timers_give_way_after_2_ms, setup, teardown),
