@@ -291,7 +291,7 @@ static bool enum_copy(void *dst, const void *src, const struct field *f)
 static int enum_check(struct pctx *p, const void *o, const struct field *f)
 {
     unsigned v = (unsigned)*CFIELD(o, f, int);
-    return v < f->n_names ? 0 : fail(p, "%u is not %s", v, f->what);
+    return v < f->n_names && *f->name(v) ? 0 : fail(p, "%u is not %s", v, f->what);
 }
 
 const struct ftype cfgi_t_enum = {enum_read, enum_write, enum_default,

@@ -264,6 +264,23 @@ static void test_changed_copy_checked_by_rows(void **state)
     assert_string_equal(err.path, "updates[0].purpose");
     cfg_free(c);
     cfg_free(base);
+
+    /* an extra flow's enumerations take only the values the file can name: no direction
+     * "not applicable", no ftp check */
+    base = parse_ok("{\"extra_flows\": [{\"id\": 443, \"port\": 443, \"protocol\": \"tcp\","
+                    " \"direction\": \"outbound\", \"purpose\": \"URL reputation\","
+                    " \"check\": \"tls\", \"peers\": [\"192.0.2.44\"]}]}");
+    c = cfg_clone(base);
+    c->extra_flows[0].row.direction = DIR_NOT_APPLICABLE;
+    assert_int_equal(cfg_validate(c, &err), -1);
+    assert_string_equal(err.path, "extra_flows[0].direction");
+    cfg_free(c);
+    c = cfg_clone(base);
+    c->extra_flows[0].row.check = PROBE_FTP;
+    assert_int_equal(cfg_validate(c, &err), -1);
+    assert_string_equal(err.path, "extra_flows[0].check");
+    cfg_free(c);
+    cfg_free(base);
 }
 
 /* One scanner written through REST goes through the same sub-table. */
