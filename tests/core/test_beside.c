@@ -156,16 +156,7 @@ static void test_appliance_state_rule(void **state)
 
 /* ---- the model of each placement ---- */
 
-#define MAX_EVENTS 256
-static struct smsa_event events[MAX_EVENTS];
-static size_t n_events;
-
-static void collect(const struct smsa_event *ev, void *arg)
-{
-    (void)arg;
-    if (n_events < MAX_EVENTS)
-        events[n_events++] = *ev;
-}
+#include "event_record.h"
 
 static void add_scanner(struct cfg *c, const char *name, const char *host)
 {

@@ -113,16 +113,7 @@ static void test_days_left(void **state)
 
 /* ---- the core: facts beside the verdict, and the thresholds ---- */
 
-#define MAX_EVENTS 64
-static struct smsa_event events[MAX_EVENTS];
-static size_t n_events;
-
-static void collect(const struct smsa_event *ev, void *arg)
-{
-    (void)arg;
-    if (n_events < MAX_EVENTS)
-        events[n_events++] = *ev;
-}
+#include "event_record.h"
 
 static size_t count_tls(enum smsa_tls_expiry e)
 {

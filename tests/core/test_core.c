@@ -17,33 +17,7 @@
 #include "log.h"
 #include "loop.h"
 
-#define MAX_EVENTS 64
-
-static struct smsa_event events[MAX_EVENTS];
-static size_t n_events;
-
-static void collect(const struct smsa_event *ev, void *arg)
-{
-    (void)arg;
-    if (n_events < MAX_EVENTS)
-        events[n_events++] = *ev;
-}
-
-static size_t count(enum smsa_event_kind kind)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < n_events; i++)
-        n += events[i].kind == kind;
-    return n;
-}
-
-static const struct smsa_event *last(enum smsa_event_kind kind)
-{
-    for (size_t i = n_events; i > 0; i--)
-        if (events[i - 1].kind == kind)
-            return &events[i - 1];
-    return NULL;
-}
+#include "event_record.h"
 
 static void add_scanner(struct cfg *c, const char *name, const char *host)
 {

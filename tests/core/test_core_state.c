@@ -16,32 +16,7 @@ struct cfg *core_running;
 
 #define SEC 1000000LL
 
-#define MAX_EVENTS 64
-static struct smsa_event events[MAX_EVENTS];
-static size_t n_events;
-
-static void collect(const struct smsa_event *ev, void *arg)
-{
-    (void)arg;
-    if (n_events < MAX_EVENTS)
-        events[n_events++] = *ev;
-}
-
-static size_t count(enum smsa_event_kind kind)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < n_events; i++)
-        n += events[i].kind == kind;
-    return n;
-}
-
-static const struct smsa_event *last(enum smsa_event_kind kind)
-{
-    for (size_t i = n_events; i > 0; i--)
-        if (events[i - 1].kind == kind)
-            return &events[i - 1];
-    return NULL;
-}
+#include "event_record.h"
 
 /* A Control Center with one scanner link (flow 11) and two LDAP servers (flow 9), each with one
  * literal address; every other flow unconfigured. */
