@@ -992,6 +992,17 @@ class StartTlsSmtp(_ThreadServer):
                 c.sendall(b"502 5.5.2 not implemented\r\n")
 
 
+def _read_head(c):
+    """An HTTP request's head, up to its blank line; None when the client closes first."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = c.recv(4096)
+        if not chunk:
+            return None
+        head += chunk
+    return head
+
+
 class HttpServer(_ThreadServer):
     """Answers any request with one status line (and no body); records the request lines."""
 
@@ -1001,12 +1012,9 @@ class HttpServer(_ThreadServer):
         self.requests = []
 
     def handle(self, c):
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = c.recv(4096)
-            if not chunk:
-                return
-            head += chunk
+        head = _read_head(c)
+        if head is None:
+            return
         self.requests.append(head.split(b"\r\n", 1)[0].decode(errors="replace"))
         c.sendall(self.status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 
@@ -1021,12 +1029,9 @@ class ConnectProxy(_ThreadServer):
         self.targets = []
 
     def handle(self, c):
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = c.recv(4096)
-            if not chunk:
-                return
-            head += chunk
+        head = _read_head(c)
+        if head is None:
+            return
         method, target = head.split(b"\r\n", 1)[0].split(b" ")[:2]
         self.targets.append(target.decode())
         if method != b"CONNECT" or self.refuse:
